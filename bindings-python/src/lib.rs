@@ -1,0 +1,1 @@
+//! Python binding (placeholder until its issue lands).

@@ -1,0 +1,6 @@
+//! Admin authentication: password hashing and access tokens.
+
+pub(crate) mod password;
+pub(crate) mod token;
+
+pub use token::{AccessToken, Claims};

@@ -1,0 +1,250 @@
+//! Access tokens: JWTs carrying the admin's and the tenant's stable ids and a token version.
+//!
+//! The ids survive a rename or an email change; the version is bumped by a password
+//! change, so older tokens stop verifying. The algorithm is pinned by config and `exp` is
+//! required.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, TimeZone, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use mongodb::bson::oid::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// What a verified token says: who the admin is and which tenant they administer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Claims {
+    /// The admin user's id (stable across email changes).
+    pub admin_id: ObjectId,
+    /// The tenant's id (stable across renames).
+    pub organization_id: ObjectId,
+    /// The tenant's name: as issued by [`decode`](crate::TenantManager::decode_token),
+    /// the current one after [`verify_token`](crate::TenantManager::verify_token).
+    pub organization_name: String,
+    /// The admin's token version when the token was issued.
+    pub token_version: i64,
+    /// When the token was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A freshly issued access token and the ids it carries.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct AccessToken {
+    /// The JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `"bearer"`.
+    pub token_type: &'static str,
+    /// The admin user's id.
+    pub admin_id: ObjectId,
+    /// The tenant's id.
+    pub organization_id: ObjectId,
+    /// The tenant's current name.
+    pub organization_name: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("access_token", &"***")
+            .field("admin_id", &self.admin_id)
+            .field("organization_id", &self.organization_id)
+            .field("organization_name", &self.organization_name)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireClaims {
+    sub: String,
+    org: String,
+    org_name: String,
+    ver: i64,
+    iat: i64,
+    exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+}
+
+/// Signs and checks tokens with the configured, pinned algorithm.
+pub(crate) struct TokenCodec {
+    header: Header,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    expiry: chrono::Duration,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl TokenCodec {
+    pub(crate) fn new(config: &Config) -> Result<Self> {
+        let algorithm = config.jwt_algorithm.to_jsonwebtoken();
+        let secret = config.jwt_secret.expose().as_bytes();
+        let mut validation = Validation::new(algorithm);
+        validation.algorithms = vec![algorithm];
+        validation.required_spec_claims =
+            HashSet::from(["exp", "sub", "iat"].map(String::from));
+        validation.validate_exp = true;
+        validation.leeway = config.jwt_leeway.as_secs();
+        match &config.jwt_issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &config.jwt_audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        let expiry = chrono::Duration::from_std(config.jwt_expiry)
+            .map_err(|_| Error::Config("JWT expiry is too long".into()))?;
+        Ok(TokenCodec {
+            header: Header::new(algorithm),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            expiry,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+        })
+    }
+
+    pub(crate) fn issue(
+        &self,
+        admin_id: ObjectId,
+        organization_id: ObjectId,
+        organization_name: &str,
+        token_version: i64,
+    ) -> Result<AccessToken> {
+        // Whole seconds, as JWTs carry them, so the returned expiry equals the claim.
+        let now = Utc::now();
+        let iat = now.timestamp();
+        let exp = (now + self.expiry).timestamp();
+        let wire = WireClaims {
+            sub: admin_id.to_hex(),
+            org: organization_id.to_hex(),
+            org_name: organization_name.to_owned(),
+            ver: token_version,
+            iat,
+            exp,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        let access_token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)
+            .map_err(|e| Error::internal(format_args!("token signing failed: {e}")))?;
+        Ok(AccessToken {
+            access_token,
+            token_type: "bearer",
+            admin_id,
+            organization_id,
+            organization_name: organization_name.to_owned(),
+            expires_at: seconds(exp)?,
+        })
+    }
+
+    /// Check signature, algorithm, `exp` (and `iss`/`aud` when configured). No database.
+    pub(crate) fn decode(&self, token: &str) -> Result<Claims> {
+        let data = jsonwebtoken::decode::<WireClaims>(token.trim(), &self.decoding, &self.validation)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let reason = match e.kind() {
+                    ErrorKind::ExpiredSignature => "token has expired",
+                    ErrorKind::InvalidAlgorithm => "token algorithm is not allowed",
+                    ErrorKind::InvalidSignature => "token signature is invalid",
+                    ErrorKind::InvalidIssuer => "token issuer is not accepted",
+                    ErrorKind::InvalidAudience => "token audience is not accepted",
+                    ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+                    _ => "token is malformed",
+                };
+                Error::unauthorized(reason)
+            })?;
+        let wire = data.claims;
+        let id = |hex: &str| {
+            ObjectId::parse_str(hex).map_err(|_| Error::unauthorized("token is malformed"))
+        };
+        Ok(Claims {
+            admin_id: id(&wire.sub)?,
+            organization_id: id(&wire.org)?,
+            organization_name: wire.org_name,
+            token_version: wire.ver,
+            issued_at: seconds(wire.iat)?,
+            expires_at: seconds(wire.exp)?,
+        })
+    }
+}
+
+fn seconds(ts: i64) -> Result<DateTime<Utc>> {
+    Utc.timestamp_opt(ts, 0)
+        .single()
+        .ok_or_else(|| Error::unauthorized("token timestamp is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn codec(secret: &str) -> TokenCodec {
+        let config = Config::builder("mongodb://localhost", secret).build().unwrap();
+        TokenCodec::new(&config).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let c = codec("0123456789abcdef-0123");
+        let (a, o) = (ObjectId::new(), ObjectId::new());
+        let t = c.issue(a, o, "Acme", 3).unwrap();
+        let claims = c.decode(&t.access_token).unwrap();
+        assert_eq!((claims.admin_id, claims.organization_id), (a, o));
+        assert_eq!(claims.token_version, 3);
+        assert_eq!(claims.expires_at, t.expires_at);
+        assert!(!format!("{t:?}").contains(&t.access_token));
+    }
+
+    #[test]
+    fn other_keys_and_algorithms_are_refused() {
+        let c = codec("0123456789abcdef-0123");
+        let t = c.issue(ObjectId::new(), ObjectId::new(), "Acme", 0).unwrap();
+        let other = codec("another-secret-of-length");
+        assert_eq!(other.decode(&t.access_token).unwrap_err().code(), "UNAUTHORIZED");
+
+        let config = Config::builder("mongodb://localhost", "0123456789abcdef-0123")
+            .jwt_algorithm(crate::JwtAlgorithm::HS512)
+            .build()
+            .unwrap();
+        let hs512 = TokenCodec::new(&config).unwrap();
+        assert!(hs512.decode(&t.access_token).is_err(), "HS256 token under HS512 pin");
+
+        // alg "none": header {"alg":"none","typ":"JWT"}, no signature.
+        let payload = t.access_token.split('.').nth(1).unwrap();
+        let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert!(c.decode(&none).is_err());
+        for junk in ["", "a.b.c", "not a token", &"x".repeat(10_000)] {
+            assert_eq!(c.decode(junk).unwrap_err().code(), "UNAUTHORIZED");
+        }
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let config = Config::builder("mongodb://localhost", "0123456789abcdef-0123")
+            .jwt_leeway(Duration::ZERO)
+            .build()
+            .unwrap();
+        let mut c = TokenCodec::new(&config).unwrap();
+        c.expiry = chrono::Duration::seconds(-10);
+        let t = c.issue(ObjectId::new(), ObjectId::new(), "Acme", 0).unwrap();
+        let err = c.decode(&t.access_token).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+    }
+}

@@ -1,0 +1,182 @@
+//! The one error type of the crate, with a stable machine-readable code per kind.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a [`TenantManager`](crate::TenantManager) call.
+///
+/// Match on the variant in Rust, or on [`Error::code`] across languages: the codes are
+/// stable and the bindings pass them on unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No tenant (or admin) answers to that name or id.
+    #[error("{entity} not found: {name}")]
+    NotFound {
+        /// What was looked up (`"organization"`, `"admin"`).
+        entity: &'static str,
+        /// The name or id that was asked for.
+        name: String,
+    },
+    /// A unique key is already taken: an organization name (after normalization) or an
+    /// admin email (case-insensitively).
+    #[error("{message}")]
+    AlreadyExists {
+        /// The input field whose value is taken (`"organization_name"`, `"email"`).
+        field: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// The input was rejected before anything was written.
+    #[error("invalid {field}: {message}")]
+    InvalidInput {
+        /// The offending input field.
+        field: &'static str,
+        /// Why it was rejected.
+        message: String,
+    },
+    /// Login failed: unknown email or wrong password (deliberately indistinguishable).
+    #[error("Invalid email or password")]
+    InvalidCredentials,
+    /// The access token is missing, malformed, expired, revoked or signed with another key.
+    #[error("invalid token: {reason}")]
+    Unauthorized {
+        /// Why the token was refused.
+        reason: String,
+    },
+    /// The token is valid but its holder may not act on this tenant.
+    #[error("{message}")]
+    Forbidden {
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// Another lifecycle operation on the same tenant is in progress; retry later.
+    #[error("{message}")]
+    Conflict {
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// Too many failed logins; retry after the given number of seconds.
+    #[error("too many failed login attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds until logins for this account are accepted again.
+        retry_after_secs: u64,
+    },
+    /// The configuration is unusable (bad URI, weak secret, unsupported algorithm...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] mongodb::error::Error),
+    /// An invariant of the library itself broke (a bug, or a corrupted document).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error kind.
+    ///
+    /// | code | meaning |
+    /// |---|---|
+    /// | `TENANT_NOT_FOUND` | no such tenant or admin |
+    /// | `TENANT_ALREADY_EXISTS` | name or email taken |
+    /// | `INVALID_INPUT` | rejected input; nothing written |
+    /// | `INVALID_CREDENTIALS` | wrong email or password |
+    /// | `UNAUTHORIZED` | bad, expired or revoked token |
+    /// | `FORBIDDEN` | token of another tenant |
+    /// | `CONFLICT` | concurrent lifecycle operation |
+    /// | `TOO_MANY_ATTEMPTS` | login throttled |
+    /// | `CONFIG` | unusable configuration |
+    /// | `DATABASE` | MongoDB failed |
+    /// | `INTERNAL` | a bug |
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "TENANT_NOT_FOUND",
+            Error::AlreadyExists { .. } => "TENANT_ALREADY_EXISTS",
+            Error::InvalidInput { .. } => "INVALID_INPUT",
+            Error::InvalidCredentials => "INVALID_CREDENTIALS",
+            Error::Unauthorized { .. } => "UNAUTHORIZED",
+            Error::Forbidden { .. } => "FORBIDDEN",
+            Error::Conflict { .. } => "CONFLICT",
+            Error::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            Error::Config(_) => "CONFIG",
+            Error::Database(_) => "DATABASE",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The input field an error is about, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::AlreadyExists { field, .. } | Error::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, message: impl fmt::Display) -> Self {
+        Error::InvalidInput {
+            field,
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn unauthorized(reason: impl fmt::Display) -> Self {
+        Error::Unauthorized {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn internal(message: impl fmt::Display) -> Self {
+        Error::Internal(message.to_string())
+    }
+
+    pub(crate) fn org_not_found(name: &str) -> Self {
+        Error::NotFound {
+            entity: "organization",
+            name: name.to_owned(),
+        }
+    }
+
+    pub(crate) fn forbidden() -> Self {
+        Error::Forbidden {
+            message: "Not authorized to act on this organization".into(),
+        }
+    }
+
+    pub(crate) fn busy() -> Self {
+        Error::Conflict {
+            message: "another operation on this organization is in progress; retry shortly"
+                .into(),
+        }
+    }
+}
+
+/// MongoDB's duplicate-key error code.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// Whether a driver error is a unique-index violation, and if so on which index key.
+pub(crate) fn duplicate_key(err: &mongodb::error::Error) -> Option<String> {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match err.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) if e.code == DUPLICATE_KEY => {
+            Some(e.message.clone())
+        }
+        ErrorKind::Command(e) if e.code == DUPLICATE_KEY => Some(e.message.clone()),
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .and_then(|errs| errs.iter().find(|e| e.code == DUPLICATE_KEY))
+            .map(|e| e.message.clone()),
+        _ => None,
+    }
+}
+
+/// The server's numeric code of a command error, if the error is one.
+pub(crate) fn command_code(err: &mongodb::error::Error) -> Option<i32> {
+    match err.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(e) => Some(e.code),
+        _ => None,
+    }
+}

@@ -1,0 +1,23 @@
+//! Crash points for the fault-injection tests (feature `failpoints` only).
+
+/// Every failpoint in the lifecycle, in the order the steps run.
+pub const ALL: &[&str] = &[
+    "create.record_inserted",
+    "create.admin_inserted",
+    "create.collection_created",
+    "update.claimed",
+    "update.admin_updated",
+    "update.collection_renamed",
+    "update.admins_renamed",
+    "delete.claimed",
+    "delete.collection_dropped",
+    "delete.admins_deleted",
+    "recover.create_collection_dropped",
+];
+
+/// Abort the process, with no cleanup, if `TENANTRY_FAILPOINT` names `name`.
+pub fn hit(name: &str) {
+    if std::env::var("TENANTRY_FAILPOINT").is_ok_and(|v| v == name) {
+        std::process::abort();
+    }
+}

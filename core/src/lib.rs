@@ -1,0 +1,35 @@
+#![doc = include_str!("../../README.md")]
+#![warn(missing_docs)]
+
+mod auth;
+mod config;
+mod error;
+#[cfg(feature = "failpoints")]
+pub mod failpoints;
+mod lifecycle;
+mod manager;
+mod naming;
+mod recover;
+mod store;
+mod tenant;
+
+pub use auth::{AccessToken, Claims};
+pub use config::{Config, ConfigBuilder, Connection, JwtAlgorithm, Secret};
+pub use error::{Error, Result};
+pub use manager::TenantManager;
+pub use naming::{name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES, MAX_PASSWORD_BYTES};
+pub use tenant::{RecoveryReport, Tenant, TenantUpdate};
+
+/// Re-exported so callers use the same BSON and driver versions as the library.
+pub use mongodb;
+
+/// A named crash point: with the `failpoints` feature, aborts the process when the
+/// `TENANTRY_FAILPOINT` environment variable names it; without, nothing at all.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        $crate::failpoints::hit($name);
+    };
+}

@@ -1,0 +1,110 @@
+//! The journaled lifecycle operations. Each claims the tenant record first (a conditional
+//! write under unique indexes, so races have one winner), writes its steps in an order
+//! that `recover` can finish or undo from any point, and releases the record last.
+
+mod create;
+mod delete;
+mod update;
+
+use chrono::Utc;
+use mongodb::bson::{doc, oid::ObjectId};
+
+use crate::error::{command_code, Error, Result};
+use crate::manager::Inner;
+use crate::store::{bson_time, Operation};
+
+/// Server error codes used below.
+pub(crate) const NAMESPACE_NOT_FOUND: i32 = 26;
+pub(crate) const NAMESPACE_EXISTS: i32 = 48;
+
+impl Inner {
+    /// A fresh journal entry, leased to this process for the configured time.
+    pub(crate) fn new_operation(&self) -> Operation {
+        Operation {
+            id: ObjectId::new(),
+            lease_until: self.lease_deadline(),
+            admin_id: None,
+            admin_email: None,
+            rename: None,
+        }
+    }
+
+    pub(crate) fn lease_deadline(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::from_std(self.config.operation_lease).unwrap_or_default()
+    }
+
+    pub(crate) async fn collection_exists(&self, name: &str) -> Result<bool> {
+        let names = self
+            .store
+            .db
+            .list_collection_names()
+            .filter(doc! { "name": name })
+            .await?;
+        Ok(!names.is_empty())
+    }
+
+    /// Create a tenant collection; an existing one is fine (the name is claimed by us).
+    pub(crate) async fn create_collection(&self, name: &str) -> Result<()> {
+        match self.store.db.create_collection(name).await {
+            Err(e) if command_code(&e) != Some(NAMESPACE_EXISTS) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Drop a tenant collection; a missing one is fine.
+    pub(crate) async fn drop_collection(&self, name: &str) -> Result<()> {
+        match self.store.raw(name).drop().await {
+            Err(e) if command_code(&e) != Some(NAMESPACE_NOT_FOUND) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Move a tenant collection within the master database: `renameCollection`, metadata
+    /// only. Idempotent, so an interrupted rename can be repeated.
+    pub(crate) async fn move_collection(&self, from: &str, to: &str) -> Result<()> {
+        let db = &self.config.master_db;
+        let command = doc! {
+            "renameCollection": format!("{db}.{from}"),
+            "to": format!("{db}.{to}"),
+            "dropTarget": false,
+        };
+        let admin = self.client.database("admin");
+        match admin.run_command(command.clone()).await {
+            Ok(_) => Ok(()),
+            Err(e) => match command_code(&e) {
+                // Already moved by an earlier attempt, or a tenant of the original service
+                // whose collection was never materialized: make sure the target exists.
+                Some(NAMESPACE_NOT_FOUND) => self.create_collection(to).await,
+                // An empty leftover at the target (checked before the claim) is replaced.
+                Some(NAMESPACE_EXISTS) if self.store.raw(to).estimated_document_count().await? == 0 => {
+                    self.drop_collection(to).await?;
+                    admin.run_command(command).await?;
+                    Ok(())
+                }
+                Some(NAMESPACE_EXISTS) => Err(Error::Conflict {
+                    message: format!("collection '{to}' already exists and holds data"),
+                }),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    /// Refuse a target collection that exists and holds data not ours.
+    pub(crate) async fn check_free_collection(&self, name: &str) -> Result<()> {
+        if self.collection_exists(name).await?
+            && self.store.raw(name).estimated_document_count().await? > 0
+        {
+            return Err(Error::Conflict {
+                message: format!(
+                    "collection '{name}' already exists and holds data not owned by any tenant"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Release a record after its operation: back to active, journal entry removed.
+    pub(crate) fn release_update() -> mongodb::bson::Document {
+        doc! { "state": "active", "updated_at": bson_time(Utc::now()) }
+    }
+}

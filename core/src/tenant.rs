@@ -1,0 +1,116 @@
+//! Public value types: a tenant as returned to callers, an update request, a recovery report.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use mongodb::bson::oid::ObjectId;
+
+use crate::store::OrgDoc;
+
+/// A tenant (organization) as seen by callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tenant {
+    /// Stable id of the tenant record.
+    pub id: ObjectId,
+    /// The organization's name, as given at creation or last rename.
+    pub name: String,
+    /// The tenant's own collection, `org_<slug>`.
+    pub collection_name: String,
+    /// The database holding the collection.
+    pub database: String,
+    /// The admin's email.
+    pub admin_email: String,
+    /// The admin's stable id.
+    pub admin_id: ObjectId,
+    /// When the tenant was created.
+    pub created_at: DateTime<Utc>,
+    /// When the tenant was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    pub(crate) fn from_doc(doc: OrgDoc, database: &str) -> Self {
+        Tenant {
+            id: doc.id,
+            name: doc.organization_name,
+            collection_name: doc.collection_name,
+            database: database.to_owned(),
+            admin_email: doc.admin_email,
+            admin_id: doc.admin_id,
+            created_at: doc.created_at,
+            updated_at: doc.updated_at,
+        }
+    }
+
+    /// `database.collection`, for drivers that address collections by namespace.
+    pub fn namespace(&self) -> String {
+        format!("{}.{}", self.database, self.collection_name)
+    }
+}
+
+/// What [`update_tenant`](crate::TenantManager::update_tenant) changes; unset fields stay.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct TenantUpdate {
+    /// New email of the acting admin.
+    pub admin_email: Option<String>,
+    /// The acting admin's password. Only a password different from the current one is a
+    /// change (and revokes earlier tokens).
+    pub admin_password: Option<String>,
+    /// New organization name: the tenant's collection is renamed with all its data.
+    pub new_name: Option<String>,
+}
+
+impl TenantUpdate {
+    /// An update that changes nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set the admin's email.
+    pub fn admin_email(mut self, email: impl Into<String>) -> Self {
+        self.admin_email = Some(email.into());
+        self
+    }
+
+    /// Set the admin's password.
+    pub fn admin_password(mut self, password: impl Into<String>) -> Self {
+        self.admin_password = Some(password.into());
+        self
+    }
+
+    /// Rename the organization.
+    pub fn new_name(mut self, name: impl Into<String>) -> Self {
+        self.new_name = Some(name.into());
+        self
+    }
+}
+
+impl fmt::Debug for TenantUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantUpdate")
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
+            .field("new_name", &self.new_name)
+            .finish()
+    }
+}
+
+/// What [`recover`](crate::TenantManager::recover) found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// Interrupted operations carried to their end (renames, updates, deletes).
+    pub completed: usize,
+    /// Interrupted operations undone (creates, updates that had not written yet).
+    pub rolled_back: usize,
+    /// Records of the original service given their normalized keys.
+    pub adopted: usize,
+    /// Records of the original service that could not be adopted, with the reason (for
+    /// example two names that normalize to one key).
+    pub not_adopted: Vec<String>,
+    /// `org_*` collections that no tenant record claims. Never dropped automatically:
+    /// they may hold data written outside this library.
+    pub orphan_collections: Vec<String>,
+}

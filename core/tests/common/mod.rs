@@ -1,0 +1,168 @@
+//! Shared set-up for the integration tests: a real MongoDB-wire server is required.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tenantry::mongodb::bson::{doc, Document};
+use tenantry::mongodb::{Client, Collection, Database};
+use tenantry::{Claims, Config, ConfigBuilder, TenantManager};
+
+pub const SECRET: &str = "integration-test-secret-0123456789";
+pub const PASSWORD: &str = "securepassword123";
+
+/// The server under test. There is no fallback: without one the tests fail, loudly.
+pub fn mongo_uri() -> String {
+    std::env::var("MONGODB_URI")
+        .or_else(|_| std::env::var("MONGO_URI"))
+        .expect(
+            "MONGODB_URI (or MONGO_URI) must point at a MongoDB-wire server; \
+             `make test` starts one",
+        )
+}
+
+/// A database of its own for each test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub client: Client,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tenantry_t{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            chrono_suffix()
+        );
+        let client = Client::with_uri_str(mongo_uri()).await.expect("client");
+        client
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .await
+            .unwrap_or_else(|e| panic!("MongoDB server at {} does not answer: {e}", mongo_uri()));
+        TestDb { name, client }
+    }
+
+    pub fn config(&self) -> ConfigBuilder {
+        Config::builder_with_client(self.client.clone(), SECRET)
+            .master_db(&self.name)
+            .bcrypt_cost(4)
+    }
+
+    pub async fn manager(&self) -> TenantManager {
+        TenantManager::connect(self.config().build().unwrap())
+            .await
+            .expect("connect")
+    }
+
+    /// A second manager with its own client, as a second process would have.
+    pub async fn second_manager(&self) -> TenantManager {
+        let config = Config::builder(mongo_uri(), SECRET)
+            .master_db(&self.name)
+            .bcrypt_cost(4)
+            .build()
+            .unwrap();
+        TenantManager::connect(config).await.expect("connect")
+    }
+
+    pub fn db(&self) -> Database {
+        self.client.database(&self.name)
+    }
+
+    pub fn raw(&self, name: &str) -> Collection<Document> {
+        self.db().collection(name)
+    }
+
+    pub async fn count(&self, collection: &str) -> u64 {
+        self.raw(collection).count_documents(doc! {}).await.unwrap()
+    }
+
+    /// Every `org_*` collection in the database, sorted.
+    pub async fn tenant_collections(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .db()
+            .list_collection_names()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.starts_with("org_"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The storage invariants: every record active with exactly its collection, every
+    /// collection claimed, every admin with its tenant.
+    pub async fn assert_consistent(&self) {
+        let orgs: Vec<Document> = collect(self.raw("organizations").find(doc! {}).await.unwrap()).await;
+        let mut claimed: Vec<String> = Vec::new();
+        for org in &orgs {
+            assert_eq!(org.get_str("state").unwrap(), "active", "record not settled: {org}");
+            assert!(org.get("op").is_none(), "journal entry left: {org}");
+            claimed.push(org.get_str("collection_name").unwrap().to_owned());
+        }
+        claimed.sort();
+        assert_eq!(self.tenant_collections().await, claimed, "collections vs records");
+        let admins: Vec<Document> = collect(self.raw("admin_users").find(doc! {}).await.unwrap()).await;
+        for admin in &admins {
+            let org_id = admin.get_object_id("organization_id").unwrap();
+            let org = orgs
+                .iter()
+                .find(|o| o.get_object_id("_id").unwrap() == org_id)
+                .unwrap_or_else(|| panic!("admin without tenant: {admin}"));
+            assert_eq!(
+                admin.get_str("organization_name").unwrap(),
+                org.get_str("organization_name").unwrap()
+            );
+        }
+        assert_eq!(admins.len(), orgs.len(), "one admin per tenant");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop the database from a thread and client of its own: Drop cannot await, and
+        // the test's runtime (which drives the test's client) is blocked meanwhile.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let drop = async {
+                    let client = Client::with_uri_str(mongo_uri()).await?;
+                    client.database(&name).drop().await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), drop).await;
+            });
+        })
+        .join();
+    }
+}
+
+fn chrono_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_007
+}
+
+pub async fn collect<T>(mut cursor: tenantry::mongodb::Cursor<T>) -> Vec<T>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + Unpin,
+{
+    use futures_util::TryStreamExt;
+    let mut out = Vec::new();
+    while let Some(item) = cursor.try_next().await.unwrap() {
+        out.push(item);
+    }
+    out
+}
+
+/// Create a tenant and log its admin in.
+pub async fn tenant_with_login(m: &TenantManager, name: &str, email: &str) -> Claims {
+    m.create_tenant(name, email, PASSWORD).await.expect("create");
+    let token = m.authenticate(email, PASSWORD).await.expect("login");
+    m.verify_token(&token.access_token).await.expect("verify")
+}
