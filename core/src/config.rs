@@ -168,8 +168,8 @@ impl Config {
         let uri = get("MONGO_URI")
             .or_else(|| get("MONGODB_URI"))
             .unwrap_or_else(|| "mongodb://localhost:27017".into());
-        let secret = get("JWT_SECRET")
-            .ok_or_else(|| Error::Config("JWT_SECRET must be set".into()))?;
+        let secret =
+            get("JWT_SECRET").ok_or_else(|| Error::Config("JWT_SECRET must be set".into()))?;
         let mut builder = Config::builder(uri, secret);
         if let Some(db) = get("MASTER_DB") {
             builder = builder.master_db(db);
@@ -284,9 +284,7 @@ impl ConfigBuilder {
         let c = &self.config;
         validate_database_name(&c.master_db)?;
         if c.jwt_secret.expose().len() < 16 {
-            return Err(Error::Config(
-                "JWT secret must be at least 16 bytes".into(),
-            ));
+            return Err(Error::Config("JWT secret must be at least 16 bytes".into()));
         }
         if !(4..=31).contains(&c.bcrypt_cost) {
             return Err(Error::Config("bcrypt cost must be from 4 to 31".into()));

@@ -147,8 +147,7 @@ impl Error {
 
     pub(crate) fn busy() -> Self {
         Error::Conflict {
-            message: "another operation on this organization is in progress; retry shortly"
-                .into(),
+            message: "another operation on this organization is in progress; retry shortly".into(),
         }
     }
 }

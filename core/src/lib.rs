@@ -17,7 +17,10 @@ pub use auth::{AccessToken, Claims};
 pub use config::{Config, ConfigBuilder, Connection, JwtAlgorithm, Secret};
 pub use error::{Error, Result};
 pub use manager::TenantManager;
-pub use naming::{name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES, MAX_PASSWORD_BYTES};
+pub use naming::{
+    name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES,
+    MAX_PASSWORD_BYTES,
+};
 pub use tenant::{RecoveryReport, Tenant, TenantUpdate};
 
 /// Re-exported so callers use the same BSON and driver versions as the library.

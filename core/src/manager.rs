@@ -68,7 +68,10 @@ impl TenantManager {
                 dummy_hash: OnceCell::new(),
             }),
         };
-        manager.inner.adopt_legacy(&mut RecoveryReport::default()).await?;
+        manager
+            .inner
+            .adopt_legacy(&mut RecoveryReport::default())
+            .await?;
         Ok(manager)
     }
 
@@ -86,7 +89,12 @@ impl TenantManager {
     ///
     /// Errors: `INVALID_INPUT` (name, email or password), `TENANT_ALREADY_EXISTS` (the
     /// normalized name or the email is taken).
-    pub async fn create_tenant(&self, name: &str, admin_email: &str, admin_password: &str) -> Result<Tenant> {
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        admin_email: &str,
+        admin_password: &str,
+    ) -> Result<Tenant> {
         self.inner.create(name, admin_email, admin_password).await
     }
 
@@ -108,12 +116,22 @@ impl TenantManager {
     /// admin records follow the new name. `claims` must come from
     /// [`verify_token`](Self::verify_token) and belong to this tenant (`FORBIDDEN`
     /// otherwise).
-    pub async fn update_tenant(&self, claims: &Claims, name: &str, update: TenantUpdate) -> Result<Tenant> {
+    pub async fn update_tenant(
+        &self,
+        claims: &Claims,
+        name: &str,
+        update: TenantUpdate,
+    ) -> Result<Tenant> {
         self.inner.update(claims, name, update).await
     }
 
     /// Rename a tenant (a shorthand for [`update_tenant`](Self::update_tenant)).
-    pub async fn rename_tenant(&self, claims: &Claims, name: &str, new_name: &str) -> Result<Tenant> {
+    pub async fn rename_tenant(
+        &self,
+        claims: &Claims,
+        name: &str,
+        new_name: &str,
+    ) -> Result<Tenant> {
         self.inner
             .update(claims, name, TenantUpdate::new().new_name(new_name))
             .await
@@ -147,9 +165,12 @@ impl TenantManager {
             Some(org) if matches!(org.state, OrgState::Active | OrgState::Updating) => org,
             _ => return Err(Error::InvalidCredentials),
         };
-        inner
-            .tokens
-            .issue(admin.id, org.id, &org.organization_name, admin.token_version)
+        inner.tokens.issue(
+            admin.id,
+            org.id,
+            &org.organization_name,
+            admin.token_version,
+        )
     }
 
     /// Check a token's signature, algorithm and expiry, then that it has not been revoked
@@ -170,7 +191,10 @@ impl TenantManager {
 
     /// The tenant's own collection, for the tenant the claims belong to, so application
     /// code reaches its own tenant's data only.
-    pub async fn tenant_collection<T: Send + Sync>(&self, claims: &Claims) -> Result<Collection<T>> {
+    pub async fn tenant_collection<T: Send + Sync>(
+        &self,
+        claims: &Claims,
+    ) -> Result<Collection<T>> {
         let org = self.inner.check_not_revoked(claims).await?;
         Ok(self.inner.store.db.collection(&org.collection_name))
     }

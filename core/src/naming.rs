@@ -169,10 +169,7 @@ impl Email {
                 format_args!("must be at most {MAX_EMAIL_BYTES} bytes"),
             ));
         }
-        if display
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
+        if display.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::invalid(
                 FIELD,
                 "must not contain white space or control characters",
@@ -264,7 +261,13 @@ mod tests {
     #[test]
     fn spelling_variants_share_a_key() {
         let a = parse("Acme Corp").unwrap();
-        for v in ["acme-corp", "ACME  corp!", " acme_corp ", "ＡＣＭＥ Corp", "Acme.Corp"] {
+        for v in [
+            "acme-corp",
+            "ACME  corp!",
+            " acme_corp ",
+            "ＡＣＭＥ Corp",
+            "Acme.Corp",
+        ] {
             let b = parse(v).unwrap();
             assert_eq!(a.key(), b.key(), "{v}");
             assert_eq!(a.collection(), b.collection(), "{v}");
@@ -279,7 +282,14 @@ mod tests {
 
     #[test]
     fn non_latin_names_get_distinct_valid_collections() {
-        let names = ["東京", "大阪", "Москва", "Café Zürich", "Cafe Zurich", "مرحبا"];
+        let names = [
+            "東京",
+            "大阪",
+            "Москва",
+            "Café Zürich",
+            "Cafe Zurich",
+            "مرحبا",
+        ];
         let parsed: Vec<_> = names.iter().map(|n| parse(n).unwrap()).collect();
         for (i, a) in parsed.iter().enumerate() {
             assert!(a.collection().is_ascii(), "{}", a.collection());
@@ -294,7 +304,16 @@ mod tests {
 
     #[test]
     fn invalid_names_are_rejected() {
-        for bad in ["", "   ", "a\0b", "pay$", "system.users", "SYSTEM.x", "---", "a\nb"] {
+        for bad in [
+            "",
+            "   ",
+            "a\0b",
+            "pay$",
+            "system.users",
+            "SYSTEM.x",
+            "---",
+            "a\nb",
+        ] {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}");
             assert_eq!(err.field(), Some("organization_name"));
@@ -311,7 +330,16 @@ mod tests {
         let e = Email::parse(" Admin@Acme.COM ").unwrap();
         assert_eq!(e.display(), "Admin@Acme.COM");
         assert_eq!(e.key(), "admin@acme.com");
-        for bad in ["", "no-at", "@acme.com", "a@", "a@b", "a b@c.d", "a@.com", "a@b..c"] {
+        for bad in [
+            "",
+            "no-at",
+            "@acme.com",
+            "a@",
+            "a@b",
+            "a b@c.d",
+            "a@.com",
+            "a@b..c",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -173,11 +173,16 @@ impl Inner {
     async fn orphan_collections(&self) -> Result<Vec<String>> {
         let names = self.store.db.list_collection_names().await?;
         let mut orphans = Vec::new();
-        for name in names.into_iter().filter(|n| n.starts_with(COLLECTION_PREFIX)) {
+        for name in names
+            .into_iter()
+            .filter(|n| n.starts_with(COLLECTION_PREFIX))
+        {
             let claimed = self
                 .store
                 .orgs
-                .count_documents(doc! { "$or": [ { "collection_names": &name }, { "collection_name": &name } ] })
+                .count_documents(
+                    doc! { "$or": [ { "collection_names": &name }, { "collection_name": &name } ] },
+                )
                 .await?;
             if claimed == 0 {
                 orphans.push(name);

@@ -221,6 +221,12 @@ impl Store {
     }
 }
 
+/// The current instant at BSON's millisecond precision, so that what a call returns equals
+/// what a later read gives.
+pub(crate) fn now() -> DateTime<Utc> {
+    bson::DateTime::now().to_chrono()
+}
+
 /// `chrono` instant as BSON.
 pub(crate) fn bson_time(t: DateTime<Utc>) -> bson::DateTime {
     bson::DateTime::from_chrono(t)

@@ -5,9 +5,15 @@ use common::*;
 async fn smoke() {
     let t = TestDb::new().await;
     let m = t.manager().await;
-    let tenant = m.create_tenant("Acme Corp", "admin@acme.com", PASSWORD).await.unwrap();
+    let tenant = m
+        .create_tenant("Acme Corp", "admin@acme.com", PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(tenant.collection_name, "org_acme_corp");
-    let err = m.create_tenant("acme-corp", "other@acme.com", PASSWORD).await.unwrap_err();
+    let err = m
+        .create_tenant("acme-corp", "other@acme.com", PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
     let claims = tenant_with_login(&m, "Beta", "b@beta.io").await;
     let renamed = m.rename_tenant(&claims, "Beta", "Gamma").await.unwrap();

@@ -72,7 +72,10 @@ mod tests {
         let h = hash_blocking(&long_a, 4).unwrap();
         assert!(h.starts_with(BCRYPT_SHA256_PREFIX));
         assert!(verify_blocking(&long_a, &h));
-        assert!(!verify_blocking(&long_b, &h), "differs only after bcrypt's limit");
+        assert!(
+            !verify_blocking(&long_b, &h),
+            "differs only after bcrypt's limit"
+        );
         assert!(!verify_blocking(&base, &h));
         // And a plain hash at the limit does not accept a longer password sharing its prefix.
         let h72 = hash_blocking(&base, 4).unwrap();

@@ -95,8 +95,7 @@ impl TokenCodec {
         let secret = config.jwt_secret.expose().as_bytes();
         let mut validation = Validation::new(algorithm);
         validation.algorithms = vec![algorithm];
-        validation.required_spec_claims =
-            HashSet::from(["exp", "sub", "iat"].map(String::from));
+        validation.required_spec_claims = HashSet::from(["exp", "sub", "iat"].map(String::from));
         validation.validate_exp = true;
         validation.leeway = config.jwt_leeway.as_secs();
         match &config.jwt_issuer {
@@ -155,20 +154,21 @@ impl TokenCodec {
 
     /// Check signature, algorithm, `exp` (and `iss`/`aud` when configured). No database.
     pub(crate) fn decode(&self, token: &str) -> Result<Claims> {
-        let data = jsonwebtoken::decode::<WireClaims>(token.trim(), &self.decoding, &self.validation)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let reason = match e.kind() {
-                    ErrorKind::ExpiredSignature => "token has expired",
-                    ErrorKind::InvalidAlgorithm => "token algorithm is not allowed",
-                    ErrorKind::InvalidSignature => "token signature is invalid",
-                    ErrorKind::InvalidIssuer => "token issuer is not accepted",
-                    ErrorKind::InvalidAudience => "token audience is not accepted",
-                    ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
-                    _ => "token is malformed",
-                };
-                Error::unauthorized(reason)
-            })?;
+        let data =
+            jsonwebtoken::decode::<WireClaims>(token.trim(), &self.decoding, &self.validation)
+                .map_err(|e| {
+                    use jsonwebtoken::errors::ErrorKind;
+                    let reason = match e.kind() {
+                        ErrorKind::ExpiredSignature => "token has expired",
+                        ErrorKind::InvalidAlgorithm => "token algorithm is not allowed",
+                        ErrorKind::InvalidSignature => "token signature is invalid",
+                        ErrorKind::InvalidIssuer => "token issuer is not accepted",
+                        ErrorKind::InvalidAudience => "token audience is not accepted",
+                        ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+                        _ => "token is malformed",
+                    };
+                    Error::unauthorized(reason)
+                })?;
         let wire = data.claims;
         let id = |hex: &str| {
             ObjectId::parse_str(hex).map_err(|_| Error::unauthorized("token is malformed"))
@@ -196,7 +196,9 @@ mod tests {
     use std::time::Duration;
 
     fn codec(secret: &str) -> TokenCodec {
-        let config = Config::builder("mongodb://localhost", secret).build().unwrap();
+        let config = Config::builder("mongodb://localhost", secret)
+            .build()
+            .unwrap();
         TokenCodec::new(&config).unwrap()
     }
 
@@ -215,16 +217,24 @@ mod tests {
     #[test]
     fn other_keys_and_algorithms_are_refused() {
         let c = codec("0123456789abcdef-0123");
-        let t = c.issue(ObjectId::new(), ObjectId::new(), "Acme", 0).unwrap();
+        let t = c
+            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .unwrap();
         let other = codec("another-secret-of-length");
-        assert_eq!(other.decode(&t.access_token).unwrap_err().code(), "UNAUTHORIZED");
+        assert_eq!(
+            other.decode(&t.access_token).unwrap_err().code(),
+            "UNAUTHORIZED"
+        );
 
         let config = Config::builder("mongodb://localhost", "0123456789abcdef-0123")
             .jwt_algorithm(crate::JwtAlgorithm::HS512)
             .build()
             .unwrap();
         let hs512 = TokenCodec::new(&config).unwrap();
-        assert!(hs512.decode(&t.access_token).is_err(), "HS256 token under HS512 pin");
+        assert!(
+            hs512.decode(&t.access_token).is_err(),
+            "HS256 token under HS512 pin"
+        );
 
         // alg "none": header {"alg":"none","typ":"JWT"}, no signature.
         let payload = t.access_token.split('.').nth(1).unwrap();
@@ -243,7 +253,9 @@ mod tests {
             .unwrap();
         let mut c = TokenCodec::new(&config).unwrap();
         c.expiry = chrono::Duration::seconds(-10);
-        let t = c.issue(ObjectId::new(), ObjectId::new(), "Acme", 0).unwrap();
+        let t = c
+            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .unwrap();
         let err = c.decode(&t.access_token).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
     }

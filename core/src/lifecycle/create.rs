@@ -1,7 +1,6 @@
 //! Create: record (state `creating`) -> admin -> collection -> record `active`.
 //! Recovery of an interrupted create undoes it.
 
-use chrono::Utc;
 use mongodb::bson::{doc, oid::ObjectId};
 
 use crate::auth::password;
@@ -25,7 +24,10 @@ impl Inner {
         for attempt in 1..=ATTEMPTS {
             match self.try_create(&name, &email, &hashed).await {
                 Err(Taken::Name) => {
-                    let holder = self.store.org_holding(name.key(), name.collection()).await?;
+                    let holder = self
+                        .store
+                        .org_holding(name.key(), name.collection())
+                        .await?;
                     if attempt == ATTEMPTS || !self.recover_holder(holder).await? {
                         return Err(Error::AlreadyExists {
                             field: "organization_name",
@@ -60,8 +62,13 @@ impl Inner {
         }
     }
 
-    async fn try_create(&self, name: &TenantName, email: &Email, hashed: &str) -> Result<Tenant, Taken> {
-        let now = Utc::now();
+    async fn try_create(
+        &self,
+        name: &TenantName,
+        email: &Email,
+        hashed: &str,
+    ) -> Result<Tenant, Taken> {
+        let now = crate::store::now();
         let op = self.new_operation();
         let org = OrgDoc {
             id: ObjectId::new(),
@@ -78,7 +85,11 @@ impl Inner {
             op: Some(op.clone()),
         };
         if let Err(e) = self.store.orgs.insert_one(&org).await {
-            return Err(if duplicate_key(&e).is_some() { Taken::Name } else { Taken::Other(e.into()) });
+            return Err(if duplicate_key(&e).is_some() {
+                Taken::Name
+            } else {
+                Taken::Other(e.into())
+            });
         }
         failpoint!("create.record_inserted");
         let admin = AdminDoc {
@@ -93,7 +104,11 @@ impl Inner {
             created_at: now,
         };
         if let Err(e) = self.store.admins.insert_one(&admin).await {
-            let taken = if duplicate_key(&e).is_some() { Taken::Email } else { Taken::Other(e.into()) };
+            let taken = if duplicate_key(&e).is_some() {
+                Taken::Email
+            } else {
+                Taken::Other(e.into())
+            };
             // Undo the claim; should this fail too, the record stays `creating` and
             // recovery removes it once its lease runs out.
             if let Err(undo) = self.store.orgs.delete_one(by_id(org.id)).await {
@@ -117,7 +132,11 @@ impl Inner {
             // Recovered from under us (our lease ran out): the create did not happen.
             return Err(Taken::Other(Error::busy()));
         }
-        Ok(self.tenant(OrgDoc { state: OrgState::Active, op: None, ..org }))
+        Ok(self.tenant(OrgDoc {
+            state: OrgState::Active,
+            op: None,
+            ..org
+        }))
     }
 
     /// Undo an interrupted create: collection, admins, then the record (the claim) last.

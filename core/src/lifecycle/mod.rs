@@ -76,7 +76,9 @@ impl Inner {
                 // whose collection was never materialized: make sure the target exists.
                 Some(NAMESPACE_NOT_FOUND) => self.create_collection(to).await,
                 // An empty leftover at the target (checked before the claim) is replaced.
-                Some(NAMESPACE_EXISTS) if self.store.raw(to).estimated_document_count().await? == 0 => {
+                Some(NAMESPACE_EXISTS)
+                    if self.store.raw(to).estimated_document_count().await? == 0 =>
+                {
                     self.drop_collection(to).await?;
                     admin.run_command(command).await?;
                     Ok(())
@@ -104,7 +106,7 @@ impl Inner {
     }
 
     /// Release a record after its operation: back to active, journal entry removed.
-    pub(crate) fn release_update() -> mongodb::bson::Document {
-        doc! { "state": "active", "updated_at": bson_time(Utc::now()) }
+    pub(crate) fn release_update(now: chrono::DateTime<Utc>) -> mongodb::bson::Document {
+        doc! { "state": "active", "updated_at": bson_time(now) }
     }
 }

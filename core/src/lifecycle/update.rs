@@ -17,9 +17,18 @@ use crate::store::{bson_time, Operation, OrgDoc, RenameTarget};
 use crate::tenant::{Tenant, TenantUpdate};
 
 impl Inner {
-    pub(crate) async fn update(&self, claims: &Claims, name: &str, update: TenantUpdate) -> Result<Tenant> {
+    pub(crate) async fn update(
+        &self,
+        claims: &Claims,
+        name: &str,
+        update: TenantUpdate,
+    ) -> Result<Tenant> {
         let db = &self.config.master_db;
-        let new_email = update.admin_email.as_deref().map(Email::parse).transpose()?;
+        let new_email = update
+            .admin_email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()?;
         if let Some(p) = &update.admin_password {
             validate_password(p, self.config.min_password_chars)?;
         }
@@ -62,12 +71,16 @@ impl Inner {
 
         let mut op = self.new_operation();
         op.admin_id = Some(admin.id);
-        op.admin_email = Some(new_email.as_ref().map_or(admin.email.clone(), |e| e.display().to_owned()));
+        op.admin_email = Some(
+            new_email
+                .as_ref()
+                .map_or(admin.email.clone(), |e| e.display().to_owned()),
+        );
         op.rename = rename;
         self.claim_for_update(&org, &op).await?;
         failpoint!("update.claimed");
 
-        let mut set = doc! { "last_op": op.id, "updated_at": bson_time(chrono::Utc::now()) };
+        let mut set = doc! { "last_op": op.id, "updated_at": bson_time(crate::store::now()) };
         if let Some(email) = &new_email {
             set.insert("email", email.display());
             set.insert("email_key", email.key());
@@ -102,7 +115,8 @@ impl Inner {
 
     /// Mark the record as updating and claim the new name and collection, atomically.
     async fn claim_for_update(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let mut change = doc! { "$set": { "state": "updating", "op": to_bson(op).map_err(Error::internal)? } };
+        let mut change =
+            doc! { "$set": { "state": "updating", "op": to_bson(op).map_err(Error::internal)? } };
         if let Some(r) = &op.rename {
             change.insert(
                 "$addToSet",
@@ -145,10 +159,12 @@ impl Inner {
 
     /// Carry a claimed update to its end. Idempotent: recovery repeats it from any point.
     pub(crate) async fn finish_update(&self, mut org: OrgDoc, op: &Operation) -> Result<OrgDoc> {
-        let mut set = Self::release_update();
+        let now = crate::store::now();
+        let mut set = Self::release_update(now);
         if let Some(r) = &op.rename {
             if r.collection != org.collection_name {
-                self.move_collection(&org.collection_name, &r.collection).await?;
+                self.move_collection(&org.collection_name, &r.collection)
+                    .await?;
                 failpoint!("update.collection_renamed");
             }
             self.store
@@ -181,7 +197,7 @@ impl Inner {
             .await?;
         org.state = crate::store::OrgState::Active;
         org.op = None;
-        org.updated_at = chrono::Utc::now();
+        org.updated_at = now;
         Ok(org)
     }
 }

@@ -96,16 +96,26 @@ impl TestDb {
     /// The storage invariants: every record active with exactly its collection, every
     /// collection claimed, every admin with its tenant.
     pub async fn assert_consistent(&self) {
-        let orgs: Vec<Document> = collect(self.raw("organizations").find(doc! {}).await.unwrap()).await;
+        let orgs: Vec<Document> =
+            collect(self.raw("organizations").find(doc! {}).await.unwrap()).await;
         let mut claimed: Vec<String> = Vec::new();
         for org in &orgs {
-            assert_eq!(org.get_str("state").unwrap(), "active", "record not settled: {org}");
+            assert_eq!(
+                org.get_str("state").unwrap(),
+                "active",
+                "record not settled: {org}"
+            );
             assert!(org.get("op").is_none(), "journal entry left: {org}");
             claimed.push(org.get_str("collection_name").unwrap().to_owned());
         }
         claimed.sort();
-        assert_eq!(self.tenant_collections().await, claimed, "collections vs records");
-        let admins: Vec<Document> = collect(self.raw("admin_users").find(doc! {}).await.unwrap()).await;
+        assert_eq!(
+            self.tenant_collections().await,
+            claimed,
+            "collections vs records"
+        );
+        let admins: Vec<Document> =
+            collect(self.raw("admin_users").find(doc! {}).await.unwrap()).await;
         for admin in &admins {
             let org_id = admin.get_object_id("organization_id").unwrap();
             let org = orgs
@@ -127,7 +137,10 @@ impl Drop for TestDb {
         // Drop the database from a thread and client of its own: Drop cannot await, and
         // the test's runtime (which drives the test's client) is blocked meanwhile.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let drop = async {
                     let client = Client::with_uri_str(mongo_uri()).await?;
@@ -162,7 +175,9 @@ where
 
 /// Create a tenant and log its admin in.
 pub async fn tenant_with_login(m: &TenantManager, name: &str, email: &str) -> Claims {
-    m.create_tenant(name, email, PASSWORD).await.expect("create");
+    m.create_tenant(name, email, PASSWORD)
+        .await
+        .expect("create");
     let token = m.authenticate(email, PASSWORD).await.expect("login");
     m.verify_token(&token.access_token).await.expect("verify")
 }

@@ -1,0 +1,225 @@
+//! The routes of the contract, each a thin call into the core, and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry::{Tenant, TenantManager, TenantUpdate};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::extract::{Bearer, JsonBody, OrgNameParam};
+
+/// `POST /org/create` body.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateOrg {
+    #[schema(example = "Acme Corp")]
+    organization_name: String,
+    #[schema(example = "admin@acme.com")]
+    email: String,
+    #[schema(example = "securepassword123")]
+    password: String,
+}
+
+/// `POST /admin/login` body.
+#[derive(Deserialize, ToSchema)]
+pub struct Login {
+    #[schema(example = "admin@acme.com")]
+    email: String,
+    #[schema(example = "securepassword123")]
+    password: String,
+}
+
+/// `PUT /org/update` body.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateOrg {
+    #[schema(example = "Acme Corp")]
+    organization_name: String,
+    #[schema(example = "newadmin@acme.com")]
+    email: String,
+    #[schema(example = "newpassword123")]
+    password: String,
+    #[serde(default)]
+    #[schema(example = "Updated Corp Name")]
+    new_organization_name: Option<String>,
+}
+
+/// An organization as the contract shows it.
+#[derive(Serialize, ToSchema)]
+pub struct Org {
+    organization_name: String,
+    collection_name: String,
+    admin_email: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Tenant> for Org {
+    fn from(t: Tenant) -> Self {
+        Org {
+            organization_name: t.name,
+            collection_name: t.collection_name,
+            admin_email: t.admin_email,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// `POST /admin/login` answer.
+#[derive(Serialize, ToSchema)]
+pub struct LoginOut {
+    access_token: String,
+    #[schema(example = "bearer")]
+    token_type: &'static str,
+    admin_id: String,
+    organization_id: String,
+    organization_name: String,
+}
+
+/// A plain message.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    message: &'static str,
+}
+
+/// Liveness.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// Every error: `detail` for people, `code` (stable) for programs.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    detail: String,
+    code: String,
+}
+
+#[utoipa::path(post, path = "/org/create", tag = "organizations", request_body = CreateOrg,
+    responses((status = 201, body = Org), (status = 400, description = "duplicate or invalid", body = ErrorBody)))]
+async fn create_org(
+    State(m): State<TenantManager>,
+    JsonBody(body): JsonBody<CreateOrg>,
+) -> Result<(StatusCode, Json<Org>), ApiError> {
+    let tenant = m
+        .create_tenant(&body.organization_name, &body.email, &body.password)
+        .await?;
+    Ok((StatusCode::CREATED, Json(tenant.into())))
+}
+
+#[utoipa::path(get, path = "/org/get", tag = "organizations",
+    params(("organization_name" = String, Query, description = "the organization's name")),
+    responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
+async fn get_org(
+    State(m): State<TenantManager>,
+    OrgNameParam(name): OrgNameParam,
+) -> Result<Json<Org>, ApiError> {
+    Ok(Json(m.get_tenant(&name).await?.into()))
+}
+
+#[utoipa::path(post, path = "/admin/login", tag = "auth", request_body = Login,
+    responses((status = 200, body = LoginOut), (status = 401, body = ErrorBody)))]
+async fn login(
+    State(m): State<TenantManager>,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<Json<LoginOut>, ApiError> {
+    let token = m.authenticate(&body.email, &body.password).await?;
+    Ok(Json(LoginOut {
+        access_token: token.access_token,
+        token_type: token.token_type,
+        admin_id: token.admin_id.to_hex(),
+        organization_id: token.organization_id.to_hex(),
+        organization_name: token.organization_name,
+    }))
+}
+
+#[utoipa::path(put, path = "/org/update", tag = "organizations", request_body = UpdateOrg, security(("bearer" = [])),
+    responses((status = 200, body = Org), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn update_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<UpdateOrg>,
+) -> Result<Json<Org>, ApiError> {
+    let claims = m.verify_token(&token).await?;
+    let mut update = TenantUpdate::new()
+        .admin_email(body.email)
+        .admin_password(body.password);
+    update.new_name = body.new_organization_name;
+    Ok(Json(
+        m.update_tenant(&claims, &body.organization_name, update)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(delete, path = "/org/delete", tag = "organizations", security(("bearer" = [])),
+    params(("organization_name" = String, Query, description = "the organization's name")),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn delete_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    OrgNameParam(name): OrgNameParam,
+) -> Result<Json<Message>, ApiError> {
+    let claims = m.verify_token(&token).await?;
+    m.delete_tenant(&claims, &name).await?;
+    Ok(Json(Message {
+        message: "Organization deleted successfully",
+    }))
+}
+
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "healthy" })
+}
+
+async fn not_found() -> (StatusCode, Json<ErrorBody>) {
+    let body = ErrorBody {
+        detail: "Not Found".into(),
+        code: "NOT_FOUND".into(),
+    };
+    (StatusCode::NOT_FOUND, Json(body))
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
+    paths(create_org, get_org, login, update_org, delete_org, health),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody)),
+    modifiers(&BearerScheme)
+)]
+struct ApiDoc;
+
+/// The whole application.
+pub fn router(manager: TenantManager) -> Router {
+    Router::new()
+        .route("/org/create", post(create_org))
+        .route("/org/get", get(get_org))
+        .route("/admin/login", post(login))
+        .route("/org/update", put(update_org))
+        .route("/org/delete", delete(delete_org))
+        .route("/health", get(health))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .fallback(not_found)
+        .with_state(manager)
+}
