@@ -1,0 +1,18 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed on first use (cmake and secantusd-rs, the test virtualenv, npm packages).
+
+.PHONY: run test lint
+
+## Start the example server on http://127.0.0.1:8000 (docs at /docs) over a local database
+## kept in .dev/ (or over $MONGO_URI when set).
+run:
+	@scripts/run.sh
+
+## Run every test against a throwaway MongoDB-wire server (or $MONGODB_URI when set).
+test:
+	@scripts/test.sh
+
+## Formatting and lints, as CI runs them.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

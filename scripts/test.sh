@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, start a throwaway MongoDB-wire server (unless
+# MONGODB_URI/MONGO_URI points at one), run the Rust tests, the contract suite against the
+# Rust example, then the Python and Node suites; stop the server; fail on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/venv.sh
+external=${MONGODB_URI:-${MONGO_URI:-}}
+if [ -z "$external" ]; then
+  scripts/mongo.sh install
+  dir=$(mktemp -d)
+  MONGODB_URI=$(scripts/mongo.sh start "$dir")
+  trap 'scripts/mongo.sh stop "$dir"; rm -rf "$dir"' EXIT
+else
+  MONGODB_URI=$external
+fi
+export MONGODB_URI MONGO_URI=$MONGODB_URI
+echo "== MongoDB-wire server: $MONGODB_URI"
+
+echo "== Rust: cargo test"
+cargo test --workspace
+
+echo "== HTTP contract: Rust example"
+cargo build -p tenantry-http
+.venv/bin/python -m pytest tests/contract -q --server-cmd "$PWD/target/debug/tenantry-http"
+
+for part in python node; do
+  if [ -x "scripts/test-$part.sh" ]; then
+    echo "== $part"
+    "scripts/test-$part.sh"
+  fi
+done
+echo "== all tests passed"
