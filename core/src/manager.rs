@@ -250,12 +250,12 @@ impl Inner {
             return Ok(org);
         }
         if self.recover_if_stale(&org).await? {
-            if let Some(org) = self.store.org_by_id(org.id).await? {
-                if org.state == OrgState::Active && org.name_key.as_deref() == Some(target.key()) {
-                    return Ok(org);
-                }
-            }
-            return Err(Error::forbidden());
+            // The name led to this tenant when the call was made; an interrupted rename
+            // that recovery just finished does not make it another tenant.
+            return match self.store.org_by_id(org.id).await? {
+                Some(org) if org.state == OrgState::Active => Ok(org),
+                _ => Err(Error::org_not_found(target.display())),
+            };
         }
         Err(Error::busy())
     }

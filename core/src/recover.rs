@@ -10,7 +10,7 @@
 
 use chrono::Utc;
 use futures_util::TryStreamExt;
-use mongodb::bson::{doc, to_bson};
+use mongodb::bson::{doc, oid::ObjectId, to_bson};
 
 use crate::error::{duplicate_key, Error, Result};
 use crate::manager::Inner;
@@ -125,6 +125,7 @@ impl Inner {
                 .update_one(
                     doc! { "_id": org.id, "name_key": { "$exists": false } },
                     doc! { "$set": {
+                        "admin_id": org.admin_id,
                         "name_key": &key,
                         "name_keys": [&key],
                         "collection_names": [&org.collection_name],
@@ -141,6 +142,14 @@ impl Inner {
                 Err(e) => return Err(e.into()),
             }
         }
+        // Token versions start at 0; updates match on the version.
+        self.store
+            .raw(crate::store::ADMIN_USERS)
+            .update_many(
+                doc! { "token_version": { "$exists": false } },
+                doc! { "$set": { "token_version": 0_i64 } },
+            )
+            .await?;
         let mut admins = self
             .store
             .raw(crate::store::ADMIN_USERS)
@@ -150,13 +159,15 @@ impl Inner {
             let (Ok(id), Ok(email)) = (admin.get_object_id("_id"), admin.get_str("email")) else {
                 continue;
             };
+            let mut set = doc! { "email_key": email.trim().to_lowercase() };
+            // The original service may have stored the tenant's id as a hex string.
+            if let Ok(org_id) = admin.get_str("organization_id").map(ObjectId::parse_str) {
+                set.insert("organization_id", org_id.map_err(Error::internal)?);
+            }
             let set = self
                 .store
                 .raw(crate::store::ADMIN_USERS)
-                .update_one(
-                    doc! { "_id": id },
-                    doc! { "$set": { "email_key": email.trim().to_lowercase() } },
-                )
+                .update_one(doc! { "_id": id }, doc! { "$set": set })
                 .await;
             match set {
                 Ok(_) => {}

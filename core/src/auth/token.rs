@@ -98,12 +98,19 @@ impl TokenCodec {
         validation.required_spec_claims = HashSet::from(["exp", "sub", "iat"].map(String::from));
         validation.validate_exp = true;
         validation.leeway = config.jwt_leeway.as_secs();
+        // Configured issuer and audience are required, not only checked when present.
         match &config.jwt_issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                validation.required_spec_claims.insert("iss".into());
+            }
             None => validation.iss = None,
         }
         match &config.jwt_audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                validation.required_spec_claims.insert("aud".into());
+            }
             None => validation.validate_aud = false,
         }
         let expiry = chrono::Duration::from_std(config.jwt_expiry)

@@ -19,7 +19,6 @@ impl Inner {
         let name = TenantName::parse(name, &self.config.master_db)?;
         let email = Email::parse(email)?;
         validate_password(password, self.config.min_password_chars)?;
-        self.check_free_collection(name.collection()).await?;
         let hashed = password::hash(password, self.config.bcrypt_cost).await?;
         for attempt in 1..=ATTEMPTS {
             match self.try_create(&name, &email, &hashed).await {
@@ -92,6 +91,15 @@ impl Inner {
             });
         }
         failpoint!("create.record_inserted");
+        // The name is ours now; a collection of that name holding data is not.
+        if let Err(e) = self.check_free_collection(name.collection()).await {
+            self.store
+                .orgs
+                .delete_one(by_id(org.id))
+                .await
+                .map_err(Error::from)?;
+            return Err(Taken::Other(e));
+        }
         let admin = AdminDoc {
             id: org.admin_id,
             email: email.display().to_owned(),

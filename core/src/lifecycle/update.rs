@@ -63,11 +63,6 @@ impl Inner {
                 name: n.display().to_owned(),
                 key: n.key().to_owned(),
             });
-        if let Some(r) = &rename {
-            if r.collection != org.collection_name {
-                self.check_free_collection(&r.collection).await?;
-            }
-        }
 
         let mut op = self.new_operation();
         op.admin_id = Some(admin.id);
@@ -79,6 +74,17 @@ impl Inner {
         op.rename = rename;
         self.claim_for_update(&org, &op).await?;
         failpoint!("update.claimed");
+        // The new name is ours now; a collection of that name holding data is not.
+        if let Some(r) = op
+            .rename
+            .as_ref()
+            .filter(|r| r.collection != org.collection_name)
+        {
+            if let Err(e) = self.check_free_collection(&r.collection).await {
+                self.release_claim(&org, &op).await?;
+                return Err(e);
+            }
+        }
 
         let mut set = doc! { "last_op": op.id, "updated_at": bson_time(crate::store::now()) };
         if let Some(email) = &new_email {

@@ -1,0 +1,390 @@
+//! Invariant 5: bcrypt off the executor, indistinguishable login failures, tokens that
+//! survive renames and email changes but not password changes or deletes, pinned
+//! algorithms, and no acting on another tenant.
+
+mod common;
+use std::time::{Duration, Instant};
+
+use common::*;
+use sha2::{Digest, Sha256};
+use tenantry::mongodb::bson::{doc, oid::ObjectId, DateTime};
+use tenantry::{Config, TenantManager, TenantUpdate};
+
+#[tokio::test(flavor = "current_thread")]
+async fn bcrypt_never_blocks_the_executor() {
+    // One executor thread: if bcrypt ran on it, the ticker could not tick during a login.
+    let t = TestDb::new().await;
+    let m = TenantManager::connect(t.config().bcrypt_cost(12).build().unwrap())
+        .await
+        .unwrap();
+    m.create_tenant("Slow Hash", "slow@hash.io", PASSWORD)
+        .await
+        .unwrap();
+    let ticker = tokio::spawn(async {
+        let (mut ticks, mut worst) = (0u32, Duration::ZERO);
+        let mut last = Instant::now();
+        let end = Instant::now() + Duration::from_millis(600);
+        while Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            worst = worst.max(last.elapsed());
+            last = Instant::now();
+            ticks += 1;
+        }
+        (ticks, worst)
+    });
+    let started = Instant::now();
+    m.authenticate("slow@hash.io", PASSWORD).await.unwrap();
+    let login = started.elapsed();
+    let (ticks, worst) = ticker.await.unwrap();
+    assert!(
+        login > Duration::from_millis(20),
+        "cost 12 should take a while: {login:?}"
+    );
+    assert!(
+        worst < Duration::from_millis(100),
+        "executor stalled {worst:?} during a {login:?} login"
+    );
+    assert!(ticks > 50, "{ticks} ticks");
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_look_alike() {
+    let t = TestDb::new().await;
+    let m = TenantManager::connect(t.config().bcrypt_cost(8).build().unwrap())
+        .await
+        .unwrap();
+    m.create_tenant("Acme", "admin@acme.com", PASSWORD)
+        .await
+        .unwrap();
+    let wrong = m
+        .authenticate("admin@acme.com", "wrong-password")
+        .await
+        .unwrap_err();
+    let unknown = m
+        .authenticate("ghost@acme.com", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), "INVALID_CREDENTIALS");
+    assert_eq!(unknown.code(), "INVALID_CREDENTIALS");
+    assert_eq!(wrong.to_string(), unknown.to_string());
+
+    // Both cost one bcrypt verification: compare medians, as a ratio.
+    let time = |email: &'static str| {
+        let m = m.clone();
+        async move {
+            let mut samples = Vec::new();
+            for _ in 0..15 {
+                let started = Instant::now();
+                let _ = m.authenticate(email, "wrong-password").await;
+                samples.push(started.elapsed());
+            }
+            samples.sort();
+            samples[samples.len() / 2]
+        }
+    };
+    let known = time("admin@acme.com").await;
+    let unknown = time("nobody@acme.com").await;
+    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "unknown {unknown:?} vs known {known:?}"
+    );
+}
+
+#[tokio::test]
+async fn seed_format_hashes_verify() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let tenant = m
+        .create_tenant("Seeded", "seed@x.io", PASSWORD)
+        .await
+        .unwrap();
+    // Overwrite the hash with the original service's format.
+    let digest = Sha256::digest(b"original-password");
+    let seed_hash = format!("$bcrypt-sha256${}", bcrypt::hash(digest, 4).unwrap());
+    t.raw("admin_users")
+        .update_one(
+            doc! { "_id": tenant.admin_id },
+            doc! { "$set": { "hashed_password": seed_hash } },
+        )
+        .await
+        .unwrap();
+    m.authenticate("seed@x.io", "original-password")
+        .await
+        .unwrap();
+    assert_eq!(
+        m.authenticate("seed@x.io", "original-passwor")
+            .await
+            .unwrap_err()
+            .code(),
+        "INVALID_CREDENTIALS"
+    );
+}
+
+#[tokio::test]
+async fn long_passwords_are_not_truncated() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let long = format!("{}tail-A", "p".repeat(80));
+    m.create_tenant("Long", "long@x.io", &long).await.unwrap();
+    m.authenticate("long@x.io", &long).await.unwrap();
+    for near in [
+        &long[..72],
+        &long[..71],
+        &format!("{}tail-B", "p".repeat(80)),
+    ] {
+        assert_eq!(
+            m.authenticate("long@x.io", near).await.unwrap_err().code(),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    let too_long = "x".repeat(tenantry::MAX_PASSWORD_BYTES + 1);
+    let err = m
+        .create_tenant("Longer", "longer@x.io", &too_long)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("INVALID_INPUT", Some("password"))
+    );
+}
+
+#[tokio::test]
+async fn the_admin_of_a_can_never_act_on_b() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let a = tenant_with_login(&m, "Tenant A", "a@a.io").await;
+    let b_tenant = m
+        .create_tenant("Tenant B", "b@b.io", PASSWORD)
+        .await
+        .unwrap();
+    t.raw(&b_tenant.collection_name)
+        .insert_one(doc! { "secret": 1 })
+        .await
+        .unwrap();
+    for name in ["Tenant B", "tenant-b", "TENANT B"] {
+        let upd = TenantUpdate::new()
+            .admin_email("evil@a.io")
+            .admin_password("owned-you-now")
+            .new_name("Pwned");
+        assert_eq!(
+            m.update_tenant(&a, name, upd).await.unwrap_err().code(),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            m.delete_tenant(&a, name).await.unwrap_err().code(),
+            "FORBIDDEN"
+        );
+    }
+    // A's data handle is A's collection, never B's.
+    let handle = m
+        .tenant_collection::<tenantry::mongodb::bson::Document>(&a)
+        .await
+        .unwrap();
+    assert_eq!(handle.name(), "org_tenant_a");
+    let b = m.get_tenant("Tenant B").await.unwrap();
+    assert_eq!(b.admin_email, "b@b.io");
+    assert_eq!(t.count("org_tenant_b").await, 1);
+    m.authenticate("b@b.io", PASSWORD).await.unwrap();
+    // Forged claims (another tenant's id with A's admin) are refused as revoked.
+    let mut forged = a.clone();
+    forged.organization_id = b.id;
+    assert_eq!(
+        m.delete_tenant(&forged, "Tenant B")
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn tokens_survive_rename_and_email_change() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    m.create_tenant("Stable", "s@s.io", PASSWORD).await.unwrap();
+    let token = m
+        .authenticate("s@s.io", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let claims = m.verify_token(&token).await.unwrap();
+    let update = TenantUpdate::new()
+        .new_name("Stable Renamed")
+        .admin_email("new@s.io")
+        .admin_password(PASSWORD);
+    m.update_tenant(&claims, "Stable", update).await.unwrap();
+    let again = m.verify_token(&token).await.unwrap();
+    assert_eq!(again.organization_id, claims.organization_id);
+    assert_eq!(again.organization_name, "Stable Renamed");
+    m.rename_tenant(&again, "Stable Renamed", "Stable Twice")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn password_change_revokes_tokens_and_same_password_does_not() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    m.create_tenant("Rev", "r@r.io", PASSWORD).await.unwrap();
+    let token = m
+        .authenticate("r@r.io", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    let claims = m.verify_token(&token).await.unwrap();
+    // The contract sends the password with every update: the same one is no change.
+    m.update_tenant(&claims, "Rev", TenantUpdate::new().admin_password(PASSWORD))
+        .await
+        .unwrap();
+    m.verify_token(&token).await.unwrap();
+    m.update_tenant(
+        &claims,
+        "Rev",
+        TenantUpdate::new().admin_password("a-new-password"),
+    )
+    .await
+    .unwrap();
+    let err = m.verify_token(&token).await.unwrap_err();
+    assert_eq!(err.code(), "UNAUTHORIZED");
+    assert!(err.to_string().contains("revoked"), "{err}");
+    assert_eq!(
+        m.update_tenant(&claims, "Rev", TenantUpdate::new())
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    let fresh = m.authenticate("r@r.io", "a-new-password").await.unwrap();
+    m.verify_token(&fresh.access_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn delete_revokes_tokens() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let claims = tenant_with_login(&m, "Gone", "g@g.io").await;
+    let token = m
+        .authenticate("g@g.io", PASSWORD)
+        .await
+        .unwrap()
+        .access_token;
+    m.delete_tenant(&claims, "Gone").await.unwrap();
+    assert_eq!(
+        m.verify_token(&token).await.unwrap_err().code(),
+        "UNAUTHORIZED"
+    );
+    // A tenant re-created under the same name is not reachable with the old token.
+    m.create_tenant("Gone", "g@g.io", PASSWORD).await.unwrap();
+    assert_eq!(
+        m.verify_token(&token).await.unwrap_err().code(),
+        "UNAUTHORIZED"
+    );
+}
+
+#[tokio::test]
+async fn tokens_of_other_keys_algorithms_or_expired_are_refused() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    m.create_tenant("Keys", "k@k.io", PASSWORD).await.unwrap();
+    let token = m.authenticate("k@k.io", PASSWORD).await.unwrap();
+    assert_eq!(token.token_type, "bearer");
+    let other_key = TenantManager::connect(
+        Config::builder_with_client(t.client.clone(), "a-completely-different-secret")
+            .master_db(&t.name)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        other_key
+            .verify_token(&token.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    let hs512 = TenantManager::connect(
+        t.config()
+            .jwt_algorithm(tenantry::JwtAlgorithm::HS512)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hs512
+            .verify_token(&token.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    let short = TenantManager::connect(
+        t.config()
+            .jwt_expiry(Duration::from_secs(1))
+            .jwt_leeway(Duration::ZERO)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let brief = short.authenticate("k@k.io", PASSWORD).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let err = short.verify_token(&brief.access_token).await.unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
+    let t = TestDb::new().await;
+    let plain = t.manager().await;
+    plain
+        .create_tenant("Aud", "aud@x.io", PASSWORD)
+        .await
+        .unwrap();
+    let strict = TenantManager::connect(
+        t.config()
+            .jwt_issuer("tenantry-tests")
+            .jwt_audience("api")
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let untagged = plain.authenticate("aud@x.io", PASSWORD).await.unwrap();
+    assert_eq!(
+        strict
+            .verify_token(&untagged.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    let tagged = strict.authenticate("aud@x.io", PASSWORD).await.unwrap();
+    strict.verify_token(&tagged.access_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn login_of_a_tenant_being_created_is_refused() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let tenant = m.create_tenant("Half", "h@h.io", PASSWORD).await.unwrap();
+    t.raw("organizations")
+        .update_one(
+            doc! { "_id": tenant.id },
+            doc! { "$set": { "state": "creating", "op": { "id": ObjectId::new(), "lease_until": DateTime::now() } } },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        m.authenticate("h@h.io", PASSWORD).await.unwrap_err().code(),
+        "INVALID_CREDENTIALS"
+    );
+    assert_eq!(
+        m.get_tenant("Half").await.unwrap_err().code(),
+        "TENANT_NOT_FOUND"
+    );
+}

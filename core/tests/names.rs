@@ -1,0 +1,151 @@
+//! Invariant 1: two tenants never share a collection; uniqueness is decided on the
+//! normalized key by unique indexes; invalid names are refused before any write.
+
+mod common;
+use common::*;
+use tenantry::mongodb::bson::doc;
+
+#[tokio::test]
+async fn spelling_variants_are_one_tenant() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let acme = m
+        .create_tenant("Acme Corp", "a@acme.com", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(acme.collection_name, "org_acme_corp");
+    for (i, variant) in ["acme-corp", "ACME  CORP", "ＡＣＭＥ Corp", " acme_corp! "]
+        .iter()
+        .enumerate()
+    {
+        let err = m
+            .create_tenant(variant, &format!("v{i}@acme.com"), PASSWORD)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "TENANT_ALREADY_EXISTS", "{variant}");
+        assert_eq!(err.field(), Some("organization_name"));
+        assert_eq!(m.get_tenant(variant).await.unwrap().id, acme.id);
+    }
+    assert_eq!(t.tenant_collections().await, vec!["org_acme_corp"]);
+    assert_eq!(t.count("organizations").await, 1);
+    assert_eq!(t.count("admin_users").await, 1);
+}
+
+#[tokio::test]
+async fn uniqueness_is_enforced_by_the_server_not_by_a_lookup() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    m.create_tenant("Acme Corp", "a@acme.com", PASSWORD)
+        .await
+        .unwrap();
+    // A record written behind the library's back with the same key is refused by the index.
+    let forged = t
+        .raw("organizations")
+        .insert_one(doc! { "organization_name": "x", "name_keys": ["acme_corp"], "collection_names": ["org_other"] })
+        .await;
+    assert!(forged.is_err(), "unique index on name_keys missing");
+    let forged = t
+        .raw("organizations")
+        .insert_one(doc! { "organization_name": "y", "name_keys": ["other"], "collection_names": ["org_acme_corp"] })
+        .await;
+    assert!(forged.is_err(), "unique index on collection_names missing");
+    let indexes = t.raw("organizations").list_index_names().await.unwrap();
+    assert!(
+        indexes.contains(&"uniq_name_keys".to_owned()),
+        "{indexes:?}"
+    );
+}
+
+#[tokio::test]
+async fn non_latin_names_get_distinct_valid_collections() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let names = [
+        "東京",
+        "大阪",
+        "Москва",
+        "Café Zürich",
+        "Cafe Zurich",
+        "مرحبا",
+        "Ωmega",
+    ];
+    let mut collections = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let tenant = m
+            .create_tenant(name, &format!("admin{i}@x.io"), PASSWORD)
+            .await
+            .unwrap();
+        assert!(
+            tenant.collection_name.is_ascii(),
+            "{}",
+            tenant.collection_name
+        );
+        assert_eq!(m.get_tenant(name).await.unwrap().id, tenant.id);
+        // The collection is real and usable.
+        t.raw(&tenant.collection_name)
+            .insert_one(doc! { "ok": 1 })
+            .await
+            .unwrap();
+        collections.push(tenant.collection_name);
+    }
+    collections.sort();
+    collections.dedup();
+    assert_eq!(collections.len(), names.len());
+    assert_eq!(t.tenant_collections().await, collections);
+    // Case variants of non-Latin names are the same tenant.
+    let err = m
+        .create_tenant("москва", "dup@x.io", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
+}
+
+#[tokio::test]
+async fn invalid_names_are_refused_before_any_write() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let long = "n".repeat(250);
+    for bad in [
+        "",
+        "  ",
+        "nul\0byte",
+        "cash$",
+        "$where",
+        "system.profile",
+        "?!",
+        &long,
+        "tab\tname",
+    ] {
+        let err = m.create_tenant(bad, "a@b.io", PASSWORD).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}");
+        assert_eq!(err.field(), Some("organization_name"), "{bad:?}");
+        assert_eq!(m.get_tenant(bad).await.unwrap_err().code(), "INVALID_INPUT");
+    }
+    assert_eq!(t.count("organizations").await, 0);
+    assert_eq!(t.count("admin_users").await, 0);
+    assert!(t.tenant_collections().await.is_empty());
+}
+
+#[tokio::test]
+async fn namespace_limit_depends_on_the_database_name() {
+    let t = TestDb::new().await;
+    // The longest database name MongoDB allows, so the namespace limit bites first.
+    let db = format!("{}{}", t.name, "x".repeat(63 - t.name.len()));
+    let m = tenantry::TenantManager::connect(t.config().master_db(&db).build().unwrap())
+        .await
+        .unwrap();
+    let longest_ok = "a".repeat(tenantry::MAX_NAMESPACE_BYTES - db.len() - 1 - "org_".len());
+    let tenant = m
+        .create_tenant(&longest_ok, "a@b.io", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(tenant.namespace().len(), tenantry::MAX_NAMESPACE_BYTES);
+    let too_long = format!("{longest_ok}b");
+    let err = m
+        .create_tenant(&too_long, "b@b.io", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("namespace"), "{err}");
+    t.client.database(&db).drop().await.unwrap();
+}
