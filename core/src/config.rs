@@ -138,6 +138,44 @@ pub struct Config {
     /// How long an interrupted lifecycle operation is left to its owner before
     /// `recover()` (or the next operation on the tenant) finishes or undoes it.
     pub operation_lease: Duration,
+    /// Brute-force protection of logins; `None` turns it off.
+    pub login_throttle: Option<LoginThrottle>,
+}
+
+/// Failed logins are counted per email (and per client key, when the caller passes one)
+/// in MongoDB, so every process shares the count. `max_failures` failures within `window`
+/// lock logins for that key for `lockout`; a successful login resets the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoginThrottle {
+    /// Failures that trigger the lock-out.
+    pub max_failures: u32,
+    /// How long failures are remembered.
+    pub window: Duration,
+    /// How long logins are refused once the limit is reached.
+    pub lockout: Duration,
+}
+
+impl LoginThrottle {
+    /// A throttle with the given limits.
+    pub fn new(max_failures: u32, window: Duration, lockout: Duration) -> Self {
+        LoginThrottle {
+            max_failures,
+            window,
+            lockout,
+        }
+    }
+}
+
+impl Default for LoginThrottle {
+    /// 10 failures within 15 minutes lock the key for 5 minutes.
+    fn default() -> Self {
+        LoginThrottle::new(
+            10,
+            Duration::from_secs(15 * 60),
+            Duration::from_secs(5 * 60),
+        )
+    }
 }
 
 impl Config {
@@ -190,6 +228,15 @@ impl Config {
                 .map_err(|_| Error::Config("BCRYPT_COST must be a number from 4 to 31".into()))?;
             builder = builder.bcrypt_cost(cost);
         }
+        if let Some(max) = get("LOGIN_MAX_FAILURES") {
+            let max: u32 = max.trim().parse().map_err(|_| {
+                Error::Config("LOGIN_MAX_FAILURES must be a whole number (0 turns it off)".into())
+            })?;
+            builder = builder.login_throttle((max > 0).then(|| LoginThrottle {
+                max_failures: max,
+                ..LoginThrottle::default()
+            }));
+        }
         if let Some(iss) = get("JWT_ISSUER") {
             builder = builder.jwt_issuer(iss);
         }
@@ -221,6 +268,7 @@ impl ConfigBuilder {
                 bcrypt_cost: bcrypt::DEFAULT_COST,
                 min_password_chars: 8,
                 operation_lease: Duration::from_secs(30),
+                login_throttle: Some(LoginThrottle::default()),
             },
         }
     }
@@ -279,6 +327,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// Brute-force protection (default [`LoginThrottle::default`]); `None` turns it off.
+    pub fn login_throttle(mut self, throttle: Option<LoginThrottle>) -> Self {
+        self.config.login_throttle = throttle;
+        self
+    }
+
     /// Validate and finish.
     pub fn build(self) -> Result<Config> {
         let c = &self.config;
@@ -294,6 +348,13 @@ impl ConfigBuilder {
         }
         if c.jwt_leeway > Duration::from_secs(300) {
             return Err(Error::Config("JWT leeway must be at most 5 minutes".into()));
+        }
+        if let Some(t) = &c.login_throttle {
+            if t.max_failures == 0 || t.window.is_zero() || t.lockout.is_zero() {
+                return Err(Error::Config(
+                    "login throttle needs at least 1 failure, a window and a lock-out".into(),
+                ));
+            }
         }
         if c.min_password_chars == 0 {
             return Err(Error::Config(

@@ -14,7 +14,7 @@ mod store;
 mod tenant;
 
 pub use auth::{AccessToken, Claims};
-pub use config::{Config, ConfigBuilder, Connection, JwtAlgorithm, Secret};
+pub use config::{Config, ConfigBuilder, Connection, JwtAlgorithm, LoginThrottle, Secret};
 pub use error::{Error, Result};
 pub use manager::TenantManager;
 pub use naming::{

@@ -8,6 +8,7 @@ use mongodb::{Client, Collection};
 use tokio::sync::OnceCell;
 
 use crate::auth::password;
+use crate::auth::throttle::{self, Throttle, LOGIN_ATTEMPTS};
 use crate::auth::token::TokenCodec;
 use crate::auth::{AccessToken, Claims};
 use crate::config::{Config, Connection};
@@ -29,6 +30,7 @@ pub(crate) struct Inner {
     pub client: Client,
     pub store: Store,
     pub tokens: TokenCodec,
+    pub throttle: Option<Throttle>,
     /// A hash verified against when the email is unknown, so that both failures cost one
     /// bcrypt verification.
     dummy_hash: OnceCell<String>,
@@ -59,9 +61,16 @@ impl TenantManager {
         };
         let store = Store::new(client.database(&config.master_db));
         store.ensure_indexes().await?;
+        let throttle = config
+            .login_throttle
+            .map(|limits| Throttle::new(store.raw(LOGIN_ATTEMPTS), limits));
+        if let Some(throttle) = &throttle {
+            throttle.ensure_indexes().await?;
+        }
         let manager = TenantManager {
             inner: Arc::new(Inner {
                 tokens: TokenCodec::new(&config)?,
+                throttle,
                 config,
                 client,
                 store,
@@ -144,8 +153,39 @@ impl TenantManager {
     }
 
     /// Log an admin in. Unknown email and wrong password cost the same bcrypt work and give
-    /// the same `INVALID_CREDENTIALS` error.
+    /// the same `INVALID_CREDENTIALS` error. Past the configured number of failures for the
+    /// email, logins are refused with `TOO_MANY_ATTEMPTS` for a while.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<AccessToken> {
+        self.authenticate_from(email, password, None).await
+    }
+
+    /// [`authenticate`](Self::authenticate), also counting failures per `client` (an IP
+    /// address or any key the application trusts), so one client cannot try many emails.
+    pub async fn authenticate_from(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<AccessToken> {
+        let Some(throttle) = &self.inner.throttle else {
+            return self.login(email, password).await;
+        };
+        let keys = throttle::keys(email, client);
+        throttle.check(&keys).await?;
+        match self.login(email, password).await {
+            Err(Error::InvalidCredentials) => {
+                throttle.record_failure(&keys).await?;
+                Err(Error::InvalidCredentials)
+            }
+            Ok(token) => {
+                throttle.reset(&keys[..1]).await?;
+                Ok(token)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Result<AccessToken> {
         let inner = &self.inner;
         let admin = match Email::parse(email) {
             Ok(email) if password.len() <= MAX_PASSWORD_BYTES => {

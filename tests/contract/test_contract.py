@@ -480,3 +480,18 @@ def test_original_walkthrough(client: httpx.Client) -> None:
     r = client.delete("/org/delete", params={"organization_name": new_name}, headers=bearer(token))
     assert r.status_code == 200
     assert client.get("/org/get", params={"organization_name": new_name}).status_code == 404
+
+
+def test_repeated_failed_logins_are_throttled_with_retry_after(client: httpx.Client) -> None:
+    org = create(client)
+    for _ in range(10):
+        r = client.post("/admin/login", json={"email": org["_email"], "password": "wrong-password"})
+        assert r.status_code == 401
+    # Locked out: even the right password gets 429 with a retry time.
+    r = client.post("/admin/login", json={"email": org["_email"], "password": PASSWORD})
+    assert r.status_code == 429, r.text
+    assert r.json()["code"] == "TOO_MANY_ATTEMPTS"
+    assert 1 <= int(r.headers["retry-after"]) <= 300
+    # Other accounts are unaffected.
+    other = create(client)
+    login(client, other["_email"])
