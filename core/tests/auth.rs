@@ -395,3 +395,43 @@ async fn login_of_a_tenant_being_created_is_refused() {
         "TENANT_NOT_FOUND"
     );
 }
+
+#[tokio::test]
+async fn tokens_without_exp_or_with_skew_beyond_the_leeway_are_refused() {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let tenant = m.create_tenant("Exp", "exp@x.io", PASSWORD).await.unwrap();
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: Option<i64>| {
+        let mut c = serde_json::json!({
+            "sub": tenant.admin_id.to_hex(), "org": tenant.id.to_hex(), "org_name": "Exp",
+            "ver": 0, "iat": now,
+        });
+        if let Some(exp) = exp {
+            c["exp"] = exp.into();
+        }
+        c
+    };
+    // Correctly signed, but no exp: refused.
+    let no_exp = encode(&Header::default(), &claims(None), &key).unwrap();
+    assert_eq!(
+        m.verify_token(&no_exp).await.unwrap_err().code(),
+        "UNAUTHORIZED"
+    );
+    // Expired 10 s ago: inside the default 30 s leeway; 120 s ago: outside.
+    let recent = encode(&Header::default(), &claims(Some(now - 10)), &key).unwrap();
+    m.verify_token(&recent).await.unwrap();
+    let stale = encode(&Header::default(), &claims(Some(now - 120)), &key).unwrap();
+    assert_eq!(
+        m.verify_token(&stale).await.unwrap_err().code(),
+        "UNAUTHORIZED"
+    );
+    // The leeway itself is bounded by configuration.
+    assert!(t
+        .config()
+        .jwt_leeway(Duration::from_secs(301))
+        .build()
+        .is_err());
+}

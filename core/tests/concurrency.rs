@@ -145,3 +145,65 @@ async fn racing_renames_to_one_new_name_have_one_winner() {
     t.assert_consistent().await;
     assert_eq!(t.tenant_collections().await.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_racing_a_rename_all_succeed_and_tokens_stay_valid() {
+    let t = TestDb::new().await;
+    let (a, b) = (t.manager().await, t.second_manager().await);
+    let claims = tenant_with_login(&a, "Moving", "mover@x.io").await;
+    let logins: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let m = pick(&a, &b, i);
+            tokio::spawn(async move { m.authenticate("mover@x.io", PASSWORD).await })
+        })
+        .collect();
+    let renamed = b.rename_tenant(&claims, "Moving", "Moved").await.unwrap();
+    for login in logins {
+        let token = login.await.unwrap().expect("login during a rename");
+        // Whatever name the token was issued under, it verifies now, with the new name.
+        let verified = a.verify_token(&token.access_token).await.unwrap();
+        assert_eq!(verified.organization_id, renamed.id);
+        assert_eq!(verified.organization_name, "Moved");
+    }
+    t.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_change_racing_logins_leaves_no_valid_old_token() {
+    let t = TestDb::new().await;
+    let (a, b) = (t.manager().await, t.second_manager().await);
+    let claims = tenant_with_login(&a, "Rotating", "rot@x.io").await;
+    let logins: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let m = pick(&a, &b, i);
+            tokio::spawn(async move { m.authenticate("rot@x.io", PASSWORD).await })
+        })
+        .collect();
+    let update = tenantry::TenantUpdate::new().admin_password("rotated-password");
+    b.update_tenant(&claims, "Rotating", update).await.unwrap();
+    for login in logins {
+        match login.await.unwrap() {
+            // A login that raced the change got a token of the old version: revoked now.
+            Ok(token) => assert_eq!(
+                a.verify_token(&token.access_token)
+                    .await
+                    .unwrap_err()
+                    .code(),
+                "UNAUTHORIZED"
+            ),
+            Err(e) => assert_eq!(e.code(), "INVALID_CREDENTIALS"),
+        }
+    }
+    assert_eq!(
+        a.authenticate("rot@x.io", PASSWORD)
+            .await
+            .unwrap_err()
+            .code(),
+        "INVALID_CREDENTIALS"
+    );
+    let fresh = a
+        .authenticate("rot@x.io", "rotated-password")
+        .await
+        .unwrap();
+    b.verify_token(&fresh.access_token).await.unwrap();
+}
