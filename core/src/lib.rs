@@ -23,6 +23,16 @@ pub use naming::{
 };
 pub use tenant::{RecoveryReport, Tenant, TenantUpdate};
 
+/// Entry points for the fuzz targets in `core/fuzz` (feature `fuzzing` only).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decode (signature, algorithm, expiry; no database) a token under `config`.
+    pub fn decode_token(config: &crate::Config, token: &str) -> crate::Result<crate::Claims> {
+        crate::auth::token::TokenCodec::new(config)?.decode(token)
+    }
+}
+
 /// Re-exported so callers use the same BSON and driver versions as the library.
 pub use mongodb;
 
