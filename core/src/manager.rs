@@ -231,6 +231,9 @@ impl TenantManager {
 
     /// The tenant's own collection, for the tenant the claims belong to, so application
     /// code reaches its own tenant's data only.
+    ///
+    /// A rename moves the collection: take a fresh handle per request rather than keeping
+    /// one, or writes after a rename would land in a new collection under the old name.
     pub async fn tenant_collection<T: Send + Sync>(
         &self,
         claims: &Claims,
