@@ -10,7 +10,6 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use futures_util::TryStreamExt;
 use tenantry::mongodb::bson::{doc, Document};
 use tenantry::{failpoints, TenantManager, TenantUpdate};
 
@@ -121,17 +120,6 @@ async fn seed_tenant(t: &TestDb) -> Vec<Document> {
     docs
 }
 
-async fn data_of(t: &TestDb, collection: &str) -> Vec<Document> {
-    t.raw(collection)
-        .find(doc! {})
-        .sort(doc! { "_id": 1 })
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap()
-}
-
 /// How the parent recovers: explicitly, or through the next ordinary operation.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -193,7 +181,7 @@ async fn update_trial(failpoint: &str, mode: Mode) {
         let name_ok = m.get_tenant(OLD).await.is_ok() || m.get_tenant(NEW).await.is_ok();
         assert!(name_ok, "{failpoint}: neither the old nor the new name");
         assert_eq!(
-            data_of(&t, current.unwrap().name()).await,
+            t.documents(current.unwrap().name()).await,
             docs,
             "{failpoint}: data lost"
         );
@@ -213,7 +201,7 @@ async fn update_trial(failpoint: &str, mode: Mode) {
         .await
         .unwrap_or_else(|e| panic!("{failpoint} {mode:?}: {e}"));
     assert_eq!(
-        data_of(&t, &done.collection_name).await,
+        t.documents(&done.collection_name).await,
         docs,
         "{failpoint}: data lost"
     );

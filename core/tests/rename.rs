@@ -9,17 +9,6 @@ use tenantry::mongodb::options::IndexOptions;
 use tenantry::mongodb::IndexModel;
 use tenantry::TenantUpdate;
 
-async fn all_docs(t: &TestDb, collection: &str) -> Vec<Document> {
-    t.raw(collection)
-        .find(doc! {})
-        .sort(doc! { "_id": 1 })
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn rename_keeps_ids_documents_and_indexes() {
     let t = TestDb::new().await;
@@ -43,7 +32,7 @@ async fn rename_keeps_ids_documents_and_indexes() {
     )
     .await
     .unwrap();
-    let before = all_docs(&t, "org_acme_corp").await;
+    let before = t.documents("org_acme_corp").await;
 
     let renamed = m
         .rename_tenant(&claims, "Acme Corp", "Globex Inc")
@@ -53,7 +42,7 @@ async fn rename_keeps_ids_documents_and_indexes() {
     assert_eq!(renamed.collection_name, "org_globex_inc");
     assert_eq!(renamed.id, claims.organization_id);
     assert_eq!(t.tenant_collections().await, vec!["org_globex_inc"]);
-    assert_eq!(all_docs(&t, "org_globex_inc").await, before);
+    assert_eq!(t.documents("org_globex_inc").await, before);
     let index = t
         .raw("org_globex_inc")
         .list_indexes()

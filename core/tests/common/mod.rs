@@ -79,6 +79,17 @@ impl TestDb {
         self.raw(collection).count_documents(doc! {}).await.unwrap()
     }
 
+    /// Every document of a collection, in `_id` order.
+    pub async fn documents(&self, collection: &str) -> Vec<Document> {
+        let cursor = self
+            .raw(collection)
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .unwrap();
+        collect(cursor).await
+    }
+
     /// Every `org_*` collection in the database, sorted.
     pub async fn tenant_collections(&self) -> Vec<String> {
         let mut names: Vec<String> = self
