@@ -6,6 +6,7 @@ mod config;
 mod error;
 #[cfg(feature = "failpoints")]
 pub mod failpoints;
+mod keys;
 mod lifecycle;
 mod manager;
 mod naming;

@@ -77,6 +77,7 @@ impl TenantManager {
                 dummy_hash: OnceCell::new(),
             }),
         };
+        manager.inner.ensure_key_indexes().await?;
         manager
             .inner
             .adopt_legacy(&mut RecoveryReport::default())
@@ -110,11 +111,9 @@ impl TenantManager {
     /// Find a tenant by name (any spelling with the same normalized key).
     pub async fn get_tenant(&self, name: &str) -> Result<Tenant> {
         let target = TenantName::parse(name, &self.inner.config.master_db)?;
-        match self.inner.store.org_by_key(target.key()).await? {
-            Some(org) if matches!(org.state, OrgState::Active | OrgState::Updating) => {
-                Ok(self.inner.tenant(org))
-            }
-            _ => Err(Error::org_not_found(target.display())),
+        match self.inner.store.visible_org_by_key(target.key()).await? {
+            Some(org) => Ok(self.inner.tenant(org)),
+            None => Err(Error::org_not_found(target.display())),
         }
     }
 
@@ -285,10 +284,11 @@ impl Inner {
     pub(crate) async fn authorize(&self, claims: &Claims, name: &str) -> Result<OrgDoc> {
         let target = TenantName::parse(name, &self.config.master_db)?;
         self.check_not_revoked(claims).await?;
-        let org = match self.store.org_by_key(target.key()).await? {
-            Some(org) if org.id == claims.organization_id => org,
-            _ => return Err(Error::forbidden()),
-        };
+        let org = self
+            .store
+            .org_by_id_and_key(claims.organization_id, target.key())
+            .await?
+            .ok_or_else(Error::forbidden)?;
         if org.state == OrgState::Active {
             return Ok(org);
         }

@@ -10,11 +10,14 @@
 
 use chrono::Utc;
 use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, to_bson};
+use mongodb::bson::{doc, oid::ObjectId, Document};
 
-use crate::error::{duplicate_key, Error, Result};
+use crate::error::{Error, Result};
+use crate::keys::{Key, Kind};
+use crate::manager::by_id;
 use crate::manager::Inner;
 use crate::naming::{name_key, COLLECTION_PREFIX};
+use crate::store::ADMIN_USERS;
 use crate::store::{bson_time, OrgDoc, OrgState};
 use crate::tenant::RecoveryReport;
 
@@ -46,6 +49,7 @@ impl Inner {
                 Outcome::Skipped => {}
             }
         }
+        report.swept_keys = self.sweep_keys().await?;
         report.orphan_collections = self.orphan_collections().await?;
         Ok(report)
     }
@@ -106,75 +110,85 @@ impl Inner {
     }
 
     /// Give records of the original service their keys, so that lookups, uniqueness and
-    /// the lifecycle cover them. A record whose key is taken is left as it is and reported.
+    /// the lifecycle cover them. A record whose name, collection or email is taken by
+    /// another is left out and reported.
     pub(crate) async fn adopt_legacy(&self, report: &mut RecoveryReport) -> Result<()> {
-        let mut legacy = self
-            .store
-            .orgs
-            .find(doc! { "name_key": { "$exists": false } })
-            .await?;
-        let mut orgs: Vec<OrgDoc> = Vec::new();
-        while let Some(org) = legacy.try_next().await? {
-            orgs.push(org);
-        }
-        for org in orgs {
-            let key = name_key(&org.organization_name);
-            let adopted = self
-                .store
-                .orgs
-                .update_one(
-                    doc! { "_id": org.id, "name_key": { "$exists": false } },
-                    doc! { "$set": {
-                        "admin_id": org.admin_id,
-                        "name_key": &key,
-                        "name_keys": [&key],
-                        "collection_names": [&org.collection_name],
-                        "state": to_bson(&OrgState::Active).map_err(Error::internal)?,
-                    } },
-                )
-                .await;
-            match adopted {
-                Ok(_) => report.adopted += 1,
-                Err(e) if duplicate_key(&e).is_some() => report.not_adopted.push(format!(
-                    "organization '{}': its normalized name or collection is held by another",
-                    org.organization_name
-                )),
-                Err(e) => return Err(e.into()),
-            }
-        }
         // Token versions start at 0; updates match on the version.
         self.store
-            .raw(crate::store::ADMIN_USERS)
+            .raw(ADMIN_USERS)
             .update_many(
                 doc! { "token_version": { "$exists": false } },
                 doc! { "$set": { "token_version": 0_i64 } },
             )
             .await?;
-        let mut admins = self
+        let legacy: Vec<OrgDoc> = self
             .store
-            .raw(crate::store::ADMIN_USERS)
-            .find(doc! { "email_key": { "$exists": false } })
+            .orgs
+            .find(doc! { "name_key": { "$exists": false } })
+            .await?
+            .try_collect()
             .await?;
-        while let Some(admin) = admins.try_next().await? {
+        for org in legacy {
+            let key = name_key(&org.organization_name);
+            // The record names its key first, so the key documents are live once taken.
+            self.store
+                .orgs
+                .update_one(
+                    doc! { "_id": org.id, "name_key": { "$exists": false } },
+                    doc! { "$set": { "name_key": &key, "admin_id": org.admin_id, "state": "active" } },
+                )
+                .await?;
+            let keys = [
+                Key::new(Kind::Name, &key),
+                Key::new(Kind::Collection, &org.collection_name),
+            ];
+            match self.take_keys(&keys, org.id).await? {
+                Ok(()) => report.adopted += 1,
+                Err(_) => {
+                    self.store
+                        .orgs
+                        .update_one(by_id(org.id), doc! { "$unset": { "name_key": "" } })
+                        .await?;
+                    report.not_adopted.push(format!(
+                        "organization '{}': its normalized name or collection is held by another",
+                        org.organization_name
+                    ));
+                }
+            }
+        }
+        let admins: Vec<Document> = self
+            .store
+            .raw(ADMIN_USERS)
+            .find(doc! { "email_key": { "$exists": false } })
+            .await?
+            .try_collect()
+            .await?;
+        for admin in admins {
             let (Ok(id), Ok(email)) = (admin.get_object_id("_id"), admin.get_str("email")) else {
                 continue;
             };
-            let mut set = doc! { "email_key": email.trim().to_lowercase() };
+            let key = email.trim().to_lowercase();
+            let mut set = doc! { "email_key": &key };
             // The original service may have stored the tenant's id as a hex string.
             if let Ok(org_id) = admin.get_str("organization_id").map(ObjectId::parse_str) {
                 set.insert("organization_id", org_id.map_err(Error::internal)?);
             }
-            let set = self
-                .store
-                .raw(crate::store::ADMIN_USERS)
+            self.store
+                .raw(ADMIN_USERS)
                 .update_one(doc! { "_id": id }, doc! { "$set": set })
-                .await;
-            match set {
-                Ok(_) => {}
-                Err(e) if duplicate_key(&e).is_some() => report
+                .await?;
+            if self
+                .take_keys(&[Key::new(Kind::Email, &key)], id)
+                .await?
+                .is_err()
+            {
+                self.store
+                    .raw(ADMIN_USERS)
+                    .update_one(doc! { "_id": id }, doc! { "$unset": { "email_key": "" } })
+                    .await?;
+                report
                     .not_adopted
-                    .push(format!("admin '{email}': the email is registered twice")),
-                Err(e) => return Err(e.into()),
+                    .push(format!("admin '{email}': the email is registered twice"));
             }
         }
         Ok(())
@@ -182,23 +196,17 @@ impl Inner {
 
     /// `org_*` collections that no tenant record claims.
     async fn orphan_collections(&self) -> Result<Vec<String>> {
+        let orgs: Vec<OrgDoc> = self.store.orgs.find(doc! {}).await?.try_collect().await?;
+        let mut claimed: Vec<&str> = orgs.iter().map(|o| o.collection_name.as_str()).collect();
+        claimed.extend(
+            orgs.iter()
+                .filter_map(|o| o.op.as_ref()?.rename.as_ref())
+                .map(|r| r.collection.as_str()),
+        );
         let names = self.store.db.list_collection_names().await?;
-        let mut orphans = Vec::new();
-        for name in names
+        Ok(names
             .into_iter()
-            .filter(|n| n.starts_with(COLLECTION_PREFIX))
-        {
-            let claimed = self
-                .store
-                .orgs
-                .count_documents(
-                    doc! { "$or": [ { "collection_names": &name }, { "collection_name": &name } ] },
-                )
-                .await?;
-            if claimed == 0 {
-                orphans.push(name);
-            }
-        }
-        Ok(orphans)
+            .filter(|n| n.starts_with(COLLECTION_PREFIX) && !claimed.contains(&n.as_str()))
+            .collect())
     }
 }

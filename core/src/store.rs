@@ -3,12 +3,9 @@
 //! Field names are the original service's (`organization_name`, `collection_name`,
 //! `admin_email`, `admin_id`, `created_at`, `updated_at`; `email`, `hashed_password`,
 //! `organization_name`, `organization_id`) so that an existing database can be adopted.
-//! Added fields: `name_key`, `name_keys`, `collection_names`, `state`, `op` on
-//! organizations; `email_key`, `token_version`, `last_op` on admins.
-//!
-//! `name_keys` and `collection_names` are arrays under unique (multikey) indexes: an
-//! organization holds its own key and, while a rename is in flight, the new one too, so a
-//! rename claims its target name atomically and nothing can take it meanwhile.
+//! Added fields: `name_key`, `state`, `op` on organizations; `email_key`, `token_version`,
+//! `last_op` on admins. Uniqueness of names, collections and emails lives in the key
+//! documents of `tenant_keys` (see `keys.rs`).
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -51,6 +48,12 @@ pub(crate) struct Operation {
     /// For updates: the admin email after the operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_email: Option<String>,
+    /// For updates changing the email: its new key, taken by the operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_key: Option<String>,
+    /// For updates changing the email: the key given back when the operation ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_email_key: Option<String>,
     /// For renames: the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rename: Option<RenameTarget>,
@@ -82,13 +85,16 @@ pub(crate) struct OrgDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_key: Option<String>,
     #[serde(default)]
-    pub name_keys: Vec<String>,
-    #[serde(default)]
-    pub collection_names: Vec<String>,
-    #[serde(default)]
     pub state: OrgState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<Operation>,
+}
+
+impl OrgDoc {
+    /// Whether callers see the tenant (not being created or deleted).
+    pub(crate) fn is_visible(&self) -> bool {
+        matches!(self.state, OrgState::Active | OrgState::Updating)
+    }
 }
 
 /// An admin user in `admin_users`.
@@ -142,32 +148,22 @@ impl Store {
         }
     }
 
-    /// Create the indexes the invariants rest on (idempotent).
+    /// Create the lookup indexes (idempotent). Uniqueness is in `tenant_keys`.
     pub(crate) async fn ensure_indexes(&self) -> Result<()> {
-        let unique_sparse = |name: &str| {
-            IndexOptions::builder()
-                .name(name.to_owned())
-                .unique(true)
-                .sparse(true)
-                .build()
-        };
+        let named = |name: &str| IndexOptions::builder().name(name.to_owned()).build();
         self.orgs
             .create_indexes([
                 IndexModel::builder()
-                    .keys(doc! { "name_keys": 1 })
-                    .options(unique_sparse("uniq_name_keys"))
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! { "collection_names": 1 })
-                    .options(unique_sparse("uniq_collection_names"))
-                    .build(),
-                IndexModel::builder()
                     .keys(doc! { "name_key": 1 })
-                    .options(IndexOptions::builder().name("name_key".to_owned()).build())
+                    .options(named("name_key"))
                     .build(),
                 IndexModel::builder()
                     .keys(doc! { "state": 1 })
-                    .options(IndexOptions::builder().name("state".to_owned()).build())
+                    .options(named("state"))
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "admin_id": 1 })
+                    .options(named("admin_id"))
                     .build(),
             ])
             .await?;
@@ -175,36 +171,43 @@ impl Store {
             .create_indexes([
                 IndexModel::builder()
                     .keys(doc! { "email_key": 1 })
-                    .options(unique_sparse("uniq_email_key"))
+                    .options(named("email_key"))
                     .build(),
                 IndexModel::builder()
                     .keys(doc! { "organization_id": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("organization_id".to_owned())
-                            .build(),
-                    )
+                    .options(named("organization_id"))
                     .build(),
             ])
             .await?;
         Ok(())
     }
 
-    /// The tenant record whose current name has this key.
-    pub(crate) async fn org_by_key(&self, key: &str) -> Result<Option<OrgDoc>> {
-        Ok(self.orgs.find_one(doc! { "name_key": key }).await?)
+    /// The visible (active or updating) tenant whose current name has this key.
+    pub(crate) async fn visible_org_by_key(&self, key: &str) -> Result<Option<OrgDoc>> {
+        let filter = doc! { "name_key": key, "state": { "$in": ["active", "updating"] } };
+        // Checked again in code: an index must not be trusted to have forgotten old values.
+        Ok(self
+            .orgs
+            .find_one(filter)
+            .await?
+            .filter(|o| o.name_key.as_deref() == Some(key) && o.is_visible()))
+    }
+
+    /// The tenant `id`, if its current name has this key (whatever its state).
+    pub(crate) async fn org_by_id_and_key(
+        &self,
+        id: ObjectId,
+        key: &str,
+    ) -> Result<Option<OrgDoc>> {
+        Ok(self
+            .orgs
+            .find_one(doc! { "_id": id, "name_key": key })
+            .await?
+            .filter(|o| o.name_key.as_deref() == Some(key)))
     }
 
     pub(crate) async fn org_by_id(&self, id: ObjectId) -> Result<Option<OrgDoc>> {
         Ok(self.orgs.find_one(doc! { "_id": id }).await?)
-    }
-
-    /// The record holding a name key or collection name, current or claimed by a rename.
-    pub(crate) async fn org_holding(&self, key: &str, collection: &str) -> Result<Option<OrgDoc>> {
-        Ok(self
-            .orgs
-            .find_one(doc! { "$or": [ { "name_keys": key }, { "collection_names": collection } ] })
-            .await?)
     }
 
     pub(crate) async fn admin_by_id(&self, id: ObjectId) -> Result<Option<AdminDoc>> {
@@ -212,7 +215,11 @@ impl Store {
     }
 
     pub(crate) async fn admin_by_email_key(&self, key: &str) -> Result<Option<AdminDoc>> {
-        Ok(self.admins.find_one(doc! { "email_key": key }).await?)
+        Ok(self
+            .admins
+            .find_one(doc! { "email_key": key })
+            .await?
+            .filter(|a| a.email_key.as_deref() == Some(key)))
     }
 
     /// A raw handle on a collection of the master database.

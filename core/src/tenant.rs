@@ -113,6 +113,8 @@ pub struct RecoveryReport {
     /// Records of the original service that could not be adopted, with the reason (for
     /// example two names that normalize to one key).
     pub not_adopted: Vec<String>,
+    /// Keys (names, collections, emails) no tenant or admin refers to any more, removed.
+    pub swept_keys: usize,
     /// `org_*` collections that no tenant record claims. Never dropped automatically:
     /// they may hold data written outside this library.
     pub orphan_collections: Vec<String>,

@@ -207,3 +207,42 @@ async fn password_change_racing_logins_leaves_no_valid_old_token() {
         .unwrap();
     b.verify_token(&fresh.access_token).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_renames_of_one_tenant_have_one_winner_and_keep_the_data() {
+    let t = TestDb::new().await;
+    let (a, b) = (t.manager().await, t.second_manager().await);
+    let mut name = "Hot Potato".to_owned();
+    let claims = tenant_with_login(&a, &name, "hot@x.io").await;
+    let data = a
+        .tenant_collection::<tenantry::mongodb::bson::Document>(&claims)
+        .await
+        .unwrap();
+    data.insert_many((0..100).map(|i| tenantry::mongodb::bson::doc! { "_id": i }))
+        .await
+        .unwrap();
+    for round in 0..10 {
+        let tasks: Vec<_> = (0..3)
+            .map(|i| {
+                let (m, c, from) = (pick(&a, &b, i), claims.clone(), name.clone());
+                let to = format!("Potato {round}-{i}");
+                tokio::spawn(async move { m.rename_tenant(&c, &from, &to).await })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(tenant) => winners.push(tenant),
+                Err(e) => assert!(matches!(e.code(), "CONFLICT" | "FORBIDDEN"), "{e}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}");
+        name = winners[0].name.clone();
+        assert_eq!(
+            t.count(&winners[0].collection_name).await,
+            100,
+            "round {round}"
+        );
+        t.assert_consistent().await;
+    }
+}

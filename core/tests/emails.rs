@@ -23,10 +23,10 @@ async fn emails_are_unique_case_insensitively() {
     assert_eq!(t.count("organizations").await, 1);
     // Login is case-insensitive too.
     m.authenticate("ADMIN@acme.com", PASSWORD).await.unwrap();
-    // The index itself refuses a duplicate written behind the library's back.
+    // The key's unique index itself refuses a duplicate written behind the library's back.
     let forged = t
-        .raw("admin_users")
-        .insert_one(doc! { "email": "x", "email_key": "admin@acme.com" })
+        .raw("tenant_keys")
+        .insert_one(doc! { "_id": "email:admin@acme.com", "owner": 1 })
         .await;
     assert!(forged.is_err());
 }
@@ -43,6 +43,24 @@ async fn email_change_to_a_taken_email_is_refused() {
         .unwrap_err();
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
     assert_eq!(m.get_tenant("A").await.unwrap().admin_email, "a@a.io");
+    t.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_changed_email_is_free_for_others() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let a = tenant_with_login(&m, "A", "a@a.io").await;
+    m.update_tenant(
+        &a,
+        "A",
+        tenantry::TenantUpdate::new().admin_email("a2@a.io"),
+    )
+    .await
+    .unwrap();
+    m.create_tenant("B", "A@A.io", PASSWORD).await.unwrap();
+    let err = m.create_tenant("C", "a2@a.io", PASSWORD).await.unwrap_err();
+    assert_eq!(err.field(), Some("email"));
     t.assert_consistent().await;
 }
 

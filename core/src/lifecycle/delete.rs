@@ -1,11 +1,13 @@
-//! Delete: claim the record (state `deleting`) -> drop the collection -> delete the admins
-//! -> delete the record. Recovery finishes an interrupted delete.
+//! Delete: claim the record (state `deleting`) -> drop the collection -> give the keys
+//! back -> delete the admins -> delete the record. Recovery finishes an interrupted delete.
 
-use mongodb::bson::doc;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId};
 
 use crate::auth::Claims;
 use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::lifecycle::update::pinned;
 use crate::manager::{by_id, Inner};
 use crate::store::OrgDoc;
 
@@ -17,7 +19,7 @@ impl Inner {
             .store
             .orgs
             .update_one(
-                doc! { "_id": org.id, "state": "active" },
+                pinned(&org),
                 doc! { "$set": {
                     "state": "deleting",
                     "op": mongodb::bson::to_bson(&op).map_err(Error::internal)?,
@@ -33,14 +35,21 @@ impl Inner {
 
     /// Carry a claimed delete to its end. Idempotent.
     pub(crate) async fn finish_delete(&self, org: &OrgDoc) -> Result<()> {
-        let mut collections = org.collection_names.clone();
-        if !collections.contains(&org.collection_name) {
-            collections.push(org.collection_name.clone());
-        }
-        for collection in &collections {
-            self.drop_collection(collection).await?;
-        }
+        self.drop_collection(&org.collection_name).await?;
         failpoint!("delete.collection_dropped");
+        let mut owners: Vec<ObjectId> = self
+            .store
+            .admins
+            .find(doc! { "organization_id": org.id })
+            .await?
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        owners.extend([org.id, org.admin_id]);
+        self.give_back_all_keys(&owners).await?;
+        failpoint!("delete.keys_given_back");
         self.store
             .admins
             .delete_many(doc! { "organization_id": org.id })

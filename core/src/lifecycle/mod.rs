@@ -4,7 +4,7 @@
 
 mod create;
 mod delete;
-mod update;
+pub(crate) mod update;
 
 use chrono::Utc;
 use mongodb::bson::{doc, oid::ObjectId};
@@ -25,6 +25,8 @@ impl Inner {
             lease_until: self.lease_deadline(),
             admin_id: None,
             admin_email: None,
+            email_key: None,
+            from_email_key: None,
             rename: None,
         }
     }

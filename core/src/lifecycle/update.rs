@@ -1,19 +1,22 @@
-//! Update and rename: claim the record (and the new name) -> admin record (marked with the
-//! operation id) -> `renameCollection` -> admins follow the name -> release the record.
+//! Update and rename: claim the record -> take the new name, collection and email keys ->
+//! admin record (marked with the operation id) -> `renameCollection` -> admins follow the
+//! name -> release the record -> give the old keys back.
 //!
-//! Every way the update can be refused (name taken, email taken) shows before the
-//! collection moves, and the claim is undone then. Recovery finishes an update whose admin
-//! record carries the operation's id and undoes one whose admin record does not.
+//! Every way the update can be refused (name taken, email taken) shows before anything
+//! but the claim is written, and the claim is undone then. Recovery finishes an update
+//! whose admin record carries the operation's id and undoes one whose admin record does
+//! not.
 
-use mongodb::bson::{doc, to_bson, Document};
+use mongodb::bson::{doc, to_bson};
 
 use crate::auth::password;
 use crate::auth::Claims;
-use crate::error::{duplicate_key, Error, Result};
+use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::keys::{Key, Kind};
 use crate::manager::Inner;
 use crate::naming::{validate_password, Email, TenantName};
-use crate::store::{bson_time, Operation, OrgDoc, RenameTarget};
+use crate::store::{bson_time, Operation, OrgDoc, OrgState, RenameTarget};
 use crate::tenant::{Tenant, TenantUpdate};
 
 impl Inner {
@@ -71,20 +74,21 @@ impl Inner {
                 .as_ref()
                 .map_or(admin.email.clone(), |e| e.display().to_owned()),
         );
+        if let Some(email) = new_email
+            .as_ref()
+            .filter(|e| admin.email_key.as_deref() != Some(e.key()))
+        {
+            op.email_key = Some(email.key().to_owned());
+            op.from_email_key = admin.email_key.clone();
+        }
         op.rename = rename;
         self.claim_for_update(&org, &op).await?;
         failpoint!("update.claimed");
-        // The new name is ours now; a collection of that name holding data is not.
-        if let Some(r) = op
-            .rename
-            .as_ref()
-            .filter(|r| r.collection != org.collection_name)
-        {
-            if let Err(e) = self.check_free_collection(&r.collection).await {
-                self.release_claim(&org, &op).await?;
-                return Err(e);
-            }
+        if let Err(e) = self.take_update_keys(&org, &op).await {
+            self.release_claim(&org, &op).await?;
+            return Err(e);
         }
+        failpoint!("update.keys_taken");
 
         let mut set = doc! { "last_op": op.id, "updated_at": bson_time(crate::store::now()) };
         if let Some(email) = &new_email {
@@ -101,17 +105,12 @@ impl Inner {
         match self.store.admins.update_one(admin_filter, change).await {
             Ok(r) if r.matched_count == 1 => {}
             outcome => {
-                let err = match outcome {
-                    Err(e) if duplicate_key(&e).is_some() => Error::AlreadyExists {
-                        field: "email",
-                        message: "Email already registered".into(),
-                    },
+                self.release_claim(&org, &op).await?;
+                return Err(match outcome {
                     Err(e) => e.into(),
                     // The password changed under us: this token is no longer good.
                     Ok(_) => Error::unauthorized("token has been revoked"),
-                };
-                self.release_claim(&org, &op).await?;
-                return Err(err);
+                });
             }
         }
         failpoint!("update.admin_updated");
@@ -119,46 +118,81 @@ impl Inner {
         Ok(self.tenant(org))
     }
 
-    /// Mark the record as updating and claim the new name and collection, atomically.
+    /// Mark the record as updating, if it is still the record that was authorized.
     async fn claim_for_update(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let mut change =
+        let change =
             doc! { "$set": { "state": "updating", "op": to_bson(op).map_err(Error::internal)? } };
-        if let Some(r) = &op.rename {
-            change.insert(
-                "$addToSet",
-                doc! { "name_keys": &r.key, "collection_names": &r.collection },
-            );
-        }
-        let filter = doc! { "_id": org.id, "state": "active" };
-        match self.store.orgs.update_one(filter, change).await {
-            Ok(r) if r.matched_count == 1 => Ok(()),
-            Ok(_) => Err(Error::busy()),
-            Err(e) if duplicate_key(&e).is_some() => Err(Error::AlreadyExists {
-                field: "new_organization_name",
-                message: "Organization name already taken".into(),
-            }),
-            Err(e) => Err(e.into()),
+        let claimed = self.store.orgs.update_one(pinned(org), change).await?;
+        if claimed.matched_count == 1 {
+            Ok(())
+        } else {
+            Err(Error::busy())
         }
     }
 
-    /// Undo a claim that wrote nothing else: release the record, give the new name back.
-    pub(crate) async fn release_claim(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let mut change = doc! { "$set": { "state": "active" }, "$unset": { "op": "" } };
+    /// The keys an update takes: the new name and collection, the new email.
+    fn update_keys(org: &OrgDoc, op: &Operation) -> (Vec<Key>, Vec<Key>) {
+        let mut org_keys = Vec::new();
         if let Some(r) = &op.rename {
-            let mut pull = Document::new();
             if Some(r.key.as_str()) != org.name_key.as_deref() {
-                pull.insert("name_keys", &r.key);
+                org_keys.push(Key::new(Kind::Name, &r.key));
             }
             if r.collection != org.collection_name {
-                pull.insert("collection_names", &r.collection);
+                org_keys.push(Key::new(Kind::Collection, &r.collection));
             }
-            if !pull.is_empty() {
-                change.insert("$pull", pull);
+        }
+        let email_keys = op
+            .email_key
+            .iter()
+            .map(|k| Key::new(Kind::Email, k))
+            .collect();
+        (org_keys, email_keys)
+    }
+
+    async fn take_update_keys(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
+        let (org_keys, email_keys) = Self::update_keys(org, op);
+        if let Err(taken) = self.take_keys(&org_keys, org.id).await? {
+            return Err(match Error::from(taken) {
+                Error::AlreadyExists {
+                    field: "organization_name",
+                    ..
+                } => Error::AlreadyExists {
+                    field: "new_organization_name",
+                    message: "Organization name already taken".into(),
+                },
+                other => other,
+            });
+        }
+        if let Some(admin_id) = op.admin_id {
+            if let Err(taken) = self.take_keys(&email_keys, admin_id).await? {
+                self.give_back_keys(&org_keys, org.id).await?;
+                return Err(taken.into());
             }
+        }
+        // The new name is ours now; a collection of that name holding data is not.
+        if let Some(r) = op
+            .rename
+            .as_ref()
+            .filter(|r| r.collection != org.collection_name)
+        {
+            self.check_free_collection(&r.collection).await?;
+        }
+        Ok(())
+    }
+
+    /// Undo a claim that wrote nothing else: give the new keys back, release the record.
+    pub(crate) async fn release_claim(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
+        let (org_keys, email_keys) = Self::update_keys(org, op);
+        self.give_back_keys(&org_keys, org.id).await?;
+        if let Some(admin_id) = op.admin_id {
+            self.give_back_keys(&email_keys, admin_id).await?;
         }
         self.store
             .orgs
-            .update_one(doc! { "_id": org.id, "op.id": op.id }, change)
+            .update_one(
+                doc! { "_id": org.id, "op.id": op.id },
+                doc! { "$set": { "state": "active" }, "$unset": { "op": "" } },
+            )
             .await?;
         Ok(())
     }
@@ -167,6 +201,7 @@ impl Inner {
     pub(crate) async fn finish_update(&self, mut org: OrgDoc, op: &Operation) -> Result<OrgDoc> {
         let now = crate::store::now();
         let mut set = Self::release_update(now);
+        let old = org.clone();
         if let Some(r) = &op.rename {
             if r.collection != org.collection_name {
                 self.move_collection(&org.collection_name, &r.collection)
@@ -184,8 +219,6 @@ impl Inner {
             set.insert("organization_name", &r.name);
             set.insert("name_key", &r.key);
             set.insert("collection_name", &r.collection);
-            set.insert("name_keys", vec![r.key.clone()]);
-            set.insert("collection_names", vec![r.collection.clone()]);
             org.organization_name = r.name.clone();
             org.name_key = Some(r.key.clone());
             org.collection_name = r.collection.clone();
@@ -201,11 +234,38 @@ impl Inner {
                 doc! { "$set": set, "$unset": { "op": "" } },
             )
             .await?;
-        org.state = crate::store::OrgState::Active;
+        failpoint!("update.released");
+        // The old keys are garbage now; give them back (a crash here leaves them for the
+        // next claimant or `recover()` to sweep).
+        let mut old_keys = Vec::new();
+        if org.name_key != old.name_key {
+            old_keys.extend(old.name_key.iter().map(|k| Key::new(Kind::Name, k)));
+        }
+        if org.collection_name != old.collection_name {
+            old_keys.push(Key::new(Kind::Collection, &old.collection_name));
+        }
+        self.give_back_keys(&old_keys, org.id).await?;
+        if let (Some(admin_id), Some(from)) = (op.admin_id, &op.from_email_key) {
+            self.give_back_keys(&[Key::new(Kind::Email, from)], admin_id)
+                .await?;
+        }
+        org.state = OrgState::Active;
         org.op = None;
         org.updated_at = now;
         Ok(org)
     }
+}
+
+/// A filter matching `org` only while it is active under the name and collection it was
+/// read with: a claim made on a stale read (another rename or a delete in between) fails.
+pub(crate) fn pinned(org: &OrgDoc) -> mongodb::bson::Document {
+    let mut filter =
+        doc! { "_id": org.id, "state": "active", "collection_name": &org.collection_name };
+    match &org.name_key {
+        Some(key) => filter.insert("name_key", key),
+        None => filter.insert("name_key", doc! { "$exists": false }),
+    };
+    filter
 }
 
 /// Errors about the new name speak of the field the caller sent.

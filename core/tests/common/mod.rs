@@ -139,6 +139,40 @@ impl TestDb {
             );
         }
         assert_eq!(admins.len(), orgs.len(), "one admin per tenant");
+        // Every name, collection and email is held, by its owner, in `tenant_keys`.
+        let keys: Vec<Document> =
+            collect(self.raw("tenant_keys").find(doc! {}).await.unwrap()).await;
+        let held = |id: String, owner| {
+            keys.iter().any(|k| {
+                k.get_str("_id") == Ok(id.as_str()) && k.get_object_id("owner") == Ok(owner)
+            })
+        };
+        for org in &orgs {
+            let id = org.get_object_id("_id").unwrap();
+            let name = format!("name:{}", org.get_str("name_key").unwrap());
+            assert!(held(name.clone(), id), "{name} not held by its tenant");
+            let coll = format!("collection:{}", org.get_str("collection_name").unwrap());
+            assert!(held(coll.clone(), id), "{coll} not held by its tenant");
+        }
+        for admin in &admins {
+            let email = format!("email:{}", admin.get_str("email_key").unwrap());
+            assert!(
+                held(email.clone(), admin.get_object_id("_id").unwrap()),
+                "{email} not held"
+            );
+        }
+    }
+
+    /// [`assert_consistent`](Self::assert_consistent), and no key is left that nobody
+    /// refers to (what `recover()` guarantees).
+    pub async fn assert_no_garbage_keys(&self) {
+        self.assert_consistent().await;
+        let expected = 2 * self.count("organizations").await + self.count("admin_users").await;
+        assert_eq!(
+            self.count("tenant_keys").await,
+            expected,
+            "garbage keys left"
+        );
     }
 }
 
