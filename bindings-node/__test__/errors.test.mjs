@@ -1,0 +1,308 @@
+// @ts-check
+// Every error code: each is an `Error` with the core's stable `code` (plus `field`,
+// `reason` or `retryAfterSecs` where the core has them), rejected by promises and thrown by
+// the one synchronous method, and nothing is written when input is refused.
+
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+
+import { ObjectId } from 'mongodb'
+
+import { TenantManager } from '../index.js'
+import {
+  ERROR_CODES,
+  JWT_SECRET,
+  MONGODB_URI,
+  PASSWORD,
+  binding,
+  closeDriver,
+  driver,
+  freshManager,
+  rejection,
+  tenantWithAdmin,
+  thrown,
+  uniqueDb,
+  uniqueEmail,
+  uniqueName,
+} from './helpers.mjs'
+
+after(closeDriver)
+
+/**
+ * @param {import('../index.js').TenantryError} err
+ * @param {string} code
+ */
+function assertCoded(err, code) {
+  assert.ok(err instanceof Error, `not an Error: ${String(err)}`)
+  assert.equal(err.code, code, `${err.code}: ${err.message}`)
+  assert.ok(err.message.length > 0)
+}
+
+/** @param {import('mongodb').Db} db */
+async function counts(db) {
+  const collections = await db.listCollections().toArray()
+  return {
+    organizations: await db.collection('organizations').countDocuments(),
+    admins: await db.collection('admin_users').countDocuments(),
+    collections: collections.length,
+  }
+}
+
+test('every core code converts, with its extra fields (a sample of each kind)', () => {
+  for (const code of ERROR_CODES) {
+    const err = thrown(() => binding.__throwSampleError(code))
+    assertCoded(err, code)
+  }
+  assert.equal(thrown(() => binding.__throwSampleError('TENANT_ALREADY_EXISTS')).field, 'email')
+  const invalid = thrown(() => binding.__throwSampleError('INVALID_INPUT'))
+  assert.equal(invalid.field, 'organization_name')
+  assert.equal(invalid.reason, 'must not be empty')
+  assert.equal(thrown(() => binding.__throwSampleError('UNAUTHORIZED')).reason, 'token has expired')
+  assert.equal(thrown(() => binding.__throwSampleError('TOO_MANY_ATTEMPTS')).retryAfterSecs, 30)
+  assert.equal(thrown(() => binding.__throwSampleError('CONFLICT')).field, undefined)
+})
+
+describe('TENANT_NOT_FOUND', () => {
+  test('getTenant of an unknown name', async (t) => {
+    const { manager } = await freshManager(t)
+    const err = await rejection(manager.getTenant('Ghost Corp'))
+    assertCoded(err, 'TENANT_NOT_FOUND')
+    assert.match(err.message, /Ghost Corp/)
+  })
+})
+
+describe('TENANT_ALREADY_EXISTS', () => {
+  test('a taken name (any spelling) or email, with the field', async (t) => {
+    const { manager, db } = await freshManager(t)
+    const name = uniqueName('Acme Corp')
+    const email = uniqueEmail()
+    await manager.createTenant(name, email, PASSWORD)
+    const before = await counts(db)
+    for (const spelling of [name, name.toUpperCase(), name.replaceAll(' ', '-')]) {
+      const err = await rejection(manager.createTenant(spelling, uniqueEmail(), PASSWORD))
+      assertCoded(err, 'TENANT_ALREADY_EXISTS')
+      assert.equal(err.field, 'organization_name')
+    }
+    const err = await rejection(manager.createTenant(uniqueName(), email.toUpperCase(), PASSWORD))
+    assertCoded(err, 'TENANT_ALREADY_EXISTS')
+    assert.equal(err.field, 'email')
+    assert.deepEqual(await counts(db), before)
+  })
+
+  test('a rename to a taken name or an update to a taken email', async (t) => {
+    const { manager } = await freshManager(t)
+    const mine = await tenantWithAdmin(manager)
+    const other = await tenantWithAdmin(manager)
+    assertCoded(await rejection(manager.renameTenant(mine.claims, mine.tenant.name, other.tenant.name)), 'TENANT_ALREADY_EXISTS')
+    const err = await rejection(manager.updateTenant(mine.claims, mine.tenant.name, { email: other.email }))
+    assertCoded(err, 'TENANT_ALREADY_EXISTS')
+    assert.equal(err.field, 'email')
+    assert.equal((await manager.getTenant(mine.tenant.name)).adminEmail, mine.email)
+  })
+})
+
+describe('INVALID_INPUT', () => {
+  const cases = [
+    { name: '', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: '   ', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: 'pay$day', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: 'nul\0byte', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: 'system.users', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: 'x'.repeat(300), email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: '!!!', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: 'Valid Name', email: 'not-an-email', password: PASSWORD, field: 'email' },
+    { name: 'Valid Name', email: 'a@b.co', password: 'short', field: 'password' },
+  ]
+  test('createTenant refuses bad input, names the field, and writes nothing', async (t) => {
+    const { manager, db } = await freshManager(t)
+    const before = await counts(db)
+    for (const { name, email, password, field } of cases) {
+      const err = await rejection(manager.createTenant(name, email, password))
+      assertCoded(err, 'INVALID_INPUT')
+      assert.equal(err.field, field, JSON.stringify(name))
+      assert.ok(err.reason && err.message.includes(err.reason))
+    }
+    assert.deepEqual(await counts(db), before)
+  })
+
+  test('getTenant and updateTenant refuse impossible names', async (t) => {
+    const { manager } = await freshManager(t)
+    const { tenant, claims } = await tenantWithAdmin(manager)
+    assertCoded(await rejection(manager.getTenant('$where')), 'INVALID_INPUT')
+    const err = await rejection(manager.renameTenant(claims, tenant.name, 'a$b'))
+    assertCoded(err, 'INVALID_INPUT')
+    assert.equal(err.field, 'new_organization_name')
+    assertCoded(await rejection(manager.updateTenant(claims, tenant.name, { email: 'nope' })), 'INVALID_INPUT')
+  })
+})
+
+describe('INVALID_CREDENTIALS', () => {
+  test('wrong password and unknown email are indistinguishable', async (t) => {
+    const { manager } = await freshManager(t)
+    const { email } = await tenantWithAdmin(manager)
+    const wrong = await rejection(manager.authenticate(email, 'not-the-password'))
+    const unknown = await rejection(manager.authenticate('nobody@nowhere.example', PASSWORD))
+    const malformed = await rejection(manager.authenticate('not an email', PASSWORD))
+    for (const err of [wrong, unknown, malformed]) {
+      assertCoded(err, 'INVALID_CREDENTIALS')
+      assert.equal(err.message, wrong.message)
+    }
+  })
+})
+
+describe('TOO_MANY_ATTEMPTS', () => {
+  test('repeated failed logins lock the email, with a retry time', async (t) => {
+    const { manager } = await freshManager(t, { loginMaxFailures: 3, loginLockoutSeconds: 120 })
+    const { email } = await tenantWithAdmin(manager)
+    const other = await tenantWithAdmin(manager)
+    for (let i = 0; i < 3; i++) {
+      assertCoded(await rejection(manager.authenticate(email, 'wrong-password')), 'INVALID_CREDENTIALS')
+    }
+    // Locked out: even the right password is refused, with the time to wait.
+    const err = await rejection(manager.authenticate(email, PASSWORD))
+    assertCoded(err, 'TOO_MANY_ATTEMPTS')
+    assert.ok(err.retryAfterSecs && err.retryAfterSecs > 0 && err.retryAfterSecs <= 120, `${err.retryAfterSecs}`)
+    // Other accounts are unaffected.
+    await manager.authenticate(other.email, PASSWORD)
+  })
+
+  test('a client key is counted across emails', async (t) => {
+    const { manager } = await freshManager(t, { loginMaxFailures: 2 })
+    const { email } = await tenantWithAdmin(manager)
+    for (const unknown of ['a@nowhere.example', 'b@nowhere.example']) {
+      assertCoded(await rejection(manager.authenticate(unknown, PASSWORD, '203.0.113.7')), 'INVALID_CREDENTIALS')
+    }
+    assertCoded(await rejection(manager.authenticate(email, PASSWORD, '203.0.113.7')), 'TOO_MANY_ATTEMPTS')
+    await manager.authenticate(email, PASSWORD, '198.51.100.1')
+    await manager.authenticate(email, PASSWORD)
+  })
+
+  test('loginMaxFailures 0 turns throttling off', async (t) => {
+    const { manager } = await freshManager(t, { loginMaxFailures: 0 })
+    const { email } = await tenantWithAdmin(manager)
+    for (let i = 0; i < 12; i++) {
+      assertCoded(await rejection(manager.authenticate(email, 'wrong-password')), 'INVALID_CREDENTIALS')
+    }
+    await manager.authenticate(email, PASSWORD)
+  })
+})
+
+describe('UNAUTHORIZED', () => {
+  test('garbage, foreign and revoked tokens, rejected and thrown', async (t) => {
+    const { manager } = await freshManager(t)
+    for (const token of ['', 'garbage', 'a.b.c', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.']) {
+      const err = await rejection(manager.verifyToken(token))
+      assertCoded(err, 'UNAUTHORIZED')
+      assert.ok(err.reason)
+      assertCoded(thrown(() => manager.decodeToken(token)), 'UNAUTHORIZED')
+    }
+    const { tenant, token, claims } = await tenantWithAdmin(manager)
+    await manager.updateTenant(claims, tenant.name, { password: 'a-different-password' })
+    const revoked = await rejection(manager.verifyToken(token.accessToken))
+    assertCoded(revoked, 'UNAUTHORIZED')
+    assert.match(String(revoked.reason), /revoked/)
+    // Claims held from before the password change are refused too.
+    assertCoded(await rejection(manager.updateTenant(claims, tenant.name, { email: uniqueEmail() })), 'UNAUTHORIZED')
+    assertCoded(await rejection(manager.tenantCollection(claims)), 'UNAUTHORIZED')
+  })
+})
+
+describe('FORBIDDEN', () => {
+  test('the admin of one tenant cannot act on another', async (t) => {
+    const { manager } = await freshManager(t)
+    const mine = await tenantWithAdmin(manager)
+    const theirs = await tenantWithAdmin(manager)
+    const attempts = [
+      () => manager.updateTenant(mine.claims, theirs.tenant.name, { email: uniqueEmail(), password: 'stolenpassword' }),
+      () => manager.renameTenant(mine.claims, theirs.tenant.name, uniqueName('Stolen')),
+      () => manager.deleteTenant(mine.claims, theirs.tenant.name),
+    ]
+    for (const attempt of attempts) {
+      assertCoded(await rejection(attempt()), 'FORBIDDEN')
+    }
+    assert.deepEqual(await manager.getTenant(theirs.tenant.name), theirs.tenant)
+    await manager.authenticate(theirs.email, PASSWORD)
+  })
+})
+
+describe('CONFLICT', () => {
+  test('an operation in flight elsewhere holds the tenant', async (t) => {
+    const { manager, db } = await freshManager(t)
+    const { tenant, claims } = await tenantWithAdmin(manager)
+    const orgs = db.collection('organizations')
+    // What another process's update looks like while it runs: state and a live lease.
+    await orgs.updateOne(
+      { organization_name: tenant.name },
+      { $set: { state: 'updating', op: { id: new ObjectId(), lease_until: new Date(Date.now() + 60_000) } } },
+    )
+    const err = await rejection(manager.updateTenant(claims, tenant.name, { email: uniqueEmail() }))
+    assertCoded(err, 'CONFLICT')
+    assert.match(err.message, /retry/)
+    assertCoded(await rejection(manager.deleteTenant(claims, tenant.name)), 'CONFLICT')
+    // The other process finishes: the tenant is usable again.
+    await orgs.updateOne({ organization_name: tenant.name }, { $set: { state: 'active' }, $unset: { op: '' } })
+    await manager.deleteTenant(claims, tenant.name)
+  })
+})
+
+describe('CONFIG', () => {
+  const base = { mongoUri: MONGODB_URI, jwtSecret: JWT_SECRET }
+  const cases = [
+    { jwtSecret: 'short' },
+    { jwtAlgorithm: 'none' },
+    { jwtAlgorithm: 'RS256' },
+    { bcryptCost: 3 },
+    { bcryptCost: 32 },
+    { bcryptCost: 4.5 },
+    { bcryptCost: -1 },
+    { jwtExpireMinutes: 0 },
+    { jwtExpireMinutes: Number.NaN },
+    { jwtLeewaySeconds: 3600 },
+    { masterDb: 'a.b' },
+    { masterDb: '' },
+    { minPasswordChars: 0 },
+    { loginMaxFailures: -1 },
+    { loginLockoutSeconds: 1.5 },
+    { mongoUri: 'not-a-uri' },
+  ]
+  for (const options of cases) {
+    test(`connect refuses ${JSON.stringify(options)}`, async () => {
+      const err = await rejection(TenantManager.connect({ ...base, ...options }))
+      assertCoded(err, 'CONFIG')
+    })
+  }
+
+  test('fromEnv without JWT_SECRET', async (t) => {
+    const saved = process.env.JWT_SECRET
+    t.after(() => {
+      if (saved === undefined) delete process.env.JWT_SECRET
+      else process.env.JWT_SECRET = saved
+    })
+    delete process.env.JWT_SECRET
+    const err = await rejection(TenantManager.fromEnv())
+    assertCoded(err, 'CONFIG')
+    assert.match(err.message, /JWT_SECRET/)
+  })
+})
+
+describe('DATABASE', () => {
+  test('an unreachable server', async (t) => {
+    const masterDb = uniqueDb()
+    t.after(() => driver.db(masterDb).dropDatabase())
+    const err = await rejection(
+      TenantManager.connect({
+        mongoUri: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300&connectTimeoutMS=300',
+        jwtSecret: JWT_SECRET,
+        masterDb,
+      }),
+    )
+    assertCoded(err, 'DATABASE')
+  })
+})
+
+test('argument type errors throw synchronously, before anything runs', async (t) => {
+  const { manager } = await freshManager(t)
+  const untyped = /** @type {any} */ (manager)
+  assert.throws(() => untyped.getTenant(42), Error)
+  assert.throws(() => untyped.updateTenant({ adminId: 'forged' }, 'x', {}), Error)
+})

@@ -1,0 +1,5 @@
+//! Linker setup for a Node-API addon (undefined `napi_*` symbols resolve at load time).
+
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,55 @@
+// @ts-check
+// The organization-management contract served by Express on the tenantry Node binding.
+//
+// Configured like the original service, by the core (`TenantManager.fromEnv`): MONGO_URI
+// (or MONGODB_URI), MASTER_DB, JWT_SECRET (required), JWT_ALGO, JWT_EXPIRE_MINUTES,
+// BCRYPT_COST; plus HOST (127.0.0.1), PORT (8000) and LOG_FORMAT=json for JSON logs.
+
+import { TenantManager } from 'tenantry'
+
+import { createApp } from './src/app.js'
+
+const json = process.env.LOG_FORMAT === 'json'
+
+/** @type {import('./src/app.js').Log} */
+function log(level, message, fields = {}) {
+  const line = json
+    ? JSON.stringify({ timestamp: new Date().toISOString(), level: level.toUpperCase(), message, ...fields })
+    : `${new Date().toISOString()} ${level.toUpperCase().padStart(5)} ${message}`
+  if (level === 'error') console.error(line)
+  else console.log(line)
+}
+
+/** @param {string} message */
+function fail(message) {
+  log('error', message)
+  process.exit(2)
+}
+
+const host = process.env.HOST || '127.0.0.1'
+const portText = process.env.PORT || '8000'
+const port = Number(portText)
+if (!/^\d+$/.test(portText) || port > 65535) fail(`PORT must be a port number, not '${portText}'`)
+
+let manager
+try {
+  manager = await TenantManager.fromEnv()
+} catch (err) {
+  fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`)
+}
+
+const app = createApp(/** @type {TenantManager} */ (manager), log)
+const server = app.listen(port, host, () => {
+  log('info', `listening on http://${host}:${port}; docs at http://${host}:${port}/docs`)
+})
+server.on('error', (err) => fail(`cannot listen on ${host}:${port}: ${err.message}`))
+
+function shutdown() {
+  log('info', 'shutting down')
+  server.close(() => process.exit(0))
+  server.closeIdleConnections()
+  // Requests still running get a moment to finish.
+  setTimeout(() => process.exit(0), 5000).unref()
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)

@@ -1,0 +1,164 @@
+// @ts-check
+// The OpenAPI document of the contract, served at /openapi.json.
+
+const string = { type: 'string' }
+const dateTime = { type: 'string', format: 'date-time' }
+/** @param {string} name */
+const ref = (name) => ({ $ref: `#/components/schemas/${name}` })
+/** @param {string} description @param {string} schema */
+const json = (description, schema) => ({ description, content: { 'application/json': { schema: ref(schema) } } })
+
+const orgNameQuery = {
+  name: 'organization_name',
+  in: 'query',
+  required: true,
+  description: "the organization's name",
+  schema: string,
+}
+
+const errors = {
+  400: json('invalid input, or a name or email already taken', 'ErrorBody'),
+  401: json('missing, invalid, expired or revoked token', 'ErrorBody'),
+  403: json('the token belongs to another organization', 'ErrorBody'),
+  409: json('another operation on this organization is in progress', 'ErrorBody'),
+}
+
+/** @type {Record<string, unknown>} */
+export const openapi = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Organization Management Service',
+    description: 'Multi-tenant organization management on tenantry (Express on the Node binding).',
+    version: '0.1.0',
+  },
+  paths: {
+    '/org/create': {
+      post: {
+        tags: ['organizations'],
+        summary: 'Create an organization with its admin and its own collection',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CreateOrg') } } },
+        responses: { 201: json('created', 'Org'), 400: errors[400], 413: json('body over 64 KiB', 'ErrorBody') },
+      },
+    },
+    '/org/get': {
+      get: {
+        tags: ['organizations'],
+        summary: 'Get an organization by name',
+        parameters: [orgNameQuery],
+        responses: {
+          200: json('the organization', 'Org'),
+          400: json('missing or invalid name', 'ValidationError'),
+          404: json('no such organization', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/login': {
+      post: {
+        tags: ['auth'],
+        summary: 'Log an admin in',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Login') } } },
+        responses: { 200: json('an access token', 'LoginOut'), 401: json('invalid email or password', 'ErrorBody') },
+      },
+    },
+    '/org/update': {
+      put: {
+        tags: ['organizations'],
+        summary: "Change the admin's email and password, and optionally rename the organization",
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('UpdateOrg') } } },
+        responses: { 200: json('the updated organization', 'Org'), ...errors },
+      },
+    },
+    '/org/delete': {
+      delete: {
+        tags: ['organizations'],
+        summary: 'Delete an organization, its collection and its admins',
+        security: [{ bearer: [] }],
+        parameters: [orgNameQuery],
+        responses: { 200: json('deleted', 'Message'), 401: errors[401], 403: errors[403], 409: errors[409] },
+      },
+    },
+    '/health': {
+      get: { tags: ['health'], summary: 'Liveness', responses: { 200: json('alive', 'Health') } },
+    },
+  },
+  components: {
+    schemas: {
+      CreateOrg: {
+        type: 'object',
+        required: ['organization_name', 'email', 'password'],
+        properties: {
+          organization_name: { ...string, example: 'Acme Corp' },
+          email: { ...string, example: 'admin@acme.com' },
+          password: { ...string, example: 'securepassword123' },
+        },
+      },
+      Login: {
+        type: 'object',
+        required: ['email', 'password'],
+        properties: {
+          email: { ...string, example: 'admin@acme.com' },
+          password: { ...string, example: 'securepassword123' },
+        },
+      },
+      UpdateOrg: {
+        type: 'object',
+        required: ['organization_name', 'email', 'password'],
+        properties: {
+          organization_name: { ...string, example: 'Acme Corp' },
+          email: { ...string, example: 'newadmin@acme.com' },
+          password: { ...string, example: 'newpassword123' },
+          new_organization_name: { type: ['string', 'null'], example: 'Updated Corp Name' },
+        },
+      },
+      Org: {
+        type: 'object',
+        required: ['organization_name', 'collection_name', 'admin_email', 'created_at', 'updated_at'],
+        properties: {
+          organization_name: string,
+          collection_name: string,
+          admin_email: string,
+          created_at: dateTime,
+          updated_at: dateTime,
+        },
+      },
+      LoginOut: {
+        type: 'object',
+        required: ['access_token', 'token_type', 'admin_id', 'organization_id', 'organization_name'],
+        properties: {
+          access_token: string,
+          token_type: { ...string, example: 'bearer' },
+          admin_id: string,
+          organization_id: string,
+          organization_name: string,
+        },
+      },
+      Message: { type: 'object', required: ['message'], properties: { message: string } },
+      Health: { type: 'object', required: ['status'], properties: { status: { ...string, example: 'healthy' } } },
+      ErrorBody: {
+        type: 'object',
+        description: 'Every error: `detail` for people, `code` (stable) for programs.',
+        required: ['detail', 'code'],
+        properties: { detail: string, code: string, field: string },
+      },
+      ValidationError: {
+        type: 'object',
+        required: ['detail', 'code', 'message', 'errors'],
+        properties: {
+          detail: { ...string, example: 'Validation error' },
+          code: { ...string, example: 'INVALID_INPUT' },
+          message: string,
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['field', 'message', 'type'],
+              properties: { field: string, message: string, type: string },
+            },
+          },
+        },
+      },
+    },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+  },
+}
