@@ -55,11 +55,12 @@ cd "$root/bindings-node"
 # The README shows examples/quickstart.mjs verbatim.
 node -e '
   const fs = require("fs")
-  const readme = fs.readFileSync("README.md", "utf8")
   const file = fs.readFileSync("examples/quickstart.mjs", "utf8")
-  if (!readme.includes("```js\n" + file + "```")) {
-    console.error("README.md does not show examples/quickstart.mjs verbatim")
-    process.exit(1)
+  for (const readme of ["README.md", "../README.md"]) {
+    if (!fs.readFileSync(readme, "utf8").includes("```js\n" + file + "```")) {
+      console.error(readme + " does not show examples/quickstart.mjs verbatim")
+      process.exit(1)
+    }
   }'
 npm pack --pack-destination "$tmp" --json "${npm_quiet[@]}" >"$tmp/pack.json"
 tarball=$(node -p 'require(process.argv[1])[0].filename' "$tmp/pack.json")
