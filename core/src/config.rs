@@ -62,6 +62,9 @@ impl fmt::Display for JwtAlgorithm {
     }
 }
 
+/// Longest accepted token lifetime (10 years): beyond it, timestamps stop being sane.
+const MAX_JWT_EXPIRY: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
 /// A secret that never shows in `Debug` or `Display` output.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -219,7 +222,10 @@ impl Config {
             let minutes: u64 = minutes.trim().parse().map_err(|_| {
                 Error::Config("JWT_EXPIRE_MINUTES must be a whole number of minutes".into())
             })?;
-            builder = builder.jwt_expiry(Duration::from_secs(minutes * 60));
+            let secs = minutes
+                .checked_mul(60)
+                .ok_or_else(|| Error::Config("JWT_EXPIRE_MINUTES is too large".into()))?;
+            builder = builder.jwt_expiry(Duration::from_secs(secs));
         }
         if let Some(cost) = get("BCRYPT_COST") {
             let cost = cost
@@ -343,8 +349,10 @@ impl ConfigBuilder {
         if !(4..=31).contains(&c.bcrypt_cost) {
             return Err(Error::Config("bcrypt cost must be from 4 to 31".into()));
         }
-        if c.jwt_expiry.is_zero() {
-            return Err(Error::Config("JWT expiry must be positive".into()));
+        if c.jwt_expiry.is_zero() || c.jwt_expiry > MAX_JWT_EXPIRY {
+            return Err(Error::Config(
+                "JWT expiry must be positive and at most 10 years".into(),
+            ));
         }
         if c.jwt_leeway > Duration::from_secs(300) {
             return Err(Error::Config("JWT leeway must be at most 5 minutes".into()));
@@ -408,6 +416,8 @@ mod tests {
             ("JWT_ALGO", "RS256"),
             ("JWT_EXPIRE_MINUTES", "soon"),
             ("BCRYPT_COST", "3"),
+            ("JWT_EXPIRE_MINUTES", "1000000000000"),
+            ("JWT_EXPIRE_MINUTES", "18446744073709551615"),
             ("MASTER_DB", "a.b"),
         ] {
             assert_eq!(base(k, v).unwrap_err().code(), "CONFIG", "{k}={v}");
