@@ -1,1 +1,32 @@
-//! Python binding (placeholder until its issue lands).
+//! `tenantry._native`: the Python extension module of the `tenantry` wheel.
+//!
+//! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module
+//! and only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value
+//! types, `error.rs` the error enum, `config.rs` the connect arguments; `runtime.rs` owns
+//! the one tokio runtime every async method runs on, and the bridge that hands results to
+//! asyncio (and keeps runtime threads out of the interpreter once it exits). The Python
+//! package (`python/tenantry`) re-exports these with type stubs.
+
+mod config;
+mod error;
+mod manager;
+mod runtime;
+mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    runtime::init(module)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<manager::PyTenantManager>()?;
+    module.add_class::<types::PyTenant>()?;
+    module.add_class::<types::PyClaims>()?;
+    module.add_class::<types::PyAccessToken>()?;
+    module.add_class::<types::PyRecoveryReport>()?;
+    error::register(module)?;
+    module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;
+    module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
+    Ok(())
+}
