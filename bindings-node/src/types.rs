@@ -4,12 +4,10 @@
 //! Conversions only: defaults, ranges and parsing (the JWT algorithm name, the bcrypt cost,
 //! the database name...) are decided by core's `Config::builder`.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
-use tenantry::{Config, JwtAlgorithm, LoginThrottle};
+use tenantry::{Config, Settings};
 
 /// How to reach MongoDB and how to issue tokens. Only `mongoUri` and `jwtSecret` are
 /// required; everything else takes the core's defaults (those of the original service).
@@ -49,75 +47,31 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// The core configuration these options describe, validated by core.
+    /// The core configuration these options describe: JS numbers become whole numbers
+    /// here; defaults, parsing and checks are the core's (`Settings::into_config`).
     pub(crate) fn into_config(self) -> tenantry::Result<Config> {
-        let throttle = self.login_throttle()?;
-        let mut builder = Config::builder(self.mongo_uri, self.jwt_secret);
-        if let Some(db) = self.master_db {
-            builder = builder.master_db(db);
-        }
-        if let Some(algorithm) = self.jwt_algorithm {
-            builder = builder.jwt_algorithm(algorithm.parse::<JwtAlgorithm>()?);
-        }
-        if let Some(minutes) = self.jwt_expire_minutes {
-            let minutes = whole("jwtExpireMinutes", minutes)?;
-            builder = builder.jwt_expiry(Duration::from_secs(minutes.saturating_mul(60)));
-        }
-        if let Some(issuer) = self.jwt_issuer {
-            builder = builder.jwt_issuer(issuer);
-        }
-        if let Some(audience) = self.jwt_audience {
-            builder = builder.jwt_audience(audience);
-        }
-        if let Some(seconds) = self.jwt_leeway_seconds {
-            builder = builder.jwt_leeway(Duration::from_secs(whole("jwtLeewaySeconds", seconds)?));
-        }
-        if let Some(cost) = self.bcrypt_cost {
-            // Out of u32 range is certainly out of core's range: saturate and let core say so.
-            let cost = u32::try_from(whole("bcryptCost", cost)?).unwrap_or(u32::MAX);
-            builder = builder.bcrypt_cost(cost);
-        }
-        if let Some(chars) = self.min_password_chars {
-            let chars = usize::try_from(whole("minPasswordChars", chars)?).unwrap_or(usize::MAX);
-            builder = builder.min_password_chars(chars);
-        }
-        if let Some(throttle) = throttle {
-            builder = builder.login_throttle(throttle);
-        }
-        if let Some(seconds) = self.operation_lease_seconds {
-            builder = builder.operation_lease(Duration::from_secs(whole(
-                "operationLeaseSeconds",
-                seconds,
-            )?));
-        }
-        builder.build()
-    }
-
-    /// The login throttle when any of its options is given (`Some(None)`: turned off);
-    /// `None` keeps core's default.
-    fn login_throttle(&self) -> tenantry::Result<Option<Option<LoginThrottle>>> {
-        let (max, window, lockout) = (
-            self.login_max_failures,
-            self.login_window_seconds,
-            self.login_lockout_seconds,
-        );
-        if max.is_none() && window.is_none() && lockout.is_none() {
-            return Ok(None);
-        }
-        let default = LoginThrottle::default();
-        let max = match max {
-            Some(max) => u32::try_from(whole("loginMaxFailures", max)?).unwrap_or(u32::MAX),
-            None => default.max_failures,
+        let narrow = |option: &str, value: Option<f64>| -> tenantry::Result<Option<u64>> {
+            value.map(|v| whole(option, v)).transpose()
         };
-        let seconds = |option, value: Option<f64>, default| match value {
-            Some(value) => whole(option, value).map(Duration::from_secs),
-            None => Ok(default),
-        };
-        let window = seconds("loginWindowSeconds", window, default.window)?;
-        let lockout = seconds("loginLockoutSeconds", lockout, default.lockout)?;
-        Ok(Some(
-            (max > 0).then(|| LoginThrottle::new(max, window, lockout)),
-        ))
+        // Out of range for the target type is certainly out of core's range: saturate and
+        // let core say so.
+        let small = |v: Option<u64>| v.map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+        let mut settings = Settings::new(self.mongo_uri, self.jwt_secret);
+        settings.master_db = self.master_db;
+        settings.jwt_algorithm = self.jwt_algorithm;
+        settings.jwt_expire_minutes = narrow("jwtExpireMinutes", self.jwt_expire_minutes)?;
+        settings.jwt_issuer = self.jwt_issuer;
+        settings.jwt_audience = self.jwt_audience;
+        settings.jwt_leeway_seconds = narrow("jwtLeewaySeconds", self.jwt_leeway_seconds)?;
+        settings.bcrypt_cost = small(narrow("bcryptCost", self.bcrypt_cost)?);
+        settings.min_password_chars = narrow("minPasswordChars", self.min_password_chars)?
+            .map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+        settings.operation_lease_seconds =
+            narrow("operationLeaseSeconds", self.operation_lease_seconds)?;
+        settings.login_max_failures = small(narrow("loginMaxFailures", self.login_max_failures)?);
+        settings.login_window_seconds = narrow("loginWindowSeconds", self.login_window_seconds)?;
+        settings.login_lockout_seconds = narrow("loginLockoutSeconds", self.login_lockout_seconds)?;
+        settings.into_config()
     }
 }
 
@@ -373,6 +327,8 @@ impl From<tenantry::RecoveryReport> for RecoveryReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tenantry::{JwtAlgorithm, LoginThrottle};
 
     fn options() -> ConnectOptions {
         ConnectOptions {

@@ -2,12 +2,11 @@
 //!
 //! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module
 //! and only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value
-//! types, `error.rs` the error enum, `config.rs` the connect arguments; `runtime.rs` owns
+//! types, `error.rs` the error enum (connect arguments go to the core's `Settings`); `runtime.rs` owns
 //! the one tokio runtime every async method runs on, and the bridge that hands results to
 //! asyncio (and keeps runtime threads out of the interpreter once it exits). The Python
 //! package (`python/tenantry`) re-exports these with type stubs.
 
-mod config;
 mod error;
 mod manager;
 mod runtime;

@@ -7,9 +7,8 @@
 
 use pyo3::prelude::*;
 use tenantry::mongodb::bson::Document;
-use tenantry::{Config, TenantManager, TenantUpdate};
+use tenantry::{Config, Settings, TenantManager, TenantUpdate};
 
-use crate::config::ConnectArgs;
 use crate::error::to_py_err;
 use crate::runtime;
 use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant};
@@ -74,23 +73,21 @@ impl PyTenantManager {
         login_window_seconds: Option<u64>,
         login_lockout_seconds: Option<u64>,
     ) -> PyResult<Bound<'_, PyAny>> {
-        let args = ConnectArgs {
-            mongo_uri,
-            jwt_secret,
-            master_db,
-            jwt_algorithm,
-            jwt_expire_minutes,
-            bcrypt_cost,
-            jwt_issuer,
-            jwt_audience,
-            jwt_leeway_seconds,
-            min_password_chars,
-            operation_lease_seconds,
-            login_max_failures,
-            login_window_seconds,
-            login_lockout_seconds,
-        };
-        Self::connect_with(py, args.into_config())
+        // Only conversion here: defaults, parsing and checks are the core's.
+        let mut settings = Settings::new(mongo_uri, jwt_secret);
+        settings.master_db = master_db;
+        settings.jwt_algorithm = jwt_algorithm;
+        settings.jwt_expire_minutes = jwt_expire_minutes;
+        settings.bcrypt_cost = bcrypt_cost;
+        settings.jwt_issuer = jwt_issuer;
+        settings.jwt_audience = jwt_audience;
+        settings.jwt_leeway_seconds = jwt_leeway_seconds;
+        settings.min_password_chars = min_password_chars;
+        settings.operation_lease_seconds = operation_lease_seconds;
+        settings.login_max_failures = login_max_failures;
+        settings.login_window_seconds = login_window_seconds;
+        settings.login_lockout_seconds = login_lockout_seconds;
+        Self::connect_with(py, settings.into_config())
     }
 
     /// Connect with the settings of the environment (the core's `Config::from_env`).

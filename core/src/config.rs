@@ -198,7 +198,8 @@ impl Config {
 
     /// Read the original service's environment: `MONGO_URI` (or `MONGODB_URI`, default
     /// `mongodb://localhost:27017`), `MASTER_DB`, `JWT_SECRET` (required), `JWT_ALGO`,
-    /// `JWT_EXPIRE_MINUTES`, plus `BCRYPT_COST`, `JWT_ISSUER`, `JWT_AUDIENCE`.
+    /// `JWT_EXPIRE_MINUTES`, plus `BCRYPT_COST`, `JWT_ISSUER`, `JWT_AUDIENCE` and
+    /// `LOGIN_MAX_FAILURES` (`0` turns login throttling off).
     pub fn from_env() -> Result<Config> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
@@ -206,50 +207,144 @@ impl Config {
     /// Like [`Config::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        fn number<T: FromStr>(key: &str, value: Option<String>, what: &str) -> Result<Option<T>> {
+            value
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .map_err(|_| Error::Config(format!("{key} must be {what}")))
+                })
+                .transpose()
+        }
         let uri = get("MONGO_URI")
             .or_else(|| get("MONGODB_URI"))
             .unwrap_or_else(|| "mongodb://localhost:27017".into());
         let secret =
             get("JWT_SECRET").ok_or_else(|| Error::Config("JWT_SECRET must be set".into()))?;
-        let mut builder = Config::builder(uri, secret);
-        if let Some(db) = get("MASTER_DB") {
-            builder = builder.master_db(db);
+        let mut settings = Settings::new(uri, secret);
+        settings.master_db = get("MASTER_DB");
+        settings.jwt_algorithm = get("JWT_ALGO");
+        settings.jwt_expire_minutes = number(
+            "JWT_EXPIRE_MINUTES",
+            get("JWT_EXPIRE_MINUTES"),
+            "a whole number of minutes",
+        )?;
+        settings.bcrypt_cost = number("BCRYPT_COST", get("BCRYPT_COST"), "a number from 4 to 31")?;
+        settings.login_max_failures = number(
+            "LOGIN_MAX_FAILURES",
+            get("LOGIN_MAX_FAILURES"),
+            "a whole number (0 turns it off)",
+        )?;
+        settings.jwt_issuer = get("JWT_ISSUER");
+        settings.jwt_audience = get("JWT_AUDIENCE");
+        settings.into_config()
+    }
+}
+
+/// The configuration as plain values (names, whole minutes and seconds), the way an
+/// environment, a config file or a binding gives it. A field left `None` keeps the
+/// default; [`Settings::into_config`] parses and validates everything, so bindings and
+/// servers apply one policy.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Connection string.
+    pub mongo_uri: Secret,
+    /// HMAC secret for tokens.
+    pub jwt_secret: Secret,
+    /// Master database name.
+    pub master_db: Option<String>,
+    /// `HS256`, `HS384` or `HS512`.
+    pub jwt_algorithm: Option<String>,
+    /// Token lifetime in minutes.
+    pub jwt_expire_minutes: Option<u64>,
+    /// `iss` to set and require.
+    pub jwt_issuer: Option<String>,
+    /// `aud` to set and require.
+    pub jwt_audience: Option<String>,
+    /// Clock skew tolerated on `exp`, in seconds.
+    pub jwt_leeway_seconds: Option<u64>,
+    /// bcrypt cost of new hashes.
+    pub bcrypt_cost: Option<u32>,
+    /// Shortest accepted new password, in characters.
+    pub min_password_chars: Option<usize>,
+    /// Lease of a lifecycle operation, in seconds.
+    pub operation_lease_seconds: Option<u64>,
+    /// Failed logins before a lock-out; `0` turns throttling off.
+    pub login_max_failures: Option<u32>,
+    /// How long failed logins are remembered, in seconds.
+    pub login_window_seconds: Option<u64>,
+    /// How long a lock-out lasts, in seconds.
+    pub login_lockout_seconds: Option<u64>,
+}
+
+impl Settings {
+    /// Settings with a connection string and a secret, everything else default.
+    pub fn new(mongo_uri: impl Into<String>, jwt_secret: impl Into<String>) -> Self {
+        Settings {
+            mongo_uri: Secret::new(mongo_uri),
+            jwt_secret: Secret::new(jwt_secret),
+            master_db: None,
+            jwt_algorithm: None,
+            jwt_expire_minutes: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_leeway_seconds: None,
+            bcrypt_cost: None,
+            min_password_chars: None,
+            operation_lease_seconds: None,
+            login_max_failures: None,
+            login_window_seconds: None,
+            login_lockout_seconds: None,
         }
-        if let Some(algo) = get("JWT_ALGO") {
-            builder = builder.jwt_algorithm(algo.parse()?);
+    }
+
+    /// Parse and validate into a [`Config`].
+    pub fn into_config(self) -> Result<Config> {
+        let mut b = Config::builder(self.mongo_uri.0, self.jwt_secret.0);
+        if let Some(db) = self.master_db {
+            b = b.master_db(db);
         }
-        if let Some(minutes) = get("JWT_EXPIRE_MINUTES") {
-            let minutes: u64 = minutes.trim().parse().map_err(|_| {
-                Error::Config("JWT_EXPIRE_MINUTES must be a whole number of minutes".into())
-            })?;
+        if let Some(algorithm) = self.jwt_algorithm {
+            b = b.jwt_algorithm(algorithm.parse()?);
+        }
+        if let Some(minutes) = self.jwt_expire_minutes {
             let secs = minutes
                 .checked_mul(60)
-                .ok_or_else(|| Error::Config("JWT_EXPIRE_MINUTES is too large".into()))?;
-            builder = builder.jwt_expiry(Duration::from_secs(secs));
+                .ok_or_else(|| Error::Config("JWT expiry is too large".into()))?;
+            b = b.jwt_expiry(Duration::from_secs(secs));
         }
-        if let Some(cost) = get("BCRYPT_COST") {
-            let cost = cost
-                .trim()
-                .parse()
-                .map_err(|_| Error::Config("BCRYPT_COST must be a number from 4 to 31".into()))?;
-            builder = builder.bcrypt_cost(cost);
+        if let Some(issuer) = self.jwt_issuer {
+            b = b.jwt_issuer(issuer);
         }
-        if let Some(max) = get("LOGIN_MAX_FAILURES") {
-            let max: u32 = max.trim().parse().map_err(|_| {
-                Error::Config("LOGIN_MAX_FAILURES must be a whole number (0 turns it off)".into())
-            })?;
-            builder = builder.login_throttle((max > 0).then(|| LoginThrottle {
-                max_failures: max,
-                ..LoginThrottle::default()
-            }));
+        if let Some(audience) = self.jwt_audience {
+            b = b.jwt_audience(audience);
         }
-        if let Some(iss) = get("JWT_ISSUER") {
-            builder = builder.jwt_issuer(iss);
+        if let Some(secs) = self.jwt_leeway_seconds {
+            b = b.jwt_leeway(Duration::from_secs(secs));
         }
-        if let Some(aud) = get("JWT_AUDIENCE") {
-            builder = builder.jwt_audience(aud);
+        if let Some(cost) = self.bcrypt_cost {
+            b = b.bcrypt_cost(cost);
         }
-        builder.build()
+        if let Some(chars) = self.min_password_chars {
+            b = b.min_password_chars(chars);
+        }
+        if let Some(secs) = self.operation_lease_seconds {
+            b = b.operation_lease(Duration::from_secs(secs));
+        }
+        let (max, window, lockout) = (
+            self.login_max_failures,
+            self.login_window_seconds,
+            self.login_lockout_seconds,
+        );
+        if max.is_some() || window.is_some() || lockout.is_some() {
+            let default = LoginThrottle::default();
+            let max = max.unwrap_or(default.max_failures);
+            let window = window.map_or(default.window, Duration::from_secs);
+            let lockout = lockout.map_or(default.lockout, Duration::from_secs);
+            b = b.login_throttle((max > 0).then(|| LoginThrottle::new(max, window, lockout)));
+        }
+        b.build()
     }
 }
 
@@ -399,6 +494,26 @@ mod tests {
         assert_eq!(c.jwt_algorithm, JwtAlgorithm::HS256);
         assert_eq!(c.jwt_expiry, Duration::from_secs(86_400));
         assert_eq!(c.bcrypt_cost, 12);
+    }
+
+    #[test]
+    fn settings_apply_one_policy() {
+        let mut s = Settings::new("mongodb://x", "0123456789abcdef");
+        s.login_max_failures = Some(0);
+        assert_eq!(s.into_config().unwrap().login_throttle, None);
+        let mut s = Settings::new("mongodb://x", "0123456789abcdef");
+        s.login_lockout_seconds = Some(7);
+        let throttle = s.into_config().unwrap().login_throttle.unwrap();
+        assert_eq!(throttle.lockout, Duration::from_secs(7));
+        assert_eq!(throttle.max_failures, LoginThrottle::default().max_failures);
+        let mut s = Settings::new("mongodb://x", "0123456789abcdef");
+        s.jwt_expire_minutes = Some(u64::MAX);
+        assert_eq!(s.into_config().unwrap_err().code(), "CONFIG");
+        assert!(!format!(
+            "{:?}",
+            Settings::new("mongodb://u:pw@h", "0123456789abcdef")
+        )
+        .contains("pw"));
     }
 
     #[test]

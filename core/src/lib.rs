@@ -15,7 +15,9 @@ mod store;
 mod tenant;
 
 pub use auth::{AccessToken, Claims};
-pub use config::{Config, ConfigBuilder, Connection, JwtAlgorithm, LoginThrottle, Secret};
+pub use config::{
+    Config, ConfigBuilder, Connection, JwtAlgorithm, LoginThrottle, Secret, Settings,
+};
 pub use error::{Error, Result};
 pub use manager::TenantManager;
 pub use naming::{
