@@ -4,7 +4,10 @@
 //! that is hashed in the seed's `$bcrypt-sha256$` form: bcrypt over the raw SHA-256 digest
 //! of the password. Hashes in that form written by the original service verify too.
 
+use std::sync::{Arc, OnceLock};
+
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
@@ -33,10 +36,29 @@ fn verify_blocking(password: &str, stored: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// At most one hash per core at a time. More threads cannot hash faster, and a crowd of
+/// CPU-bound blocking threads starves the async workers that serve everything else.
+fn hashing_slots() -> &'static Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Arc::new(Semaphore::new(cores))
+    })
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
+    let slot = hashing_slots()
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| Error::internal(format_args!("hashing task failed: {e}")))
+        .map_err(|_| Error::internal("hashing slots closed"))?;
+    // The permit moves into the task, so a cancelled caller cannot over-admit.
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        f()
+    })
+    .await
+    .map_err(|e| Error::internal(format_args!("hashing task failed: {e}")))
 }
 
 /// Hash a password at `cost`, off the async executor.

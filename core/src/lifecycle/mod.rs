@@ -35,16 +35,6 @@ impl Inner {
         Utc::now() + chrono::Duration::from_std(self.config.operation_lease).unwrap_or_default()
     }
 
-    pub(crate) async fn collection_exists(&self, name: &str) -> Result<bool> {
-        let names = self
-            .store
-            .db
-            .list_collection_names()
-            .filter(doc! { "name": name })
-            .await?;
-        Ok(!names.is_empty())
-    }
-
     /// Create a tenant collection; an existing one is fine (the name is claimed by us).
     pub(crate) async fn create_collection(&self, name: &str) -> Result<()> {
         match self.store.db.create_collection(name).await {
@@ -93,11 +83,18 @@ impl Inner {
         }
     }
 
-    /// Refuse a target collection that exists and holds data not ours.
+    /// Refuse a target collection that holds data not ours. A missing collection reads as
+    /// empty; one `find_one` asks exactly that (a `listCollections`, even filtered by name,
+    /// costs O(collections) on some servers).
     pub(crate) async fn check_free_collection(&self, name: &str) -> Result<()> {
-        if self.collection_exists(name).await?
-            && self.store.raw(name).estimated_document_count().await? > 0
-        {
+        let holds_data = self
+            .store
+            .raw(name)
+            .find_one(doc! {})
+            .projection(doc! { "_id": 1 })
+            .await?
+            .is_some();
+        if holds_data {
             return Err(Error::Conflict {
                 message: format!(
                     "collection '{name}' already exists and holds data not owned by any tenant"
