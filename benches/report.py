@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Targets, the results table and BENCHMARKS.md, from target/bench/results.json.
+
+benches/run.py calls this at the end of `make bench`; run it alone to regenerate the
+report from the last results without measuring again:
+
+    python3 benches/report.py [target/bench/results.json]
+
+BENCHMARKS.md is generated: edit this file, or benches/FINDINGS.md (the profiles and
+explanations, included verbatim), not the output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVERS = (("rust", "Rust (axum)"), ("fastapi", "FastAPI"), ("express", "Express"))
+
+
+def get(d: Any, *path: str | int) -> Any:
+    for p in path:
+        if isinstance(d, dict) and p in d:
+            d = d[p]
+        elif isinstance(d, list) and isinstance(p, int) and -len(d) <= p < len(d):
+            d = d[p]
+        else:
+            return None
+    return d
+
+
+def num(x: Any, digits: int = 0, unit: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if digits == 0:
+        s = f"{x:,.0f}"
+    else:
+        s = f"{x:,.{digits}f}"
+    return f"{s}{unit}"
+
+
+def ratio(a: Any, b: Any) -> float | None:
+    if a is None or b is None or not b:
+        return None
+    return float(a) / float(b)
+
+
+def evaluate(r: dict[str, Any]) -> None:
+    """Add r["targets"]: every target with its measured value and whether it is met."""
+    targets: list[dict[str, Any]] = []
+
+    def target(name: str, value: float | None, op: str, limit: float, detail: str, why_none: str = "") -> None:
+        if value is None:
+            met = None
+        else:
+            met = value <= limit if op == "<=" else value >= limit
+        targets.append(
+            {"name": name, "value": value, "op": op, "limit": limit, "met": met, "detail": detail, "why_none": why_none}
+        )
+
+    sizes = {s["documents"]: s for s in get(r, "rename", "sizes") or []}
+    t1k, t100k = get(sizes, 1000, "rename_ms"), get(sizes, 100000, "rename_ms")
+    target("Rename scaling: time(100k docs) / time(1k docs)", ratio(t100k, t1k), "<=", 2.0,
+           f"{num(t100k, 1)} ms / {num(t1k, 1)} ms")
+
+    cores = get(r, "layout", "server_cores")
+    verify_ms = get(r, "bcrypt", "cost10", "verify_ms")
+    limit = cores / (verify_ms / 1000) if cores and verify_ms else None
+    r.setdefault("derived", {})["login_limit_per_second"] = limit
+    logins = get(r, "servers", "rust", "login", "per_second")
+    target("Login throughput (Rust) / bcrypt limit", ratio(logins, limit), ">=", 0.85,
+           f"{num(logins, 1)} logins/s vs {cores} core(s) / {num(verify_ms, 1)} ms = {num(limit, 1)}/s")
+
+    for kind, label in SERVERS:
+        srv = get(r, "servers", kind) or {}
+        value = get(srv, "storm", "p99_ratio")
+        target(f"No blocking during hashing ({label}): GET p99 storm / rest", value, "<=", 2.0,
+               f"{num(get(srv, 'storm', 'storm_p99_us'), 0)} µs / {num(get(srv, 'storm', 'rest_p99_us'), 0)} µs",
+               srv.get("status", "not run") if value is None else "")
+
+    rust_rps, raw_rps = get(r, "servers", "rust", "lookup", "per_second"), get(r, "raw_find", "per_second")
+    target("Lookup: Rust server GET /org/get per s / raw driver find_one per s", ratio(rust_rps, raw_rps), ">=", 0.5,
+           f"{num(rust_rps)} / {num(raw_rps)}")
+
+    py = get(r, "binding_python") or {}
+    target("Binding overhead (Python): get_tenant / pymongo find_one (async client)", py.get("ratio_vs_async"), "<=", 1.3,
+           f"{num(py.get('binding_us'), 1)} µs / {num(py.get('pymongo_async_us'), 1)} µs "
+           f"(sync MongoClient {num(py.get('pymongo_sync_us'), 1)} µs: {num(py.get('ratio_vs_sync'), 2)}×)",
+           py.get("status", "not run") if py.get("ratio_vs_async") is None else "")
+    node = get(r, "binding_node") or {}
+    target("Binding overhead (Node): getTenant / mongodb findOne", node.get("ratio"), "<=", 1.3,
+           f"{num(node.get('binding_us'))} µs / {num(node.get('driver_us'))} µs",
+           node.get("status", "not run") if node.get("ratio") is None else "")
+
+    levels = {lv["tenants"]: lv for lv in get(r, "scale", "levels") or []}
+    low = min(levels) if levels else None
+    high = max(levels) if levels else None
+    for op in ("get", "create"):
+        a, b = get(levels, high, op, "p50_us"), get(levels, low, op, "p50_us")
+        target(f"Tenant-count scaling: {op}_tenant median at {num(high)} / at {num(low)} tenants", ratio(a, b), "<=", 1.5,
+               f"{num(a)} µs / {num(b)} µs")
+
+    rest = get(r, "servers", "rust", "memory_at_rest_kib", "VmRSS")
+    target("Memory: Rust server RSS at rest (MB)", rest / 1024 if rest else None, "<=", 30.0,
+           f"after the load runs {num((get(r, 'servers', 'rust', 'memory_after_load_kib', 'VmRSS') or 0) / 1024, 1)} MB, "
+           f"peak {num((get(r, 'servers', 'rust', 'memory_after_load_kib', 'VmHWM') or 0) / 1024, 1)} MB")
+    r["targets"] = targets
+
+
+def cpus(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def verdict(t: dict[str, Any]) -> str:
+    if t["met"] is None:
+        return "not measured"
+    return "met" if t["met"] else "MISSED"
+
+
+def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(benchmark, measurement, value) rows of the results table."""
+    out: list[tuple[str, str, str]] = []
+    add = lambda a, b, c: out.append((a, b, c))  # noqa: E731
+
+    for s in get(r, "rename", "sizes") or []:
+        add("Rename", f"{s['documents']:,} docs × {s['doc_bson_bytes']} B: rename_tenant (median of {get(r, 'rename', 'runs')})",
+            f"{num(s['rename_ms'], 1)} ms")
+        add("Rename", f"{s['documents']:,} docs: bare renameCollection, same server", f"{num(s['raw_rename_ms'], 1)} ms")
+
+    b10, b4 = get(r, "bcrypt", "cost10"), get(r, "bcrypt", "cost4")
+    if b10:
+        wall = f" ({num(b10['verify_wall_ms'], 1)} ms wall)" if b10.get("verify_wall_ms") else ""
+        add("bcrypt", f"one verification at cost {b10['cost']}, {b10.get('clock', 'wall time')} (median of {len(b10['verify_samples_ms'])})",
+            f"{num(b10['verify_ms'], 1)} ms{wall}")
+        add("bcrypt", f"login limit = {get(r, 'layout', 'server_cores')} server core(s) / verification",
+            f"{num(get(r, 'derived', 'login_limit_per_second'), 1)} /s")
+    if b4:
+        add("bcrypt", "one hash at cost 4 (tenant-count runs)", f"{num(b4['hash_ms'], 2)} ms")
+
+    for kind, label in SERVERS:
+        srv = get(r, "servers", kind) or {}
+        if "lookup" not in srv:
+            add(label, "status", srv.get("status", "not run"))
+            continue
+        lk, st = srv["lookup"], srv["storm"]
+        add(label, f"GET /org/get, {lk['runs'][0]['conc']} connections", f"{num(lk['per_second'])} req/s (p50 {num(lk['p50_us'])} µs, p99 {num(lk['p99_us'])} µs)")
+        add(label, f"POST /admin/login, {srv['login']['runs'][0]['conc']} connections, cost {get(r, 'meta', 'login_bcrypt_cost')}",
+            f"{num(srv['login']['per_second'], 1)} logins/s")
+        add(label, "GET p99, paced probe at rest → during login storm",
+            f"{num(st['rest_p99_us'])} µs → {num(st['storm_p99_us'])} µs (×{num(st['p99_ratio'], 2)})")
+        mem_rest, mem_after = srv.get("memory_at_rest_kib", {}), srv.get("memory_after_load_kib", {})
+        add(label, "RSS at rest → after the load runs (peak)",
+            f"{num(mem_rest.get('VmRSS', 0) / 1024, 1)} → {num(mem_after.get('VmRSS', 0) / 1024, 1)} MB ({num(mem_after.get('VmHWM', 0) / 1024, 1)} MB)")
+        if srv.get("status") != "ok":
+            add(label, "status", srv["status"])
+
+    raw = get(r, "raw_find")
+    if raw:
+        add("Raw driver", f"find_one by name_key, {raw['runs'][0]['conc']} in flight (Rust driver)", f"{num(raw['per_second'])} /s (p50 {num(raw['p50_us'])} µs)")
+
+    py = get(r, "binding_python") or {}
+    if py.get("status") == "ok":
+        add("Python binding", "get_tenant, sequential (median)", f"{num(py['binding_us'], 1)} µs")
+        add("Python binding", "pymongo AsyncMongoClient / MongoClient find_one", f"{num(py['pymongo_async_us'], 1)} / {num(py['pymongo_sync_us'], 1)} µs")
+    else:
+        add("Python binding", "status", py.get("status", "not run"))
+    node = get(r, "binding_node") or {}
+    if node.get("status") == "ok":
+        add("Node binding", "getTenant / driver findOne, sequential (median)", f"{num(node['binding_us'])} / {num(node['driver_us'])} µs")
+    else:
+        add("Node binding", "status", node.get("status", "not run"))
+
+    for key, label in (("token/decode_token", "decode_token (no revocation check)"), ("token/verify_token", "verify_token (revocation check: 2 reads)"),
+                       ("naming/name_key_ascii", "name_key, ASCII name"), ("naming/name_key_unicode", "name_key, Unicode name")):
+        c = get(r, "criterion", key)
+        if c:
+            add("Criterion", label, f"{num(c['median_ns'] / 1000, 2)} µs = {num(c['per_second_per_core'])} /s per core")
+
+    for lv in get(r, "scale", "levels") or []:
+        add("Tenant count", f"{lv['tenants']:,} tenants: get_tenant / create_tenant median",
+            f"{num(lv['get']['p50_us'])} µs / {num(lv['create']['p50_us'] / 1000, 1)} ms")
+    return out
+
+
+def table(r: dict[str, Any]) -> str:
+    body = rows(r)
+    w0 = max([len(a) for a, _, _ in body] + [9])
+    w1 = max([len(b) for _, b, _ in body] + [11])
+    lines = [f"{'benchmark':<{w0}}  {'measurement':<{w1}}  value", "-" * (w0 + w1 + 30)]
+    lines += [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in body]
+    lines += ["", "targets:"]
+    for t in r.get("targets", []):
+        v = num(t["value"], 2) if t["value"] is not None else t["why_none"] or "–"
+        lines.append(f"  [{verdict(t):>12}] {t['name']}: {v} (target {t['op']} {t['limit']}) {t['detail']}")
+    if r.get("errors"):
+        lines += ["", "errors:"] + [f"  {k}: {v.splitlines()[-1] if v else ''}" for k, v in r["errors"].items()]
+    return "\n".join(lines)
+
+
+def write_markdown(r: dict[str, Any], path: Path) -> None:
+    m, mach, lay = r["meta"], r["machine"], r["layout"]
+    md: list[str] = []
+    md += [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by `make bench` (scripts/bench.sh → benches/run.py → benches/report.py).",
+        "     Do not edit: change benches/report.py or benches/FINDINGS.md and rerun. -->",
+        "",
+        f"Command: `{m['command']}` — {m['date']}, commit `{m['git']}`{' (with uncommitted changes)' if m.get('git_dirty') else ''}.",
+        f"Machine: {mach['cores']} cores ({mach['cpu_model']}), {mach['memory_gib']} GiB memory, Linux {mach['kernel']}; "
+        f"load average {', '.join(map(str, mach['load_average_at_start']))} at the start"
+        + (f" and {', '.join(map(str, mach['load_average_at_end']))} at the end" if mach.get("load_average_at_end") else "")
+        + ".",
+        f"Toolchain: {m['rustc']}; {m['python']}; Node {m['node']}; database: {m['database']}.",
+        f"Runtime: {m.get('bench_seconds', '?')} s of measurement"
+        + (f" after {m['build_seconds']} s of installing and building" if m.get("build_seconds") is not None else "")
+        + ".",
+        "",
+    ]
+    busy = max(mach["load_average_at_start"][0], (mach.get("load_average_at_end") or [0])[0])
+    if busy > 0.5 * (mach["cores"] or 1):
+        md += [
+            f"**Noisy run:** the load average reached {busy:g} on {mach['cores']} cores, so other work shared the cores"
+            " (pinning keeps the benchmark's own processes apart, not the machine's). Ratios measured within one run are"
+            " more robust than absolute figures; rerun `make bench` on a quiet machine before quoting numbers.",
+            "",
+        ]
+    md += [
+        "How it runs:",
+        "",
+        f"- Each load figure is the median of {m['runs']} runs of {m['seconds_per_run']:g} s (after 1 s of warm-up); latencies"
+        " are per request, percentiles by nearest rank.",
+        "- The HTTP servers run one at a time, each on its own database, built for release"
+        " (`cargo build --release -p tenantry-http`; the Python wheel with `maturin build --release`; the Node addon with"
+        " `napi build --release`), with their shipped defaults (request logging on, login throttling on); the load"
+        " generator is `benches/loadgen` (a small keep-alive HTTP/1.1 client on tokio).",
+        "- Servers: `target/release/tenantry-http`; FastAPI `python app.py` in examples/fastapi (uvicorn, one process);"
+        " Express `node server.js` in examples/express.",
+        "- Cores: " + (
+            f"MongoDB-wire server on cpu {cpus(lay['mongo_cpus'])}, load generator on cpu {cpus(lay['loadgen_cpus'])}, HTTP server "
+            f"(and every in-process benchmark: criterion, raw driver, rename, tenant count, bindings, bcrypt) on cpu "
+            f"{cpus(lay['server_cpus'])}, with `taskset`."
+            + (" With 2 cores the database and the load generator share one." if lay['mongo_cpus'] == lay['loadgen_cpus'] else "")
+            if lay["pinned"] else "not pinned (fewer than 2 cores or no taskset)."
+        ),
+        f"- bcrypt cost {m['login_bcrypt_cost']} for the login runs (the default is 12); the limit is the server's cores"
+        " divided by the CPU time of one verification at that cost, measured in the same run on a server core. Logins are successful"
+        " ones only, spread over 16 admins (login throttling stays on; successful logins reset it).",
+        "- Storm: one connection sends `GET /org/get` every 2 ms; its p99 alone, then while 8 connections log in back to"
+        " back (measured after 1 s of storm).",
+        "- Tenant-count runs use bcrypt cost 4 (hashing ≈ "
+        + num(get(r, "bcrypt", "cost4", "hash_ms"), 2)
+        + " ms of each create). Tenants are created through `create_tenant`, 16 at a time, within a time budget per level;"
+        " should it run out, the rest are seeded in bulk as copies of the records the core wrote (the results show how"
+        " many: "
+        + ", ".join(f"{num(lv.get('seeded_in_bulk', 0))} of {num(lv['tenants'])}" for lv in get(r, "scale", "levels") or [])
+        + "). Every measured call goes through the core.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | goal | verdict |",
+        "|---|---|---|---|",
+    ]
+    for t in r.get("targets", []):
+        value = num(t["value"], 2) if t["value"] is not None else (t["why_none"] or "–")
+        md.append(f"| {t['name']} | {value} ({t['detail']}) | {t['op']} {t['limit']:g} | {verdict(t)} |")
+    md += ["", "## Results", "", "| benchmark | measurement | value |", "|---|---|---|"]
+    md += [f"| {a} | {b} | {c} |" for a, b, c in rows(r)]
+    if r.get("errors"):
+        md += ["", "## Errors in this run", ""]
+        md += [f"- **{k}**: `{(v.strip().splitlines() or [''])[-1][:300]}`" for k, v in r["errors"].items()]
+    findings = ROOT / "benches" / "FINDINGS.md"
+    if findings.exists():
+        md += ["", findings.read_text().strip()]
+    md += ["", "Raw numbers of every run: `target/bench/results.json`.", ""]
+    path.write_text("\n".join(md))
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "bench" / "results.json"
+    r = json.loads(path.read_text())
+    evaluate(r)
+    write_markdown(r, ROOT / "BENCHMARKS.md")
+    print(table(r))
+
+
+if __name__ == "__main__":
+    main()
