@@ -302,7 +302,9 @@ pub async fn scale(args: &Args) -> Res<Value> {
             names.extend(batch);
         }
         if by_core < wanted {
-            let template = names.first().ok_or("no tenant created through the core to copy")?;
+            let template = names
+                .first()
+                .ok_or("no tenant created through the core to copy")?;
             let bulk_names = fresh(names.len(), wanted - by_core);
             seed_bulk(&m, template, &bulk_names, names.len(), conc).await?;
             names.extend(bulk_names);
