@@ -20,13 +20,16 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// CPU time this thread has run, from the scheduler (`/proc/thread-self/schedstat`), so
+/// CPU time this thread has run (`CLOCK_THREAD_CPUTIME_ID`, exact at any duration), so
 /// that a timing is the work's own cost even when other processes share the core.
 fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        stat.split_whitespace().next()?.parse().ok()?,
-    ))
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
 /// Median CPU time (and wall time) of one bcrypt hash and one verification at `--cost`
