@@ -7,7 +7,7 @@ use mongodb::bson::{doc, oid::ObjectId};
 use crate::auth::Claims;
 use crate::error::{Error, Result};
 use crate::failpoint;
-use crate::lifecycle::update::pinned;
+use crate::lifecycle::pinned;
 use crate::manager::{by_id, Inner};
 use crate::store::OrgDoc;
 

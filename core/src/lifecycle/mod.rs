@@ -4,14 +4,14 @@
 
 mod create;
 mod delete;
-pub(crate) mod update;
+mod update;
 
 use chrono::Utc;
 use mongodb::bson::{doc, oid::ObjectId};
 
 use crate::error::{command_code, Error, Result};
 use crate::manager::Inner;
-use crate::store::{bson_time, Operation};
+use crate::store::{bson_time, Operation, OrgDoc};
 
 /// Server error codes used below.
 pub(crate) const NAMESPACE_NOT_FOUND: i32 = 26;
@@ -108,4 +108,16 @@ impl Inner {
     pub(crate) fn release_update(now: chrono::DateTime<Utc>) -> mongodb::bson::Document {
         doc! { "state": "active", "updated_at": bson_time(now) }
     }
+}
+
+/// A filter matching `org` only while it is active under the name and collection it was
+/// read with: a claim made on a stale read (another rename or a delete in between) fails.
+pub(crate) fn pinned(org: &OrgDoc) -> mongodb::bson::Document {
+    let mut filter =
+        doc! { "_id": org.id, "state": "active", "collection_name": &org.collection_name };
+    match &org.name_key {
+        Some(key) => filter.insert("name_key", key),
+        None => filter.insert("name_key", doc! { "$exists": false }),
+    };
+    filter
 }

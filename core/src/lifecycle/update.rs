@@ -14,6 +14,7 @@ use crate::auth::Claims;
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::keys::{Key, Kind};
+use crate::lifecycle::pinned;
 use crate::manager::Inner;
 use crate::naming::{validate_password, Email, TenantName};
 use crate::store::{bson_time, Operation, OrgDoc, OrgState, RenameTarget};
@@ -254,18 +255,6 @@ impl Inner {
         org.updated_at = now;
         Ok(org)
     }
-}
-
-/// A filter matching `org` only while it is active under the name and collection it was
-/// read with: a claim made on a stale read (another rename or a delete in between) fails.
-pub(crate) fn pinned(org: &OrgDoc) -> mongodb::bson::Document {
-    let mut filter =
-        doc! { "_id": org.id, "state": "active", "collection_name": &org.collection_name };
-    match &org.name_key {
-        Some(key) => filter.insert("name_key", key),
-        None => filter.insert("name_key", doc! { "$exists": false }),
-    };
-    filter
 }
 
 /// Errors about the new name speak of the field the caller sent.
