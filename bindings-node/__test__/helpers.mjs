@@ -13,7 +13,7 @@ import { TenantManager } from '../index.js'
 const require = createRequire(import.meta.url)
 
 /** The binding's module object, for the one hidden test hook it exports. */
-export const binding = /** @type {{ __throwSampleError(code: string): never }} */ (
+export const binding = /** @type {{ __throwSampleError(code: string): never, __errorCodes(): string[] }} */ (
   /** @type {unknown} */ (require('../index.js'))
 )
 

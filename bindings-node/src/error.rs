@@ -64,43 +64,23 @@ fn build_js_error<'env>(env: &'env Env, err: &tenantry::Error) -> napi::Result<O
     Ok(object)
 }
 
-/// Throw a sample core error of the given code, so the tests can check the conversion of
-/// the kinds no call can provoke against a healthy server (`TOO_MANY_ATTEMPTS`,
-/// `INTERNAL`). Not part of the public API.
+/// Throw the core's sample error of the given code ([`tenantry::Error::sample`]), so the
+/// tests can check the conversion of the kinds no call can provoke against a healthy server
+/// (`TOO_MANY_ATTEMPTS`, `INTERNAL`). Not part of the public API.
 #[napi_derive::napi(skip_typescript, js_name = "__throwSampleError")]
 pub fn error_sample(env: &Env, code: String) -> napi::Result<()> {
-    use tenantry::Error;
-    let err = match code.as_str() {
-        "TENANT_NOT_FOUND" => Error::NotFound {
-            entity: "organization",
-            name: "Acme".into(),
-        },
-        "TENANT_ALREADY_EXISTS" => Error::AlreadyExists {
-            field: "email",
-            message: "an admin with this email already exists".into(),
-        },
-        "INVALID_INPUT" => Error::InvalidInput {
-            field: "organization_name",
-            message: "must not be empty".into(),
-        },
-        "INVALID_CREDENTIALS" => Error::InvalidCredentials,
-        "UNAUTHORIZED" => Error::Unauthorized {
-            reason: "token has expired".into(),
-        },
-        "FORBIDDEN" => Error::Forbidden {
-            message: "Not authorized to act on this organization".into(),
-        },
-        "CONFLICT" => Error::Conflict {
-            message: "another operation is in progress".into(),
-        },
-        "TOO_MANY_ATTEMPTS" => Error::TooManyAttempts {
-            retry_after_secs: 30,
-        },
-        "CONFIG" => Error::Config("JWT secret must be at least 16 bytes".into()),
-        "DATABASE" => Error::Database(tenantry::mongodb::error::Error::from(
-            std::io::Error::other("connection reset"),
+    match tenantry::Error::sample(&code) {
+        Some(err) => Err(to_js_error(env, err)),
+        None => Err(napi::Error::new(
+            Status::InvalidArg,
+            format!("no core error has the code {code:?}"),
         )),
-        _ => Error::Internal(format!("no sample error for code {code:?}")),
-    };
-    Err(to_js_error(env, err))
+    }
+}
+
+/// Every code the core can give an error ([`tenantry::Error::CODES`]), so the tests can
+/// check theirs against it. Not part of the public API.
+#[napi_derive::napi(skip_typescript, js_name = "__errorCodes")]
+pub fn error_codes() -> Vec<&'static str> {
+    tenantry::Error::CODES.to_vec()
 }

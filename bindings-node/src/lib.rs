@@ -15,7 +15,7 @@ mod manager;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
-pub use error::error_sample;
+pub use error::{error_codes, error_sample};
 pub use manager::TenantManager;
 pub use types::{
     AccessToken, Claims, ClaimsObject, ConnectOptions, RecoveryReport, Tenant, TenantCollection,

@@ -152,47 +152,26 @@ fn set_attributes(
     Ok(())
 }
 
-/// Raise the exception the binding makes of a sample core error with the given code.
+/// Raise the exception the binding makes of the core's sample error with the given code
+/// ([`Error::sample`]).
 ///
 /// A testing aid: some kinds (`TOO_MANY_ATTEMPTS`, `INTERNAL`) cannot be provoked from
 /// outside, yet their conversion deserves a test like the others.
 #[pyfunction]
 #[pyo3(name = "_raise_sample_error")]
 pub(crate) fn raise_sample_error(py: Python<'_>, code: &str) -> PyResult<()> {
-    let err = match code {
-        "TENANT_NOT_FOUND" => Error::NotFound {
-            entity: "organization",
-            name: "Sample".into(),
-        },
-        "TENANT_ALREADY_EXISTS" => Error::AlreadyExists {
-            field: "email",
-            message: "email is already registered".into(),
-        },
-        "INVALID_INPUT" => Error::InvalidInput {
-            field: "password",
-            message: "is too short".into(),
-        },
-        "INVALID_CREDENTIALS" => Error::InvalidCredentials,
-        "UNAUTHORIZED" => Error::Unauthorized {
-            reason: "token has expired".into(),
-        },
-        "FORBIDDEN" => Error::Forbidden {
-            message: "Not authorized to act on this organization".into(),
-        },
-        "CONFLICT" => Error::Conflict {
-            message: "another operation is in progress".into(),
-        },
-        "TOO_MANY_ATTEMPTS" => Error::TooManyAttempts {
-            retry_after_secs: 42,
-        },
-        "CONFIG" => Error::Config("sample".into()),
-        "DATABASE" => Error::Database(tenantry::mongodb::error::Error::custom("sample")),
-        "INTERNAL" => Error::Internal("sample".into()),
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "unknown error code {other:?}"
-            )))
-        }
-    };
-    Err(to_py_err(py, err))
+    match Error::sample(code) {
+        Some(err) => Err(to_py_err(py, err)),
+        None => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown error code {code:?}"
+        ))),
+    }
+}
+
+/// Every code the core can give an error ([`Error::CODES`]); the tests check the
+/// exception classes against it.
+#[pyfunction]
+#[pyo3(name = "_error_codes")]
+pub(crate) fn error_codes() -> Vec<&'static str> {
+    Error::CODES.to_vec()
 }

@@ -26,6 +26,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyRecoveryReport>()?;
     error::register(module)?;
     module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;
+    module.add_function(wrap_pyfunction!(error::error_codes, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 import tenantry
 from tenantry import TenantManager, exceptions
-from tenantry._native import _raise_sample_error, _sample_panic
+from tenantry._native import _error_codes, _raise_sample_error, _sample_panic
 
 from conftest import JWT_SECRET, PASSWORD, Doc, connect, create, email_for, mongo_uri, unique
 
@@ -40,6 +40,15 @@ def test_exceptions_module_exports_the_hierarchy() -> None:
         assert cls.__module__ == "tenantry.exceptions"
         assert cls.code == code  # a class attribute too
         assert getattr(tenantry, cls.__name__) is cls
+
+
+def test_every_core_code_has_a_class() -> None:
+    assert sorted(_error_codes()) == sorted(CODES.values())
+
+
+def test_an_unknown_sample_code_is_refused() -> None:
+    with pytest.raises(ValueError, match="NOT_A_CODE"):
+        _raise_sample_error("NOT_A_CODE")
 
 
 @pytest.mark.parametrize(("cls", "code"), CODES.items(), ids=list(CODES.values()))

@@ -107,6 +107,57 @@ impl Error {
         }
     }
 
+    /// Every code [`Error::code`] can return.
+    pub const CODES: &'static [&'static str] = &[
+        "TENANT_NOT_FOUND",
+        "TENANT_ALREADY_EXISTS",
+        "INVALID_INPUT",
+        "INVALID_CREDENTIALS",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "CONFLICT",
+        "TOO_MANY_ATTEMPTS",
+        "CONFIG",
+        "DATABASE",
+        "INTERNAL",
+    ];
+
+    /// A representative error of the given code, or `None` for a code not in
+    /// [`Error::CODES`].
+    ///
+    /// For testing the mapping of errors to responses (or to another language's
+    /// exceptions), including the kinds a healthy server never produces on demand
+    /// (`TOO_MANY_ATTEMPTS`, `DATABASE`, `INTERNAL`).
+    ///
+    /// ```
+    /// let err = tenantry::Error::sample("TOO_MANY_ATTEMPTS").unwrap();
+    /// assert_eq!(err.code(), "TOO_MANY_ATTEMPTS");
+    /// assert!(tenantry::Error::sample("NO_SUCH_CODE").is_none());
+    /// ```
+    pub fn sample(code: &str) -> Option<Self> {
+        Some(match code {
+            "TENANT_NOT_FOUND" => Error::org_not_found("Sample Corp"),
+            "TENANT_ALREADY_EXISTS" => Error::AlreadyExists {
+                field: "email",
+                message: "email is already registered".into(),
+            },
+            "INVALID_INPUT" => Error::invalid("password", "is too short"),
+            "INVALID_CREDENTIALS" => Error::InvalidCredentials,
+            "UNAUTHORIZED" => Error::unauthorized("token has expired"),
+            "FORBIDDEN" => Error::forbidden(),
+            "CONFLICT" => Error::busy(),
+            "TOO_MANY_ATTEMPTS" => Error::TooManyAttempts {
+                retry_after_secs: 42,
+            },
+            "CONFIG" => Error::Config("JWT_SECRET is not set".into()),
+            "DATABASE" => Error::Database(mongodb::error::Error::from(std::io::Error::other(
+                "connection reset",
+            ))),
+            "INTERNAL" => Error::internal("sample internal error"),
+            _ => return None,
+        })
+    }
+
     /// The input field an error is about, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -177,5 +228,21 @@ pub(crate) fn command_code(err: &mongodb::error::Error) -> Option<i32> {
     match err.kind.as_ref() {
         mongodb::error::ErrorKind::Command(e) => Some(e.code),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn every_code_has_a_sample_of_its_kind() {
+        for code in Error::CODES {
+            let sample = Error::sample(code).unwrap_or_else(|| panic!("no sample for {code}"));
+            assert_eq!(sample.code(), *code);
+            assert!(!sample.to_string().is_empty());
+        }
+        assert!(Error::sample("tenant_not_found").is_none());
+        assert!(Error::sample("").is_none());
     }
 }

@@ -19,7 +19,7 @@ EXPECTED = {
     "INVALID_CREDENTIALS": (401, "Invalid email or password"),
     "UNAUTHORIZED": (401, "Could not validate credentials"),
     "FORBIDDEN": (403, "Not authorized to act on this organization"),
-    "CONFLICT": (409, "another operation is in progress"),
+    "CONFLICT": (409, "another operation on this organization is in progress; retry shortly"),
     "TOO_MANY_ATTEMPTS": (429, "too many failed login attempts; retry in 42 s"),
     "DATABASE": (503, "Database unavailable"),
     "CONFIG": (500, "Internal server error"),

@@ -29,6 +29,7 @@ __all__ = [
     "ConfigError",
     "DatabaseError",
     "InternalError",
+    "_error_codes",
     "_raise_sample_error",
     "_sample_panic",
 ]
@@ -268,6 +269,9 @@ class ConfigError(TenantryError): ...
 class DatabaseError(TenantryError): ...
 
 class InternalError(TenantryError): ...
+
+def _error_codes() -> list[str]:
+    """Testing aid: every code the core can give an error."""
 
 def _raise_sample_error(code: str) -> None:
     """Testing aid: raise what the binding makes of a sample core error with ``code``."""
