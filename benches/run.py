@@ -32,8 +32,12 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "target" / "bench"
-LOADGEN = ROOT / "target" / "release" / "tenantry-loadgen"
-RUST_SERVER = ROOT / "target" / "release" / "tenantry-http"
+# scripts/bench.sh builds everything for the host triple named explicitly (napi always
+# names it, and builds for one --target share their compiled dependencies only with builds
+# for the same --target), so the binaries are in target/<triple>/release.
+RELEASE = ROOT / "target" / os.environ.get("CARGO_BUILD_TARGET", "") / "release"
+LOADGEN = RELEASE / "tenantry-loadgen"
+RUST_SERVER = RELEASE / "tenantry-http"
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 JWT_SECRET = "tenantry-bench-secret-0123456789"
 

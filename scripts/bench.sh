@@ -30,6 +30,11 @@ fi
 if [ -z "${MONGODB_URI:-${MONGO_URI:-}}" ]; then scripts/mongo.sh install; fi
 scripts/venv.sh
 
+# Every build names the host triple: napi always passes --target, and only builds for the
+# same --target share compiled dependencies (with one feature set: workspace-hack/).
+CARGO_BUILD_TARGET=$(rustc -vV | sed -n 's/^host: //p')
+export CARGO_BUILD_TARGET
+
 step "build: server, load generator, criterion benches (release)"
 cargo build --release -p tenantry-http -p tenantry-loadgen
 cargo bench -p tenantry --bench core --no-run

@@ -23,7 +23,10 @@ scripts/venv.sh
 
 step "wheel: maturin build --release"
 rm -rf "$wheels"
-.venv/bin/maturin build --release --manifest-path bindings-python/Cargo.toml -o "$wheels"
+# For the host triple named explicitly, as napi names it: the Node build then reuses the
+# compiled dependencies.
+CARGO_BUILD_TARGET=$(rustc -vV | sed -n "s/^host: //p") \
+  .venv/bin/maturin build --release --manifest-path bindings-python/Cargo.toml -o "$wheels"
 wheel=$(echo "$wheels"/tenantry-*.whl)
 [ -f "$wheel" ] || { echo "no wheel in $wheels" >&2; exit 1; }
 "$py" -m pip install -q --force-reinstall --no-deps "$wheel"
