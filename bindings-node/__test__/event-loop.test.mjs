@@ -1,5 +1,5 @@
 // @ts-check
-// bcrypt runs on tokio's blocking pool inside core: while several logins hash at a real
+// bcrypt runs on the core's hashing threads: while several logins hash at a real
 // cost, the Node event loop keeps turning (a 5 ms interval never stalls for long).
 
 import assert from 'node:assert/strict'

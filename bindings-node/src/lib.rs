@@ -5,7 +5,7 @@
 //! `TenantManager` class), `types.rs` (options and results), `error.rs` (core errors to JS
 //! `Error`s with the core's stable `code`). Parsing, validation and policy stay in core.
 //!
-//! Futures run on napi's tokio runtime; bcrypt runs on tokio's blocking pool inside core,
+//! Futures run on napi's tokio runtime; bcrypt runs on the core's hashing threads,
 //! so no call ever blocks the Node event loop.
 
 #![deny(clippy::all)]
