@@ -53,10 +53,14 @@ struct HashingPool {
     jobs: mpsc::Sender<Job>,
 }
 
-/// Niceness of the hashing threads (Linux, where it applies per thread): 10 gives a
-/// hashing thread about a tenth of the weight of a request thread while both are runnable.
+/// Niceness of the hashing threads (Linux, where it applies per thread). 19, the lowest,
+/// is what lets a woken event loop (Node's, Python's) take the core back promptly: GET p99
+/// during a login storm was ×1.5–2.0 of rest at nice 10, ×0.8–1.1 at 19 and ×0.55–0.9 as
+/// `SCHED_IDLE` (Express, BENCHMARKS.md). 19 rather than `SCHED_IDLE` because a saturated
+/// server still gives a nice-19 thread about 1.5% of a core, so logins slow down under
+/// overload but do not stop.
 #[cfg(target_os = "linux")]
-const HASHING_NICENESS: libc::c_int = 10;
+const HASHING_NICENESS: libc::c_int = 19;
 
 impl HashingPool {
     fn start(pid: u32) -> Result<Self> {
