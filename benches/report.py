@@ -236,9 +236,10 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         " are per request, percentiles by nearest rank.",
         "- The HTTP servers run one at a time, each on its own database, built for release"
         " (`cargo build --release -p tenantry-http`; the Python wheel with `maturin build --release`; the Node addon with"
-        " `napi build --release`), with their shipped defaults (request logging on, login throttling on); the load"
+        " `napi build --release`; all for the host triple, which napi always names, so that they share one dependency"
+        " build), with their shipped defaults (request logging on, login throttling on); the load"
         " generator is `benches/loadgen` (a small keep-alive HTTP/1.1 client on tokio).",
-        "- Servers: `target/release/tenantry-http`; FastAPI `python app.py` in examples/fastapi (uvicorn, one process);"
+        "- Servers: `target/<host triple>/release/tenantry-http`; FastAPI `python app.py` in examples/fastapi (uvicorn, one process);"
         " Express `node server.js` in examples/express.",
         "- Cores: " + (
             f"MongoDB-wire server on cpu {cpus(lay['mongo_cpus'])}, load generator on cpu {cpus(lay['loadgen_cpus'])}, HTTP server "
