@@ -63,10 +63,15 @@ struct HashingPool {
 const HASHING_NICENESS: libc::c_int = 19;
 
 impl HashingPool {
+    /// One thread per core this process may run on (a process pinned to one cpu gets one).
+    fn size() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
     fn start(pid: u32) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = HashingPool::size();
         let mut started = 0;
         for i in 0..threads {
             let queue = Arc::clone(&queue);
@@ -207,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_caller_not_the_threads() {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = HashingPool::size();
         // More panics than threads: a thread lost to a panic would leave the last call hanging.
         for _ in 0..=threads {
             let failed = blocking(|| -> u8 { panic!("bcrypt blew up") }).await;
@@ -222,7 +227,7 @@ mod tests {
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::Barrier;
 
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = HashingPool::size();
         // Occupy every hashing thread until released.
         let (release, gate) = mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate));
