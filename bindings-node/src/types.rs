@@ -214,37 +214,37 @@ impl Claims {
     /// The admin user's id (24 hex digits; stable across email changes).
     #[napi(getter)]
     pub fn admin_id(&self) -> String {
-        self.inner.admin_id.to_hex()
+        self.inner.admin_id().to_hex()
     }
 
     /// The tenant's id (24 hex digits; stable across renames).
     #[napi(getter)]
     pub fn organization_id(&self) -> String {
-        self.inner.organization_id.to_hex()
+        self.inner.tenant_id().to_hex()
     }
 
     /// The tenant's name: current after `verifyToken`, as issued after `decodeToken`.
     #[napi(getter)]
     pub fn organization_name(&self) -> String {
-        self.inner.organization_name.clone()
+        self.inner.tenant_name().to_owned()
     }
 
     /// The admin's token version when the token was issued.
     #[napi(getter)]
     pub fn token_version(&self) -> i64 {
-        self.inner.token_version
+        self.inner.token_version()
     }
 
     /// When the token was issued.
     #[napi(getter)]
     pub fn issued_at(&self) -> DateTime<Utc> {
-        self.inner.issued_at
+        self.inner.issued_at()
     }
 
     /// When the token expires.
     #[napi(getter)]
     pub fn expires_at(&self) -> DateTime<Utc> {
-        self.inner.expires_at
+        self.inner.expires_at()
     }
 
     /// The claims as a plain object (used by `JSON.stringify`).
@@ -255,8 +255,8 @@ impl Claims {
             organization_id: self.organization_id(),
             organization_name: self.organization_name(),
             token_version: self.token_version(),
-            issued_at: self.inner.issued_at,
-            expires_at: self.inner.expires_at,
+            issued_at: self.inner.issued_at(),
+            expires_at: self.inner.expires_at(),
         }
     }
 }

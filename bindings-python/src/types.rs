@@ -78,35 +78,35 @@ pub(crate) struct PyClaims(pub(crate) tenantry::Claims);
 impl PyClaims {
     #[getter]
     fn admin_id(&self) -> String {
-        self.0.admin_id.to_hex()
+        self.0.admin_id().to_hex()
     }
     #[getter]
     fn organization_id(&self) -> String {
-        self.0.organization_id.to_hex()
+        self.0.tenant_id().to_hex()
     }
     #[getter]
     fn organization_name(&self) -> &str {
-        &self.0.organization_name
+        self.0.tenant_name()
     }
     #[getter]
     fn token_version(&self) -> i64 {
-        self.0.token_version
+        self.0.token_version()
     }
     #[getter]
     fn issued_at(&self) -> DateTime<Utc> {
-        self.0.issued_at
+        self.0.issued_at()
     }
     #[getter]
     fn expires_at(&self) -> DateTime<Utc> {
-        self.0.expires_at
+        self.0.expires_at()
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Claims(organization_name={}, organization_id={}, admin_id={}, expires_at={})",
-            quoted(py, &self.0.organization_name)?,
-            quoted(py, &self.0.organization_id.to_hex())?,
-            quoted(py, &self.0.admin_id.to_hex())?,
-            quoted(py, &self.0.expires_at.to_rfc3339())?,
+            quoted(py, self.0.tenant_name())?,
+            quoted(py, &self.0.tenant_id().to_hex())?,
+            quoted(py, &self.0.admin_id().to_hex())?,
+            quoted(py, &self.0.expires_at().to_rfc3339())?,
         ))
     }
 }

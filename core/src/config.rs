@@ -64,6 +64,117 @@ impl fmt::Display for JwtAlgorithm {
 
 /// Longest accepted token lifetime (10 years): beyond it, timestamps stop being sane.
 const MAX_JWT_EXPIRY: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+/// Shortest accepted operation lease: below it, a live owner could lose its operation to a
+/// recoverer over one slow round trip.
+pub const MIN_OPERATION_LEASE: Duration = Duration::from_secs(5);
+
+/// How lifecycle writes are acknowledged by MongoDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `w: "majority", j: true`: an acknowledged operation survives the loss of a node and
+    /// a crash of the server (the default).
+    #[default]
+    Majority,
+    /// `w: 1, j: true`: survives a crash of the primary, not its loss.
+    Journaled,
+    /// The server's default write concern.
+    ServerDefault,
+}
+
+impl Durability {
+    pub(crate) fn write_concern(self) -> Option<mongodb::options::WriteConcern> {
+        use mongodb::options::{Acknowledgment, WriteConcern};
+        match self {
+            Durability::Majority => Some(
+                WriteConcern::builder()
+                    .w(Acknowledgment::Majority)
+                    .journal(true)
+                    .build(),
+            ),
+            Durability::Journaled => Some(
+                WriteConcern::builder()
+                    .w(Acknowledgment::Nodes(1))
+                    .journal(true)
+                    .build(),
+            ),
+            Durability::ServerDefault => None,
+        }
+    }
+
+    /// The name used in `WRITE_CONCERN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Durability::Majority => "majority",
+            Durability::Journaled => "journaled",
+            Durability::ServerDefault => "server-default",
+        }
+    }
+}
+
+impl FromStr for Durability {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "majority" => Ok(Durability::Majority),
+            "journaled" => Ok(Durability::Journaled),
+            "server-default" => Ok(Durability::ServerDefault),
+            other => Err(Error::Config(format!(
+                "unsupported write concern '{other}' (use majority, journaled or server-default)"
+            ))),
+        }
+    }
+}
+
+/// A proxy (an address or a CIDR network) whose `X-Forwarded-For` header is believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl TrustedProxy {
+    /// Whether `addr` is this proxy (or inside this network).
+    pub fn contains(&self, addr: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.network, addr.to_canonical()) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for TrustedProxy {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Config(format!("'{s}' is not an IP address or CIDR network"));
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let network: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+        let network = network.to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(TrustedProxy { network, prefix })
+    }
+}
 
 /// A secret that never shows in `Debug` or `Display` output.
 #[derive(Clone)]
@@ -138,46 +249,97 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// Shortest accepted new password, in characters.
     pub min_password_chars: usize,
-    /// How long an interrupted lifecycle operation is left to its owner before
-    /// `recover()` (or the next operation on the tenant) finishes or undoes it.
+    /// How long a lifecycle operation's owner may go without renewing its lease before
+    /// `recover()` (or the next operation on the tenant) finishes or undoes it. Live owners
+    /// renew it while they run. At least [`MIN_OPERATION_LEASE`].
     pub operation_lease: Duration,
     /// Brute-force protection of logins; `None` turns it off.
     pub login_throttle: Option<LoginThrottle>,
+    /// How long a database call waits for a reachable server before failing with
+    /// `DATABASE` (server selection and connection timeouts of a client built from a URI;
+    /// a client passed in keeps its own settings).
+    pub database_timeout: Duration,
+    /// Write concern of every lifecycle write.
+    pub durability: Durability,
+    /// How long the write-refusing tombstone left at a renamed tenant's old collection
+    /// name is kept before `recover()` may drop it (a tenant taking the name sooner
+    /// replaces it).
+    pub tombstone_retention: Duration,
+    /// Proxies whose `X-Forwarded-For` header names the client (see
+    /// [`TenantManager::client_address`](crate::TenantManager::client_address)).
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// Failpoints armed by tests.
+    #[cfg(feature = "failpoints")]
+    #[doc(hidden)]
+    pub failpoints: Option<std::sync::Arc<crate::failpoints::Failpoints>>,
 }
 
-/// Failed logins are counted per email (and per client key, when the caller passes one)
-/// in MongoDB, so every process shares the count. `max_failures` failures within `window`
-/// lock logins for that key for `lockout`; a successful login resets the count.
+/// Brute-force protection of logins, counted in MongoDB so every process shares it.
+///
+/// Each attempt is reserved before its password is checked, on three counters:
+/// - the (email, client) pair: `max_failures` within `window`, then `lockout`: one client
+///   address locks only itself out of an account, never its owner elsewhere;
+/// - the email alone: `account_max_failures` within `account_window` (OWASP ASVS 2.2.1:
+///   at most 100 failures per hour on one account, from all addresses together);
+/// - the client alone: `client_max_failures` within `window` (one address spraying many
+///   emails).
+///
+/// A successful login gives its reservations back and clears its pair counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LoginThrottle {
-    /// Failures that trigger the lock-out.
+    /// Failures of one (email, client) pair that trigger its lock-out.
     pub max_failures: u32,
     /// How long failures are remembered.
     pub window: Duration,
-    /// How long logins are refused once the limit is reached.
+    /// How long a counter stays at its limit once reached.
     pub lockout: Duration,
+    /// Failures of one email, from every client, within `account_window`.
+    pub account_max_failures: u32,
+    /// How long an email's failures are remembered.
+    pub account_window: Duration,
+    /// Failures of one client, over every email, within `window`.
+    pub client_max_failures: u32,
 }
 
 impl LoginThrottle {
-    /// A throttle with the given limits.
+    /// A throttle with the given pair limits and the default account and client ceilings.
     pub fn new(max_failures: u32, window: Duration, lockout: Duration) -> Self {
+        let default = LoginThrottle::default();
         LoginThrottle {
             max_failures,
             window,
             lockout,
+            ..default
         }
+    }
+
+    /// Set the per-email ceiling.
+    pub fn account_limit(mut self, max_failures: u32, window: Duration) -> Self {
+        self.account_max_failures = max_failures;
+        self.account_window = window;
+        self
+    }
+
+    /// Set the per-client ceiling.
+    pub fn client_limit(mut self, max_failures: u32) -> Self {
+        self.client_max_failures = max_failures;
+        self
     }
 }
 
 impl Default for LoginThrottle {
-    /// 10 failures within 15 minutes lock the key for 5 minutes.
+    /// 10 failures of a pair within 15 minutes lock it for 5 minutes; 100 failures of an
+    /// email within an hour, or of a client within 15 minutes, lock that too.
     fn default() -> Self {
-        LoginThrottle::new(
-            10,
-            Duration::from_secs(15 * 60),
-            Duration::from_secs(5 * 60),
-        )
+        LoginThrottle {
+            max_failures: 10,
+            window: Duration::from_secs(15 * 60),
+            lockout: Duration::from_secs(5 * 60),
+            account_max_failures: 100,
+            account_window: Duration::from_secs(3600),
+            client_max_failures: 100,
+        }
     }
 }
 
@@ -198,8 +360,12 @@ impl Config {
 
     /// Read the original service's environment: `MONGO_URI` (or `MONGODB_URI`, default
     /// `mongodb://localhost:27017`), `MASTER_DB`, `JWT_SECRET` (required), `JWT_ALGO`,
-    /// `JWT_EXPIRE_MINUTES`, plus `BCRYPT_COST`, `JWT_ISSUER`, `JWT_AUDIENCE` and
-    /// `LOGIN_MAX_FAILURES` (`0` turns login throttling off).
+    /// `JWT_EXPIRE_MINUTES`, plus `BCRYPT_COST`, `JWT_ISSUER`, `JWT_AUDIENCE`,
+    /// `LOGIN_MAX_FAILURES` (`0` turns login throttling off), `LOGIN_WINDOW_SECONDS`,
+    /// `LOGIN_LOCKOUT_SECONDS`, `LOGIN_ACCOUNT_MAX_FAILURES`, `LOGIN_CLIENT_MAX_FAILURES`,
+    /// `OPERATION_LEASE_SECONDS`, `DATABASE_TIMEOUT_SECONDS`, `WRITE_CONCERN`,
+    /// `TOMBSTONE_RETENTION_SECONDS` and `TRUSTED_PROXIES` (comma-separated addresses or
+    /// CIDR networks).
     pub fn from_env() -> Result<Config> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
@@ -235,6 +401,17 @@ impl Config {
             get("LOGIN_MAX_FAILURES"),
             "a whole number (0 turns it off)",
         )?;
+        let seconds = |key: &str| number(key, get(key), "a whole number of seconds");
+        let count = |key: &str| number(key, get(key), "a whole number");
+        settings.login_window_seconds = seconds("LOGIN_WINDOW_SECONDS")?;
+        settings.login_lockout_seconds = seconds("LOGIN_LOCKOUT_SECONDS")?;
+        settings.login_account_max_failures = count("LOGIN_ACCOUNT_MAX_FAILURES")?;
+        settings.login_client_max_failures = count("LOGIN_CLIENT_MAX_FAILURES")?;
+        settings.operation_lease_seconds = seconds("OPERATION_LEASE_SECONDS")?;
+        settings.database_timeout_seconds = seconds("DATABASE_TIMEOUT_SECONDS")?;
+        settings.tombstone_retention_seconds = seconds("TOMBSTONE_RETENTION_SECONDS")?;
+        settings.write_concern = get("WRITE_CONCERN");
+        settings.trusted_proxies = get("TRUSTED_PROXIES");
         settings.jwt_issuer = get("JWT_ISSUER");
         settings.jwt_audience = get("JWT_AUDIENCE");
         settings.into_config()
@@ -276,6 +453,18 @@ pub struct Settings {
     pub login_window_seconds: Option<u64>,
     /// How long a lock-out lasts, in seconds.
     pub login_lockout_seconds: Option<u64>,
+    /// Failed logins of one email, from every client, within an hour.
+    pub login_account_max_failures: Option<u32>,
+    /// Failed logins of one client, over every email, within the window.
+    pub login_client_max_failures: Option<u32>,
+    /// How long a database call waits for a reachable server, in seconds.
+    pub database_timeout_seconds: Option<u64>,
+    /// `majority`, `journaled` or `server-default`.
+    pub write_concern: Option<String>,
+    /// How long a renamed tenant's old collection name keeps its tombstone, in seconds.
+    pub tombstone_retention_seconds: Option<u64>,
+    /// Comma-separated addresses or CIDR networks of trusted proxies.
+    pub trusted_proxies: Option<String>,
 }
 
 impl Settings {
@@ -296,6 +485,12 @@ impl Settings {
             login_max_failures: None,
             login_window_seconds: None,
             login_lockout_seconds: None,
+            login_account_max_failures: None,
+            login_client_max_failures: None,
+            database_timeout_seconds: None,
+            write_concern: None,
+            tombstone_retention_seconds: None,
+            trusted_proxies: None,
         }
     }
 
@@ -332,18 +527,41 @@ impl Settings {
         if let Some(secs) = self.operation_lease_seconds {
             b = b.operation_lease(Duration::from_secs(secs));
         }
-        let (max, window, lockout) = (
-            self.login_max_failures,
-            self.login_window_seconds,
-            self.login_lockout_seconds,
-        );
-        if max.is_some() || window.is_some() || lockout.is_some() {
-            let default = LoginThrottle::default();
-            let max = max.unwrap_or(default.max_failures);
-            let window = window.map_or(default.window, Duration::from_secs);
-            let lockout = lockout.map_or(default.lockout, Duration::from_secs);
-            b = b.login_throttle((max > 0).then(|| LoginThrottle::new(max, window, lockout)));
+        if let Some(secs) = self.database_timeout_seconds {
+            b = b.database_timeout(Duration::from_secs(secs));
         }
+        if let Some(concern) = self.write_concern {
+            b = b.durability(concern.parse()?);
+        }
+        if let Some(secs) = self.tombstone_retention_seconds {
+            b = b.tombstone_retention(Duration::from_secs(secs));
+        }
+        if let Some(proxies) = self.trusted_proxies {
+            let parsed = proxies
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(str::parse)
+                .collect::<Result<Vec<TrustedProxy>>>()?;
+            b = b.trusted_proxies(parsed);
+        }
+        let default = LoginThrottle::default();
+        let throttle = LoginThrottle {
+            max_failures: self.login_max_failures.unwrap_or(default.max_failures),
+            window: self
+                .login_window_seconds
+                .map_or(default.window, Duration::from_secs),
+            lockout: self
+                .login_lockout_seconds
+                .map_or(default.lockout, Duration::from_secs),
+            account_max_failures: self
+                .login_account_max_failures
+                .unwrap_or(default.account_max_failures),
+            account_window: default.account_window,
+            client_max_failures: self
+                .login_client_max_failures
+                .unwrap_or(default.client_max_failures),
+        };
+        b = b.login_throttle((throttle.max_failures > 0).then_some(throttle));
         b.build()
     }
 }
@@ -352,6 +570,8 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct ConfigBuilder {
     config: Config,
+    /// Tests may use leases below [`MIN_OPERATION_LEASE`].
+    unchecked_lease: bool,
 }
 
 impl ConfigBuilder {
@@ -370,7 +590,14 @@ impl ConfigBuilder {
                 min_password_chars: 8,
                 operation_lease: Duration::from_secs(30),
                 login_throttle: Some(LoginThrottle::default()),
+                database_timeout: Duration::from_secs(5),
+                durability: Durability::Majority,
+                tombstone_retention: Duration::from_secs(24 * 3600),
+                trusted_proxies: Vec::new(),
+                #[cfg(feature = "failpoints")]
+                failpoints: None,
             },
+            unchecked_lease: false,
         }
     }
 
@@ -422,9 +649,51 @@ impl ConfigBuilder {
         self
     }
 
-    /// Lease of a lifecycle operation before others may recover it (default 30 s).
+    /// Lease of a lifecycle operation before others may recover it (default 30 s, at
+    /// least [`MIN_OPERATION_LEASE`]).
     pub fn operation_lease(mut self, lease: Duration) -> Self {
         self.config.operation_lease = lease;
+        self
+    }
+
+    /// A lease of any length, below the minimum too: for tests of recovery only.
+    #[cfg(feature = "failpoints")]
+    #[doc(hidden)]
+    pub fn operation_lease_for_tests(mut self, lease: Duration) -> Self {
+        self.config.operation_lease = lease;
+        self.unchecked_lease = true;
+        self
+    }
+
+    /// Failpoints a test arms on this manager.
+    #[cfg(feature = "failpoints")]
+    #[doc(hidden)]
+    pub fn failpoints(mut self, failpoints: std::sync::Arc<crate::failpoints::Failpoints>) -> Self {
+        self.config.failpoints = Some(failpoints);
+        self
+    }
+
+    /// How long a database call waits for a reachable server (default 5 s).
+    pub fn database_timeout(mut self, timeout: Duration) -> Self {
+        self.config.database_timeout = timeout;
+        self
+    }
+
+    /// Write concern of lifecycle writes (default [`Durability::Majority`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.config.durability = durability;
+        self
+    }
+
+    /// How long a renamed tenant's old collection name keeps its tombstone (default 24 h).
+    pub fn tombstone_retention(mut self, retention: Duration) -> Self {
+        self.config.tombstone_retention = retention;
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` header is believed (default none).
+    pub fn trusted_proxies(mut self, proxies: Vec<TrustedProxy>) -> Self {
+        self.config.trusted_proxies = proxies;
         self
     }
 
@@ -453,11 +722,34 @@ impl ConfigBuilder {
             return Err(Error::Config("JWT leeway must be at most 5 minutes".into()));
         }
         if let Some(t) = &c.login_throttle {
-            if t.max_failures == 0 || t.window.is_zero() || t.lockout.is_zero() {
+            let limits = [
+                t.max_failures,
+                t.account_max_failures,
+                t.client_max_failures,
+            ];
+            let spans = [t.window, t.lockout, t.account_window];
+            if limits.contains(&0) || spans.iter().any(Duration::is_zero) {
                 return Err(Error::Config(
-                    "login throttle needs at least 1 failure, a window and a lock-out".into(),
+                    "login throttle needs limits of at least 1 failure, a window and a lock-out"
+                        .into(),
                 ));
             }
+        }
+        if c.operation_lease < MIN_OPERATION_LEASE && !self.unchecked_lease {
+            return Err(Error::Config(format!(
+                "operation lease must be at least {} s",
+                MIN_OPERATION_LEASE.as_secs()
+            )));
+        }
+        if c.operation_lease > Duration::from_secs(24 * 3600) {
+            return Err(Error::Config(
+                "operation lease must be at most a day".into(),
+            ));
+        }
+        if c.database_timeout.is_zero() || c.database_timeout > Duration::from_secs(300) {
+            return Err(Error::Config(
+                "database timeout must be from 1 s to 5 minutes".into(),
+            ));
         }
         if c.min_password_chars == 0 {
             return Err(Error::Config(

@@ -67,9 +67,11 @@ pub enum Error {
     /// The configuration is unusable (bad URI, weak secret, unsupported algorithm...).
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The database failed or could not be reached.
-    #[error("database error: {0}")]
-    Database(#[from] mongodb::error::Error),
+    /// The database failed or could not be reached. The message says which way, without
+    /// the driver's own text (server addresses, topology, names of collections); the
+    /// driver's error stays available as [`std::error::Error::source`] for logs.
+    #[error("database error: {}", database_summary(.0))]
+    Database(#[source] mongodb::error::Error),
     /// An invariant of the library itself broke (a bug, or a corrupted document).
     #[error("internal error: {0}")]
     Internal(String),
@@ -201,10 +203,65 @@ impl Error {
             message: "another operation on this organization is in progress; retry shortly".into(),
         }
     }
+
+    /// The running process lost its operation to a recoverer (its lease ran out).
+    pub(crate) fn lost() -> Self {
+        Error::Conflict {
+            message: "the operation was taken over by recovery after its lease ran out; \
+                      it has been finished or undone there: read the organization again"
+                .into(),
+        }
+    }
+
+    /// A name whose storage holds data no tenant owns.
+    pub(crate) fn storage_taken(field: &'static str) -> Self {
+        Error::AlreadyExists {
+            field,
+            message: "Organization name is not available: its storage is in use outside \
+                      this service"
+                .into(),
+        }
+    }
+
+    pub(crate) fn revoked() -> Self {
+        Error::unauthorized("token has been revoked")
+    }
+}
+
+impl From<mongodb::error::Error> for Error {
+    fn from(e: mongodb::error::Error) -> Self {
+        Error::Database(e)
+    }
+}
+
+/// What went wrong with the database, in words that name no server, collection or
+/// document.
+fn database_summary(err: &mongodb::error::Error) -> String {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match err.kind.as_ref() {
+        ErrorKind::ServerSelection { .. } => "no MongoDB server could be reached in time".into(),
+        ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
+            "the connection to MongoDB failed".into()
+        }
+        ErrorKind::Authentication { .. } => "MongoDB refused the credentials".into(),
+        ErrorKind::Command(e) => format!("a command failed ({}, code {})", e.code_name, e.code),
+        ErrorKind::Write(WriteFailure::WriteError(e)) => {
+            format!("a write failed (code {})", e.code)
+        }
+        ErrorKind::Write(WriteFailure::WriteConcernError(e)) => {
+            format!(
+                "a write was not acknowledged as configured (code {})",
+                e.code
+            )
+        }
+        ErrorKind::InsertMany(_) | ErrorKind::BulkWrite(_) => "a batch of writes failed".into(),
+        ErrorKind::Transaction { .. } => "a transaction failed".into(),
+        _ => "the operation failed".into(),
+    }
 }
 
 /// MongoDB's duplicate-key error code.
-const DUPLICATE_KEY: i32 = 11000;
+pub(crate) const DUPLICATE_KEY: i32 = 11000;
 
 /// Whether a driver error is a unique-index violation, and if so on which index key.
 pub(crate) fn duplicate_key(err: &mongodb::error::Error) -> Option<String> {

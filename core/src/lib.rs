@@ -2,21 +2,23 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod collection;
 mod config;
+mod context;
 mod error;
 #[cfg(feature = "failpoints")]
 pub mod failpoints;
-mod keys;
 mod lifecycle;
 mod manager;
 mod naming;
-mod recover;
 mod store;
 mod tenant;
 
 pub use auth::{AccessToken, Claims};
+pub use collection::TenantCollection;
 pub use config::{
-    Config, ConfigBuilder, Connection, JwtAlgorithm, LoginThrottle, Secret, Settings,
+    Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle, Secret, Settings,
+    TrustedProxy, MIN_OPERATION_LEASE,
 };
 pub use error::{Error, Result};
 pub use manager::TenantManager;
@@ -24,7 +26,7 @@ pub use naming::{
     name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES,
     MAX_PASSWORD_BYTES,
 };
-pub use tenant::{RecoveryReport, Tenant, TenantUpdate};
+pub use tenant::{RecoveryFailure, RecoveryReport, Tenant, TenantUpdate};
 
 /// Entry points for the fuzz targets in `core/fuzz` (feature `fuzzing` only).
 #[cfg(feature = "fuzzing")]
@@ -38,14 +40,3 @@ pub mod fuzzing {
 
 /// Re-exported so callers use the same BSON and driver versions as the library.
 pub use mongodb;
-
-/// A named crash point: with the `failpoints` feature, aborts the process when the
-/// `TENANTRY_FAILPOINT` environment variable names it; without, nothing at all.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! failpoint {
-    ($name:literal) => {
-        #[cfg(feature = "failpoints")]
-        $crate::failpoints::hit($name);
-    };
-}

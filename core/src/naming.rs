@@ -3,8 +3,9 @@
 //! Two names denote the same tenant when their *keys* are equal. The key is the name under
 //! Unicode compatibility normalization and full case folding, with every run of characters
 //! that are not letters or digits collapsed to one `_`: "Acme Corp", "acme-corp" and
-//! "ＡＣＭＥ  corp!" all have the key `acme_corp`. Uniqueness is enforced on the key by a
-//! unique index, so such names can never share a collection.
+//! "ＡＣＭＥ  corp!" all have the key `acme_corp`. Uniqueness is enforced on the key by the
+//! server (one key document per key, under the `_id` unique index), so such names can
+//! never share a collection.
 //!
 //! The collection of a tenant is `org_<slug>`. An ASCII key is its own slug (the seed's
 //! naming: "Acme Corp" -> `org_acme_corp`). A key with other characters gets a slug made of
@@ -175,16 +176,10 @@ impl Email {
                 "must not contain white space or control characters",
             ));
         }
-        let Some((local, domain)) = display.rsplit_once('@') else {
+        let Some((local, domain)) = display.split_once('@') else {
             return Err(Error::invalid(FIELD, "value is not a valid email address"));
         };
-        let domain_ok = !domain.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && !domain.contains('@');
-        if local.is_empty() || local.len() > 64 || !domain_ok {
+        if !valid_local_part(local) || !valid_domain(domain) {
             return Err(Error::invalid(FIELD, "value is not a valid email address"));
         }
         Ok(Email {
@@ -202,6 +197,40 @@ impl Email {
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// RFC 5322 `dot-atom` (unquoted) local part, with RFC 6531's non-ASCII letters and
+/// digits: atoms of `atext` joined by single dots, at most 64 bytes.
+fn valid_local_part(local: &str) -> bool {
+    const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
+    let atext = |c: char| {
+        c.is_ascii_alphanumeric() || SPECIALS.contains(c) || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+/// A host name of at least two labels: letters, digits (non-ASCII ones too: an IDN in
+/// Unicode form) and inner hyphens, 1 to 63 bytes each, and a top-level label that is not
+/// all digits.
+fn valid_domain(domain: &str) -> bool {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c == '-' || c.is_alphanumeric())
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| label_ok(l))
+        && !labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Validate a new password: at least `min_chars` characters, at most
@@ -339,8 +368,31 @@ mod tests {
             "a b@c.d",
             "a@.com",
             "a@b..c",
+            "two@@example.com",
+            "a@b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+            "a(b)@example.com",
+            "a,b@example.com",
+            "\"quoted\"@example.com",
+            "a@-example.com",
+            "a@example-.com",
+            "a@exa_mple.com",
+            "a@example.123",
+            "a@[127.0.0.1]",
+            "a@example.com.",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "first.last+tag@sub.example.co.uk",
+            "o'brien@example.ie",
+            "user_name-1@xn--bcher-kva.example",
+            "josé@例え.jp",
+            "x@a.io",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good}");
         }
     }
 }

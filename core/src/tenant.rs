@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
 
+use crate::error::Error;
 use crate::store::OrgDoc;
 
 /// A tenant (organization) as seen by callers.
@@ -104,9 +105,10 @@ impl fmt::Debug for TenantUpdate {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecoveryReport {
-    /// Interrupted operations carried to their end (renames, updates, deletes).
+    /// Interrupted operations carried to their end (renames, updates, deletes, creates
+    /// past their commit point).
     pub completed: usize,
-    /// Interrupted operations undone (creates, updates that had not written yet).
+    /// Interrupted operations undone (creates and updates before their commit point).
     pub rolled_back: usize,
     /// Records of the original service given their normalized keys.
     pub adopted: usize,
@@ -115,7 +117,38 @@ pub struct RecoveryReport {
     pub not_adopted: Vec<String>,
     /// Keys (names, collections, emails) no tenant or admin refers to any more, removed.
     pub swept_keys: usize,
-    /// `org_*` collections that no tenant record claims. Never dropped automatically:
-    /// they may hold data written outside this library.
+    /// Tombstones older than the configured retention, dropped.
+    pub swept_tombstones: usize,
+    /// Collections no tenant owns: `org_*` collections that no record claims and strays of
+    /// operations that are over. Never dropped automatically: they may hold data written
+    /// outside this library.
     pub orphan_collections: Vec<String>,
+    /// Tenants (or sweeps) that could not be recovered, each with its error. The others
+    /// were recovered all the same.
+    pub failed: Vec<RecoveryFailure>,
+}
+
+/// One tenant that [`recover`](crate::TenantManager::recover) could not fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryFailure {
+    /// The tenant's id (none for a failed sweep).
+    pub tenant_id: Option<ObjectId>,
+    /// The tenant's name, or what failed.
+    pub name: String,
+    /// The stable code of the error.
+    pub code: &'static str,
+    /// The error's message.
+    pub message: String,
+}
+
+impl RecoveryFailure {
+    pub(crate) fn of(tenant_id: Option<ObjectId>, name: &str, err: &Error) -> Self {
+        RecoveryFailure {
+            tenant_id,
+            name: name.to_owned(),
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
 }

@@ -193,16 +193,8 @@ async fn the_admin_of_a_can_never_act_on_b() {
     assert_eq!(b.admin_email, "b@b.io");
     assert_eq!(t.count("org_tenant_b").await, 1);
     m.authenticate("b@b.io", PASSWORD).await.unwrap();
-    // Forged claims (another tenant's id with A's admin) are refused as revoked.
-    let mut forged = a.clone();
-    forged.organization_id = b.id;
-    assert_eq!(
-        m.delete_tenant(&forged, "Tenant B")
-            .await
-            .unwrap_err()
-            .code(),
-        "UNAUTHORIZED"
-    );
+    // Claims cannot be forged for B from A's: their fields are private (a compile_fail
+    // doctest on `Claims` proves it).
     t.assert_consistent().await;
 }
 
@@ -223,8 +215,8 @@ async fn tokens_survive_rename_and_email_change() {
         .admin_password(PASSWORD);
     m.update_tenant(&claims, "Stable", update).await.unwrap();
     let again = m.verify_token(&token).await.unwrap();
-    assert_eq!(again.organization_id, claims.organization_id);
-    assert_eq!(again.organization_name, "Stable Renamed");
+    assert_eq!(again.tenant_id(), claims.tenant_id());
+    assert_eq!(again.tenant_name(), "Stable Renamed");
     m.rename_tenant(&again, "Stable Renamed", "Stable Twice")
         .await
         .unwrap();
@@ -382,7 +374,11 @@ async fn login_of_a_tenant_being_created_is_refused() {
     t.raw("organizations")
         .update_one(
             doc! { "_id": tenant.id },
-            doc! { "$set": { "state": "creating", "op": { "id": ObjectId::new(), "lease_until": DateTime::now() } } },
+            doc! { "$set": { "state": "creating", "op": {
+                "id": ObjectId::new(), "owner": ObjectId::new(), "renewed_at": DateTime::now(),
+                "lease_ms": 30_000_i64, "step": 0,
+                "detail": { "kind": "create", "hashed_password": "x" },
+            } } },
         )
         .await
         .unwrap();

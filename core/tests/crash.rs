@@ -1,13 +1,22 @@
-//! Invariant 3 (crash side): a process killed at any step of create, update/rename or
-//! delete (or of a recovery) leaves a state that `recover()`, or the next ordinary
-//! operation on the tenant, finishes or undoes, with no data lost.
+//! Invariants 3, 7 and 10 under crashes: a process killed at any failpoint of create,
+//! update/rename or delete (or of an undo, or of a recovery) leaves a state that
+//! `recover()`, or the next ordinary operation, finishes or undoes, and nothing the
+//! operation does not own is touched.
 //!
-//! Each trial runs the operation in a child process (this test binary, running the ignored
-//! `child` test) that aborts at one named failpoint: no destructors, no cleanup. The parent
-//! then checks the invariants with a fresh manager.
+//! Each trial runs in a database holding two bystander tenants with data and collections
+//! no tenant owns (one named like a tenant's). The operation runs in a child process (this
+//! test binary, running the ignored `child` test) that aborts at one failpoint, with no
+//! cleanup; the child must die by SIGABRT. The parent then recovers and checks: every
+//! bystander and foreign document unchanged (by `_id` and content), the subject complete
+//! in its old or its new form, every record active with its collection, no garbage key.
+//! A failpoint a scenario never reaches is not counted; every failpoint must be reached
+//! by some scenario.
 
 mod common;
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use tenantry::mongodb::bson::{doc, Document};
@@ -17,64 +26,164 @@ const OLD: &str = "Crash Co";
 const NEW: &str = "Crash Renamed";
 const EMAIL: &str = "admin@crash.io";
 const NEW_EMAIL: &str = "new-admin@crash.io";
+const LOSER_EMAIL: &str = "loser@crash.io";
 const NEW_PASSWORD: &str = "a-brand-new-password";
 const DOCS: i32 = 300;
 
-/// Entry point of the child processes; does nothing unless run by a trial.
+/// What a child does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    Create,
+    /// A second create of a name a tenant holds (it must refuse, never drop the winner's).
+    CreateDuplicate,
+    /// A create whose collection name holds foreign data (refused, data untouched).
+    CreateOverForeign,
+    /// Rename, new email and new password at once.
+    Update,
+    /// A rename whose target collection name holds foreign data.
+    RenameOntoForeign,
+    /// The update of `Update`, with writes through the old collection name right after the
+    /// data moved (they create a stray there, which must be merged).
+    UpdateWithStray,
+    Delete,
+    /// A delete that crashes, then a create of the same name inside its lease.
+    DeleteRecreate,
+}
+
+const SCENARIOS: [Scenario; 8] = [
+    Scenario::Create,
+    Scenario::CreateDuplicate,
+    Scenario::CreateOverForeign,
+    Scenario::Update,
+    Scenario::RenameOntoForeign,
+    Scenario::UpdateWithStray,
+    Scenario::Delete,
+    Scenario::DeleteRecreate,
+];
+
+impl Scenario {
+    fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    fn parse(s: &str) -> Self {
+        SCENARIOS
+            .into_iter()
+            .find(|c| c.name() == s)
+            .unwrap_or_else(|| panic!("unknown scenario {s}"))
+    }
+
+    /// The lease the child runs with: zero (recoverable at once) except where the test is
+    /// about what happens inside it.
+    fn lease(self) -> Duration {
+        match self {
+            Scenario::DeleteRecreate => Duration::from_secs(30),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Entry point of the child processes: runs the scenario named by the environment. Run by
+/// hand, without that environment, it fails: it is not a test of its own.
 #[tokio::test]
 #[ignore = "run by the crash trials in a child process"]
 async fn child() {
-    let (Ok(db), Ok(scenario)) = (std::env::var("CRASH_DB"), std::env::var("CRASH_SCENARIO"))
-    else {
-        return;
-    };
-    // A zero lease: the parent may take the abandoned operation over at once, instead of
-    // after the default 30 s.
+    let db = std::env::var("CRASH_DB").expect("CRASH_DB: run by the crash trials only");
+    let scenario = Scenario::parse(&std::env::var("CRASH_SCENARIO").expect("CRASH_SCENARIO"));
+    std::env::var("TENANTRY_FAILPOINT").expect("TENANTRY_FAILPOINT");
+    let failpoints = failpoints::Failpoints::new();
     let config = tenantry::Config::builder(mongo_uri(), SECRET)
-        .master_db(db)
+        .master_db(&db)
         .bcrypt_cost(4)
-        .operation_lease(std::time::Duration::ZERO)
+        .operation_lease_for_tests(scenario.lease())
+        .failpoints(failpoints.clone())
         .build()
         .unwrap();
     let m = TenantManager::connect(config).await.unwrap();
-    match scenario.as_str() {
-        "create" => {
-            m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
+    if std::env::var("CRASH_RECOVER").is_ok() {
+        let report = m.recover().await.unwrap();
+        assert!(report.failed.is_empty(), "{report:?}");
+        return;
+    }
+    let login = || async {
+        let token = m.authenticate(EMAIL, PASSWORD).await.unwrap();
+        m.verify_token(&token.access_token).await.unwrap()
+    };
+    match scenario {
+        Scenario::Create | Scenario::CreateOverForeign => {
+            let result = m.create_tenant(OLD, EMAIL, PASSWORD).await;
+            if scenario == Scenario::CreateOverForeign {
+                assert_eq!(result.unwrap_err().code(), "TENANT_ALREADY_EXISTS");
+            } else {
+                result.unwrap();
+            }
         }
-        "update" => {
-            let token = m.authenticate(EMAIL, PASSWORD).await.unwrap();
-            let claims = m.verify_token(&token.access_token).await.unwrap();
+        Scenario::CreateDuplicate => {
+            let err = m
+                .create_tenant("crash-co", LOSER_EMAIL, PASSWORD)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
+        }
+        Scenario::Update => {
             let update = TenantUpdate::new()
                 .new_name(NEW)
                 .admin_email(NEW_EMAIL)
                 .admin_password(NEW_PASSWORD);
-            m.update_tenant(&claims, OLD, update).await.unwrap();
+            m.update_tenant(&login().await, OLD, update).await.unwrap();
         }
-        "delete" => {
-            let token = m.authenticate(EMAIL, PASSWORD).await.unwrap();
-            let claims = m.verify_token(&token.access_token).await.unwrap();
-            m.delete_tenant(&claims, OLD).await.unwrap();
+        Scenario::RenameOntoForeign => {
+            let err = m.rename_tenant(&login().await, OLD, NEW).await.unwrap_err();
+            assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
         }
-        "recover" => {
-            let config = tenantry::Config::builder(mongo_uri(), SECRET)
-                .master_db(std::env::var("CRASH_DB").unwrap())
-                .operation_lease(std::time::Duration::ZERO)
-                .build()
-                .unwrap();
-            TenantManager::connect(config)
+        Scenario::UpdateWithStray => {
+            let gate = failpoints::Gate::new();
+            failpoints.arm("update.move", failpoints::Action::Pause(gate.clone()));
+            let update = TenantUpdate::new()
+                .new_name(NEW)
+                .admin_email(NEW_EMAIL)
+                .admin_password(NEW_PASSWORD);
+            let claims = login().await;
+            let running = {
+                let m = m.clone();
+                tokio::spawn(async move { m.update_tenant(&claims, OLD, update).await })
+            };
+            gate.reached().await;
+            // An application still writing to the name it was given: the writes create a
+            // stray collection there. Each acknowledged write is logged for the parent.
+            let client = tenantry::mongodb::Client::with_uri_str(mongo_uri())
                 .await
-                .unwrap()
-                .recover()
-                .await
                 .unwrap();
+            let (old, log) = (
+                client.database(&db).collection::<Document>("org_crash_co"),
+                client.database(&db).collection::<Document>("stray_log"),
+            );
+            for i in 0..5 {
+                let written = doc! { "_id": 10_000 + i, "late": true };
+                old.insert_one(&written).await.unwrap();
+                log.insert_one(&written).await.unwrap();
+            }
+            gate.release();
+            running.await.unwrap().unwrap();
         }
-        other => panic!("unknown scenario {other}"),
+        Scenario::Delete | Scenario::DeleteRecreate => {
+            m.delete_tenant(&login().await, OLD).await.unwrap();
+        }
     }
 }
 
-/// Run `scenario` in a child that aborts at `failpoint`; assert it did abort there.
-fn crash(t: &TestDb, scenario: &str, failpoint: &str) {
-    let status = Command::new(std::env::current_exe().unwrap())
+/// How a child ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// Aborted at the failpoint (SIGABRT).
+    Crashed,
+    /// Never reached the failpoint: the scenario does not pass there.
+    Finished,
+}
+
+fn run_child(t: &TestDb, scenario: Scenario, failpoint: &str, recover: bool) -> Ended {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
         .args([
             "child",
             "--exact",
@@ -83,195 +192,475 @@ fn crash(t: &TestDb, scenario: &str, failpoint: &str) {
             "--test-threads=1",
         ])
         .env("CRASH_DB", &t.name)
-        .env("CRASH_SCENARIO", scenario)
+        .env("CRASH_SCENARIO", scenario.name())
         .env("TENANTRY_FAILPOINT", failpoint)
-        .env("MONGODB_URI", mongo_uri())
-        .output()
-        .unwrap();
-    assert!(
-        !status.status.success(),
-        "child of {scenario} did not crash at {failpoint}: {}",
-        String::from_utf8_lossy(&status.stdout)
-    );
+        .env("MONGODB_URI", mongo_uri());
+    if recover {
+        command.env("CRASH_RECOVER", "1");
+    }
+    let out = command.output().unwrap();
+    match out.status.signal() {
+        // SIGABRT: `std::process::abort`, the crash the failpoint makes.
+        Some(6) => Ended::Crashed,
+        None if out.status.success() => Ended::Finished,
+        _ => panic!(
+            "child of {scenario:?} at {failpoint} neither aborted nor finished ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
 }
 
-/// A manager that may take over abandoned operations at once.
+/// A manager that takes abandoned operations over at once.
 async fn recovering_manager(t: &TestDb) -> TenantManager {
-    TenantManager::connect(
-        t.config()
-            .operation_lease(std::time::Duration::ZERO)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap()
+    let config = t
+        .config()
+        .operation_lease_for_tests(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    TenantManager::connect(config).await.unwrap()
 }
 
-async fn seed_tenant(t: &TestDb) -> Vec<Document> {
+/// A trial's world: bystanders, and the subject's data where the scenario has a subject.
+struct World {
+    t: TestDb,
+    bystanders: Bystanders,
+    data: Vec<Document>,
+}
+
+async fn world(scenario: Scenario) -> World {
+    let t = TestDb::new().await;
     let m = t.manager().await;
-    let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
-    let docs: Vec<Document> = (0..DOCS)
+    let mut bystanders = Bystanders::seed(&t, &m).await;
+    let data: Vec<Document> = (0..DOCS)
         .map(|i| doc! { "_id": i, "v": format!("value-{i}") })
         .collect();
-    t.raw(&tenant.collection_name)
-        .insert_many(&docs)
-        .await
-        .unwrap();
-    docs
+    let foreign = |tag: &str| -> Vec<Document> {
+        (0..25).map(|i| doc! { "_id": i, "foreign": tag }).collect()
+    };
+    match scenario {
+        Scenario::Create => {}
+        Scenario::CreateOverForeign => {
+            bystanders
+                .add_foreign(&t, "org_crash_co", foreign("squatter"))
+                .await
+        }
+        _ => {
+            let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
+            t.raw(&tenant.collection_name)
+                .insert_many(data.iter())
+                .await
+                .unwrap();
+            if scenario == Scenario::RenameOntoForeign {
+                bystanders
+                    .add_foreign(&t, "org_crash_renamed", foreign("squatter"))
+                    .await;
+            }
+        }
+    }
+    World {
+        t,
+        bystanders,
+        data,
+    }
 }
 
-/// How the parent recovers: explicitly, or through the next ordinary operation.
+/// How the parent recovers.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     Recover,
     NextOperation,
 }
 
-async fn login_any(m: &TenantManager) -> tenantry::Claims {
-    for (email, password) in [
-        (EMAIL, PASSWORD),
-        (NEW_EMAIL, NEW_PASSWORD),
-        (EMAIL, NEW_PASSWORD),
-        (NEW_EMAIL, PASSWORD),
-    ] {
+async fn login_any(m: &TenantManager) -> Option<tenantry::Claims> {
+    for (email, password) in [(EMAIL, PASSWORD), (NEW_EMAIL, NEW_PASSWORD)] {
         if let Ok(token) = m.authenticate(email, password).await {
-            return m.verify_token(&token.access_token).await.unwrap();
+            return Some(m.verify_token(&token.access_token).await.unwrap());
         }
     }
-    panic!("no admin can log in");
+    None
 }
 
-async fn create_trial(failpoint: &str, mode: Mode) {
-    let t = TestDb::new().await;
-    crash(&t, "create", failpoint);
-    let m = recovering_manager(&t).await;
+impl World {
+    /// The subject's data: what the trial wrote, and every write the child acknowledged
+    /// through the old name during the rename.
+    async fn expected_data(&self) -> Vec<Document> {
+        let mut expected = self.data.clone();
+        expected.extend(self.t.documents("stray_log").await);
+        expected
+    }
+
+    /// The subject is complete in its old form (`OLD`, `EMAIL`/`PASSWORD`, the data) or its
+    /// new one (`NEW`, `NEW_EMAIL`/`NEW_PASSWORD`, the same data), or absent where the
+    /// scenario allows it; whichever, nothing half.
+    async fn assert_subject(&self, m: &TenantManager, scenario: Scenario, ctx: &str) {
+        let old = m.get_tenant(OLD).await.ok();
+        let new = m.get_tenant(NEW).await.ok();
+        match (&old, &new) {
+            (Some(_), Some(_)) => panic!("{ctx}: both the old and the new name exist"),
+            (Some(t), None) => {
+                let token = m.authenticate(EMAIL, PASSWORD).await;
+                assert!(token.is_ok(), "{ctx}: old form, old credentials refused");
+                assert_eq!(t.admin_email, EMAIL, "{ctx}");
+                let expected = match scenario {
+                    Scenario::Create | Scenario::DeleteRecreate => None,
+                    _ => Some(self.expected_data().await),
+                };
+                if let Some(expected) = expected {
+                    assert_eq!(
+                        self.t.documents(&t.collection_name).await,
+                        expected,
+                        "{ctx}: data"
+                    );
+                }
+            }
+            (None, Some(t)) => {
+                assert!(
+                    matches!(scenario, Scenario::Update | Scenario::UpdateWithStray),
+                    "{ctx}: renamed in {scenario:?}"
+                );
+                m.authenticate(NEW_EMAIL, NEW_PASSWORD)
+                    .await
+                    .unwrap_or_else(|e| panic!("{ctx}: new form, new credentials refused: {e}"));
+                assert_eq!(t.admin_email, NEW_EMAIL, "{ctx}");
+                assert_eq!(
+                    self.t.documents(&t.collection_name).await,
+                    self.expected_data().await,
+                    "{ctx}: data (with every acknowledged late write)"
+                );
+            }
+            (None, None) => assert!(
+                matches!(
+                    scenario,
+                    Scenario::Create
+                        | Scenario::CreateOverForeign
+                        | Scenario::Delete
+                        | Scenario::DeleteRecreate
+                ),
+                "{ctx}: the subject vanished in {scenario:?}"
+            ),
+        }
+        if scenario == Scenario::CreateDuplicate {
+            assert!(old.is_some(), "{ctx}: the winner of the name is gone");
+            assert!(
+                m.authenticate(LOSER_EMAIL, PASSWORD).await.is_err(),
+                "{ctx}"
+            );
+        }
+    }
+
+    async fn assert_settled(&self, m: &TenantManager, scenario: Scenario, ctx: &str) {
+        self.bystanders.assert_untouched(&self.t, ctx).await;
+        self.t
+            .assert_no_garbage_keys_beside(&self.bystanders.foreign_names())
+            .await;
+        self.assert_subject(m, scenario, ctx).await;
+    }
+
+    /// The ordinary operation a user would try next, which must go through.
+    async fn next_operation(&self, m: &TenantManager, scenario: Scenario, ctx: &str) {
+        match scenario {
+            Scenario::Create | Scenario::Delete => {
+                if m.get_tenant(OLD).await.is_err() {
+                    // Goes through, or finds that the crashed create had committed: the
+                    // create it recovered on the way holds the name now.
+                    match m.create_tenant(OLD, EMAIL, PASSWORD).await {
+                        Ok(_) => {}
+                        Err(e) if e.code() == "TENANT_ALREADY_EXISTS" => {
+                            assert!(m.get_tenant(OLD).await.is_ok(), "{ctx}: {e}");
+                        }
+                        Err(e) => panic!("{ctx}: create again: {e}"),
+                    }
+                }
+            }
+            Scenario::CreateDuplicate => {
+                // The loser's email is free for another tenant.
+                m.create_tenant("Loser Elsewhere", LOSER_EMAIL, PASSWORD)
+                    .await
+                    .unwrap_or_else(|e| panic!("{ctx}: loser's email: {e}"));
+            }
+            Scenario::CreateOverForeign => {
+                let err = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap_err();
+                assert_eq!(err.code(), "TENANT_ALREADY_EXISTS", "{ctx}");
+                m.create_tenant("Crash Elsewhere", EMAIL, PASSWORD)
+                    .await
+                    .unwrap_or_else(|e| panic!("{ctx}: the email is free: {e}"));
+            }
+            Scenario::Update | Scenario::RenameOntoForeign | Scenario::UpdateWithStray => {
+                let update = || {
+                    TenantUpdate::new()
+                        .new_name("Crash Final")
+                        .admin_email(NEW_EMAIL)
+                        .admin_password(NEW_PASSWORD)
+                };
+                let claims = login_any(m).await.expect("an admin can log in");
+                let name = if m.get_tenant(NEW).await.is_ok() {
+                    NEW
+                } else {
+                    OLD
+                };
+                let done = match m.update_tenant(&claims, name, update()).await {
+                    // The crashed update changed the password: recovering it on the way
+                    // revoked the token taken before. Log in again, as a user would.
+                    Err(e) if e.code() == "UNAUTHORIZED" => {
+                        let claims = login_any(m).await.expect("an admin can log in");
+                        m.update_tenant(&claims, claims.tenant_name(), update())
+                            .await
+                    }
+                    other => other,
+                }
+                .unwrap_or_else(|e| panic!("{ctx}: update again: {e}"));
+                assert_eq!(
+                    self.t.documents(&done.collection_name).await,
+                    self.expected_data().await,
+                    "{ctx}"
+                );
+                m.rename_tenant(
+                    &login_any(m).await.unwrap(),
+                    "Crash Final",
+                    if scenario == Scenario::RenameOntoForeign {
+                        OLD
+                    } else {
+                        NEW
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: rename back: {e}"));
+                // Back to a form the checks know, with the new credentials.
+                let claims = login_any(m).await.unwrap();
+                let back = m.get_tenant(claims.tenant_name()).await.unwrap();
+                if back.name == OLD {
+                    m.update_tenant(
+                        &claims,
+                        OLD,
+                        TenantUpdate::new()
+                            .admin_email(EMAIL)
+                            .admin_password(PASSWORD),
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+            Scenario::DeleteRecreate => unreachable!("has its own trial"),
+        }
+    }
+}
+
+/// Tallies of a scenario's trials.
+#[derive(Default, Debug)]
+struct Tally {
+    trials: usize,
+    reached: Vec<String>,
+}
+
+async fn trial(scenario: Scenario, failpoint: &str, mode: Mode) -> bool {
+    let w = world(scenario).await;
+    if run_child(&w.t, scenario, failpoint, false) == Ended::Finished {
+        return false;
+    }
+    let ctx = format!("{scenario:?} crashed at {failpoint}, {mode:?}");
+    let m = recovering_manager(&w.t).await;
     match mode {
         Mode::Recover => {
             let report = m.recover().await.unwrap();
-            assert_eq!(report.rolled_back, 1, "{failpoint}: {report:?}");
-            t.assert_no_garbage_keys().await;
-            assert_eq!(t.count("organizations").await, 0, "{failpoint}");
-        }
-        Mode::NextOperation => {}
-    }
-    // Retrying succeeds (in NextOperation mode it recovers the abandoned holder itself).
-    m.create_tenant(OLD, EMAIL, PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{failpoint} {mode:?}: {e}"));
-    t.assert_consistent().await;
-}
-
-async fn update_trial(failpoint: &str, mode: Mode) {
-    let t = TestDb::new().await;
-    let docs = seed_tenant(&t).await;
-    crash(&t, "update", failpoint);
-    let m = recovering_manager(&t).await;
-    if let Mode::Recover = mode {
-        let report = m.recover().await.unwrap();
-        // A crash after the record was released leaves nothing to finish, only old keys.
-        let settled = report.completed + report.rolled_back;
-        assert!(
-            settled == 1 || failpoint == "update.released",
-            "{failpoint}: {report:?}"
-        );
-        t.assert_no_garbage_keys().await;
-    }
-    let claims = login_any(&m).await;
-    let current = m.tenant_collection::<Document>(&claims).await;
-    if let Mode::Recover = mode {
-        let name_ok = m.get_tenant(OLD).await.is_ok() || m.get_tenant(NEW).await.is_ok();
-        assert!(name_ok, "{failpoint}: neither the old nor the new name");
-        assert_eq!(
-            t.documents(current.unwrap().name()).await,
-            docs,
-            "{failpoint}: data lost"
-        );
-    }
-    // The retried operation succeeds, whichever name the tenant has now.
-    let name = if m.get_tenant(NEW).await.is_ok() {
-        NEW
-    } else {
-        OLD
-    };
-    let update = TenantUpdate::new()
-        .new_name("Crash Final")
-        .admin_email(NEW_EMAIL)
-        .admin_password(NEW_PASSWORD);
-    let done = m
-        .update_tenant(&claims, name, update)
-        .await
-        .unwrap_or_else(|e| panic!("{failpoint} {mode:?}: {e}"));
-    assert_eq!(
-        t.documents(&done.collection_name).await,
-        docs,
-        "{failpoint}: data lost"
-    );
-    t.assert_consistent().await;
-    m.authenticate(NEW_EMAIL, NEW_PASSWORD).await.unwrap();
-}
-
-async fn delete_trial(failpoint: &str, mode: Mode) {
-    let t = TestDb::new().await;
-    seed_tenant(&t).await;
-    crash(&t, "delete", failpoint);
-    let m = recovering_manager(&t).await;
-    match mode {
-        Mode::Recover => {
-            let report = m.recover().await.unwrap();
-            assert_eq!(report.completed, 1, "{failpoint}: {report:?}");
-            t.assert_no_garbage_keys().await;
+            assert!(report.failed.is_empty(), "{ctx}: {report:?}");
+            w.assert_settled(&m, scenario, &ctx).await;
         }
         Mode::NextOperation => {
-            // The tenant is on its way out: a lookup no longer sees it, a new create of the
-            // name finishes the delete and goes through.
-            assert!(m.get_tenant(OLD).await.is_err());
+            w.next_operation(&m, scenario, &ctx).await;
+            let report = m.recover().await.unwrap();
+            assert!(report.failed.is_empty(), "{ctx}: {report:?}");
+            w.bystanders.assert_untouched(&w.t, &ctx).await;
+            w.t.assert_no_garbage_keys_beside(&w.bystanders.foreign_names())
+                .await;
         }
     }
-    m.create_tenant(OLD, EMAIL, PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{failpoint} {mode:?}: {e}"));
-    assert_eq!(
-        t.count(&m.get_tenant(OLD).await.unwrap().collection_name)
-            .await,
-        0
-    );
-    t.assert_consistent().await;
+    true
 }
 
+/// A crash of the operation at `first`, then a crash of the recovery at `second`, then a
+/// recovery that finishes.
+async fn recovery_trial(scenario: Scenario, first: &str, second: &str) -> bool {
+    let w = world(scenario).await;
+    if run_child(&w.t, scenario, first, false) == Ended::Finished {
+        return false;
+    }
+    if run_child(&w.t, scenario, second, true) == Ended::Finished {
+        return false;
+    }
+    let ctx = format!("{scenario:?} crashed at {first}, its recovery at {second}");
+    let m = recovering_manager(&w.t).await;
+    let report = m.recover().await.unwrap();
+    assert!(report.failed.is_empty(), "{ctx}: {report:?}");
+    w.assert_settled(&m, scenario, &ctx).await;
+    true
+}
+
+async fn scenario_trials(scenario: Scenario) -> Tally {
+    let mut tally = Tally::default();
+    let all = failpoints::all();
+    for failpoint in &all {
+        if failpoint.starts_with("recover.") {
+            continue;
+        }
+        // A failpoint the scenario does not pass is not tried a second time.
+        if !trial(scenario, failpoint, Mode::Recover).await {
+            continue;
+        }
+        assert!(trial(scenario, failpoint, Mode::NextOperation).await);
+        tally.trials += 2;
+        tally.reached.push(failpoint.clone());
+    }
+    // Recoveries that crash: after a crash early, midway and late in the scenario, at every
+    // point the recovery passes (the same step failpoints, the undo ones, the take-over).
+    let reached = tally.reached.clone();
+    let mut firsts = vec![
+        &reached[0],
+        &reached[reached.len() / 2],
+        &reached[reached.len() - 1],
+    ];
+    firsts.dedup();
+    for first in firsts {
+        for second in &all {
+            let kind = first.split('.').next().unwrap();
+            if !(second.starts_with(kind) || second.starts_with("recover."))
+                || second.ends_with(".started")
+                || second.ends_with(".claimed")
+            {
+                continue;
+            }
+            if recovery_trial(scenario, first, second).await {
+                tally.trials += 1;
+                tally.reached.push(second.clone());
+            }
+        }
+    }
+    println!(
+        "crash trials {scenario:?}: {} trials over {} failpoints, 0 violations",
+        tally.trials,
+        tally.reached.len()
+    );
+    assert!(tally.trials > 0, "{scenario:?} reached no failpoint");
+    tally
+}
+
+/// A delete crashes; inside its lease a create of the name is refused (the keys are still
+/// held) or, past the point the delete gave them back, goes through; once the lease has
+/// run out, recovery finishes the delete without touching the new tenant's data.
+async fn delete_recreate_trial(failpoint: &str) -> bool {
+    let scenario = Scenario::DeleteRecreate;
+    let w = world(scenario).await;
+    if run_child(&w.t, scenario, failpoint, false) == Ended::Finished {
+        return false;
+    }
+    let ctx = format!("delete crashed at {failpoint}, then a create of its name");
+    let m = w.t.manager().await;
+    // Keys are given back last: while the record of the delete exists, its name is held.
+    let record_left = w.t.count("organizations").await > 2;
+    let attempt = m.create_tenant(OLD, "second@crash.io", PASSWORD).await;
+    if record_left {
+        let code = attempt.as_ref().err().map(|e| e.code());
+        assert_eq!(
+            code,
+            Some("TENANT_ALREADY_EXISTS"),
+            "{ctx}: a create inside the lease of a delete that still holds the name"
+        );
+    }
+    let mut recreated = attempt.ok();
+    if recreated.is_none() {
+        let report = m.recover().await.unwrap();
+        assert_eq!(
+            report.completed + report.rolled_back,
+            0,
+            "{ctx}: inside the lease: {report:?}"
+        );
+    }
+    expire_leases(&w.t).await;
+    let report = m.recover().await.unwrap();
+    assert!(report.failed.is_empty(), "{ctx}: {report:?}");
+    if recreated.is_none() {
+        if m.get_tenant(OLD).await.is_ok() {
+            // Crashed before its commit point: the delete was undone, the tenant stays.
+            w.assert_settled(&m, Scenario::Delete, &ctx).await;
+            return true;
+        }
+        recreated = Some(
+            m.create_tenant(OLD, "second@crash.io", PASSWORD)
+                .await
+                .unwrap(),
+        );
+    }
+    let tenant = recreated.unwrap();
+    let mine: Vec<Document> = (0..7).map(|i| doc! { "_id": i, "mine": true }).collect();
+    t_insert(&w.t, &tenant.collection_name, &mine).await;
+    // Replays of whatever is left: none may reach the new tenant's data.
+    expire_leases(&w.t).await;
+    m.recover().await.unwrap();
+    assert_eq!(w.t.documents(&tenant.collection_name).await, mine, "{ctx}");
+    assert_eq!(m.get_tenant(OLD).await.unwrap().id, tenant.id, "{ctx}");
+    w.bystanders.assert_untouched(&w.t, &ctx).await;
+    w.t.assert_no_garbage_keys_beside(&w.bystanders.foreign_names())
+        .await;
+    true
+}
+
+async fn t_insert(t: &TestDb, coll: &str, docs: &[Document]) {
+    t.raw(coll).insert_many(docs.iter()).await.unwrap();
+}
+
+/// Every scenario at every failpoint it passes, a few at a time; then every failpoint must
+/// have been reached by some trial.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_failpoint_is_recovered() {
-    let mut trials = 0;
-    for &failpoint in failpoints::ALL {
-        for mode in [Mode::Recover, Mode::NextOperation] {
-            match failpoint.split('.').next().unwrap() {
-                "create" => create_trial(failpoint, mode).await,
-                "update" => update_trial(failpoint, mode).await,
-                "delete" => delete_trial(failpoint, mode).await,
-                "recover" => recovery_crash_trial(failpoint, mode).await,
-                other => panic!("no trial for {other}"),
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(3));
+    let mut tasks = Vec::new();
+    for scenario in SCENARIOS {
+        let limit = limit.clone();
+        tasks.push(tokio::spawn(async move {
+            let _slot = limit.acquire().await.unwrap();
+            if scenario == Scenario::DeleteRecreate {
+                let mut tally = Tally::default();
+                for failpoint in failpoints::all()
+                    .iter()
+                    .filter(|f| f.starts_with("delete."))
+                {
+                    if delete_recreate_trial(failpoint).await {
+                        tally.trials += 1;
+                        tally.reached.push(failpoint.clone());
+                    }
+                }
+                println!(
+                    "crash trials {scenario:?}: {} trials, 0 violations",
+                    tally.trials
+                );
+                assert!(tally.trials >= 4, "{tally:?}");
+                tally
+            } else {
+                scenario_trials(scenario).await
             }
-            trials += 1;
+        }));
+    }
+    let mut reached: BTreeMap<String, usize> = BTreeMap::new();
+    let mut trials = 0;
+    for task in tasks {
+        let tally = task.await.unwrap();
+        trials += tally.trials;
+        for name in tally.reached {
+            *reached.entry(name).or_default() += 1;
         }
     }
-    assert_eq!(trials, failpoints::ALL.len() * 2);
-    println!(
-        "crash trials: {trials} over {} failpoints, 0 violations",
-        failpoints::ALL.len()
+    let missing: Vec<String> = failpoints::all()
+        .into_iter()
+        .filter(|f| !reached.contains_key(f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "failpoints no trial reaches: {missing:?}"
     );
-}
-
-/// A recovery that itself crashes is recovered by the next one.
-async fn recovery_crash_trial(failpoint: &str, mode: Mode) {
-    let t = TestDb::new().await;
-    crash(&t, "create", "create.collection_created");
-    crash(&t, "recover", failpoint);
-    let m = recovering_manager(&t).await;
-    if let Mode::Recover = mode {
-        m.recover().await.unwrap();
-        t.assert_no_garbage_keys().await;
-    }
-    m.create_tenant(OLD, EMAIL, PASSWORD)
-        .await
-        .unwrap_or_else(|e| panic!("{failpoint} {mode:?}: {e}"));
-    t.assert_consistent().await;
+    println!(
+        "crash trials: {trials} over {} failpoints and {} scenarios, 0 violations",
+        reached.len(),
+        SCENARIOS.len()
+    );
 }

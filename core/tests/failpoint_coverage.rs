@@ -1,5 +1,6 @@
-//! Every crash point in the source is in `failpoints::ALL` (so the crash trials cover it),
-//! and every listed one exists.
+//! Every crash point is listed in `failpoints::all()` (so the crash trials reach it): the
+//! steps' own come from the operations' step tables, and every literal one in the source
+//! is in `failpoints::INNER`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +12,7 @@ fn scan(dir: &Path, found: &mut BTreeSet<String>) {
             scan(&path, found);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
-            for piece in text.split("failpoint!(\"").skip(1) {
+            for piece in text.split(".hit(\"").skip(1) {
                 found.insert(piece.split('"').next().unwrap().to_owned());
             }
         }
@@ -25,14 +26,26 @@ fn failpoint_list_matches_the_source() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
         &mut found,
     );
-    let listed: BTreeSet<String> = tenantry::failpoints::ALL
+    let inner: BTreeSet<String> = tenantry::failpoints::INNER
         .iter()
         .map(|s| s.to_string())
         .collect();
-    assert_eq!(found, listed);
     assert_eq!(
-        listed.len(),
-        tenantry::failpoints::ALL.len(),
-        "duplicates in ALL"
+        found, inner,
+        "literal failpoints in the source vs failpoints::INNER"
     );
+    let all = tenantry::failpoints::all();
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "duplicates in failpoints::all()");
+    for name in &inner {
+        assert!(all.contains(name), "{name} missing from all()");
+    }
+    // Every operation step and every undo of a step before the commit point.
+    for kind in ["create", "update", "delete"] {
+        assert!(
+            all.iter().any(|n| n.starts_with(&format!("{kind}."))),
+            "{kind}"
+        );
+    }
+    assert!(all.iter().any(|n| n.contains(".undo.")));
 }

@@ -19,19 +19,20 @@ async fn rename_keeps_ids_documents_and_indexes() {
         .map(|i| doc! { "_id": ObjectId::new(), "sku": format!("sku-{i}"), "n": i, "pad": "x".repeat(150) })
         .collect();
     data.insert_many(&docs).await.unwrap();
-    data.create_index(
-        IndexModel::builder()
-            .keys(doc! { "sku": 1 })
-            .options(
-                IndexOptions::builder()
-                    .unique(true)
-                    .name("sku_unique".to_owned())
-                    .build(),
-            )
-            .build(),
-    )
-    .await
-    .unwrap();
+    data.collection()
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "sku": 1 })
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .name("sku_unique".to_owned())
+                        .build(),
+                )
+                .build(),
+        )
+        .await
+        .unwrap();
     let before = t.documents("org_acme_corp").await;
 
     let renamed = m
@@ -40,8 +41,9 @@ async fn rename_keeps_ids_documents_and_indexes() {
         .unwrap();
     assert_eq!(renamed.name, "Globex Inc");
     assert_eq!(renamed.collection_name, "org_globex_inc");
-    assert_eq!(renamed.id, claims.organization_id);
-    assert_eq!(t.tenant_collections().await, vec!["org_globex_inc"]);
+    assert_eq!(renamed.id, claims.tenant_id());
+    assert_eq!(t.live_collections().await, vec!["org_globex_inc"]);
+    assert_eq!(t.tombstones().await, vec!["org_acme_corp"]);
     assert_eq!(t.documents("org_globex_inc").await, before);
     let index = t
         .raw("org_globex_inc")
@@ -130,7 +132,7 @@ async fn rename_onto_a_taken_name_changes_nothing() {
 }
 
 #[tokio::test]
-async fn rename_onto_a_foreign_collection_with_data_is_a_conflict() {
+async fn rename_onto_a_foreign_collection_with_data_is_refused() {
     let t = TestDb::new().await;
     let m = t.manager().await;
     let a = tenant_with_login(&m, "Alpha", "a@a.io").await;
@@ -139,7 +141,9 @@ async fn rename_onto_a_foreign_collection_with_data_is_a_conflict() {
         .await
         .unwrap();
     let err = m.rename_tenant(&a, "Alpha", "Gamma").await.unwrap_err();
-    assert_eq!(err.code(), "CONFLICT");
+    assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
+    assert_eq!(err.field(), Some("new_organization_name"));
+    assert!(!err.to_string().contains("org_gamma"), "{err}");
     assert_eq!(t.count("org_gamma").await, 1);
     assert_eq!(
         m.get_tenant("Alpha").await.unwrap().collection_name,

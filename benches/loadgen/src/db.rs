@@ -169,7 +169,7 @@ pub async fn rename(args: &Args) -> Res<Value> {
         let bson_bytes = bson::to_vec(&sample)?.len();
         for batch in (0..n).collect::<Vec<_>>().chunks(5000) {
             let docs: Vec<Document> = batch.iter().map(|&i| filler(i as i64, doc_bytes)).collect();
-            coll.insert_many(docs).await?;
+            coll.insert_many(&docs).await?;
         }
         let insert_s = t0.elapsed().as_secs_f64();
 

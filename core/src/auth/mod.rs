@@ -1,5 +1,7 @@
-//! Admin authentication: password hashing and access tokens.
+//! Admin authentication: password hashing, access tokens, the login throttle, and the
+//! policy that ties them to tenants (`login.rs`).
 
+pub(crate) mod login;
 pub(crate) mod password;
 pub(crate) mod throttle;
 pub(crate) mod token;

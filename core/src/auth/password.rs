@@ -4,6 +4,11 @@
 //! bcrypt reads at most 72 bytes. Rather than truncate silently, a password longer than
 //! that is hashed in the seed's `$bcrypt-sha256$` form: bcrypt over the raw SHA-256 digest
 //! of the password. Hashes in that form written by the original service verify too.
+//!
+//! Every verification costs exactly one bcrypt at the cost of the hash it checks, whatever
+//! the password's length and the hash's form, and a login with no account to check
+//! verifies against a dummy hash at the configured cost: the time of a failed login says
+//! nothing about the account.
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
@@ -18,6 +23,7 @@ pub(crate) const BCRYPT_SHA256_PREFIX: &str = "$bcrypt-sha256$";
 const BCRYPT_MAX_BYTES: usize = 71;
 
 fn hash_blocking(password: &str, cost: u32) -> Result<String> {
+    count_work(cost);
     let hashed = if password.len() <= BCRYPT_MAX_BYTES {
         bcrypt::non_truncating_hash(password, cost)
     } else {
@@ -27,14 +33,62 @@ fn hash_blocking(password: &str, cost: u32) -> Result<String> {
     hashed.map_err(|e| Error::internal(format_args!("bcrypt failed: {e}")))
 }
 
+/// The cost of a well-formed bcrypt hash (`$2b$12$...`).
+fn cost_of(hash: &str) -> Option<u32> {
+    let cost = hash.strip_prefix(BCRYPT_SHA256_PREFIX).unwrap_or(hash);
+    let mut parts = cost.split('$');
+    let (Some(""), Some(version), Some(cost), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let cost: u32 = cost.parse().ok()?;
+    let known = matches!(version, "2a" | "2b" | "2x" | "2y");
+    (known && (4..=31).contains(&cost) && rest.len() == 53).then_some(cost)
+}
+
+/// Whether `stored` is a hash this module can check.
+fn well_formed(stored: &str) -> bool {
+    cost_of(stored).is_some()
+}
+
+/// One bcrypt verification of `password` against a well-formed `stored` hash.
 fn verify_blocking(password: &str, stored: &str) -> bool {
-    match stored.strip_prefix(BCRYPT_SHA256_PREFIX) {
-        Some(inner) => bcrypt::verify(Sha256::digest(password.as_bytes()), inner),
-        // A plain bcrypt hash only ever saw 72 bytes: a longer password must not match it
-        // through truncation, so the non-truncating check refuses it.
-        None => bcrypt::non_truncating_verify(password, stored),
+    if let Some(cost) = cost_of(stored) {
+        count_work(cost);
     }
-    .unwrap_or(false)
+    match stored.strip_prefix(BCRYPT_SHA256_PREFIX) {
+        Some(inner) => bcrypt::verify(Sha256::digest(password.as_bytes()), inner).unwrap_or(false),
+        // A plain bcrypt hash only ever saw 72 bytes: a longer password must not match it
+        // through truncation. It is refused, after the same bcrypt work as any other.
+        None if password.len() > BCRYPT_MAX_BYTES => {
+            let _ = bcrypt::verify(Sha256::digest(password.as_bytes()), stored);
+            false
+        }
+        None => bcrypt::verify(password, stored).unwrap_or(false),
+    }
+}
+
+/// bcrypt work done by this process, in units of one bcrypt at cost 4 (a test measure of
+/// "every failed login costs the same").
+static WORK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_work(cost: u32) {
+    WORK.fetch_add(
+        1 << cost.saturating_sub(4).min(40),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The bcrypt work done so far (see [`count_work`]).
+#[cfg(feature = "failpoints")]
+pub(crate) fn work_done() -> u64 {
+    WORK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether a stored hash should be replaced by one at `cost` (after a successful login).
+pub(crate) fn needs_rehash(stored: &str, cost: u32) -> bool {
+    cost_of(stored) != Some(cost)
 }
 
 /// A job for the hashing threads.
@@ -157,7 +211,28 @@ pub(crate) async fn hash(password: &str, cost: u32) -> Result<String> {
 /// never matches.
 pub(crate) async fn verify(password: &str, stored: &str) -> Result<bool> {
     let (password, stored) = (password.to_owned(), stored.to_owned());
-    blocking(move || verify_blocking(&password, &stored)).await
+    blocking(move || well_formed(&stored) && verify_blocking(&password, &stored)).await
+}
+
+/// Check a login's password against its account's hash, or, with no account (or a hash
+/// that cannot be checked), against `dummy`: one bcrypt either way, and only a real
+/// account's hash can match.
+pub(crate) async fn verify_login(
+    password: &str,
+    stored: Option<&str>,
+    dummy: &str,
+) -> Result<bool> {
+    let password = password.to_owned();
+    let checked = stored.filter(|s| well_formed(s)).map(str::to_owned);
+    let dummy = dummy.to_owned();
+    blocking(move || match checked {
+        Some(stored) => verify_blocking(&password, &stored),
+        None => {
+            verify_blocking(&password, &dummy);
+            false
+        }
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -268,8 +343,24 @@ mod tests {
 
     #[test]
     fn garbage_hashes_never_match() {
-        for stored in ["", "plain", "$2b$04$short", "$bcrypt-sha256$nope"] {
+        for stored in [
+            "",
+            "plain",
+            "$2b$04$short",
+            "$bcrypt-sha256$nope",
+            "$2b$99$x",
+        ] {
+            assert!(!well_formed(stored), "{stored}");
             assert!(!verify_blocking("anything", stored));
         }
+    }
+
+    #[test]
+    fn costs_are_read_from_both_forms() {
+        let plain = hash_blocking("securepassword123", 5).unwrap();
+        let long = hash_blocking(&"y".repeat(100), 6).unwrap();
+        assert_eq!(cost_of(&plain), Some(5));
+        assert_eq!(cost_of(&long), Some(6));
+        assert!(needs_rehash(&plain, 4) && !needs_rehash(&plain, 5));
     }
 }

@@ -1,128 +1,117 @@
-//! Brute-force protection: failed logins counted per email (and per client key) in
-//! MongoDB, so that every process shares the count, with a lock-out past a threshold.
+//! Brute-force protection: which counters a login attempt reserves, and what its outcome
+//! does to them (the counters themselves are `store/attempts.rs`).
+//!
+//! An attempt reserves, before its password is checked, one failure on each of:
+//! - its (email, client) pair, so one address locks out only itself;
+//! - its email, a ceiling over every address (OWASP ASVS 2.2.1);
+//! - its client, when known, a ceiling over every email it tries.
+//!
+//! A failed attempt keeps its reservations; a successful one gives them back and clears its
+//! pair; an attempt that never reached a verdict (a database error) gives them back too.
 
-use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, Document};
-use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{Collection, IndexModel};
+use std::time::Duration;
+
+use chrono::Utc;
 
 use crate::config::LoginThrottle;
+use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::bson_time;
+use crate::naming::Email;
+use crate::store::Reservation;
 
-/// Collection of failure counters, one document per key, expired by a TTL index.
-pub(crate) const LOGIN_ATTEMPTS: &str = "login_attempts";
-
-pub(crate) struct Throttle {
-    attempts: Collection<Document>,
-    limits: LoginThrottle,
+/// One counter a login attempt reserves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Counter {
+    key: String,
+    limit: u32,
+    window: Duration,
+    /// The pair counter: cleared by a success.
+    pair: bool,
 }
 
-/// The counter keys of a login: its email, and the client when one is given.
-pub(crate) fn keys(email: &str, client: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("email:{}", email.trim().to_lowercase())];
-    if let Some(client) = client.filter(|c| !c.is_empty()) {
-        keys.push(format!("client:{client}"));
+/// The counters of a login from `client` (an address or any key the application trusts)
+/// to `email`.
+pub(crate) fn counters(limits: &LoginThrottle, email: &str, client: Option<&str>) -> Vec<Counter> {
+    let email = Email::parse(email)
+        .map(|e| e.key().to_owned())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let client = client.map(str::trim).filter(|c| !c.is_empty());
+    let mut counters = vec![
+        Counter {
+            key: format!("pair:{email}|{}", client.unwrap_or("-")),
+            limit: limits.max_failures,
+            window: limits.window,
+            pair: true,
+        },
+        Counter {
+            key: format!("email:{email}"),
+            limit: limits.account_max_failures,
+            window: limits.account_window,
+            pair: false,
+        },
+    ];
+    if let Some(client) = client {
+        counters.push(Counter {
+            key: format!("client:{client}"),
+            limit: limits.client_max_failures,
+            window: limits.window,
+            pair: false,
+        });
     }
-    keys
+    counters
 }
 
-fn span(d: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
+/// How long an attempt waits between two looks at a counter full of running attempts.
+const BUSY_POLL: Duration = Duration::from_millis(25);
 
-impl Throttle {
-    pub(crate) fn new(attempts: Collection<Document>, limits: LoginThrottle) -> Self {
-        Throttle { attempts, limits }
-    }
-
-    pub(crate) async fn ensure_indexes(&self) -> Result<()> {
-        let ttl = IndexOptions::builder()
-            .name("expire".to_owned())
-            .expire_after(std::time::Duration::ZERO)
-            .build();
-        self.attempts
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(ttl)
-                    .build(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Refuse the login if any of its keys is locked out.
-    pub(crate) async fn check(&self, keys: &[String]) -> Result<()> {
-        let now = Utc::now();
-        let locked = self
-            .attempts
-            .find_one(doc! { "_id": { "$in": keys }, "locked_until": { "$gt": bson_time(now) } })
-            .sort(doc! { "locked_until": -1 })
-            .await?;
-        match locked.and_then(|d| d.get_datetime("locked_until").ok().copied()) {
-            Some(until) => Err(Error::TooManyAttempts {
-                retry_after_secs: retry_after(until.to_chrono(), now),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// Count a failure on every key; lock the keys that reach the limit.
-    pub(crate) async fn record_failure(&self, keys: &[String]) -> Result<()> {
-        let now = Utc::now();
-        let window_end = now + span(self.limits.window);
-        let expires = window_end + span(self.limits.lockout);
-        for key in keys {
-            // An expired window starts again from zero.
-            self.attempts
-                .update_one(
-                    doc! { "_id": key, "window_until": { "$lte": bson_time(now) } },
-                    doc! { "$set": { "failures": 0, "window_until": bson_time(window_end) } },
-                )
-                .await?;
-            let counter = self
-                .attempts
-                .find_one_and_update(
-                    doc! { "_id": key },
-                    doc! {
-                        "$inc": { "failures": 1 },
-                        "$setOnInsert": { "window_until": bson_time(window_end) },
-                        "$set": { "expires_at": bson_time(expires) },
-                    },
-                )
-                .upsert(true)
-                .return_document(ReturnDocument::After)
-                .await?;
-            let failures = counter
-                .and_then(|c| c.get_i32("failures").ok())
-                .unwrap_or(0);
-            if failures >= self.limits.max_failures as i32 {
-                let until = now + span(self.limits.lockout);
-                self.attempts
-                    .update_one(
-                        doc! { "_id": key },
-                        doc! { "$set": { "locked_until": bson_time(until) } },
-                    )
-                    .await?;
+/// Reserve an attempt on every counter, or refuse it (giving back what was reserved). A
+/// counter full of attempts still running is waited on, up to the database timeout.
+pub(crate) async fn reserve(cx: &Cx, limits: &LoginThrottle, counters: &[Counter]) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + cx.config.database_timeout;
+    for (i, c) in counters.iter().enumerate() {
+        let reserved = loop {
+            let reserved = cx
+                .store
+                .reserve_attempt(&c.key, c.limit, c.window, limits.lockout)
+                .await;
+            match reserved {
+                Ok(Reservation::Busy) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(BUSY_POLL).await;
+                }
+                other => break other,
             }
+        };
+        let refused = match reserved {
+            Ok(Reservation::Reserved) => continue,
+            Ok(Reservation::Busy) => Error::TooManyAttempts {
+                retry_after_secs: 1,
+            },
+            Ok(Reservation::Refused(until)) => {
+                let millis = (until - Utc::now()).num_milliseconds().max(0) as u64;
+                Error::TooManyAttempts {
+                    retry_after_secs: millis.div_ceil(1000).max(1),
+                }
+            }
+            Err(e) => e,
+        };
+        for earlier in &counters[..i] {
+            cx.store.release_attempt(&earlier.key).await?;
         }
-        Ok(())
+        return Err(refused);
     }
-
-    /// A successful login clears its counters.
-    pub(crate) async fn reset(&self, keys: &[String]) -> Result<()> {
-        self.attempts
-            .delete_many(doc! { "_id": { "$in": keys } })
-            .await?;
-        Ok(())
-    }
+    Ok(())
 }
 
-/// Whole seconds until `until`, at least 1.
-fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    let millis = (until - now).num_milliseconds().max(0) as u64;
-    millis.div_ceil(1000).max(1)
+/// Settle the reservations of an attempt by its outcome.
+pub(crate) async fn settle<T>(cx: &Cx, counters: &[Counter], outcome: &Result<T>) -> Result<()> {
+    for c in counters {
+        match outcome {
+            Err(Error::InvalidCredentials) => cx.store.confirm_attempt(&c.key).await?,
+            Ok(_) if c.pair => cx.store.clear_attempts(&c.key).await?,
+            _ => cx.store.release_attempt(&c.key).await?,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -130,22 +119,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_case_insensitive_and_client_is_optional() {
-        assert_eq!(keys(" A@B.io ", None), vec!["email:a@b.io"]);
+    fn counters_are_case_insensitive_and_the_client_is_optional() {
+        let limits = LoginThrottle::default();
+        let keys = |email, client| -> Vec<String> {
+            counters(&limits, email, client)
+                .into_iter()
+                .map(|c| c.key)
+                .collect()
+        };
+        assert_eq!(keys(" A@B.io ", None), ["pair:a@b.io|-", "email:a@b.io"]);
         assert_eq!(
             keys("a@b.io", Some("10.0.0.1")),
-            vec!["email:a@b.io", "client:10.0.0.1"]
+            ["pair:a@b.io|10.0.0.1", "email:a@b.io", "client:10.0.0.1"]
         );
-        assert_eq!(keys("a@b.io", Some("")), vec!["email:a@b.io"]);
-    }
-
-    #[test]
-    fn retry_after_rounds_up() {
-        let now = Utc::now();
-        assert_eq!(
-            retry_after(now + chrono::Duration::milliseconds(1500), now),
-            2
-        );
-        assert_eq!(retry_after(now - chrono::Duration::seconds(3), now), 1);
+        assert_eq!(keys("a@b.io", Some(" ")), ["pair:a@b.io|-", "email:a@b.io"]);
+        let ceilings: Vec<u32> = counters(&limits, "a@b.io", Some("x"))
+            .iter()
+            .map(|c| c.limit)
+            .collect();
+        assert_eq!(ceilings, [10, 100, 100]);
     }
 }

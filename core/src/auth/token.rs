@@ -16,22 +16,64 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 
 /// What a verified token says: who the admin is and which tenant they administer.
+///
+/// Only the library makes claims (from a token whose signature it checked), and nobody
+/// changes them: the fields are private, read through methods, so application code cannot
+/// build claims for another tenant or alter a verified one.
+///
+/// ```compile_fail
+/// # fn f(claims: tenantry::Claims) {
+/// let mut claims = claims;
+/// claims.tenant_id = tenantry::mongodb::bson::oid::ObjectId::new(); // private field
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Claims {
+    admin_id: ObjectId,
+    tenant_id: ObjectId,
+    tenant_name: String,
+    token_version: i64,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl Claims {
     /// The admin user's id (stable across email changes).
-    pub admin_id: ObjectId,
+    pub fn admin_id(&self) -> ObjectId {
+        self.admin_id
+    }
+
     /// The tenant's id (stable across renames).
-    pub organization_id: ObjectId,
-    /// The tenant's name: as issued by [`decode`](crate::TenantManager::decode_token),
+    pub fn tenant_id(&self) -> ObjectId {
+        self.tenant_id
+    }
+
+    /// The tenant's name: as issued by [`decode_token`](crate::TenantManager::decode_token),
     /// the current one after [`verify_token`](crate::TenantManager::verify_token).
-    pub organization_name: String,
+    pub fn tenant_name(&self) -> &str {
+        &self.tenant_name
+    }
+
     /// The admin's token version when the token was issued.
-    pub token_version: i64,
+    pub fn token_version(&self) -> i64 {
+        self.token_version
+    }
+
     /// When the token was issued.
-    pub issued_at: DateTime<Utc>,
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        self.issued_at
+    }
+
     /// When the token expires.
-    pub expires_at: DateTime<Utc>,
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+
+    /// The same claims under the tenant's current name.
+    pub(crate) fn with_tenant_name(mut self, name: String) -> Self {
+        self.tenant_name = name;
+        self
+    }
 }
 
 /// A freshly issued access token and the ids it carries.
@@ -182,8 +224,8 @@ impl TokenCodec {
         };
         Ok(Claims {
             admin_id: id(&wire.sub)?,
-            organization_id: id(&wire.org)?,
-            organization_name: wire.org_name,
+            tenant_id: id(&wire.org)?,
+            tenant_name: wire.org_name,
             token_version: wire.ver,
             issued_at: seconds(wire.iat)?,
             expires_at: seconds(wire.exp)?,
@@ -215,7 +257,7 @@ mod tests {
         let (a, o) = (ObjectId::new(), ObjectId::new());
         let t = c.issue(a, o, "Acme", 3).unwrap();
         let claims = c.decode(&t.access_token).unwrap();
-        assert_eq!((claims.admin_id, claims.organization_id), (a, o));
+        assert_eq!((claims.admin_id, claims.tenant_id), (a, o));
         assert_eq!(claims.token_version, 3);
         assert_eq!(claims.expires_at, t.expires_at);
         assert!(!format!("{t:?}").contains(&t.access_token));

@@ -1,167 +1,251 @@
-//! Create: record (state `creating`) -> name, collection and email keys -> admin ->
-//! collection -> record `active`. Recovery of an interrupted create undoes it.
+//! Create: the record (state `creating`, with its journal) -> `keys` (name, collection,
+//! email) -> `collection` (created marked as this operation's, only if the name is free)
+//! -> `admin` -> `release` (marker cleared, record active).
+//!
+//! Before the commit point (`admin`), a taken name or email, or a collection name held by
+//! data that no tenant owns, refuses the create, and it is undone: the collection only if
+//! its marker proves this operation made it, the keys only those this operation stamped,
+//! the record last.
 
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId};
+use std::time::Instant;
 
+use mongodb::bson::oid::ObjectId;
+
+use super::keys::{self, live_holder};
+use super::{execute, new_owner, recover, Fail, Operation, Run, StepResult};
 use crate::auth::password;
+use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::failpoint;
-use crate::keys::{Key, Kind, Taken};
-use crate::manager::{by_id, Inner};
 use crate::naming::{validate_password, Email, TenantName};
-use crate::store::{AdminDoc, OrgDoc, OrgState};
+use crate::store::{self, AdminDoc, Detail, Fence, Journal, Key, Kind, OrgDoc, State};
 use crate::tenant::Tenant;
 
-/// How often a create retries after recovering an abandoned holder of its name or email.
-const ATTEMPTS: usize = 2;
+/// A create, as journaled in its record.
+pub(crate) struct Create {
+    org: OrgDoc,
+    /// The admin's password hash, kept in the journal until the admin exists.
+    hashed_password: String,
+}
 
-impl Inner {
-    pub(crate) async fn create(&self, name: &str, email: &str, password: &str) -> Result<Tenant> {
-        let name = TenantName::parse(name, &self.config.master_db)?;
-        let email = Email::parse(email)?;
-        validate_password(password, self.config.min_password_chars)?;
-        let hashed = password::hash(password, self.config.bcrypt_cost).await?;
-        // Abandoned attempts at this name (a crash before they took their keys) hold
-        // nothing, but are finished off here rather than left for `recover()`.
-        let stale: Vec<OrgDoc> = self
-            .store
-            .orgs
-            .find(doc! { "name_key": name.key(), "state": { "$ne": "active" } })
-            .await?
-            .try_collect()
-            .await?;
-        for org in stale
-            .iter()
-            .filter(|o| o.name_key.as_deref() == Some(name.key()))
-        {
-            self.recover_if_stale(org).await?;
+impl Create {
+    pub(crate) fn from_record(org: &OrgDoc, hashed_password: &str) -> Self {
+        Create {
+            org: org.clone(),
+            hashed_password: hashed_password.to_owned(),
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.try_create(&name, &email, &hashed).await? {
-                Ok(tenant) => return Ok(tenant),
-                Err(taken) => {
-                    let key = match taken.0 {
-                        Kind::Name => Key::new(Kind::Name, name.key()),
-                        Kind::Collection => Key::new(Kind::Collection, name.collection()),
-                        Kind::Email => Key::new(Kind::Email, email.key()),
-                    };
-                    if attempt == ATTEMPTS || !self.recover_key_holder(&key).await? {
-                        return Err(taken.into());
-                    }
+    }
+
+    fn keys(&self) -> [(Key, ObjectId); 3] {
+        let org = &self.org;
+        [
+            (
+                Key::new(Kind::Name, org.name_key.clone().unwrap_or_default()),
+                org.id,
+            ),
+            (Key::new(Kind::Collection, &org.collection_name), org.id),
+            (
+                Key::new(Kind::Email, org.admin_email.to_lowercase()),
+                org.admin_id,
+            ),
+        ]
+    }
+}
+
+impl Operation for Create {
+    const KIND: &'static str = "create";
+    const STEPS: &'static [&'static str] = &["keys", "collection", "admin", "release"];
+    const COMMIT: u32 = 2;
+
+    async fn step(&self, run: &Run<'_>, i: u32) -> StepResult {
+        let org = &self.org;
+        let store = run.store();
+        run.guard().await?;
+        match i {
+            0 => match keys::take(run.cx, &self.keys(), run.fence.op).await? {
+                Ok(()) => Ok(()),
+                Err(taken) => Err(Fail::Refused(taken.into())),
+            },
+            1 => {
+                let name = &org.collection_name;
+                let ours = store.create_marked(name, run.fence.op).await?
+                    || (store.remove_tombstone(name).await?
+                        && store.create_marked(name, run.fence.op).await?);
+                if ours {
+                    Ok(())
+                } else {
+                    Err(Fail::Refused(Error::storage_taken("organization_name")))
                 }
+            }
+            2 => {
+                let admin = AdminDoc {
+                    id: org.admin_id,
+                    email: org.admin_email.clone(),
+                    email_key: Some(org.admin_email.to_lowercase()),
+                    hashed_password: self.hashed_password.clone(),
+                    organization_name: org.organization_name.clone(),
+                    organization_id: org.id,
+                    token_version: 0,
+                    last_op: None,
+                    created_at: org.created_at,
+                };
+                store.insert_admin(&admin).await?;
+                Ok(())
+            }
+            _ => {
+                store.clear_marker(&org.collection_name).await?;
+                run.fenced(store.release(&run.fence, Default::default()).await?)
             }
         }
     }
 
-    /// If a key's owner is a tenant whose operation was abandoned, recover it; whether
-    /// anything was done.
-    async fn recover_key_holder(&self, key: &Key) -> Result<bool> {
-        let Some(owner) = self.key_owner(key).await? else {
-            return Ok(true); // Freed meanwhile: worth another try.
-        };
-        let org = match key.kind {
-            Kind::Email => match self.store.admin_by_id(owner).await? {
-                Some(admin) => self.store.org_by_id(admin.organization_id).await?,
-                None => self.store.orgs.find_one(doc! { "admin_id": owner }).await?,
-            },
-            _ => self.store.org_by_id(owner).await?,
-        };
-        match org {
-            Some(org) if org.state != OrgState::Active => self.recover_if_stale(&org).await,
-            _ => Ok(false),
+    async fn undo(&self, run: &Run<'_>, i: u32) -> StepResult {
+        let store = run.store();
+        run.guard().await?;
+        match i {
+            1 => {
+                // Only a collection of a name this operation holds, and only if its marker
+                // proves this operation made it.
+                let key = Key::new(Kind::Collection, &self.org.collection_name);
+                let held = store
+                    .key(&key)
+                    .await?
+                    .is_some_and(|k| k.owner == self.org.id && k.op == Some(run.fence.op));
+                if held {
+                    store
+                        .drop_marked(&self.org.collection_name, run.fence.op)
+                        .await?;
+                }
+                Ok(())
+            }
+            _ => {
+                let keys: Vec<Key> = self.keys().into_iter().map(|(k, _)| k).collect();
+                store.delete_keys_of_op(&keys, run.fence.op).await?;
+                Ok(())
+            }
         }
     }
 
-    async fn try_create(
-        &self,
-        name: &TenantName,
-        email: &Email,
-        hashed: &str,
-    ) -> Result<Result<Tenant, Taken>> {
-        let now = crate::store::now();
-        let op = self.new_operation();
-        let org = OrgDoc {
-            id: ObjectId::new(),
-            organization_name: name.display().to_owned(),
-            collection_name: name.collection().to_owned(),
-            admin_email: email.display().to_owned(),
-            admin_id: ObjectId::new(),
-            created_at: now,
-            updated_at: now,
-            name_key: Some(name.key().to_owned()),
-            state: OrgState::Creating,
-            op: Some(op.clone()),
-        };
-        self.store.orgs.insert_one(&org).await?;
-        failpoint!("create.record_inserted");
-        let org_keys = [
-            Key::new(Kind::Name, name.key()),
-            Key::new(Kind::Collection, name.collection()),
-        ];
-        let email_key = [Key::new(Kind::Email, email.key())];
-        let taken = match self.take_keys(&org_keys, org.id).await? {
-            Err(taken) => Some(taken),
-            Ok(()) => self.take_keys(&email_key, org.admin_id).await?.err(),
-        };
-        if let Some(taken) = taken {
-            // Undo; should this fail, the record stays `creating` and recovery removes it.
-            self.give_back_keys(&org_keys, org.id).await?;
-            self.store.orgs.delete_one(by_id(org.id)).await?;
-            return Ok(Err(taken));
+    async fn abandon(&self, run: &Run<'_>) -> StepResult {
+        run.fenced(run.store().delete_org(&run.fence).await?)
+    }
+
+    async fn after(&self, _cx: &Cx) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Create a tenant with its admin and its collection, all or nothing.
+pub(crate) async fn create(cx: &Cx, name: &str, email: &str, password: &str) -> Result<Tenant> {
+    let name = TenantName::parse(name, &cx.config.master_db)?;
+    let email = Email::parse(email)?;
+    validate_password(password, cx.config.min_password_chars)?;
+    let hashed = password::hash(password, cx.config.bcrypt_cost).await?;
+    // Abandoned attempts at this name hold nothing the next attempt needs; finish them off
+    // here rather than leave them to `recover()`.
+    for org in cx.store.orgs_in_flight(Some(name.key())).await? {
+        recover::recover_if_stale(cx, &org).await?;
+    }
+    let mut retried = false;
+    loop {
+        let result = try_create(cx, &name, &email, &hashed).await;
+        match &result {
+            Err(Error::AlreadyExists { field, .. }) if !retried => {
+                // The holder may be an abandoned operation: recover it and try once more.
+                let candidates = match *field {
+                    "email" => vec![Key::new(Kind::Email, email.key())],
+                    _ => vec![
+                        Key::new(Kind::Name, name.key()),
+                        Key::new(Kind::Collection, name.collection()),
+                    ],
+                };
+                let mut recovered = false;
+                for key in &candidates {
+                    recovered |= recover_key_holder(cx, key).await?;
+                }
+                if !recovered {
+                    return result;
+                }
+                retried = true;
+            }
+            _ => return result,
         }
-        failpoint!("create.keys_taken");
-        // The name is ours now; a collection of that name holding data is not.
-        if let Err(e) = self.check_free_collection(name.collection()).await {
-            self.roll_back_create(&org).await?;
-            return Err(e);
-        }
-        let admin = AdminDoc {
-            id: org.admin_id,
-            email: email.display().to_owned(),
-            email_key: Some(email.key().to_owned()),
-            hashed_password: hashed.to_owned(),
-            organization_name: name.display().to_owned(),
-            organization_id: org.id,
-            token_version: 0,
-            last_op: None,
-            created_at: now,
-        };
-        self.store.admins.insert_one(&admin).await?;
-        failpoint!("create.admin_inserted");
-        self.create_collection(name.collection()).await?;
-        failpoint!("create.collection_created");
-        let activated = self
-            .store
-            .orgs
-            .update_one(
-                doc! { "_id": org.id, "op.id": op.id },
-                doc! { "$set": { "state": "active" }, "$unset": { "op": "" } },
-            )
-            .await?;
-        if activated.matched_count == 0 {
-            // Recovered from under us (our lease ran out): the create did not happen.
-            return Err(Error::busy());
-        }
-        Ok(Ok(self.tenant(OrgDoc {
-            state: OrgState::Active,
+    }
+}
+
+async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> Result<Tenant> {
+    let now = store::now();
+    let op = ObjectId::new();
+    let owner = new_owner();
+    let org = OrgDoc {
+        id: ObjectId::new(),
+        organization_name: name.display().to_owned(),
+        collection_name: name.collection().to_owned(),
+        admin_email: email.display().to_owned(),
+        admin_id: ObjectId::new(),
+        created_at: now,
+        updated_at: now,
+        name_key: Some(name.key().to_owned()),
+        state: State::Creating,
+        op: Some(Journal {
+            id: op,
+            owner,
+            renewed_at: now,
+            lease_ms: lease_ms(cx),
+            step: 0,
+            detail: Detail::Create {
+                hashed_password: hashed.to_owned(),
+            },
+        }),
+    };
+    let sent = Instant::now();
+    cx.store.insert_creating(&org).await?;
+    let run = Run::start(
+        cx,
+        Fence {
+            org: org.id,
+            op,
+            owner,
+        },
+        sent,
+    );
+    run.hit("create.started").await.map_err(fail_error)?;
+    execute(&Create::from_record(&org, hashed), &run).await?;
+    Ok(Tenant::from_doc(
+        OrgDoc {
+            state: State::Active,
             op: None,
             ..org
-        })))
-    }
+        },
+        &cx.config.master_db,
+    ))
+}
 
-    /// Undo an interrupted create: collection, admin, keys, then the record last.
-    pub(crate) async fn roll_back_create(&self, org: &OrgDoc) -> Result<()> {
-        self.drop_collection(&org.collection_name).await?;
-        failpoint!("recover.create_collection_dropped");
-        self.store
-            .admins
-            .delete_many(doc! { "organization_id": org.id })
-            .await?;
-        self.give_back_all_keys(&[org.id, org.admin_id]).await?;
-        self.store.orgs.delete_one(by_id(org.id)).await?;
-        Ok(())
+/// If a key's live holder is a tenant whose operation was abandoned, recover it; whether
+/// anything was recovered.
+async fn recover_key_holder(cx: &Cx, key: &Key) -> Result<bool> {
+    let Some(owner) = live_holder(cx, key).await? else {
+        return Ok(false);
+    };
+    let org = match key.kind {
+        Kind::Email => match cx.store.admin(owner).await? {
+            Some(admin) => cx.store.org(admin.organization_id).await?,
+            None => cx.store.org_by_admin(owner).await?,
+        },
+        _ => cx.store.org(owner).await?,
+    };
+    match org {
+        Some(org) if org.state != State::Active => recover::recover_if_stale(cx, &org).await,
+        _ => Ok(false),
+    }
+}
+
+/// The configured lease, in the journal's unit.
+pub(crate) fn lease_ms(cx: &Cx) -> i64 {
+    i64::try_from(cx.config.operation_lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn fail_error(f: Fail) -> Error {
+    match f {
+        Fail::Refused(e) | Fail::Stop(e) => e,
     }
 }

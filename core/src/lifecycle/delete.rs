@@ -1,61 +1,123 @@
-//! Delete: claim the record (state `deleting`) -> drop the collection -> give the keys
-//! back -> delete the admins -> delete the record. Recovery finishes an interrupted delete.
+//! Delete: claim the record (state `deleting`, with the identity of the tenant's collection
+//! and its admins) -> `check` (the token checked again) -> `collection` (dropped only if it
+//! is still the collection of that identity) -> `admins` -> `release` (the record removed)
+//! -> the keys given back, last.
+//!
+//! Until the record is gone the tenant's keys stay taken, so no create can reuse its name
+//! or collection while the delete runs; and what the delete drops is identified by the
+//! collection's UUID, so a delete resumed later never reaches another tenant's data.
 
-use futures_util::TryStreamExt;
+use std::time::Instant;
+
 use mongodb::bson::{doc, oid::ObjectId};
 
+use super::{execute, new_owner, Fail, Operation, Run, StepResult};
+use crate::auth::login::authorize;
 use crate::auth::Claims;
+use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::failpoint;
-use crate::lifecycle::pinned;
-use crate::manager::{by_id, Inner};
-use crate::store::OrgDoc;
+use crate::store::{self, DeleteDetail, Detail, Fence, Journal, OrgDoc, State};
 
-impl Inner {
-    pub(crate) async fn delete(&self, claims: &Claims, name: &str) -> Result<()> {
-        let org = self.authorize(claims, name).await?;
-        let op = self.new_operation();
-        let claimed = self
-            .store
-            .orgs
-            .update_one(
-                pinned(&org),
-                doc! { "$set": {
-                    "state": "deleting",
-                    "op": mongodb::bson::to_bson(&op).map_err(Error::internal)?,
-                } },
-            )
-            .await?;
-        if claimed.matched_count == 0 {
-            return Err(Error::busy());
+/// A delete, as journaled in its record.
+pub(crate) struct Delete {
+    org: OrgDoc,
+    detail: DeleteDetail,
+}
+
+impl Delete {
+    pub(crate) fn from_record(org: &OrgDoc, detail: &DeleteDetail) -> Self {
+        Delete {
+            org: org.clone(),
+            detail: detail.clone(),
         }
-        failpoint!("delete.claimed");
-        self.finish_delete(&org).await
+    }
+}
+
+impl Operation for Delete {
+    const KIND: &'static str = "delete";
+    const STEPS: &'static [&'static str] = &["check", "collection", "admins", "release"];
+    const COMMIT: u32 = 1;
+
+    async fn step(&self, run: &Run<'_>, i: u32) -> StepResult {
+        let store = run.store();
+        let d = &self.detail;
+        run.guard().await?;
+        match i {
+            0 => {
+                let admin = store.admin(d.acting_admin).await?;
+                match admin {
+                    Some(a)
+                        if a.organization_id == self.org.id
+                            && a.token_version == d.token_version =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(Fail::Refused(Error::revoked())),
+                }
+            }
+            1 => {
+                if let Some(uuid) = &d.collection_uuid {
+                    store.drop_if_uuid(&self.org.collection_name, uuid).await?;
+                }
+                Ok(())
+            }
+            2 => {
+                store.delete_admins_of(self.org.id).await?;
+                Ok(())
+            }
+            _ => run.fenced(store.delete_org(&run.fence).await?),
+        }
     }
 
-    /// Carry a claimed delete to its end. Idempotent.
-    pub(crate) async fn finish_delete(&self, org: &OrgDoc) -> Result<()> {
-        self.drop_collection(&org.collection_name).await?;
-        failpoint!("delete.collection_dropped");
-        let mut owners: Vec<ObjectId> = self
-            .store
-            .admins
-            .find(doc! { "organization_id": org.id })
-            .await?
-            .try_collect::<Vec<_>>()
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
-        owners.extend([org.id, org.admin_id]);
-        self.give_back_all_keys(&owners).await?;
-        failpoint!("delete.keys_given_back");
-        self.store
-            .admins
-            .delete_many(doc! { "organization_id": org.id })
-            .await?;
-        failpoint!("delete.admins_deleted");
-        self.store.orgs.delete_one(by_id(org.id)).await?;
-        Ok(())
+    async fn undo(&self, _run: &Run<'_>, _i: u32) -> StepResult {
+        Ok(()) // The check writes nothing.
     }
+
+    async fn abandon(&self, run: &Run<'_>) -> StepResult {
+        run.fenced(run.store().release(&run.fence, doc! {}).await?)
+    }
+
+    async fn after(&self, cx: &Cx) -> Result<()> {
+        // Last, once nothing refers to them: the tenant's and its admins' keys.
+        let mut owners = vec![self.org.id, self.org.admin_id];
+        owners.extend(&self.detail.admins);
+        cx.store.delete_keys_of_owners(&owners).await
+    }
+}
+
+/// Delete a tenant: its collection, its admins, its record, then its keys.
+pub(crate) async fn delete(cx: &Cx, claims: &Claims, name: &str) -> Result<()> {
+    let org = authorize(cx, claims, name).await?;
+    let detail = DeleteDetail {
+        admins: cx.store.admin_ids_of(org.id).await?,
+        collection_uuid: cx.store.collection_uuid(&org.collection_name).await?,
+        acting_admin: claims.admin_id(),
+        token_version: claims.token_version(),
+    };
+    let (op, owner) = (ObjectId::new(), new_owner());
+    let journal = Journal {
+        id: op,
+        owner,
+        renewed_at: store::now(),
+        lease_ms: super::create::lease_ms(cx),
+        step: 0,
+        detail: Detail::Delete(detail.clone()),
+    };
+    let sent = Instant::now();
+    if !cx.store.claim(&org, State::Deleting, &journal).await? {
+        return Err(Error::busy());
+    }
+    let run = Run::start(
+        cx,
+        Fence {
+            org: org.id,
+            op,
+            owner,
+        },
+        sent,
+    );
+    run.hit("delete.claimed")
+        .await
+        .map_err(super::create::fail_error)?;
+    execute(&Delete::from_record(&org, &detail), &run).await
 }

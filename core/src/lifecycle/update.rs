@@ -1,260 +1,404 @@
-//! Update and rename: claim the record -> take the new name, collection and email keys ->
-//! admin record (marked with the operation id) -> `renameCollection` -> admins follow the
-//! name -> release the record -> give the old keys back.
+//! Update and rename: claim the record -> `keys` (new name, collection, email; the token
+//! checked again) -> `placeholder` (the target collection created marked as this
+//! operation's, only if the name is free) -> `move` (`renameCollection` onto the
+//! placeholder) -> `tombstone` (the old name refuses writes; strays merged) -> `admin` ->
+//! `admins` (follow the new name) -> `release` -> the old keys given back.
 //!
-//! Every way the update can be refused (name taken, email taken) shows before anything
-//! but the claim is written, and the claim is undone then. Recovery finishes an update
-//! whose admin record carries the operation's id and undoes one whose admin record does
-//! not.
+//! Every way an update can be refused shows before the commit point (`move`): a taken
+//! name or email, a target name held by data no tenant owns, a token revoked meanwhile.
+//! The move itself cannot be refused once the placeholder stands, and `renameCollection`
+//! replaces only that placeholder (proven by its marker just before).
+//!
+//! A write through the old name after the move either lands in a *stray* collection
+//! there, which the `tombstone` step moves aside and merges into the tenant's collection
+//! before it puts the tombstone in place, or is refused by the tombstone (error 121): no
+//! acknowledged write is left in a collection nobody owns.
 
-use mongodb::bson::{doc, to_bson};
+use std::time::Instant;
 
-use crate::auth::password;
-use crate::auth::Claims;
+use chrono::{DateTime, Utc};
+use mongodb::bson::{doc, oid::ObjectId};
+
+use super::keys::{self, give_back_if_unused};
+use super::{execute, new_owner, Fail, Operation, Run, StepResult};
+use crate::auth::login::authorize;
+use crate::auth::{password, Claims};
+use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::failpoint;
-use crate::keys::{Key, Kind};
-use crate::lifecycle::pinned;
-use crate::manager::Inner;
 use crate::naming::{validate_password, Email, TenantName};
-use crate::store::{bson_time, Operation, OrgDoc, OrgState, RenameTarget};
+use crate::store::{
+    self, bson_time, stray_name, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc,
+    RenameTarget, Renamed, State, UpdateDetail,
+};
 use crate::tenant::{Tenant, TenantUpdate};
 
-impl Inner {
-    pub(crate) async fn update(
-        &self,
-        claims: &Claims,
-        name: &str,
-        update: TenantUpdate,
-    ) -> Result<Tenant> {
-        let db = &self.config.master_db;
-        let new_email = update
-            .admin_email
-            .as_deref()
-            .map(Email::parse)
-            .transpose()?;
-        if let Some(p) = &update.admin_password {
-            validate_password(p, self.config.min_password_chars)?;
-        }
-        let new_name = update
-            .new_name
-            .as_deref()
-            .map(|n| TenantName::parse(n, db).map_err(rename_field))
-            .transpose()?;
-        let org = self.authorize(claims, name).await?;
-        let admin = self
-            .store
-            .admin_by_id(claims.admin_id)
-            .await?
-            .ok_or_else(|| Error::unauthorized("token has been revoked"))?;
+/// Steps done once the tenant's data is at the rename target (`move` is done).
+pub(crate) const MOVED: u32 = 3;
+/// How many strays the tombstone step merges before it lets recovery finish the job.
+const STRAY_ROUNDS: usize = 20;
 
-        // Only a password different from the current one is a change.
-        let new_hash = match &update.admin_password {
-            Some(p) if !password::verify(p, &admin.hashed_password).await? => {
-                Some(password::hash(p, self.config.bcrypt_cost).await?)
-            }
-            _ => None,
-        };
-        let rename = new_name
-            .filter(|n| n.display() != org.organization_name)
-            .map(|n| RenameTarget {
-                // Same key (a change of spelling or case only): the collection stays.
-                collection: if Some(n.key()) == org.name_key.as_deref() {
-                    org.collection_name.clone()
-                } else {
-                    n.collection().to_owned()
-                },
-                name: n.display().to_owned(),
-                key: n.key().to_owned(),
-            });
+/// An update, as journaled in its record.
+pub(crate) struct Update {
+    /// The record as claimed: the tenant's name and collection before the update.
+    org: OrgDoc,
+    detail: UpdateDetail,
+    now: DateTime<Utc>,
+}
 
-        let mut op = self.new_operation();
-        op.admin_id = Some(admin.id);
-        op.admin_email = Some(
-            new_email
-                .as_ref()
-                .map_or(admin.email.clone(), |e| e.display().to_owned()),
-        );
-        if let Some(email) = new_email
-            .as_ref()
-            .filter(|e| admin.email_key.as_deref() != Some(e.key()))
-        {
-            op.email_key = Some(email.key().to_owned());
-            op.from_email_key = admin.email_key.clone();
-        }
-        op.rename = rename;
-        self.claim_for_update(&org, &op).await?;
-        failpoint!("update.claimed");
-        if let Err(e) = self.take_update_keys(&org, &op).await {
-            self.release_claim(&org, &op).await?;
-            return Err(e);
-        }
-        failpoint!("update.keys_taken");
-
-        let mut set = doc! { "last_op": op.id, "updated_at": bson_time(crate::store::now()) };
-        if let Some(email) = &new_email {
-            set.insert("email", email.display());
-            set.insert("email_key", email.key());
-        }
-        let mut change = doc! {};
-        if let Some(hash) = new_hash {
-            set.insert("hashed_password", hash);
-            change.insert("$inc", doc! { "token_version": 1_i64 });
-        }
-        change.insert("$set", set);
-        let admin_filter = doc! { "_id": admin.id, "token_version": admin.token_version };
-        match self.store.admins.update_one(admin_filter, change).await {
-            Ok(r) if r.matched_count == 1 => {}
-            outcome => {
-                self.release_claim(&org, &op).await?;
-                return Err(match outcome {
-                    Err(e) => e.into(),
-                    // The password changed under us: this token is no longer good.
-                    Ok(_) => Error::unauthorized("token has been revoked"),
-                });
-            }
-        }
-        failpoint!("update.admin_updated");
-        let org = self.finish_update(org, &op).await?;
-        Ok(self.tenant(org))
-    }
-
-    /// Mark the record as updating, if it is still the record that was authorized.
-    async fn claim_for_update(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let change =
-            doc! { "$set": { "state": "updating", "op": to_bson(op).map_err(Error::internal)? } };
-        let claimed = self.store.orgs.update_one(pinned(org), change).await?;
-        if claimed.matched_count == 1 {
-            Ok(())
-        } else {
-            Err(Error::busy())
+impl Update {
+    pub(crate) fn from_record(org: &OrgDoc, detail: &UpdateDetail) -> Self {
+        Update {
+            org: org.clone(),
+            detail: detail.clone(),
+            now: store::now(),
         }
     }
 
-    /// The keys an update takes: the new name and collection, the new email.
-    fn update_keys(org: &OrgDoc, op: &Operation) -> (Vec<Key>, Vec<Key>) {
-        let mut org_keys = Vec::new();
-        if let Some(r) = &op.rename {
+    /// The keys the update takes: the new name and collection, the new email.
+    fn new_keys(&self) -> Vec<(Key, ObjectId)> {
+        let (org, d) = (&self.org, &self.detail);
+        let mut keys = Vec::new();
+        if let Some(r) = &d.rename {
             if Some(r.key.as_str()) != org.name_key.as_deref() {
-                org_keys.push(Key::new(Kind::Name, &r.key));
+                keys.push((Key::new(Kind::Name, &r.key), org.id));
             }
             if r.collection != org.collection_name {
-                org_keys.push(Key::new(Kind::Collection, &r.collection));
+                keys.push((Key::new(Kind::Collection, &r.collection), org.id));
             }
         }
-        let email_keys = op
-            .email_key
-            .iter()
-            .map(|k| Key::new(Kind::Email, k))
-            .collect();
-        (org_keys, email_keys)
+        if let Some(email_key) = &d.email_key {
+            keys.push((Key::new(Kind::Email, email_key), d.admin_id));
+        }
+        keys
     }
 
-    async fn take_update_keys(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let (org_keys, email_keys) = Self::update_keys(org, op);
-        if let Err(taken) = self.take_keys(&org_keys, org.id).await? {
-            return Err(match Error::from(taken) {
-                Error::AlreadyExists {
-                    field: "organization_name",
-                    ..
-                } => Error::AlreadyExists {
+    fn target(&self) -> Option<&RenameTarget> {
+        self.detail.moving(&self.org)
+    }
+
+    async fn check_token(&self, run: &Run<'_>) -> StepResult {
+        let admin = run.store().admin(self.detail.admin_id).await?;
+        match admin {
+            Some(a)
+                if a.organization_id == self.org.id
+                    && a.token_version == self.detail.token_version =>
+            {
+                Ok(())
+            }
+            // The password changed (or the admin went) since the token was checked.
+            _ => Err(Fail::Refused(Error::revoked())),
+        }
+    }
+
+    async fn take_keys(&self, run: &Run<'_>) -> StepResult {
+        match keys::take(run.cx, &self.new_keys(), run.fence.op).await? {
+            Ok(()) => Ok(()),
+            Err(taken) => Err(Fail::Refused(match taken.0 {
+                Kind::Email => taken.into(),
+                _ => Error::AlreadyExists {
                     field: "new_organization_name",
                     message: "Organization name already taken".into(),
                 },
-                other => other,
-            });
+            })),
         }
-        if let Some(admin_id) = op.admin_id {
-            if let Err(taken) = self.take_keys(&email_keys, admin_id).await? {
-                self.give_back_keys(&org_keys, org.id).await?;
-                return Err(taken.into());
-            }
+    }
+
+    /// Create the target collection, marked as ours, if its name is free.
+    async fn placeholder(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
+        let store = run.store();
+        let op = run.fence.op;
+        let ours = store.create_marked(&target.collection, op).await?
+            || (store.remove_tombstone(&target.collection).await?
+                && store.create_marked(&target.collection, op).await?);
+        if ours {
+            Ok(())
+        } else {
+            Err(Fail::Refused(Error::storage_taken("new_organization_name")))
         }
-        // The new name is ours now; a collection of that name holding data is not.
-        if let Some(r) = op
-            .rename
-            .as_ref()
-            .filter(|r| r.collection != org.collection_name)
+    }
+
+    /// Rename the tenant's collection onto the placeholder, unless that is done already.
+    async fn move_data(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
+        let store = run.store();
+        // The placeholder still stands (proven by its marker): the data has not moved.
+        // Otherwise the target holds the tenant's collection already, and the old name
+        // may hold a stray: renaming it onto the target would replace the tenant's data.
+        if store
+            .create_marked(&target.collection, run.fence.op)
+            .await?
         {
-            self.check_free_collection(&r.collection).await?;
-        }
-        Ok(())
-    }
-
-    /// Undo a claim that wrote nothing else: give the new keys back, release the record.
-    pub(crate) async fn release_claim(&self, org: &OrgDoc, op: &Operation) -> Result<()> {
-        let (org_keys, email_keys) = Self::update_keys(org, op);
-        self.give_back_keys(&org_keys, org.id).await?;
-        if let Some(admin_id) = op.admin_id {
-            self.give_back_keys(&email_keys, admin_id).await?;
-        }
-        self.store
-            .orgs
-            .update_one(
-                doc! { "_id": org.id, "op.id": op.id },
-                doc! { "$set": { "state": "active" }, "$unset": { "op": "" } },
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Carry a claimed update to its end. Idempotent: recovery repeats it from any point.
-    pub(crate) async fn finish_update(&self, mut org: OrgDoc, op: &Operation) -> Result<OrgDoc> {
-        let now = crate::store::now();
-        let mut set = Self::release_update(now);
-        let old = org.clone();
-        if let Some(r) = &op.rename {
-            if r.collection != org.collection_name {
-                self.move_collection(&org.collection_name, &r.collection)
-                    .await?;
-                failpoint!("update.collection_renamed");
+            match store
+                .rename_collection(&self.org.collection_name, &target.collection, true)
+                .await?
+            {
+                // No collection at the old name (a tenant of the original service whose
+                // collection was never created): the placeholder becomes the collection.
+                Renamed::Done | Renamed::SourceMissing => {}
+                Renamed::TargetExists => {
+                    return Err(Fail::Stop(Error::internal("rename target reappeared")));
+                }
             }
-            self.store
-                .admins
-                .update_many(
-                    doc! { "organization_id": org.id },
-                    doc! { "$set": { "organization_name": &r.name } },
-                )
+        }
+        Ok(())
+    }
+
+    /// Leave a tombstone at the old name, merging the strays found there first.
+    async fn tombstone(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
+        let store = run.store();
+        let old = &self.org.collection_name;
+        let stray = stray_name(run.fence.op);
+        for _ in 0..STRAY_ROUNDS {
+            run.guard().await?;
+            let merged = store
+                .merge_documents(&stray, &target.collection, self.org.id)
                 .await?;
-            failpoint!("update.admins_renamed");
-            set.insert("organization_name", &r.name);
-            set.insert("name_key", &r.key);
-            set.insert("collection_name", &r.collection);
+            if merged.moved + merged.parked > 0 {
+                tracing::warn!(
+                    organization_id = %self.org.id,
+                    moved = merged.moved,
+                    parked = merged.parked,
+                    "writes through the old collection name during a rename were merged"
+                );
+                run.hit("update.tombstone.stray_merged").await?;
+            }
+            store.drop_collection(&stray).await?;
+            if store.ensure_tombstone(old).await? {
+                store.register_tombstone(old, self.org.id).await?;
+                return Ok(());
+            }
+            // A stray stands at the old name: move it aside (later writes make a new one,
+            // handled by the next round) and merge it.
+            run.guard().await?;
+            if store.rename_collection(old, &stray, false).await? == Renamed::Done {
+                run.hit("update.tombstone.stray_parked").await?;
+            }
+        }
+        Err(Fail::Stop(Error::Conflict {
+            message: "writes keep arriving at the organization's old collection name; \
+                      the rename will be finished by the next operation or recover()"
+                .into(),
+        }))
+    }
+
+    /// The record after the update.
+    fn released(&self) -> OrgDoc {
+        let mut org = self.org.clone();
+        if let Some(r) = &self.detail.rename {
             org.organization_name = r.name.clone();
             org.name_key = Some(r.key.clone());
             org.collection_name = r.collection.clone();
         }
-        if let Some(email) = &op.admin_email {
-            set.insert("admin_email", email);
-            org.admin_email = email.clone();
-        }
-        self.store
-            .orgs
-            .update_one(
-                doc! { "_id": org.id, "op.id": op.id },
-                doc! { "$set": set, "$unset": { "op": "" } },
-            )
-            .await?;
-        failpoint!("update.released");
-        // The old keys are garbage now; give them back (a crash here leaves them for the
-        // next claimant or `recover()` to sweep).
-        let mut old_keys = Vec::new();
-        if org.name_key != old.name_key {
-            old_keys.extend(old.name_key.iter().map(|k| Key::new(Kind::Name, k)));
-        }
-        if org.collection_name != old.collection_name {
-            old_keys.push(Key::new(Kind::Collection, &old.collection_name));
-        }
-        self.give_back_keys(&old_keys, org.id).await?;
-        if let (Some(admin_id), Some(from)) = (op.admin_id, &op.from_email_key) {
-            self.give_back_keys(&[Key::new(Kind::Email, from)], admin_id)
-                .await?;
-        }
-        org.state = OrgState::Active;
+        org.admin_email = self.detail.admin_email.clone();
+        org.updated_at = self.now;
+        org.state = State::Active;
         org.op = None;
-        org.updated_at = now;
-        Ok(org)
+        org
     }
+}
+
+impl Operation for Update {
+    const KIND: &'static str = "update";
+    const STEPS: &'static [&'static str] = &[
+        "keys",
+        "placeholder",
+        "move",
+        "tombstone",
+        "admin",
+        "admins",
+        "release",
+    ];
+    const COMMIT: u32 = 2;
+
+    async fn step(&self, run: &Run<'_>, i: u32) -> StepResult {
+        let store = run.store();
+        let d = &self.detail;
+        run.guard().await?;
+        match (i, self.target()) {
+            (0, _) => {
+                self.check_token(run).await?;
+                self.take_keys(run).await
+            }
+            (1, Some(target)) => self.placeholder(run, target).await,
+            (2, Some(target)) => self.move_data(run, target).await,
+            (3, Some(target)) => self.tombstone(run, target).await,
+            (1..=3, None) => Ok(()),
+            (4, _) => {
+                let change = AdminChange {
+                    email: Some(d.admin_email.as_str()),
+                    email_key: d.email_key.as_deref(),
+                    new_hash: d.new_hash.as_deref(),
+                };
+                store
+                    .update_admin_once(d.admin_id, run.fence.op, change, self.now)
+                    .await?;
+                Ok(())
+            }
+            (5, _) => {
+                if let Some(r) = &d.rename {
+                    store.rename_admins(self.org.id, &r.name).await?;
+                }
+                Ok(())
+            }
+            _ => {
+                if let Some(target) = self.target() {
+                    // A placeholder that became the collection (nothing was moved onto it)
+                    // loses its marker; the tenant's own collection keeps its options.
+                    if store
+                        .create_marked(&target.collection, run.fence.op)
+                        .await?
+                    {
+                        store.clear_marker(&target.collection).await?;
+                    }
+                }
+                let org = self.released();
+                let set = doc! {
+                    "organization_name": &org.organization_name,
+                    "name_key": org.name_key.as_deref(),
+                    "collection_name": &org.collection_name,
+                    "admin_email": &org.admin_email,
+                    "updated_at": bson_time(org.updated_at),
+                };
+                run.fenced(store.release(&run.fence, set).await?)
+            }
+        }
+    }
+
+    async fn undo(&self, run: &Run<'_>, i: u32) -> StepResult {
+        let store = run.store();
+        run.guard().await?;
+        if i == 1 {
+            if let Some(target) = self.target() {
+                // Only a name this operation holds, and only its own placeholder.
+                let key = Key::new(Kind::Collection, &target.collection);
+                let held = store
+                    .key(&key)
+                    .await?
+                    .is_some_and(|k| k.owner == self.org.id && k.op == Some(run.fence.op));
+                if held {
+                    store.drop_marked(&target.collection, run.fence.op).await?;
+                }
+            }
+            return Ok(());
+        }
+        let keys: Vec<Key> = self.new_keys().into_iter().map(|(k, _)| k).collect();
+        store.delete_keys_of_op(&keys, run.fence.op).await?;
+        Ok(())
+    }
+
+    async fn abandon(&self, run: &Run<'_>) -> StepResult {
+        run.fenced(run.store().release(&run.fence, doc! {}).await?)
+    }
+
+    async fn after(&self, cx: &Cx) -> Result<()> {
+        // The old name, collection and email are garbage now unless the tenant took them
+        // again meanwhile (which re-stamps them: they are then left alone).
+        let org = &self.org;
+        let mut old = Vec::new();
+        if let Some(r) = &self.detail.rename {
+            if org.name_key.as_deref() != Some(r.key.as_str()) {
+                old.extend(org.name_key.iter().map(|k| Key::new(Kind::Name, k)));
+            }
+            if org.collection_name != r.collection {
+                old.push(Key::new(Kind::Collection, &org.collection_name));
+            }
+        }
+        give_back_if_unused(cx, &old, org.id).await?;
+        if let (Some(from), Some(_)) = (&self.detail.from_email_key, &self.detail.email_key) {
+            give_back_if_unused(cx, &[Key::new(Kind::Email, from)], self.detail.admin_id).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Change the acting admin's email and/or password, and/or rename the tenant.
+pub(crate) async fn update(
+    cx: &Cx,
+    claims: &Claims,
+    name: &str,
+    update: TenantUpdate,
+) -> Result<Tenant> {
+    let db = &cx.config.master_db;
+    let new_email = update
+        .admin_email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()?;
+    if let Some(p) = &update.admin_password {
+        validate_password(p, cx.config.min_password_chars)?;
+    }
+    let new_name = update
+        .new_name
+        .as_deref()
+        .map(|n| TenantName::parse(n, db).map_err(rename_field))
+        .transpose()?;
+    let org = authorize(cx, claims, name).await?;
+    let admin = cx
+        .store
+        .admin(claims.admin_id())
+        .await?
+        .ok_or_else(Error::revoked)?;
+
+    // Only a password different from the current one is a change.
+    let new_hash = match &update.admin_password {
+        Some(p) if !password::verify(p, &admin.hashed_password).await? => {
+            Some(password::hash(p, cx.config.bcrypt_cost).await?)
+        }
+        _ => None,
+    };
+    let rename = new_name
+        .filter(|n| n.display() != org.organization_name)
+        .map(|n| RenameTarget {
+            // Same key (a change of spelling or case only): the collection stays.
+            collection: if Some(n.key()) == org.name_key.as_deref() {
+                org.collection_name.clone()
+            } else {
+                n.collection().to_owned()
+            },
+            name: n.display().to_owned(),
+            key: n.key().to_owned(),
+        });
+    let detail = UpdateDetail {
+        admin_id: admin.id,
+        token_version: claims.token_version(),
+        admin_email: new_email
+            .as_ref()
+            .map_or(admin.email.clone(), |e| e.display().to_owned()),
+        email_key: new_email
+            .as_ref()
+            .filter(|e| admin.email_key.as_deref() != Some(e.key()))
+            .map(|e| e.key().to_owned()),
+        new_hash,
+        rename,
+        from_email_key: admin.email_key.clone(),
+    };
+    let (op, owner) = (ObjectId::new(), new_owner());
+    let journal = Journal {
+        id: op,
+        owner,
+        renewed_at: store::now(),
+        lease_ms: super::create::lease_ms(cx),
+        step: 0,
+        detail: Detail::Update(detail.clone()),
+    };
+    let sent = Instant::now();
+    if !cx.store.claim(&org, State::Updating, &journal).await? {
+        return Err(Error::busy());
+    }
+    let run = Run::start(
+        cx,
+        Fence {
+            org: org.id,
+            op,
+            owner,
+        },
+        sent,
+    );
+    run.hit("update.claimed")
+        .await
+        .map_err(super::create::fail_error)?;
+    let update = Update::from_record(&org, &detail);
+    execute(&update, &run).await?;
+    Ok(Tenant::from_doc(update.released(), db))
 }
 
 /// Errors about the new name speak of the field the caller sent.

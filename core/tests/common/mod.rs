@@ -104,9 +104,37 @@ impl TestDb {
         names
     }
 
+    /// Registered tombstones (the old names of renamed tenants).
+    pub async fn tombstones(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            collect(self.raw("tenant_tombstones").find(doc! {}).await.unwrap())
+                .await
+                .into_iter()
+                .map(|t: Document| t.get_str("_id").unwrap().to_owned())
+                .collect();
+        names.sort();
+        names
+    }
+
+    /// `org_*` collections that are not tombstones, sorted.
+    pub async fn live_collections(&self) -> Vec<String> {
+        let tombstones = self.tombstones().await;
+        self.tenant_collections()
+            .await
+            .into_iter()
+            .filter(|c| !tombstones.contains(c))
+            .collect()
+    }
+
     /// The storage invariants: every record active with exactly its collection, every
     /// collection claimed, every admin with its tenant.
     pub async fn assert_consistent(&self) {
+        self.assert_consistent_beside(&[]).await
+    }
+
+    /// [`assert_consistent`](Self::assert_consistent) in a database that also holds the
+    /// `foreign` collections, which no tenant owns.
+    pub async fn assert_consistent_beside(&self, foreign: &[String]) {
         let orgs: Vec<Document> =
             collect(self.raw("organizations").find(doc! {}).await.unwrap()).await;
         let mut claimed: Vec<String> = Vec::new();
@@ -119,12 +147,20 @@ impl TestDb {
             assert!(org.get("op").is_none(), "journal entry left: {org}");
             claimed.push(org.get_str("collection_name").unwrap().to_owned());
         }
+        // Every other `org_*` collection is a registered, empty tombstone left by a rename.
+        let tombstones = self.tombstones().await;
+        for name in &tombstones {
+            assert_eq!(self.count(name).await, 0, "tombstone {name} holds data");
+        }
+        let live: Vec<String> = self
+            .tenant_collections()
+            .await
+            .into_iter()
+            .filter(|c| !tombstones.contains(c) || claimed.contains(c))
+            .filter(|c| !foreign.contains(c))
+            .collect();
         claimed.sort();
-        assert_eq!(
-            self.tenant_collections().await,
-            claimed,
-            "collections vs records"
-        );
+        assert_eq!(live, claimed, "collections vs records");
         let admins: Vec<Document> =
             collect(self.raw("admin_users").find(doc! {}).await.unwrap()).await;
         for admin in &admins {
@@ -166,7 +202,12 @@ impl TestDb {
     /// [`assert_consistent`](Self::assert_consistent), and no key is left that nobody
     /// refers to (what `recover()` guarantees).
     pub async fn assert_no_garbage_keys(&self) {
-        self.assert_consistent().await;
+        self.assert_no_garbage_keys_beside(&[]).await
+    }
+
+    /// [`assert_no_garbage_keys`](Self::assert_no_garbage_keys) beside `foreign` collections.
+    pub async fn assert_no_garbage_keys_beside(&self, foreign: &[String]) {
+        self.assert_consistent_beside(foreign).await;
         let expected = 2 * self.count("organizations").await + self.count("admin_users").await;
         assert_eq!(
             self.count("tenant_keys").await,
@@ -225,4 +266,76 @@ pub async fn tenant_with_login(m: &TenantManager, name: &str, email: &str) -> Cl
         .expect("create");
     let token = m.authenticate(email, PASSWORD).await.expect("login");
     m.verify_token(&token.access_token).await.expect("verify")
+}
+
+/// Data that is not the subject of a test: other tenants with documents, and collections
+/// no tenant owns (one of them named like a tenant's). After any operation, crash or
+/// recovery on the subject, all of it must read exactly as before.
+pub struct Bystanders {
+    /// Every collection of bystander data with its documents, as written.
+    pub snapshot: Vec<(String, Vec<Document>)>,
+}
+
+impl Bystanders {
+    /// Two tenants with data and three foreign collections, in `t`'s database.
+    pub async fn seed(t: &TestDb, m: &TenantManager) -> Self {
+        let mut snapshot = Vec::new();
+        for (i, name) in ["Bystander One", "Bystander Two"].iter().enumerate() {
+            let tenant = m
+                .create_tenant(name, &format!("bystander{i}@by.io"), PASSWORD)
+                .await
+                .unwrap();
+            snapshot.push((tenant.collection_name, Vec::new()));
+        }
+        for foreign in ["org_not_a_tenant", "app_settings", "audit_trail"] {
+            snapshot.push((foreign.to_owned(), Vec::new()));
+        }
+        for (i, (coll, docs)) in snapshot.iter_mut().enumerate() {
+            *docs = (0..40)
+                .map(
+                    |n| doc! { "_id": n as i64, "owner": coll.as_str(), "n": (i * 100 + n) as i64 },
+                )
+                .collect();
+            t.raw(coll).insert_many(docs.iter()).await.unwrap();
+        }
+        Bystanders { snapshot }
+    }
+
+    /// Add a foreign collection holding `docs` to the snapshot (and the database).
+    pub async fn add_foreign(&mut self, t: &TestDb, name: &str, docs: Vec<Document>) {
+        t.raw(name).insert_many(docs.iter()).await.unwrap();
+        self.snapshot.push((name.to_owned(), docs));
+    }
+
+    /// Every bystander document is there, unchanged, and nothing else is.
+    pub async fn assert_untouched(&self, t: &TestDb, context: &str) {
+        for (coll, docs) in &self.snapshot {
+            assert_eq!(
+                &t.documents(coll).await,
+                docs,
+                "{context}: data not owned by the subject changed in {coll}"
+            );
+        }
+    }
+
+    /// Collections a tenant-collection check should ignore.
+    pub fn foreign_names(&self) -> Vec<String> {
+        self.snapshot
+            .iter()
+            .filter(|(c, _)| !c.starts_with("org_bystander"))
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+}
+
+/// Fast-forward every lease in `t`'s database: operations in flight become abandoned, as
+/// if their owners had stopped renewing long ago.
+pub async fn expire_leases(t: &TestDb) {
+    t.raw("organizations")
+        .update_many(
+            doc! { "op": { "$exists": true } },
+            doc! { "$set": { "op.renewed_at": tenantry::mongodb::bson::DateTime::from_millis(0) } },
+        )
+        .await
+        .unwrap();
 }

@@ -1,0 +1,122 @@
+//! Authentication and authorization policy: logging an admin in (throttled, with equal
+//! work for every failure), checking that a token was not revoked, and deciding which
+//! tenant a verified token may act on.
+
+use crate::auth::{password, throttle, AccessToken, Claims};
+use crate::context::Cx;
+use crate::error::{Error, Result};
+use crate::lifecycle::recover::recover_if_stale;
+use crate::naming::{Email, TenantName};
+use crate::store::{AdminDoc, OrgDoc, State};
+
+/// Log an admin in, counting failures per (email, client) pair, email and client.
+pub(crate) async fn authenticate(
+    cx: &Cx,
+    email: &str,
+    password: &str,
+    client: Option<&str>,
+) -> Result<AccessToken> {
+    let Some(limits) = &cx.config.login_throttle else {
+        return login(cx, email, password).await;
+    };
+    let counters = throttle::counters(limits, email, client);
+    throttle::reserve(cx, limits, &counters).await?;
+    let outcome = login(cx, email, password).await;
+    throttle::settle(cx, &counters, &outcome).await?;
+    outcome
+}
+
+/// The admin an email belongs to: through its key document, so one email leads to one
+/// admin even if two admin documents carried it.
+async fn account(cx: &Cx, email: &str) -> Result<Option<AdminDoc>> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    let Some(holder) = cx.store.email_key_holder(email.key()).await? else {
+        return Ok(None);
+    };
+    Ok(cx
+        .store
+        .admin(holder.owner)
+        .await?
+        .filter(|a| a.email_key.as_deref() == Some(email.key())))
+}
+
+async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
+    let admin = account(cx, email).await?;
+    let stored = admin.as_ref().map(|a| a.hashed_password.as_str());
+    let dummy = cx.dummy_hash().await?;
+    if !password::verify_login(password, stored, dummy).await? {
+        return Err(Error::InvalidCredentials);
+    }
+    let Some(admin) = admin else {
+        return Err(Error::InvalidCredentials);
+    };
+    let org = match cx.store.org(admin.organization_id).await? {
+        Some(org) if org.is_visible() => org,
+        _ => return Err(Error::InvalidCredentials),
+    };
+    // Hashes at another cost (an older setting, the original service's) are replaced at
+    // the next successful login, so every account costs the configured work.
+    if password::needs_rehash(&admin.hashed_password, cx.config.bcrypt_cost) {
+        let rehashed = password::hash(password, cx.config.bcrypt_cost).await?;
+        cx.store
+            .replace_hash(admin.id, &admin.hashed_password, &rehashed)
+            .await?;
+    }
+    cx.tokens.issue(
+        admin.id,
+        org.id,
+        &org.organization_name,
+        admin.token_version,
+    )
+}
+
+/// The claims of a token whose signature, algorithm and expiry check out and which was not
+/// revoked, under the tenant's current name.
+pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
+    let claims = cx.tokens.decode(token)?;
+    let org = check_not_revoked(cx, &claims).await?;
+    Ok(claims.with_tenant_name(org.organization_name))
+}
+
+/// The tenant record of valid, unrevoked claims.
+pub(crate) async fn check_not_revoked(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
+    let admin = cx
+        .store
+        .admin(claims.admin_id())
+        .await?
+        .ok_or_else(Error::revoked)?;
+    if admin.organization_id != claims.tenant_id() || admin.token_version != claims.token_version()
+    {
+        return Err(Error::revoked());
+    }
+    match cx.store.org(claims.tenant_id()).await? {
+        Some(org) if org.is_visible() => Ok(org),
+        _ => Err(Error::revoked()),
+    }
+}
+
+/// The tenant named `name`, if the claims' holder administers it and no other operation
+/// holds it (an abandoned one is recovered first).
+pub(crate) async fn authorize(cx: &Cx, claims: &Claims, name: &str) -> Result<OrgDoc> {
+    let target = TenantName::parse(name, &cx.config.master_db)?;
+    check_not_revoked(cx, claims).await?;
+    let org = cx
+        .store
+        .org_by_id_and_key(claims.tenant_id(), target.key())
+        .await?
+        .ok_or_else(Error::forbidden)?;
+    if org.state == State::Active {
+        return Ok(org);
+    }
+    if recover_if_stale(cx, &org).await? {
+        // The name led to this tenant when the call was made; an interrupted rename that
+        // recovery just finished does not make it another tenant.
+        return match cx.store.org(org.id).await? {
+            Some(org) if org.state == State::Active => Ok(org),
+            _ => Err(Error::org_not_found(target.display())),
+        };
+    }
+    Err(Error::busy())
+}

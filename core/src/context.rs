@@ -1,0 +1,96 @@
+//! The context every operation runs in: configuration, the store, the token codec and the
+//! test failpoints. `TenantManager` holds one behind an `Arc`; operations take a `&Cx`.
+
+use mongodb::options::ClientOptions;
+use mongodb::Client;
+use tokio::sync::OnceCell;
+
+use crate::auth::password;
+use crate::auth::token::TokenCodec;
+use crate::config::{Config, Connection};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+pub(crate) struct Cx {
+    pub config: Config,
+    pub store: Store,
+    pub tokens: TokenCodec,
+    /// A hash verified against when a login has no account to check, so that every failed
+    /// login costs one bcrypt verification at the configured cost.
+    dummy_hash: OnceCell<String>,
+    pub failpoints: Failpoints,
+}
+
+#[cfg(feature = "failpoints")]
+pub(crate) type Failpoints = std::sync::Arc<crate::failpoints::Failpoints>;
+
+/// Without the `failpoints` feature, failpoints cost nothing.
+#[cfg(not(feature = "failpoints"))]
+#[derive(Default)]
+pub(crate) struct Failpoints;
+
+#[cfg(not(feature = "failpoints"))]
+impl Failpoints {
+    #[inline(always)]
+    pub(crate) async fn hit(
+        &self,
+        _name: &str,
+        _lease: &crate::lifecycle::Lease,
+    ) -> crate::lifecycle::StepResult {
+        Ok(())
+    }
+}
+
+impl Cx {
+    /// Connect, build the store and create its indexes.
+    pub(crate) async fn connect(config: Config) -> Result<Cx> {
+        let client = match &config.connection {
+            Connection::Uri(uri) => {
+                let mut options = ClientOptions::parse(uri.expose())
+                    .await
+                    .map_err(uri_error)?;
+                options.server_selection_timeout = Some(config.database_timeout);
+                options.connect_timeout = Some(config.database_timeout);
+                Client::with_options(options).map_err(uri_error)?
+            }
+            Connection::Client(client) => client.clone(),
+        };
+        let store = Store::new(client, &config.master_db, config.durability.write_concern());
+        store.ensure_indexes().await?;
+        Ok(Cx {
+            tokens: TokenCodec::new(&config)?,
+            failpoints: failpoints_of(&config),
+            config,
+            store,
+            dummy_hash: OnceCell::new(),
+        })
+    }
+
+    /// The hash verified when there is no account to verify against.
+    pub(crate) async fn dummy_hash(&self) -> Result<&str> {
+        let hash = self
+            .dummy_hash
+            .get_or_try_init(|| password::hash("tenantry-dummy-password", self.config.bcrypt_cost))
+            .await?;
+        Ok(hash)
+    }
+}
+
+#[cfg(feature = "failpoints")]
+fn failpoints_of(config: &Config) -> Failpoints {
+    config.failpoints.clone().unwrap_or_default()
+}
+
+#[cfg(not(feature = "failpoints"))]
+fn failpoints_of(_: &Config) -> Failpoints {
+    Failpoints
+}
+
+/// An unusable connection string, said without the string (it may hold a password).
+fn uri_error(e: mongodb::error::Error) -> Error {
+    let problem = match e.kind.as_ref() {
+        mongodb::error::ErrorKind::InvalidArgument { message, .. } => message.as_str(),
+        _ => "it cannot be parsed",
+    };
+    Error::Config(format!("invalid MongoDB URI: {problem}"))
+}

@@ -1,0 +1,226 @@
+//! Recovery: take over operations whose owner stopped renewing their lease (a crash, a
+//! killed process) and resume them from their journal; adopt records written by the
+//! original service; sweep garbage keys and old tombstones; list what no tenant owns.
+//!
+//! A take-over happens only once the lease ran out on the *server's* clock, and only by a
+//! conditional write naming the journal's owner and renewal time as read: of two
+//! recoverers one wins, and a live owner, renewing, is never taken over. Each tenant is
+//! recovered on its own: one that cannot be fixed is reported, never blocks the others.
+
+use std::time::Instant;
+
+use chrono::Duration as ChronoDuration;
+use mongodb::bson::oid::ObjectId;
+
+use super::create::{lease_ms, Create};
+use super::delete::Delete;
+use super::keys::{self, Taken};
+use super::update::Update;
+use super::{new_owner, resume, Run};
+use crate::context::Cx;
+use crate::error::{Error, Result};
+use crate::naming::{name_key, COLLECTION_PREFIX};
+use crate::store::{stray_name, Detail, Fence, Key, Kind, OrgDoc, State};
+use crate::tenant::{RecoveryFailure, RecoveryReport};
+
+/// What recovering one record did.
+enum Outcome {
+    Completed,
+    RolledBack,
+    /// Not abandoned (its owner is alive), or another recoverer got there first.
+    Skipped,
+}
+
+pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
+    let mut report = RecoveryReport::default();
+    if let Err(e) = adopt_legacy(cx, &mut report).await {
+        report
+            .failed
+            .push(RecoveryFailure::of(None, "(adoption)", &e));
+    }
+    for org in cx.store.orgs_in_flight(None).await? {
+        match recover_org(cx, &org).await {
+            Ok(Outcome::Completed) => report.completed += 1,
+            Ok(Outcome::RolledBack) => report.rolled_back += 1,
+            Ok(Outcome::Skipped) => {}
+            Err(e) => {
+                tracing::warn!(organization_id = %org.id, error = %e, "recovery failed");
+                report.failed.push(RecoveryFailure::of(
+                    Some(org.id),
+                    &org.organization_name,
+                    &e,
+                ));
+            }
+        }
+    }
+    match keys::sweep(cx).await {
+        Ok(n) => report.swept_keys = n,
+        Err(e) => report
+            .failed
+            .push(RecoveryFailure::of(None, "(key sweep)", &e)),
+    }
+    for tombstone in cx.store.tombstones().await? {
+        match cx
+            .store
+            .sweep_tombstone(&tombstone, cx.config.tombstone_retention)
+            .await
+        {
+            Ok(true) => report.swept_tombstones += 1,
+            Ok(false) => {}
+            Err(e) => report.failed.push(RecoveryFailure::of(
+                Some(tombstone.tenant),
+                &tombstone.name,
+                &e,
+            )),
+        }
+    }
+    report.orphan_collections = orphan_collections(cx).await?;
+    Ok(report)
+}
+
+/// Recover `org` if its operation was abandoned; whether anything was done.
+pub(crate) async fn recover_if_stale(cx: &Cx, org: &OrgDoc) -> Result<bool> {
+    Ok(!matches!(recover_org(cx, org).await?, Outcome::Skipped))
+}
+
+async fn recover_org(cx: &Cx, org: &OrgDoc) -> Result<Outcome> {
+    let Some(journal) = &org.op else {
+        if org.state != State::Active {
+            return Err(Error::internal(format_args!(
+                "record in state {} without a journal",
+                org.state.as_str()
+            )));
+        }
+        return Ok(Outcome::Skipped);
+    };
+    let expires = journal.renewed_at + ChronoDuration::milliseconds(journal.lease_ms);
+    if expires > cx.store.server_time().await? {
+        return Ok(Outcome::Skipped);
+    }
+    let owner = new_owner();
+    let sent = Instant::now();
+    if !cx
+        .store
+        .take_over(org.id, journal, owner, lease_ms(cx))
+        .await?
+    {
+        return Ok(Outcome::Skipped);
+    }
+    tracing::info!(organization_id = %org.id, state = org.state.as_str(), step = journal.step,
+        "taking over an abandoned operation");
+    let run = Run::start(
+        cx,
+        Fence {
+            org: org.id,
+            op: journal.id,
+            owner,
+        },
+        sent,
+    );
+    run.hit("recover.taken_over")
+        .await
+        .map_err(super::create::fail_error)?;
+    let forward = match (&org.state, &journal.detail) {
+        (State::Creating, Detail::Create { hashed_password }) => {
+            resume(&Create::from_record(org, hashed_password), &run, journal).await?
+        }
+        (State::Updating, Detail::Update(d)) => {
+            resume(&Update::from_record(org, d), &run, journal).await?
+        }
+        (State::Deleting, Detail::Delete(d)) => {
+            resume(&Delete::from_record(org, d), &run, journal).await?
+        }
+        (state, _) => {
+            return Err(Error::internal(format_args!(
+                "journal does not match the record's state {}",
+                state.as_str()
+            )))
+        }
+    };
+    Ok(if forward {
+        Outcome::Completed
+    } else {
+        Outcome::RolledBack
+    })
+}
+
+/// Give records of the original service their keys, so that lookups, uniqueness and the
+/// lifecycle cover them. A record whose name, collection or email is taken by another is
+/// left out and reported.
+pub(crate) async fn adopt_legacy(cx: &Cx, report: &mut RecoveryReport) -> Result<()> {
+    let store = &cx.store;
+    store.default_token_versions().await?;
+    let adoption = ObjectId::new();
+    for org in store.unadopted_orgs().await? {
+        let key = name_key(&org.organization_name);
+        // The record names its key first, so the key documents are live once taken.
+        store.adopt_org(&org, &key).await?;
+        let keys = [
+            (Key::new(Kind::Name, &key), org.id),
+            (Key::new(Kind::Collection, &org.collection_name), org.id),
+        ];
+        match keys::take(cx, &keys, adoption).await? {
+            Ok(()) => report.adopted += 1,
+            Err(Taken(_)) => {
+                store.unadopt_org(org.id).await?;
+                report.not_adopted.push(format!(
+                    "organization '{}': its normalized name or collection is held by another",
+                    org.organization_name
+                ));
+            }
+        }
+    }
+    for admin in store.unadopted_admins().await? {
+        let (Some(id), Ok(email)) = (admin.get("_id"), admin.get_str("email")) else {
+            continue;
+        };
+        let Some(owner) = id.as_object_id() else {
+            continue;
+        };
+        let key = email.trim().to_lowercase();
+        // The original service may have stored the tenant's id as a hex string.
+        let org = match admin.get_str("organization_id").map(ObjectId::parse_str) {
+            Ok(parsed) => Some(parsed.map_err(Error::internal)?),
+            Err(_) => None,
+        };
+        store.adopt_admin(id, &key, org).await?;
+        let taken = keys::take(cx, &[(Key::new(Kind::Email, &key), owner)], adoption).await?;
+        if taken.is_err() {
+            store.unadopt_admin(id).await?;
+            report
+                .not_adopted
+                .push(format!("admin '{email}': the email is registered twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Collections no tenant owns: `org_*` collections no record claims (registered
+/// tombstones excepted) and strays of operations no longer in flight. Never dropped
+/// automatically: they may hold data written outside this library.
+async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
+    let orgs = cx.store.all_orgs().await?;
+    let mut owned: Vec<String> = Vec::new();
+    for org in &orgs {
+        owned.push(org.collection_name.clone());
+        if let Some(journal) = &org.op {
+            owned.push(stray_name(journal.id));
+            if let Detail::Update(u) = &journal.detail {
+                owned.extend(u.rename.iter().map(|r| r.collection.clone()));
+            }
+        }
+    }
+    owned.extend(cx.store.tombstones().await?.into_iter().map(|t| t.name));
+    let mut orphans: Vec<String> = cx
+        .store
+        .collection_names()
+        .await?
+        .into_iter()
+        .filter(|n| {
+            (n.starts_with(COLLECTION_PREFIX) || n.starts_with("tenantry_stray_"))
+                && !owned.contains(n)
+        })
+        .collect();
+    orphans.sort();
+    Ok(orphans)
+}
