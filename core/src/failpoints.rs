@@ -17,7 +17,7 @@ use crate::lifecycle::{Fail, Lease, StepResult};
 pub const INNER: &[&str] = &[
     "create.started",
     "update.claimed",
-    "update.tombstone.stray_parked",
+    "update.tombstone.stray_fenced",
     "update.tombstone.stray_merged",
     "delete.claimed",
     "recover.taken_over",

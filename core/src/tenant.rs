@@ -119,9 +119,9 @@ pub struct RecoveryReport {
     pub swept_keys: usize,
     /// Tombstones older than the configured retention, dropped.
     pub swept_tombstones: usize,
-    /// Collections no tenant owns: `org_*` collections that no record claims and strays of
-    /// operations that are over. Never dropped automatically: they may hold data written
-    /// outside this library.
+    /// Collections no tenant owns: `org_*` collections that no record claims (tombstones
+    /// excepted). Never dropped automatically: they may hold data written outside this
+    /// library.
     pub orphan_collections: Vec<String>,
     /// Tenants (or sweeps) that could not be recovered, each with its error. The others
     /// were recovered all the same.

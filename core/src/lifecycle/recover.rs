@@ -20,7 +20,7 @@ use super::{new_owner, resume, Run};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{name_key, COLLECTION_PREFIX};
-use crate::store::{stray_name, Detail, Fence, Key, Kind, OrgDoc, State};
+use crate::store::{Detail, Fence, Journal, Key, Kind, OrgDoc, State};
 use crate::tenant::{RecoveryFailure, RecoveryReport};
 
 /// What recovering one record did.
@@ -196,18 +196,19 @@ pub(crate) async fn adopt_legacy(cx: &Cx, report: &mut RecoveryReport) -> Result
 }
 
 /// Collections no tenant owns: `org_*` collections no record claims (registered
-/// tombstones excepted) and strays of operations no longer in flight. Never dropped
-/// automatically: they may hold data written outside this library.
+/// tombstones excepted). Never dropped automatically: they may hold data written outside
+/// this library.
 async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
     let orgs = cx.store.all_orgs().await?;
     let mut owned: Vec<String> = Vec::new();
     for org in &orgs {
         owned.push(org.collection_name.clone());
-        if let Some(journal) = &org.op {
-            owned.push(stray_name(journal.id));
-            if let Detail::Update(u) = &journal.detail {
-                owned.extend(u.rename.iter().map(|r| r.collection.clone()));
-            }
+        if let Some(Journal {
+            detail: Detail::Update(u),
+            ..
+        }) = &org.op
+        {
+            owned.extend(u.rename.iter().map(|r| r.collection.clone()));
         }
     }
     owned.extend(cx.store.tombstones().await?.into_iter().map(|t| t.name));
@@ -216,10 +217,7 @@ async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
         .collection_names()
         .await?
         .into_iter()
-        .filter(|n| {
-            (n.starts_with(COLLECTION_PREFIX) || n.starts_with("tenantry_stray_"))
-                && !owned.contains(n)
-        })
+        .filter(|n| n.starts_with(COLLECTION_PREFIX) && !owned.contains(n))
         .collect();
     orphans.sort();
     Ok(orphans)

@@ -10,9 +10,9 @@
 //! replaces only that placeholder (proven by its marker just before).
 //!
 //! A write through the old name after the move either lands in a *stray* collection
-//! there, which the `tombstone` step moves aside and merges into the tenant's collection
-//! before it puts the tombstone in place, or is refused by the tombstone (error 121): no
-//! acknowledged write is left in a collection nobody owns.
+//! there, which the `tombstone` step turns into the tombstone in place and empties into the
+//! tenant's collection, or is refused by the tombstone (error 121): no acknowledged write
+//! is left in a collection nobody owns.
 
 use std::time::Instant;
 
@@ -27,15 +27,13 @@ use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
 use crate::store::{
-    self, bson_time, stray_name, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc,
-    RenameTarget, Renamed, State, UpdateDetail,
+    self, bson_time, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc, RenameTarget, Renamed,
+    State, UpdateDetail,
 };
 use crate::tenant::{Tenant, TenantUpdate};
 
 /// Steps done once the tenant's data is at the rename target (`move` is done).
 pub(crate) const MOVED: u32 = 3;
-/// How many strays the tombstone step merges before it lets recovery finish the job.
-const STRAY_ROUNDS: usize = 20;
 
 /// An update, as journaled in its record.
 pub(crate) struct Update {
@@ -142,42 +140,32 @@ impl Update {
         Ok(())
     }
 
-    /// Leave a tombstone at the old name, merging the strays found there first.
+    /// Leave a tombstone at the old name. A stray found there (writes through the old
+    /// name after the move) becomes the tombstone where it stands, so there is no moment
+    /// without a collection at the name for another write to slip into; its documents then
+    /// go to the tenant's collection.
     async fn tombstone(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
         let store = run.store();
         let old = &self.org.collection_name;
-        let stray = stray_name(run.fence.op);
-        for _ in 0..STRAY_ROUNDS {
-            run.guard().await?;
-            let merged = store
-                .merge_documents(&stray, &target.collection, self.org.id)
-                .await?;
-            if merged.moved + merged.parked > 0 {
-                tracing::warn!(
-                    organization_id = %self.org.id,
-                    moved = merged.moved,
-                    parked = merged.parked,
-                    "writes through the old collection name during a rename were merged"
-                );
-                run.hit("update.tombstone.stray_merged").await?;
-            }
-            store.drop_collection(&stray).await?;
-            if store.ensure_tombstone(old).await? {
-                store.register_tombstone(old, self.org.id).await?;
-                return Ok(());
-            }
-            // A stray stands at the old name: move it aside (later writes make a new one,
-            // handled by the next round) and merge it.
-            run.guard().await?;
-            if store.rename_collection(old, &stray, false).await? == Renamed::Done {
-                run.hit("update.tombstone.stray_parked").await?;
-            }
+        if !store.ensure_tombstone(old).await? {
+            store.make_tombstone(old).await?;
+            run.hit("update.tombstone.stray_fenced").await?;
         }
-        Err(Fail::Stop(Error::Conflict {
-            message: "writes keep arriving at the organization's old collection name; \
-                      the rename will be finished by the next operation or recover()"
-                .into(),
-        }))
+        let merged = store
+            .merge_documents(old, &target.collection, self.org.id)
+            .await?;
+        if merged.moved + merged.parked > 0 {
+            tracing::warn!(
+                organization_id = %self.org.id,
+                moved = merged.moved,
+                parked = merged.parked,
+                "writes through the old collection name during a rename were merged"
+            );
+            run.hit("update.tombstone.stray_merged").await?;
+            store.clear_tombstone(old).await?;
+        }
+        store.register_tombstone(old, self.org.id).await?;
+        Ok(())
     }
 
     /// The record after the update.

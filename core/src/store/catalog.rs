@@ -17,9 +17,10 @@
 //! replaced when a tenant takes the name again and swept by `recover()` after a retention.
 //!
 //! **Strays.** Between a rename and its tombstone, a write through the old name creates a
-//! collection there: a *stray*. The rename moves it aside under a name derived from its
-//! operation, copies its documents into the tenant's collection and drops it, so no
-//! acknowledged write is lost.
+//! collection there: a *stray*. The rename turns it into the tombstone where it stands
+//! (`collMod`: the name is never vacant, so no later write escapes), copies its documents
+//! into the tenant's collection and only then removes them, so no acknowledged write is
+//! lost.
 
 use std::time::Duration;
 
@@ -95,11 +96,6 @@ fn tombstone() -> Document {
     }
 }
 
-/// The private name a stray is moved to by operation `op`.
-pub(crate) fn stray_name(op: ObjectId) -> String {
-    format!("tenantry_stray_{}", op.to_hex())
-}
-
 /// Whether an error is a tombstone (or any validator) refusing a write.
 pub(crate) fn is_validation_failure(err: &mongodb::error::Error) -> bool {
     use mongodb::error::WriteFailure;
@@ -166,6 +162,26 @@ impl Store {
     /// the name (a stray, or data that is not ours).
     pub(crate) async fn ensure_tombstone(&self, name: &str) -> Result<bool> {
         self.create_with(name, tombstone()).await
+    }
+
+    /// Turn the collection at `name` (a stray) into a tombstone where it stands: from now
+    /// on it refuses writes; its documents stay until moved out.
+    pub(crate) async fn make_tombstone(&self, name: &str) -> Result<()> {
+        let mut command = doc! { "collMod": name };
+        command.extend(tombstone());
+        self.catalog_command(command).await?;
+        Ok(())
+    }
+
+    /// Remove the documents of a tombstone once they have been merged elsewhere.
+    pub(crate) async fn clear_tombstone(&self, name: &str) -> Result<()> {
+        if self.ensure_tombstone(name).await? {
+            self.db
+                .collection::<Document>(name)
+                .delete_many(doc! {})
+                .await?;
+        }
+        Ok(())
     }
 
     /// Free `name` if a tombstone holds it: whether the name is free now. A collection

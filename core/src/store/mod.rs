@@ -17,7 +17,7 @@ use mongodb::options::{CollectionOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
 pub(crate) use attempts::Reservation;
-pub(crate) use catalog::{is_validation_failure, stray_name, Renamed, TombstoneDoc};
+pub(crate) use catalog::{is_validation_failure, Renamed, TombstoneDoc};
 pub(crate) use keys::{Key, KeyDoc, Kind};
 pub(crate) use records::{
     bson_time, now, AdminChange, AdminDoc, DeleteDetail, Detail, Fence, Journal, OrgDoc,
