@@ -54,19 +54,24 @@ fn well_formed(stored: &str) -> bool {
 
 /// One bcrypt verification of `password` against a well-formed `stored` hash.
 fn verify_blocking(password: &str, stored: &str) -> bool {
-    if let Some(cost) = cost_of(stored) {
-        count_work(cost);
-    }
     match stored.strip_prefix(BCRYPT_SHA256_PREFIX) {
-        Some(inner) => bcrypt::verify(Sha256::digest(password.as_bytes()), inner).unwrap_or(false),
+        Some(inner) => bcrypt_verify(Sha256::digest(password.as_bytes()), inner),
         // A plain bcrypt hash only ever saw 72 bytes: a longer password must not match it
         // through truncation. It is refused, after the same bcrypt work as any other.
         None if password.len() > BCRYPT_MAX_BYTES => {
-            let _ = bcrypt::verify(Sha256::digest(password.as_bytes()), stored);
+            bcrypt_verify(Sha256::digest(password.as_bytes()), stored);
             false
         }
-        None => bcrypt::verify(password, stored).unwrap_or(false),
+        None => bcrypt_verify(password, stored),
     }
+}
+
+/// `bcrypt::verify`, counted.
+fn bcrypt_verify(password: impl AsRef<[u8]>, hash: &str) -> bool {
+    if let Some(cost) = cost_of(hash) {
+        count_work(cost);
+    }
+    bcrypt::verify(password, hash).unwrap_or(false)
 }
 
 /// bcrypt work done by this process, in units of one bcrypt at cost 4 (a test measure of
