@@ -23,12 +23,50 @@ async fn emails_are_unique_case_insensitively() {
     assert_eq!(t.count("organizations").await, 1);
     // Login is case-insensitive too.
     m.authenticate("ADMIN@acme.com", PASSWORD).await.unwrap();
-    // The key's unique index itself refuses a duplicate written behind the library's back.
-    let forged = t
-        .raw("tenant_keys")
-        .insert_one(doc! { "_id": "email:admin@acme.com", "owner": 1 })
-        .await;
-    assert!(forged.is_err());
+}
+
+/// An email leads to the one admin its key document names, even if another admin
+/// document carries the same email (written behind the library's back, and stored first so
+/// that a lookup by email would find it first).
+#[tokio::test]
+async fn an_email_maps_to_the_admin_its_key_names() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let acme = m
+        .create_tenant("Acme", "admin@acme.com", PASSWORD)
+        .await
+        .unwrap();
+    let other = m
+        .create_tenant("Other", "other@other.io", PASSWORD)
+        .await
+        .unwrap();
+    let admins = t.raw("admin_users");
+    let real = admins
+        .find_one(doc! { "_id": acme.admin_id })
+        .await
+        .unwrap()
+        .unwrap();
+    let mut forged = real.clone();
+    forged.insert("_id", tenantry::mongodb::bson::oid::ObjectId::new());
+    forged.insert("organization_id", other.id);
+    forged.insert(
+        "hashed_password",
+        bcrypt::hash("forged-password", 4).unwrap(),
+    );
+    admins
+        .delete_one(doc! { "_id": acme.admin_id })
+        .await
+        .unwrap();
+    admins.insert_one(&forged).await.unwrap();
+    admins.insert_one(&real).await.unwrap();
+    let err = m
+        .authenticate("admin@acme.com", "forged-password")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_CREDENTIALS");
+    let token = m.authenticate("admin@acme.com", PASSWORD).await.unwrap();
+    assert_eq!(token.admin_id, acme.admin_id);
+    assert_eq!(token.organization_id, acme.id);
 }
 
 #[tokio::test]

@@ -31,26 +31,46 @@ async fn spelling_variants_are_one_tenant() {
     assert_eq!(t.count("admin_users").await, 1);
 }
 
-#[tokio::test]
-async fn uniqueness_is_enforced_by_the_server_not_by_a_lookup() {
+/// A create in flight is invisible to every lookup (its record is `creating`), yet its name
+/// and email are already taken: uniqueness rests on the key documents the server keeps
+/// unique, not on looking for an existing tenant first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uniqueness_holds_before_any_lookup_can_see_the_tenant() {
+    use tenantry::failpoints::{Action, Failpoints, Gate};
     let t = TestDb::new().await;
-    let m = t.manager().await;
-    m.create_tenant("Acme Corp", "a@acme.com", PASSWORD)
+    let fp = Failpoints::new();
+    let slow = tenantry::TenantManager::connect(t.config().failpoints(fp.clone()).build().unwrap())
         .await
         .unwrap();
-    // The keys are documents under the `_id` unique index: a second claim of the same key,
-    // written behind the library's back, is refused by the server itself.
-    for key in [
-        "name:acme_corp",
-        "collection:org_acme_corp",
-        "email:a@acme.com",
-    ] {
-        let forged = t
-            .raw("tenant_keys")
-            .insert_one(doc! { "_id": key, "owner": tenantry::mongodb::bson::oid::ObjectId::new() })
-            .await;
-        assert!(forged.is_err(), "{key} taken twice");
-    }
+    let m = t.manager().await;
+    let gate = Gate::new();
+    fp.arm("create.collection", Action::Pause(gate.clone()));
+    let first = tokio::spawn(async move {
+        slow.create_tenant("Acme Corp", "a@acme.com", PASSWORD)
+            .await
+    });
+    gate.reached().await;
+    assert!(m.get_tenant("Acme Corp").await.is_err(), "not visible yet");
+    let same_name = m
+        .create_tenant("ACME corp", "other@acme.com", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (same_name.code(), same_name.field()),
+        ("TENANT_ALREADY_EXISTS", Some("organization_name"))
+    );
+    let same_email = m
+        .create_tenant("Globex", "A@ACME.com", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (same_email.code(), same_email.field()),
+        ("TENANT_ALREADY_EXISTS", Some("email"))
+    );
+    gate.release();
+    first.await.unwrap().unwrap();
+    assert_eq!(t.count("organizations").await, 1);
+    t.assert_no_garbage_keys().await;
 }
 
 #[tokio::test]
