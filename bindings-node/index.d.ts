@@ -165,6 +165,15 @@ export declare class TenantManager {
    */
   tenantCollection(claims: Claims): Promise<TenantCollection>
   /**
+   * The client a request comes from, for `authenticate(email, password, client)`:
+   * `peer` (the connection's address), or the address `forwardedFor` (an
+   * `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. Throws
+   * `INVALID_INPUT` for a `peer` that is not an IP address.
+   */
+  clientAddress(peer: string, forwardedFor?: string | undefined | null): string
+  /** Resolves when the database answers; rejects with `DATABASE` if it does not. */
+  ping(): Promise<void>
+  /**
    * Finish or undo every lifecycle operation whose owner stopped before the end (a
    * crash, a killed process) and whose lease has run out; adopt records written by the
    * original service; list unclaimed `org_*` collections.
@@ -248,6 +257,18 @@ export interface ConnectOptions {
   loginLockoutSeconds?: number
 }
 
+/** One tenant `recover()` could not fix. */
+export interface RecoveryFailure {
+  /** The tenant's id (absent for a failed sweep). */
+  tenantId?: string
+  /** The tenant's name, or what failed. */
+  name: string
+  /** The stable code of the error. */
+  code: string
+  /** The error's message. */
+  message: string
+}
+
 /** What `recover` found and did. */
 export interface RecoveryReport {
   /** Interrupted operations carried to their end (renames, updates, deletes). */
@@ -258,8 +279,14 @@ export interface RecoveryReport {
   adopted: number
   /** Records of the original service that could not be adopted, with the reason. */
   notAdopted: Array<string>
+  /** Keys no tenant or admin refers to any more, removed. */
+  sweptKeys: number
+  /** Tombstones older than the retention, dropped. */
+  sweptTombstones: number
   /** `org_*` collections that no tenant record claims (never dropped automatically). */
   orphanCollections: Array<string>
+  /** Tenants that could not be recovered; the others were recovered all the same. */
+  failed: Array<RecoveryFailure>
 }
 
 /** A tenant (organization). */

@@ -75,14 +75,19 @@ test('hundreds of concurrent reads and logins all answer correctly', async (t) =
 // another one is refused instead of acting on a stale read.
 
 /**
- * The tenant collections left in `db`, and the collection of tenant `id` if it remains.
+ * The tenant collections left in `db` (tombstones left by renames aside: they must be
+ * empty), and the record of tenant `id` if it remains.
  *
  * @param {import('mongodb').Db} db
  * @param {string} id
  */
 async function leftovers(db, id) {
   const org = await db.collection('organizations').findOne({ _id: ObjectId.createFromHexString(id) })
-  const collections = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => n.startsWith('org_'))
+  const tombstones = (await db.collection('tenant_tombstones').find().toArray()).map((t) => String(t._id))
+  for (const name of tombstones) assert.equal(await db.collection(name).countDocuments(), 0, `tombstone ${name}`)
+  const collections = (await db.listCollections().toArray())
+    .map((c) => c.name)
+    .filter((n) => n.startsWith('org_') && !tombstones.includes(n))
   return { org, collections }
 }
 
@@ -90,20 +95,24 @@ test('a rename racing a delete ends consistent', async (t) => {
   const { manager, db } = await freshManager(t)
   for (let round = 0; round < 10; round++) {
     const { tenant, claims } = await tenantWithAdmin(manager)
-    const results = await Promise.allSettled([
+    const [renamed, deleted] = await Promise.allSettled([
       manager.renameTenant(claims, tenant.name, uniqueName('Renamed')),
       manager.deleteTenant(claims, tenant.name),
     ])
-    for (const r of results) {
+    // Exactly one wins; the other is refused as stale or busy.
+    assert.equal([renamed, deleted].filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`)
+    for (const r of [renamed, deleted]) {
       if (r.status === 'rejected') assert.ok(['CONFLICT', 'FORBIDDEN', 'UNAUTHORIZED'].includes(r.reason.code), r.reason.message)
     }
     const { org, collections } = await leftovers(db, tenant.id)
-    // Either gone with its collection, or there under one name with its collection only.
+    // Either gone with its collection, or there under its new name with its collection only.
+    assert.equal(Boolean(org), renamed.status === 'fulfilled', `round ${round}`)
     assert.deepEqual(collections, org ? [org.collection_name] : [], `round ${round}`)
-    if (org) assert.equal(org.state, 'active')
-    await db.collection('organizations').deleteMany({})
-    await db.collection('admin_users').deleteMany({})
-    for (const name of collections) await db.collection(name).drop()
+    if (org) {
+      assert.equal(org.state, 'active')
+      const again = await manager.verifyToken((await manager.authenticate(org.admin_email, PASSWORD)).accessToken)
+      await manager.deleteTenant(again, org.organization_name)
+    }
   }
 })
 
@@ -112,7 +121,9 @@ test('racing renames of one tenant keep its data', async (t) => {
   for (let round = 0; round < 10; round++) {
     const { tenant, claims } = await tenantWithAdmin(manager)
     await db.collection(tenant.collectionName).insertMany([{ n: 1 }, { n: 2 }])
-    await Promise.allSettled(['A', 'B', 'C'].map((p) => manager.renameTenant(claims, tenant.name, uniqueName(p))))
+    const { won, lost } = await settle(['A', 'B', 'C'].map((p) => manager.renameTenant(claims, tenant.name, uniqueName(p))))
+    assert.equal(won.length, 1, `round ${round}: one rename wins`)
+    for (const err of lost) assert.ok(['CONFLICT', 'FORBIDDEN'].includes(err.code), err.message)
     const { org, collections } = await leftovers(db, tenant.id)
     assert.ok(org)
     assert.deepEqual(collections, [org.collection_name], `round ${round}: one collection`)

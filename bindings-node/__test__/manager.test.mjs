@@ -170,8 +170,9 @@ describe('tenants', () => {
     assert.deepEqual(moved, before, 'same documents, same _ids')
     const indexes = await db.collection(renamed.collectionName).indexes()
     assert.ok(indexes.some((i) => i.name === 'sku_unique' && i.unique === true))
-    const collections = (await db.listCollections().toArray()).map((c) => c.name)
-    assert.ok(!collections.includes(tenant.collectionName))
+    // The old name holds an empty tombstone (refusing writes) until swept.
+    assert.equal(await db.collection(tenant.collectionName).countDocuments(), 0)
+    assert.ok(await db.collection('tenant_tombstones').findOne({ _id: /** @type {any} */ (tenant.collectionName) }))
     assert.equal((await rejection(manager.getTenant(tenant.name))).code, 'TENANT_NOT_FOUND')
 
     // The token carries stable ids: it still verifies, and now names the new tenant name.
@@ -217,15 +218,23 @@ describe('tenants', () => {
       rolledBack: 0,
       adopted: 0,
       notAdopted: [],
+      sweptKeys: 0,
+      sweptTombstones: 0,
       orphanCollections: [],
+      failed: [],
     })
     // An update whose process died before writing anything, lease run out.
     const orgs = db.collection('organizations')
     const { ObjectId } = await import('mongodb')
-    await orgs.updateOne(
-      { organization_name: tenant.name },
-      { $set: { state: 'updating', op: { id: new ObjectId(), lease_until: new Date(Date.now() - 1000) } } },
-    )
+    const journal = {
+      id: new ObjectId(),
+      owner: new ObjectId(),
+      renewed_at: new Date(Date.now() - 120_000),
+      lease_ms: 30_000,
+      step: 0,
+      detail: { kind: 'update', admin_id: ObjectId.createFromHexString(tenant.adminId), token_version: 0, admin_email: 'x@y.io' },
+    }
+    await orgs.updateOne({ organization_name: tenant.name }, { $set: { state: 'updating', op: journal } })
     await db.createCollection('org_nobody_claims_this')
     const report = await manager.recover()
     assert.equal(report.rolledBack, 1)

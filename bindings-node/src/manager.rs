@@ -243,6 +243,39 @@ impl TenantManager {
         )
     }
 
+    /// The client a request comes from, for `authenticate(email, password, client)`:
+    /// `peer` (the connection's address), or the address `forwardedFor` (an
+    /// `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. Throws
+    /// `INVALID_INPUT` for a `peer` that is not an IP address.
+    #[napi]
+    pub fn client_address(
+        &self,
+        env: &Env,
+        peer: String,
+        forwarded_for: Option<String>,
+    ) -> napi::Result<String> {
+        match peer.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => Ok(self
+                .inner
+                .client_address(ip, forwarded_for.as_deref())
+                .to_string()),
+            Err(_) => Err(to_js_error(
+                env,
+                tenantry::Error::InvalidInput {
+                    field: "peer",
+                    message: "is not an IP address".into(),
+                },
+            )),
+        }
+    }
+
+    /// Resolves when the database answers; rejects with `DATABASE` if it does not.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn ping<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let manager = self.inner.clone();
+        promise(env, async move { manager.ping().await }, |()| ())
+    }
+
     /// Finish or undo every lifecycle operation whose owner stopped before the end (a
     /// crash, a killed process) and whose lease has run out; adopt records written by the
     /// original service; list unclaimed `org_*` collections.

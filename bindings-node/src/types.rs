@@ -307,8 +307,27 @@ pub struct RecoveryReport {
     pub adopted: u32,
     /// Records of the original service that could not be adopted, with the reason.
     pub not_adopted: Vec<String>,
+    /// Keys no tenant or admin refers to any more, removed.
+    pub swept_keys: u32,
+    /// Tombstones older than the retention, dropped.
+    pub swept_tombstones: u32,
     /// `org_*` collections that no tenant record claims (never dropped automatically).
     pub orphan_collections: Vec<String>,
+    /// Tenants that could not be recovered; the others were recovered all the same.
+    pub failed: Vec<RecoveryFailure>,
+}
+
+/// One tenant `recover()` could not fix.
+#[napi(object)]
+pub struct RecoveryFailure {
+    /// The tenant's id (absent for a failed sweep).
+    pub tenant_id: Option<String>,
+    /// The tenant's name, or what failed.
+    pub name: String,
+    /// The stable code of the error.
+    pub code: String,
+    /// The error's message.
+    pub message: String,
 }
 
 impl From<tenantry::RecoveryReport> for RecoveryReport {
@@ -319,7 +338,19 @@ impl From<tenantry::RecoveryReport> for RecoveryReport {
             rolled_back: count(r.rolled_back),
             adopted: count(r.adopted),
             not_adopted: r.not_adopted,
+            swept_keys: count(r.swept_keys),
+            swept_tombstones: count(r.swept_tombstones),
             orphan_collections: r.orphan_collections,
+            failed: r
+                .failed
+                .into_iter()
+                .map(|f| RecoveryFailure {
+                    tenant_id: f.tenant_id.map(|id| id.to_hex()),
+                    name: f.name,
+                    code: f.code.to_owned(),
+                    message: f.message,
+                })
+                .collect(),
         }
     }
 }

@@ -24,6 +24,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyClaims>()?;
     module.add_class::<types::PyAccessToken>()?;
     module.add_class::<types::PyRecoveryReport>()?;
+    module.add_class::<types::PyRecoveryFailure>()?;
     error::register(module)?;
     module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;
     module.add_function(wrap_pyfunction!(error::error_codes, module)?)?;

@@ -245,6 +245,25 @@ impl PyTenantManager {
             .map_err(|e| to_py_err(py, e))
     }
 
+    /// The client a request comes from, for the login throttle: `peer`, or the address
+    /// `X-Forwarded-For` gives when `peer` is a trusted proxy (`TRUSTED_PROXIES`).
+    #[pyo3(signature = (peer, forwarded_for = None))]
+    fn client_address(&self, peer: &str, forwarded_for: Option<&str>) -> PyResult<String> {
+        let peer: std::net::IpAddr = peer.trim().parse().map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!("{peer:?} is not an IP address"))
+        })?;
+        Ok(self.inner.client_address(peer, forwarded_for).to_string())
+    }
+
+    /// Whether the database answers; raises `DatabaseError` if not.
+    fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            manager.ping().await?;
+            Ok(None::<()>)
+        })
+    }
+
     fn recover<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         runtime::future_into_py(

@@ -176,14 +176,63 @@ impl PyRecoveryReport {
         self.0.not_adopted.clone()
     }
     #[getter]
+    fn swept_keys(&self) -> usize {
+        self.0.swept_keys
+    }
+    #[getter]
+    fn swept_tombstones(&self) -> usize {
+        self.0.swept_tombstones
+    }
+    #[getter]
     fn orphan_collections(&self) -> Vec<String> {
         self.0.orphan_collections.clone()
+    }
+    #[getter]
+    fn failed(&self) -> Vec<PyRecoveryFailure> {
+        self.0
+            .failed
+            .iter()
+            .cloned()
+            .map(PyRecoveryFailure)
+            .collect()
     }
     fn __repr__(&self) -> String {
         let r = &self.0;
         format!(
-            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, orphan_collections={:?})",
-            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.orphan_collections,
+            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, orphan_collections={:?}, failed={})",
+            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.orphan_collections, r.failed.len(),
         )
+    }
+}
+
+/// One tenant `recover()` could not fix, with its error's code.
+#[pyclass(frozen, eq, module = "tenantry._native", name = "RecoveryFailure")]
+#[derive(PartialEq)]
+pub(crate) struct PyRecoveryFailure(pub(crate) tenantry::RecoveryFailure);
+
+#[pymethods]
+impl PyRecoveryFailure {
+    #[getter]
+    fn tenant_id(&self) -> Option<String> {
+        self.0.tenant_id.map(|id| id.to_hex())
+    }
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn code(&self) -> &'static str {
+        self.0.code
+    }
+    #[getter]
+    fn message(&self) -> &str {
+        &self.0.message
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "RecoveryFailure(name={}, code={})",
+            quoted(py, &self.0.name)?,
+            quoted(py, self.0.code)?
+        ))
     }
 }

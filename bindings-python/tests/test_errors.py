@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from bson import ObjectId
@@ -126,27 +126,35 @@ async def test_invalid_credentials_for_wrong_password_and_unknown_email(manager:
         assert str(caught.value) == "Invalid email or password"
 
 
-async def test_too_many_attempts_locks_the_email_then_the_client(master_db: str) -> None:
+async def test_too_many_attempts_locks_the_pair_then_the_client(master_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     manager = await connect(master_db, login_max_failures=3, login_lockout_seconds=120)
     assert manager.login_max_failures == 3
     made = await create(manager)
     for _ in range(3):
         with pytest.raises(exceptions.InvalidCredentials):
-            await manager.authenticate(made.email, "not-the-password")
-    # Locked now, even with the right password.
+            await manager.authenticate(made.email, "not-the-password", client="203.0.113.7")
+    # Locked now for that client, even with the right password.
     with pytest.raises(exceptions.TooManyAttempts) as caught:
-        await manager.authenticate(made.email, made.password)
+        await manager.authenticate(made.email, made.password, client="203.0.113.7")
     assert caught.value.code == "TOO_MANY_ATTEMPTS"
     assert 0 < caught.value.retry_after <= 120
+    # The owner, from another address, is not locked out.
+    assert (await manager.authenticate(made.email, made.password, client="198.51.100.1")).organization_id
 
-    # Per client: one client trying many emails is locked too.
-    other = await create(manager)
+    # Per client: one client trying many emails is locked too (LOGIN_CLIENT_MAX_FAILURES).
+    monkeypatch.setenv("MONGO_URI", mongo_uri())
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("MASTER_DB", master_db)
+    monkeypatch.setenv("BCRYPT_COST", "4")
+    monkeypatch.setenv("LOGIN_CLIENT_MAX_FAILURES", "3")
+    sprayed = await TenantManager.from_env()
+    other = await create(sprayed)
     for n in range(3):
         with pytest.raises(exceptions.InvalidCredentials):
-            await manager.authenticate(f"guess-{n}@nowhere.example", PASSWORD, client="203.0.113.7")
+            await sprayed.authenticate(f"guess-{n}@nowhere.example", PASSWORD, client="203.0.113.9")
     with pytest.raises(exceptions.TooManyAttempts):
-        await manager.authenticate(other.email, other.password, client="203.0.113.7")
-    assert (await manager.authenticate(other.email, other.password, client="198.51.100.1")).organization_id
+        await sprayed.authenticate(other.email, other.password, client="203.0.113.9")
+    assert (await sprayed.authenticate(other.email, other.password, client="198.51.100.1")).organization_id
 
 
 async def test_unauthorized_tokens(manager: TenantManager, master_db: str) -> None:
@@ -186,11 +194,15 @@ async def test_conflict_while_another_operation_holds_the_tenant(
 ) -> None:
     made = await create(manager)
     claims = await manager.verify_token((await manager.authenticate(made.email, made.password)).access_token)
-    # What a rename in flight on another process leaves in the record, lease still running.
-    lease = datetime.now(timezone.utc) + timedelta(minutes=5)
+    # What an update in flight on another process leaves in the record, lease still running.
+    journal = {
+        "id": ObjectId(), "owner": ObjectId(), "renewed_at": datetime.now(timezone.utc), "lease_ms": 300_000,
+        "step": 0,
+        "detail": {"kind": "update", "admin_id": ObjectId(made.tenant.admin_id), "token_version": 0,
+                   "admin_email": made.email},
+    }
     db.organizations.update_one(
-        {"_id": ObjectId(made.tenant.id)},
-        {"$set": {"state": "updating", "op": {"id": ObjectId(), "lease_until": lease}}},
+        {"_id": ObjectId(made.tenant.id)}, {"$set": {"state": "updating", "op": journal}}
     )
     with pytest.raises(exceptions.Conflict) as caught:
         await manager.delete_tenant(claims, made.tenant.name)

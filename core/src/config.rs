@@ -256,8 +256,9 @@ pub struct Config {
     /// Brute-force protection of logins; `None` turns it off.
     pub login_throttle: Option<LoginThrottle>,
     /// How long a database call waits for a reachable server before failing with
-    /// `DATABASE` (server selection and connection timeouts of a client built from a URI;
-    /// a client passed in keeps its own settings).
+    /// `DATABASE` (server selection and connection timeouts of a client built from a URI,
+    /// unless the URI sets `serverSelectionTimeoutMS` / `connectTimeoutMS` itself; a
+    /// client passed in keeps its own settings).
     pub database_timeout: Duration,
     /// Write concern of every lifecycle write.
     pub durability: Durability,

@@ -49,8 +49,13 @@ impl Cx {
                 let mut options = ClientOptions::parse(uri.expose())
                     .await
                     .map_err(uri_error)?;
-                options.server_selection_timeout = Some(config.database_timeout);
-                options.connect_timeout = Some(config.database_timeout);
+                // A timeout the URI sets itself wins over the configured default.
+                options
+                    .server_selection_timeout
+                    .get_or_insert(config.database_timeout);
+                options
+                    .connect_timeout
+                    .get_or_insert(config.database_timeout);
                 Client::with_options(options).map_err(uri_error)?
             }
             Connection::Client(client) => client.clone(),

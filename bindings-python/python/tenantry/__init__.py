@@ -12,6 +12,7 @@ See ``examples/quickstart.py`` and the README.
 from tenantry._native import (
     AccessToken,
     Claims,
+    RecoveryFailure,
     RecoveryReport,
     Tenant,
     TenantManager,
@@ -38,6 +39,7 @@ __all__ = [
     "Tenant",
     "Claims",
     "AccessToken",
+    "RecoveryFailure",
     "RecoveryReport",
     "TenantryError",
     "TenantNotFound",

@@ -17,6 +17,7 @@ __all__ = [
     "Claims",
     "AccessToken",
     "RecoveryReport",
+    "RecoveryFailure",
     "TenantryError",
     "TenantNotFound",
     "TenantAlreadyExists",
@@ -129,8 +130,34 @@ class RecoveryReport:
     def not_adopted(self) -> list[str]:
         """Records that could not be adopted, with the reason."""
     @property
+    def swept_keys(self) -> int:
+        """Keys no tenant or admin refers to any more, removed."""
+    @property
+    def swept_tombstones(self) -> int:
+        """Tombstones older than the retention, dropped."""
+    @property
     def orphan_collections(self) -> list[str]:
         """``org_*`` collections no tenant claims (never dropped automatically)."""
+    @property
+    def failed(self) -> list[RecoveryFailure]:
+        """Tenants that could not be recovered; the others were recovered all the same."""
+
+@final
+class RecoveryFailure:
+    """One tenant ``recover()`` could not fix."""
+
+    @property
+    def tenant_id(self) -> str | None:
+        """The tenant's id (None for a failed sweep)."""
+    @property
+    def name(self) -> str:
+        """The tenant's name, or what failed."""
+    @property
+    def code(self) -> str:
+        """The stable code of the error."""
+    @property
+    def message(self) -> str:
+        """The error's message."""
 
 @final
 class TenantManager:
@@ -224,8 +251,16 @@ class TenantManager:
     def decode_token(self, token: str) -> Claims:
         """Check signature, algorithm and expiry only (no database: a revoked token
         passes). Raises ``Unauthorized``."""
+    def client_address(self, peer: str, forwarded_for: str | None = None) -> str:
+        """The client a request comes from, for ``authenticate(client=...)``: ``peer``, or
+        the address ``forwarded_for`` (an ``X-Forwarded-For`` header) gives when ``peer``
+        is one of ``TRUSTED_PROXIES``. Raises ``ValueError`` for a ``peer`` that is not an
+        IP address."""
+    def ping(self) -> asyncio.Future[None]:
+        """Whether the database answers; raises ``DatabaseError`` if not."""
     def recover(self) -> asyncio.Future[RecoveryReport]:
-        """Finish or undo interrupted lifecycle operations whose lease ran out."""
+        """Finish or undo interrupted lifecycle operations whose lease ran out; a tenant
+        that cannot be fixed is listed in ``failed``, the others are recovered."""
     def tenant_collection_name(self, claims: Claims) -> asyncio.Future[str]:
         """The claims' tenant's own collection name (in ``master_db``), for use with the
         application's own MongoDB driver."""
