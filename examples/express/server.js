@@ -38,6 +38,17 @@ try {
   fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`)
 }
 
+// Operations a previous process left half done are finished or undone before serving.
+try {
+  const report = await /** @type {TenantManager} */ (manager).recover()
+  for (const failure of report.failed) {
+    log('error', `not recovered: ${failure.name} (${failure.code})`, { tenant: failure.name, code: failure.code })
+  }
+  log('info', 'recovered', { completed: report.completed, rolled_back: report.rolledBack, failed: report.failed.length })
+} catch (err) {
+  log('error', `recovery failed; serving anyway: ${err instanceof Error ? err.message : String(err)}`)
+}
+
 const app = createApp(/** @type {TenantManager} */ (manager), log)
 const server = app.listen(port, host, () => {
   log('info', `listening on http://${host}:${port}; docs at http://${host}:${port}/docs`)

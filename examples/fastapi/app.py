@@ -9,7 +9,7 @@ Run from this folder, configured by MONGO_URI, MASTER_DB, JWT_SECRET, JWT_ALGO,
 JWT_EXPIRE_MINUTES, BCRYPT_COST, HOST (127.0.0.1) and PORT (8000):
 
     python app.py                      # JSON logs, one line per request
-    uvicorn app:app --no-access-log    # or under uvicorn's own CLI
+    uvicorn app:app --no-access-log --no-proxy-headers    # or under uvicorn's own CLI
 
 Swagger UI (/docs) and ReDoc (/redoc) are served from the `fastapi-offline` package's
 copies of their assets: no CDN.
@@ -42,7 +42,7 @@ from schemas import (
     UpdateOrg,
     ValidationErrorBody,
 )
-from tenantry import Claims, ConfigError, TenantManager, __version__
+from tenantry import Claims, ConfigError, DatabaseError, TenantManager, __version__
 
 #: Largest accepted request body (the contract's limit).
 MAX_BODY_BYTES = 64 * 1024
@@ -58,6 +58,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.critical("cannot start: %s", err)
         raise
     app.state.manager = manager
+    # Operations a previous process left half done are finished or undone before serving.
+    try:
+        report = await manager.recover()
+        for failure in report.failed:
+            log.error("not recovered", extra={"fields": {"tenant": failure.name, "code": failure.code}})
+        log.info(
+            "recovered",
+            extra={"fields": {"completed": report.completed, "rolled_back": report.rolled_back, "failed": len(report.failed)}},
+        )
+    except DatabaseError as err:
+        log.error("recovery failed; serving anyway: %s", err)
     log.info("ready", extra={"fields": {"master_db": manager.master_db}})
     yield
 
@@ -174,14 +185,19 @@ async def delete_org(claims: AdminClaims, organization_name: Annotated[str, Quer
     return Message(message="Organization deleted successfully")
 
 
-@app.post("/admin/login", tags=["auth"], openapi_extra=documented_body(Login), responses=answers(400, 401))
-async def login(body: Annotated[Login, Depends(json_body(Login))], manager: Manager) -> LoginResult:
+@app.post("/admin/login", tags=["auth"], openapi_extra=documented_body(Login), responses=answers(400, 401, 429))
+async def login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: Manager) -> LoginResult:
     """Log an admin in; the token goes in `Authorization: Bearer <token>`."""
-    return LoginResult.of(await manager.authenticate(body.email, body.password))
+    # Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
+    peer = request.client.host if request.client else "0.0.0.0"
+    client = manager.client_address(peer, request.headers.get("x-forwarded-for"))
+    return LoginResult.of(await manager.authenticate(body.email, body.password, client=client))
 
 
-@app.get("/health", tags=["health"])
-async def health() -> Health:
+@app.get("/health", tags=["health"], responses=answers(503))
+async def health(manager: Manager) -> Health:
+    """`healthy` when the database answers; 503 when it cannot be reached."""
+    await manager.ping()
     return Health(status="healthy")
 
 
@@ -195,6 +211,9 @@ def main() -> None:
         port=int(os.environ.get("PORT", "8000")),
         access_log=False,  # RequestLog writes one structured line per request instead
         log_config=None,
+        # The peer address reaches the app as it is; which X-Forwarded-For to believe is the
+        # core's decision (TRUSTED_PROXIES), the same for the three servers.
+        proxy_headers=False,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
+import pymongo
 import pytest
 from bson import ObjectId
 
@@ -362,7 +363,13 @@ def test_rename_migrates_the_data(client: httpx.Client, db: Any) -> None:
     new_collection = body["collection_name"]
     assert new_collection == "org_" + new_name.lower().replace(" ", "_")
     names = db.list_collection_names()
-    assert new_collection in names and old_collection not in names
+    assert new_collection in names
+    # The old name holds only a tombstone: empty, registered, refusing writes.
+    assert db[old_collection].count_documents({}) == 0
+    assert db.tenant_tombstones.find_one({"_id": old_collection}) is not None
+    with pytest.raises(pymongo.errors.WriteError) as refused:
+        db[old_collection].insert_one({"late": True})
+    assert refused.value.code == 121
     moved = list(db[new_collection].find().sort("n", 1))
     assert moved == docs  # same _ids, same documents
     index = db[new_collection].index_information()["sku_unique"]

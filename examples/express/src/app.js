@@ -89,9 +89,12 @@ export function createApp(manager, log) {
     res.json(org(await manager.getTenant(orgNameParam(req))))
   })
 
-  app.post('/admin/login', ...jsonBody([{ name: 'email' }, { name: 'password' }]), async (_req, res) => {
+  app.post('/admin/login', ...jsonBody([{ name: 'email' }, { name: 'password' }]), async (req, res) => {
     const body = bodyOf(res)
-    const token = await manager.authenticate(required(body, 'email'), required(body, 'password'))
+    // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
+    const forwarded = req.get('x-forwarded-for')
+    const client = manager.clientAddress(req.socket.remoteAddress ?? '0.0.0.0', forwarded)
+    const token = await manager.authenticate(required(body, 'email'), required(body, 'password'), client)
     res.json({
       access_token: token.accessToken,
       token_type: token.tokenType,
@@ -132,7 +135,8 @@ export function createApp(manager, log) {
     res.json({ message: 'Organization deleted successfully' })
   })
 
-  app.get('/health', (_req, res) => {
+  app.get('/health', async (_req, res) => {
+    await manager.ping()
     res.json({ status: 'healthy' })
   })
 

@@ -79,7 +79,11 @@ export const openapi = {
       },
     },
     '/health': {
-      get: { tags: ['health'], summary: 'Liveness', responses: { 200: json('alive', 'Health') } },
+      get: {
+        tags: ['health'],
+        summary: 'Healthy when the database answers',
+        responses: { 200: json('the database answers', 'Health'), 503: json('the database cannot be reached', 'ErrorBody') },
+      },
     },
   },
   components: {

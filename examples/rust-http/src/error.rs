@@ -93,8 +93,8 @@ impl IntoResponse for ApiError {
                         let retry = [(header::RETRY_AFTER, retry_after_secs.to_string())];
                         return (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response();
                     }
-                    E::Database(_) => {
-                        tracing::error!(error = %e, "database error");
+                    E::Database(cause) => {
+                        tracing::error!(error = %e, cause = %cause, "database error");
                         (
                             StatusCode::SERVICE_UNAVAILABLE,
                             json!({ "detail": "Database unavailable", "code": code }),

@@ -1,8 +1,9 @@
 //! A minimal HTTP server of the original organization-management contract on tenantry.
 //!
 //! Configured by the original's environment (`MONGO_URI`, `MASTER_DB`, `JWT_SECRET`,
-//! `JWT_ALGO`, `JWT_EXPIRE_MINUTES`) plus `BCRYPT_COST`, `HOST` and `PORT`; `LOG_FORMAT=json`
-//! for JSON logs.
+//! `JWT_ALGO`, `JWT_EXPIRE_MINUTES`) plus `BCRYPT_COST`, `TRUSTED_PROXIES` and the rest of
+//! the core's variables, `HOST` and `PORT`; `LOG_FORMAT=json` for JSON logs. Runs
+//! `recover()` once at start.
 
 mod error;
 mod extract;
@@ -47,6 +48,27 @@ async fn run() -> Result<(), String> {
     let manager = TenantManager::connect(config)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
+    // Operations a previous process left half done are finished or undone before serving.
+    match manager.recover().await {
+        Ok(report) => {
+            for failure in &report.failed {
+                tracing::error!(
+                    tenant = failure.name,
+                    code = failure.code,
+                    "{}",
+                    failure.message
+                );
+            }
+            tracing::info!(
+                completed = report.completed,
+                rolled_back = report.rolled_back,
+                failed = report.failed.len(),
+                orphan_collections = report.orphan_collections.len(),
+                "recovered"
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "recovery failed; serving anyway"),
+    }
     let app = routes::router(manager)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
@@ -58,6 +80,8 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening; docs at http://{addr}/docs");
+    // Handlers see the peer address (the login throttle counts failures per client).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await

@@ -1,7 +1,9 @@
 //! The routes of the contract, each a thin call into the core, and the OpenAPI document.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -87,9 +89,10 @@ pub struct Message {
     message: &'static str,
 }
 
-/// Liveness.
+/// Health: `healthy` when the database answers.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    #[schema(example = "healthy")]
     status: &'static str,
 }
 
@@ -126,9 +129,16 @@ async fn get_org(
     responses((status = 200, body = LoginOut), (status = 401, body = ErrorBody)))]
 async fn login(
     State(m): State<TenantManager>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<LoginOut>, ApiError> {
-    let token = m.authenticate(&body.email, &body.password).await?;
+    // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = m.client_address(peer.ip(), forwarded).to_string();
+    let token = m
+        .authenticate_from(&body.email, &body.password, Some(&client))
+        .await?;
     Ok(Json(LoginOut {
         access_token: token.access_token,
         token_type: token.token_type,
@@ -173,9 +183,11 @@ async fn delete_org(
     }))
 }
 
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
-async fn health() -> Json<Health> {
-    Json(Health { status: "healthy" })
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached", body = ErrorBody)))]
+async fn health(State(m): State<TenantManager>) -> Result<Json<Health>, ApiError> {
+    m.ping().await?;
+    Ok(Json(Health { status: "healthy" }))
 }
 
 async fn not_found() -> (StatusCode, Json<ErrorBody>) {
