@@ -22,14 +22,20 @@ echo "== MongoDB-wire server: $MONGODB_URI"
 echo "== Rust: cargo test"
 cargo test --workspace
 
+# Every suite must be there: a missing or non-executable one fails the run, never skips.
+for required in tests/contract/test_contract.py scripts/test-python.sh scripts/test-node.sh; do
+  [ -e "$required" ] || { echo "missing: $required" >&2; exit 1; }
+done
+for script in scripts/test-python.sh scripts/test-node.sh; do
+  [ -x "$script" ] || { echo "not executable: $script" >&2; exit 1; }
+done
+
 echo "== HTTP contract: Rust example"
 cargo build -p tenantry-http
 .venv/bin/python -m pytest tests/contract -q --server-cmd "$PWD/target/debug/tenantry-http"
 
 for part in python node; do
-  if [ -x "scripts/test-$part.sh" ]; then
-    echo "== $part"
-    "scripts/test-$part.sh"
-  fi
+  echo "== $part"
+  "scripts/test-$part.sh"
 done
 echo "== all tests passed"
