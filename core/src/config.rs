@@ -50,7 +50,7 @@ impl FromStr for JwtAlgorithm {
             "HS384" => Ok(JwtAlgorithm::HS384),
             "HS512" => Ok(JwtAlgorithm::HS512),
             other => Err(Error::Config(format!(
-                "unsupported JWT algorithm '{other}' (use HS256, HS384 or HS512)"
+                "jwt_algorithm: '{other}' is not supported (use HS256, HS384 or HS512)"
             ))),
         }
     }
@@ -121,7 +121,7 @@ impl FromStr for Durability {
             "journaled" => Ok(Durability::Journaled),
             "server-default" => Ok(Durability::ServerDefault),
             other => Err(Error::Config(format!(
-                "unsupported write concern '{other}' (use majority, journaled or server-default)"
+                "write_concern: '{other}' is not supported (use majority, journaled or server-default)"
             ))),
         }
     }
@@ -156,11 +156,26 @@ impl TrustedProxy {
     }
 }
 
+impl fmt::Display for TrustedProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let max = if self.network.is_ipv4() { 32 } else { 128 };
+        if self.prefix == max {
+            write!(f, "{}", self.network)
+        } else {
+            write!(f, "{}/{}", self.network, self.prefix)
+        }
+    }
+}
+
 impl FromStr for TrustedProxy {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::Config(format!("'{s}' is not an IP address or CIDR network"));
+        let bad = || {
+            Error::Config(format!(
+                "trusted_proxies: '{s}' is not an IP address or CIDR network"
+            ))
+        };
         let (addr, prefix) = match s.trim().split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s.trim(), None),
@@ -359,145 +374,327 @@ impl Config {
         ConfigBuilder::new(Connection::Client(client), jwt_secret)
     }
 
-    /// Read the original service's environment: `MONGO_URI` (or `MONGODB_URI`, default
+    /// Read the environment: every [`Settings`] field from its variable
+    /// ([`Settings::FIELDS`]: `MONGO_URI` (or `MONGODB_URI`, default
     /// `mongodb://localhost:27017`), `MASTER_DB`, `JWT_SECRET` (required), `JWT_ALGO`,
-    /// `JWT_EXPIRE_MINUTES`, plus `BCRYPT_COST`, `JWT_ISSUER`, `JWT_AUDIENCE`,
-    /// `LOGIN_MAX_FAILURES` (`0` turns login throttling off), `LOGIN_WINDOW_SECONDS`,
-    /// `LOGIN_LOCKOUT_SECONDS`, `LOGIN_ACCOUNT_MAX_FAILURES`, `LOGIN_CLIENT_MAX_FAILURES`,
-    /// `OPERATION_LEASE_SECONDS`, `DATABASE_TIMEOUT_SECONDS`, `WRITE_CONCERN`,
-    /// `TOMBSTONE_RETENTION_SECONDS` and `TRUSTED_PROXIES` (comma-separated addresses or
-    /// CIDR networks).
+    /// `JWT_EXPIRE_MINUTES`, `BCRYPT_COST`, ...).
     pub fn from_env() -> Result<Config> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+        Self::from_env_with(Settings::default())
+    }
+
+    /// [`Config::from_env`], with `overrides` taking precedence over the environment.
+    pub fn from_env_with(overrides: Settings) -> Result<Config> {
+        let given = overrides.to_map();
+        Settings::from_lookup(|key| std::env::var(key).ok())?
+            .overridden_by(overrides)
+            .into_config()
+            .map_err(|e| Settings::named_by_env(e, |name| !given.contains_key(name)))
     }
 
     /// Like [`Config::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
-        fn number<T: FromStr>(key: &str, value: Option<String>, what: &str) -> Result<Option<T>> {
-            value
-                .map(|v| {
-                    v.trim()
-                        .parse()
-                        .map_err(|_| Error::Config(format!("{key} must be {what}")))
-                })
-                .transpose()
+        Settings::from_lookup(lookup)?
+            .into_config()
+            .map_err(|e| Settings::named_by_env(e, |_| true))
+    }
+
+    /// The configuration in force as [`Settings`]: what an application building its own
+    /// driver client needs (the connection string, the master database), and every other
+    /// value after defaults. The JWT secret is left out; the connection string is there
+    /// only when the manager made its client from one.
+    pub fn settings(&self) -> Settings {
+        let secs = |d: Duration| Some(d.as_secs());
+        let throttle = self.login_throttle;
+        Settings {
+            mongo_uri: match &self.connection {
+                Connection::Uri(uri) => Some(uri.expose().to_owned()),
+                Connection::Client(_) => None,
+            },
+            jwt_secret: None,
+            master_db: Some(self.master_db.clone()),
+            jwt_algorithm: Some(self.jwt_algorithm.as_str().to_owned()),
+            jwt_expire_minutes: Some(self.jwt_expiry.as_secs() / 60),
+            jwt_issuer: self.jwt_issuer.clone(),
+            jwt_audience: self.jwt_audience.clone(),
+            jwt_leeway_seconds: secs(self.jwt_leeway),
+            bcrypt_cost: Some(self.bcrypt_cost),
+            min_password_chars: Some(self.min_password_chars as u64),
+            operation_lease_seconds: secs(self.operation_lease),
+            login_max_failures: Some(throttle.map_or(0, |t| t.max_failures)),
+            login_window_seconds: throttle.and_then(|t| secs(t.window)),
+            login_lockout_seconds: throttle.and_then(|t| secs(t.lockout)),
+            login_account_max_failures: throttle.map(|t| t.account_max_failures),
+            login_client_max_failures: throttle.map(|t| t.client_max_failures),
+            database_timeout_seconds: secs(self.database_timeout),
+            write_concern: Some(self.durability.as_str().to_owned()),
+            tombstone_retention_seconds: secs(self.tombstone_retention),
+            trusted_proxies: Some(
+                self.trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
         }
-        let uri = get("MONGO_URI")
-            .or_else(|| get("MONGODB_URI"))
-            .unwrap_or_else(|| "mongodb://localhost:27017".into());
-        let secret =
-            get("JWT_SECRET").ok_or_else(|| Error::Config("JWT_SECRET must be set".into()))?;
-        let mut settings = Settings::new(uri, secret);
-        settings.master_db = get("MASTER_DB");
-        settings.jwt_algorithm = get("JWT_ALGO");
-        settings.jwt_expire_minutes = number(
-            "JWT_EXPIRE_MINUTES",
-            get("JWT_EXPIRE_MINUTES"),
-            "a whole number of minutes",
-        )?;
-        settings.bcrypt_cost = number("BCRYPT_COST", get("BCRYPT_COST"), "a number from 4 to 31")?;
-        settings.login_max_failures = number(
-            "LOGIN_MAX_FAILURES",
-            get("LOGIN_MAX_FAILURES"),
-            "a whole number (0 turns it off)",
-        )?;
-        let seconds = |key: &str| number(key, get(key), "a whole number of seconds");
-        let count = |key: &str| number(key, get(key), "a whole number");
-        settings.login_window_seconds = seconds("LOGIN_WINDOW_SECONDS")?;
-        settings.login_lockout_seconds = seconds("LOGIN_LOCKOUT_SECONDS")?;
-        settings.login_account_max_failures = count("LOGIN_ACCOUNT_MAX_FAILURES")?;
-        settings.login_client_max_failures = count("LOGIN_CLIENT_MAX_FAILURES")?;
-        settings.operation_lease_seconds = seconds("OPERATION_LEASE_SECONDS")?;
-        settings.database_timeout_seconds = seconds("DATABASE_TIMEOUT_SECONDS")?;
-        settings.tombstone_retention_seconds = seconds("TOMBSTONE_RETENTION_SECONDS")?;
-        settings.write_concern = get("WRITE_CONCERN");
-        settings.trusted_proxies = get("TRUSTED_PROXIES");
-        settings.jwt_issuer = get("JWT_ISSUER");
-        settings.jwt_audience = get("JWT_AUDIENCE");
-        settings.into_config()
     }
 }
 
-/// The configuration as plain values (names, whole minutes and seconds), the way an
-/// environment, a config file or a binding gives it. A field left `None` keeps the
-/// default; [`Settings::into_config`] parses and validates everything, so bindings and
-/// servers apply one policy.
-#[derive(Debug, Clone)]
+/// One setting: its name (a keyword argument in Python; camelCase in a Node options
+/// object), its environment variable, and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Settings {
-    /// Connection string.
-    pub mongo_uri: Secret,
-    /// HMAC secret for tokens.
-    pub jwt_secret: Secret,
-    /// Master database name.
-    pub master_db: Option<String>,
-    /// `HS256`, `HS384` or `HS512`.
-    pub jwt_algorithm: Option<String>,
-    /// Token lifetime in minutes.
-    pub jwt_expire_minutes: Option<u64>,
+pub struct Setting {
+    /// The field of [`Settings`].
+    pub name: &'static str,
+    /// The environment variable `Config::from_env` reads it from.
+    pub env: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+/// A value as a setting takes it, from an environment variable (a string), a Python
+/// keyword argument or a JS option (a string, a number, a list).
+trait FromSetting: Sized {
+    fn from_setting(value: serde_json::Value) -> std::result::Result<Self, String>;
+    fn to_setting(&self) -> serde_json::Value;
+}
+
+impl FromSetting for String {
+    fn from_setting(value: serde_json::Value) -> std::result::Result<Self, String> {
+        match value {
+            serde_json::Value::String(s) => Ok(s),
+            other => Err(format!("must be a string, not {other}")),
+        }
+    }
+
+    fn to_setting(&self) -> serde_json::Value {
+        self.clone().into()
+    }
+}
+
+macro_rules! whole_number_setting {
+    ($($t:ty),*) => {$(
+        impl FromSetting for $t {
+            fn from_setting(value: serde_json::Value) -> std::result::Result<Self, String> {
+                let parsed = match &value {
+                    serde_json::Value::Number(n) => n
+                        .as_u64()
+                        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f as u64)),
+                    serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+                    _ => None,
+                };
+                parsed
+                    .and_then(|n| <$t>::try_from(n).ok())
+                    .ok_or_else(|| format!("must be a whole number from 0 to {}, not {value}", <$t>::MAX))
+            }
+
+            fn to_setting(&self) -> serde_json::Value {
+                (*self as u64).into()
+            }
+        }
+    )*};
+}
+whole_number_setting!(u32, u64);
+
+impl FromSetting for Vec<String> {
+    fn from_setting(value: serde_json::Value) -> std::result::Result<Self, String> {
+        match value {
+            serde_json::Value::String(s) => Ok(s
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()),
+            serde_json::Value::Array(items) => {
+                items.into_iter().map(String::from_setting).collect()
+            }
+            other => Err(format!(
+                "must be a list of strings (or one comma-separated string), not {other}"
+            )),
+        }
+    }
+
+    fn to_setting(&self) -> serde_json::Value {
+        self.clone().into()
+    }
+}
+
+/// Declares [`Settings`] and its table [`Settings::FIELDS`] from one list, so that the
+/// fields, their environment variables and their parsing cannot drift apart.
+macro_rules! settings {
+    ($( $(#[doc = $doc:literal])+ $field:ident: $ty:ty => $env:literal, )*) => {
+        /// The configuration as plain values (names, whole minutes and seconds, lists), the
+        /// way an environment, a config file or a binding gives it. A field left `None`
+        /// keeps the default; [`Settings::into_config`] parses and validates everything, so
+        /// bindings and servers apply one policy. Deserializes from any mapping (serde),
+        /// refusing unknown keys.
+        #[derive(Clone, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Settings {
+            $( $(#[doc = $doc])+ pub $field: Option<$ty>, )*
+        }
+
+        impl Settings {
+            /// Every setting, in order: the one list the bindings' options and the
+            /// environment follow (tests check the bindings' stubs against it).
+            pub const FIELDS: &'static [Setting] = &[
+                $( Setting { name: stringify!($field), env: $env, doc: concat!($($doc),+) }, )*
+            ];
+
+            /// Settings from a mapping of names to values (strings, numbers, lists; null
+            /// means unset). An unknown name or a value of the wrong kind is `CONFIG`.
+            pub fn from_map(map: serde_json::Map<String, serde_json::Value>) -> Result<Self> {
+                let mut settings = Settings::default();
+                for (key, value) in map {
+                    if value.is_null() {
+                        continue;
+                    }
+                    match key.as_str() {
+                        $( stringify!($field) => {
+                            let parsed = <$ty as FromSetting>::from_setting(value)
+                                .map_err(|e| Error::Config(format!("{}: {e}", stringify!($field))))?;
+                            settings.$field = Some(parsed);
+                        } )*
+                        other => return Err(Error::Config(format!("unknown setting '{other}'"))),
+                    }
+                }
+                Ok(settings)
+            }
+
+            /// The settings that are set, as a mapping (the inverse of [`from_map`](Self::from_map)).
+            pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+                let mut map = serde_json::Map::new();
+                $( if let Some(v) = &self.$field {
+                    map.insert(stringify!($field).to_owned(), FromSetting::to_setting(v));
+                } )*
+                map
+            }
+
+            /// These settings, with every field `other` sets taken from `other`.
+            pub fn overridden_by(mut self, other: Settings) -> Self {
+                $( if other.$field.is_some() { self.$field = other.$field; } )*
+                self
+            }
+        }
+    };
+}
+
+settings! {
+    /// Connection string (`mongodb://...`, `mongodb+srv://...`); `MONGODB_URI` is read when
+    /// `MONGO_URI` is unset.
+    mongo_uri: String => "MONGO_URI",
+    /// HMAC secret of access tokens (required, at least 16 bytes).
+    jwt_secret: String => "JWT_SECRET",
+    /// Database of the tenant records, admins and tenant collections (`master_db`).
+    master_db: String => "MASTER_DB",
+    /// `HS256` (default), `HS384` or `HS512`.
+    jwt_algorithm: String => "JWT_ALGO",
+    /// Token lifetime in minutes (1440).
+    jwt_expire_minutes: u64 => "JWT_EXPIRE_MINUTES",
     /// `iss` to set and require.
-    pub jwt_issuer: Option<String>,
+    jwt_issuer: String => "JWT_ISSUER",
     /// `aud` to set and require.
-    pub jwt_audience: Option<String>,
-    /// Clock skew tolerated on `exp`, in seconds.
-    pub jwt_leeway_seconds: Option<u64>,
-    /// bcrypt cost of new hashes.
-    pub bcrypt_cost: Option<u32>,
-    /// Shortest accepted new password, in characters.
-    pub min_password_chars: Option<usize>,
-    /// Lease of a lifecycle operation, in seconds.
-    pub operation_lease_seconds: Option<u64>,
-    /// Failed logins before a lock-out; `0` turns throttling off.
-    pub login_max_failures: Option<u32>,
-    /// How long failed logins are remembered, in seconds.
-    pub login_window_seconds: Option<u64>,
-    /// How long a lock-out lasts, in seconds.
-    pub login_lockout_seconds: Option<u64>,
-    /// Failed logins of one email, from every client, within an hour.
-    pub login_account_max_failures: Option<u32>,
-    /// Failed logins of one client, over every email, within the window.
-    pub login_client_max_failures: Option<u32>,
-    /// How long a database call waits for a reachable server, in seconds.
-    pub database_timeout_seconds: Option<u64>,
-    /// `majority`, `journaled` or `server-default`.
-    pub write_concern: Option<String>,
-    /// How long a renamed tenant's old collection name keeps its tombstone, in seconds.
-    pub tombstone_retention_seconds: Option<u64>,
-    /// Comma-separated addresses or CIDR networks of trusted proxies.
-    pub trusted_proxies: Option<String>,
+    jwt_audience: String => "JWT_AUDIENCE",
+    /// Clock skew tolerated on `exp`, in seconds (30, at most 300).
+    jwt_leeway_seconds: u64 => "JWT_LEEWAY_SECONDS",
+    /// bcrypt cost of new hashes (12; 4 to 31).
+    bcrypt_cost: u32 => "BCRYPT_COST",
+    /// Shortest accepted new password, in characters (8).
+    min_password_chars: u64 => "MIN_PASSWORD_CHARS",
+    /// Lease of a lifecycle operation, in seconds (30; at least 5).
+    operation_lease_seconds: u64 => "OPERATION_LEASE_SECONDS",
+    /// Failed logins of one (email, client) pair before a lock-out (10); 0 turns throttling off.
+    login_max_failures: u32 => "LOGIN_MAX_FAILURES",
+    /// How long failed logins are remembered, in seconds (900).
+    login_window_seconds: u64 => "LOGIN_WINDOW_SECONDS",
+    /// How long a counter stays at its limit, in seconds (300).
+    login_lockout_seconds: u64 => "LOGIN_LOCKOUT_SECONDS",
+    /// Failed logins of one email, from every client, within an hour (100).
+    login_account_max_failures: u32 => "LOGIN_ACCOUNT_MAX_FAILURES",
+    /// Failed logins of one client, over every email, within the window (100).
+    login_client_max_failures: u32 => "LOGIN_CLIENT_MAX_FAILURES",
+    /// How long a database call waits for a reachable server, in seconds (5).
+    database_timeout_seconds: u64 => "DATABASE_TIMEOUT_SECONDS",
+    /// `majority` (default), `journaled` or `server-default`.
+    write_concern: String => "WRITE_CONCERN",
+    /// How long a renamed tenant's old collection name keeps its tombstone, in seconds (86400).
+    tombstone_retention_seconds: u64 => "TOMBSTONE_RETENTION_SECONDS",
+    /// Addresses or CIDR networks of trusted proxies (a list, or one comma-separated string).
+    trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = self.to_map();
+        if map.contains_key("jwt_secret") {
+            map.insert("jwt_secret".into(), "***".into());
+        }
+        if let Some(uri) = self.mongo_uri.as_deref() {
+            map.insert(
+                "mongo_uri".into(),
+                format!("{:?}", Connection::Uri(Secret::new(uri))).into(),
+            );
+        }
+        f.debug_tuple("Settings").field(&map).finish()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Settings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        Settings::from_map(map).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Settings {
     /// Settings with a connection string and a secret, everything else default.
     pub fn new(mongo_uri: impl Into<String>, jwt_secret: impl Into<String>) -> Self {
         Settings {
-            mongo_uri: Secret::new(mongo_uri),
-            jwt_secret: Secret::new(jwt_secret),
-            master_db: None,
-            jwt_algorithm: None,
-            jwt_expire_minutes: None,
-            jwt_issuer: None,
-            jwt_audience: None,
-            jwt_leeway_seconds: None,
-            bcrypt_cost: None,
-            min_password_chars: None,
-            operation_lease_seconds: None,
-            login_max_failures: None,
-            login_window_seconds: None,
-            login_lockout_seconds: None,
-            login_account_max_failures: None,
-            login_client_max_failures: None,
-            database_timeout_seconds: None,
-            write_concern: None,
-            tombstone_retention_seconds: None,
-            trusted_proxies: None,
+            mongo_uri: Some(mongo_uri.into()),
+            jwt_secret: Some(jwt_secret.into()),
+            ..Settings::default()
+        }
+    }
+
+    /// Every setting whose variable `lookup` gives (an empty value counts as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let mut map = serde_json::Map::new();
+        for setting in Settings::FIELDS {
+            let value = match setting.name {
+                "mongo_uri" => get(setting.env).or_else(|| get("MONGODB_URI")),
+                _ => get(setting.env),
+            };
+            if let Some(v) = value {
+                map.insert(setting.name.to_owned(), v.into());
+            }
+        }
+        Settings::from_map(map).map_err(|e| Settings::named_by_env(e, |_| true))
+    }
+
+    /// A `CONFIG` error about a setting (`name: problem`) with the setting named as the
+    /// environment knows it, when `from_env(name)` says its value came from there.
+    fn named_by_env(err: Error, from_env: impl Fn(&str) -> bool) -> Error {
+        match err {
+            Error::Config(message) => {
+                let named = Settings::FIELDS
+                    .iter()
+                    .find(|s| message.starts_with(&format!("{}:", s.name)) && from_env(s.name))
+                    .map(|s| message.replacen(s.name, s.env, 1));
+                Error::Config(named.unwrap_or(message))
+            }
+            other => other,
         }
     }
 
     /// Parse and validate into a [`Config`].
     pub fn into_config(self) -> Result<Config> {
-        let mut b = Config::builder(self.mongo_uri.0, self.jwt_secret.0);
+        let uri = self
+            .mongo_uri
+            .unwrap_or_else(|| "mongodb://localhost:27017".into());
+        let secret = self
+            .jwt_secret
+            .ok_or_else(|| Error::Config("jwt_secret: must be set".into()))?;
+        let mut b = Config::builder(uri, secret);
         if let Some(db) = self.master_db {
             b = b.master_db(db);
         }
@@ -507,7 +704,7 @@ impl Settings {
         if let Some(minutes) = self.jwt_expire_minutes {
             let secs = minutes
                 .checked_mul(60)
-                .ok_or_else(|| Error::Config("JWT expiry is too large".into()))?;
+                .ok_or_else(|| Error::Config("jwt_expire_minutes: is too large".into()))?;
             b = b.jwt_expiry(Duration::from_secs(secs));
         }
         if let Some(issuer) = self.jwt_issuer {
@@ -523,7 +720,7 @@ impl Settings {
             b = b.bcrypt_cost(cost);
         }
         if let Some(chars) = self.min_password_chars {
-            b = b.min_password_chars(chars);
+            b = b.min_password_chars(usize::try_from(chars).unwrap_or(usize::MAX));
         }
         if let Some(secs) = self.operation_lease_seconds {
             b = b.operation_lease(Duration::from_secs(secs));
@@ -539,9 +736,8 @@ impl Settings {
         }
         if let Some(proxies) = self.trusted_proxies {
             let parsed = proxies
-                .split(',')
-                .filter(|p| !p.trim().is_empty())
-                .map(str::parse)
+                .iter()
+                .map(|p| p.parse())
                 .collect::<Result<Vec<TrustedProxy>>>()?;
             b = b.trusted_proxies(parsed);
         }
@@ -709,52 +905,60 @@ impl ConfigBuilder {
         let c = &self.config;
         validate_database_name(&c.master_db)?;
         if c.jwt_secret.expose().len() < 16 {
-            return Err(Error::Config("JWT secret must be at least 16 bytes".into()));
+            return Err(Error::Config(
+                "jwt_secret: must be at least 16 bytes".into(),
+            ));
         }
         if !(4..=31).contains(&c.bcrypt_cost) {
-            return Err(Error::Config("bcrypt cost must be from 4 to 31".into()));
+            return Err(Error::Config("bcrypt_cost: must be from 4 to 31".into()));
         }
         if c.jwt_expiry.is_zero() || c.jwt_expiry > MAX_JWT_EXPIRY {
             return Err(Error::Config(
-                "JWT expiry must be positive and at most 10 years".into(),
+                "jwt_expire_minutes: must be positive and at most 10 years".into(),
             ));
         }
         if c.jwt_leeway > Duration::from_secs(300) {
-            return Err(Error::Config("JWT leeway must be at most 5 minutes".into()));
+            return Err(Error::Config(
+                "jwt_leeway_seconds: must be at most 300".into(),
+            ));
         }
         if let Some(t) = &c.login_throttle {
             let limits = [
-                t.max_failures,
-                t.account_max_failures,
-                t.client_max_failures,
+                ("login_max_failures", t.max_failures),
+                ("login_account_max_failures", t.account_max_failures),
+                ("login_client_max_failures", t.client_max_failures),
             ];
-            let spans = [t.window, t.lockout, t.account_window];
-            if limits.contains(&0) || spans.iter().any(Duration::is_zero) {
-                return Err(Error::Config(
-                    "login throttle needs limits of at least 1 failure, a window and a lock-out"
-                        .into(),
-                ));
+            if let Some((name, _)) = limits.iter().find(|(_, n)| *n == 0) {
+                return Err(Error::Config(format!("{name}: must be at least 1")));
+            }
+            let spans = [
+                ("login_window_seconds", t.window),
+                ("login_lockout_seconds", t.lockout),
+                ("login account window", t.account_window),
+            ];
+            if let Some((name, _)) = spans.iter().find(|(_, d)| d.is_zero()) {
+                return Err(Error::Config(format!("{name}: must be at least 1")));
             }
         }
         if c.operation_lease < MIN_OPERATION_LEASE && !self.unchecked_lease {
             return Err(Error::Config(format!(
-                "operation lease must be at least {} s",
+                "operation_lease_seconds: must be at least {}",
                 MIN_OPERATION_LEASE.as_secs()
             )));
         }
         if c.operation_lease > Duration::from_secs(24 * 3600) {
             return Err(Error::Config(
-                "operation lease must be at most a day".into(),
+                "operation_lease_seconds: must be at most 86400".into(),
             ));
         }
         if c.database_timeout.is_zero() || c.database_timeout > Duration::from_secs(300) {
             return Err(Error::Config(
-                "database timeout must be from 1 s to 5 minutes".into(),
+                "database_timeout_seconds: must be from 1 to 300".into(),
             ));
         }
         if c.min_password_chars == 0 {
             return Err(Error::Config(
-                "minimum password length must be at least 1".into(),
+                "min_password_chars: must be at least 1".into(),
             ));
         }
         Ok(self.config)

@@ -19,6 +19,8 @@ pub(crate) struct Cx {
     /// login costs one bcrypt verification at the configured cost.
     dummy_hash: OnceCell<String>,
     pub failpoints: Failpoints,
+    /// The operations running as tasks of their own; closed by `TenantManager::close`.
+    pub running: tokio_util::task::TaskTracker,
 }
 
 #[cfg(feature = "failpoints")]
@@ -68,6 +70,7 @@ impl Cx {
             config,
             store,
             dummy_hash: OnceCell::new(),
+            running: tokio_util::task::TaskTracker::new(),
         })
     }
 
@@ -97,5 +100,5 @@ fn uri_error(e: mongodb::error::Error) -> Error {
         mongodb::error::ErrorKind::InvalidArgument { message, .. } => message.as_str(),
         _ => "it cannot be parsed",
     };
-    Error::Config(format!("invalid MongoDB URI: {problem}"))
+    Error::Config(format!("mongo_uri: {problem}"))
 }

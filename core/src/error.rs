@@ -12,19 +12,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// No tenant (or admin) answers to that name or id.
-    #[error("{entity} not found: {name}")]
+    /// No tenant answers to that name.
+    #[error("tenant not found: {name}")]
     NotFound {
-        /// What was looked up (`"organization"`, `"admin"`).
-        entity: &'static str,
-        /// The name or id that was asked for.
+        /// The name that was asked for.
         name: String,
     },
-    /// A unique key is already taken: an organization name (after normalization) or an
-    /// admin email (case-insensitively).
+    /// A unique key is already taken: a tenant name (after normalization), or an admin
+    /// email (case-insensitively); or the name's collection holds data no tenant owns.
     #[error("{message}")]
     AlreadyExists {
-        /// The input field whose value is taken (`"organization_name"`, `"email"`).
+        /// The input whose value is taken (`"name"`, `"new_name"`, `"email"`).
         field: &'static str,
         /// Human-readable explanation.
         message: String,
@@ -46,13 +44,14 @@ pub enum Error {
         /// Why the token was refused.
         reason: String,
     },
-    /// The token is valid but its holder may not act on this tenant.
+    /// The token is valid but its holder may not act on the tenant named.
     #[error("{message}")]
     Forbidden {
         /// Human-readable explanation.
         message: String,
     },
-    /// Another lifecycle operation on the same tenant is in progress; retry later.
+    /// Another lifecycle operation on the same tenant is in progress, or this one was taken
+    /// over by recovery; retry.
     #[error("{message}")]
     Conflict {
         /// Human-readable explanation.
@@ -67,6 +66,9 @@ pub enum Error {
     /// The configuration is unusable (bad URI, weak secret, unsupported algorithm...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The manager was closed; make another.
+    #[error("the tenant manager is closed")]
+    Closed,
     /// The database failed or could not be reached. The message says which way, without
     /// the driver's own text (server addresses, topology, names of collections); the
     /// driver's error stays available as [`std::error::Error::source`] for logs.
@@ -91,6 +93,7 @@ impl Error {
     /// | `CONFLICT` | concurrent lifecycle operation |
     /// | `TOO_MANY_ATTEMPTS` | login throttled |
     /// | `CONFIG` | unusable configuration |
+    /// | `CLOSED` | the manager was closed |
     /// | `DATABASE` | MongoDB failed |
     /// | `INTERNAL` | a bug |
     pub fn code(&self) -> &'static str {
@@ -104,6 +107,7 @@ impl Error {
             Error::Conflict { .. } => "CONFLICT",
             Error::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             Error::Config(_) => "CONFIG",
+            Error::Closed => "CLOSED",
             Error::Database(_) => "DATABASE",
             Error::Internal(_) => "INTERNAL",
         }
@@ -120,6 +124,7 @@ impl Error {
         "CONFLICT",
         "TOO_MANY_ATTEMPTS",
         "CONFIG",
+        "CLOSED",
         "DATABASE",
         "INTERNAL",
     ];
@@ -138,11 +143,8 @@ impl Error {
     /// ```
     pub fn sample(code: &str) -> Option<Self> {
         Some(match code {
-            "TENANT_NOT_FOUND" => Error::org_not_found("Sample Corp"),
-            "TENANT_ALREADY_EXISTS" => Error::AlreadyExists {
-                field: "email",
-                message: "email is already registered".into(),
-            },
+            "TENANT_NOT_FOUND" => Error::not_found("Sample Corp"),
+            "TENANT_ALREADY_EXISTS" => Error::email_taken(),
             "INVALID_INPUT" => Error::invalid("password", "is too short"),
             "INVALID_CREDENTIALS" => Error::InvalidCredentials,
             "UNAUTHORIZED" => Error::unauthorized("token has expired"),
@@ -151,7 +153,8 @@ impl Error {
             "TOO_MANY_ATTEMPTS" => Error::TooManyAttempts {
                 retry_after_secs: 42,
             },
-            "CONFIG" => Error::Config("JWT_SECRET is not set".into()),
+            "CONFIG" => Error::Config("jwt_secret: must be set".into()),
+            "CLOSED" => Error::Closed,
             "DATABASE" => Error::Database(mongodb::error::Error::from(std::io::Error::other(
                 "connection reset",
             ))),
@@ -160,10 +163,41 @@ impl Error {
         })
     }
 
-    /// The input field an error is about, when there is one.
+    /// The input an error is about (`name`, `new_name`, `email`, `password`, ...), when
+    /// there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Error::AlreadyExists { field, .. } | Error::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The explanation alone, without the field or the kind of error in front: what a
+    /// caller shows beside [`field`](Self::field).
+    pub fn reason(&self) -> String {
+        match self {
+            Error::NotFound { .. } => "no tenant has this name".into(),
+            Error::AlreadyExists { message, .. }
+            | Error::InvalidInput { message, .. }
+            | Error::Forbidden { message }
+            | Error::Conflict { message } => message.clone(),
+            Error::Unauthorized { reason } => reason.clone(),
+            Error::InvalidCredentials => "invalid email or password".into(),
+            Error::TooManyAttempts { retry_after_secs } => {
+                format!("too many failed login attempts; retry in {retry_after_secs} s")
+            }
+            Error::Config(message) | Error::Internal(message) => message.clone(),
+            Error::Closed => "the tenant manager is closed".into(),
+            Error::Database(e) => database_summary(e),
+        }
+    }
+
+    /// How long to wait before trying again, for `TOO_MANY_ATTEMPTS`.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::TooManyAttempts { retry_after_secs } => {
+                Some(std::time::Duration::from_secs(*retry_after_secs))
+            }
             _ => None,
         }
     }
@@ -185,22 +219,21 @@ impl Error {
         Error::Internal(message.to_string())
     }
 
-    pub(crate) fn org_not_found(name: &str) -> Self {
+    pub(crate) fn not_found(name: &str) -> Self {
         Error::NotFound {
-            entity: "organization",
             name: name.to_owned(),
         }
     }
 
     pub(crate) fn forbidden() -> Self {
         Error::Forbidden {
-            message: "Not authorized to act on this organization".into(),
+            message: "these claims are not the named tenant's".into(),
         }
     }
 
     pub(crate) fn busy() -> Self {
         Error::Conflict {
-            message: "another operation on this organization is in progress; retry shortly".into(),
+            message: "another operation on this tenant is in progress; retry shortly".into(),
         }
     }
 
@@ -208,7 +241,7 @@ impl Error {
     pub(crate) fn lost() -> Self {
         Error::Conflict {
             message: "the operation was taken over by recovery after its lease ran out; \
-                      it has been finished or undone there: read the organization again"
+                      it has been finished or undone there: read the tenant again"
                 .into(),
         }
     }
@@ -217,9 +250,23 @@ impl Error {
     pub(crate) fn storage_taken(field: &'static str) -> Self {
         Error::AlreadyExists {
             field,
-            message: "Organization name is not available: its storage is in use outside \
-                      this service"
-                .into(),
+            message: "this name is not available: its storage holds data no tenant owns".into(),
+        }
+    }
+
+    /// A name a tenant holds.
+    pub(crate) fn name_taken(field: &'static str) -> Self {
+        Error::AlreadyExists {
+            field,
+            message: "a tenant with this name already exists".into(),
+        }
+    }
+
+    /// An email an admin holds.
+    pub(crate) fn email_taken() -> Self {
+        Error::AlreadyExists {
+            field: "email",
+            message: "this email is already registered".into(),
         }
     }
 

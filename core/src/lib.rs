@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod auth;
@@ -8,6 +8,7 @@ mod context;
 mod error;
 #[cfg(feature = "failpoints")]
 pub mod failpoints;
+pub mod http;
 mod lifecycle;
 mod manager;
 mod naming;
@@ -17,8 +18,8 @@ mod tenant;
 pub use auth::{AccessToken, Claims};
 pub use collection::TenantCollection;
 pub use config::{
-    Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle, Secret, Settings,
-    TrustedProxy, MIN_OPERATION_LEASE,
+    Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle, Secret, Setting,
+    Settings, TrustedProxy, MIN_OPERATION_LEASE,
 };
 pub use error::{Error, Result};
 pub use manager::TenantManager;

@@ -3,7 +3,8 @@
 //!
 //! Operations that write run as tasks of their own on the runtime the call was made on: once
 //! started, they run to their end or to a clean undo whether or not the caller still
-//! awaits them (a dropped future, a cancelled asyncio task, a timed-out request).
+//! awaits them (a dropped future, a cancelled asyncio task, a timed-out request). `close()`
+//! waits for them before it lets the connections go.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -66,7 +67,7 @@ impl TenantManager {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
-        match tokio::spawn(op(Arc::clone(&self.cx))).await {
+        match self.cx.running.spawn(op(Arc::clone(&self.cx))).await {
             Ok(result) => result,
             Err(e) if e.is_panic() => Err(Error::internal("the operation panicked")),
             Err(_) => Err(Error::internal(
@@ -86,6 +87,7 @@ impl TenantManager {
         admin_email: &str,
         admin_password: &str,
     ) -> Result<Tenant> {
+        self.open()?;
         let (name, email, password) = (
             name.to_owned(),
             admin_email.to_owned(),
@@ -97,48 +99,52 @@ impl TenantManager {
 
     /// Find a tenant by name (any spelling with the same normalized key).
     pub async fn get_tenant(&self, name: &str) -> Result<Tenant> {
+        self.open()?;
         let target = TenantName::parse(name, &self.cx.config.master_db)?;
         match self.cx.store.visible_org_by_key(target.key()).await? {
             Some(org) => Ok(Tenant::from_doc(org, &self.cx.config.master_db)),
-            None => Err(Error::org_not_found(target.display())),
+            None => Err(Error::not_found(target.display())),
         }
     }
 
-    /// Change the acting admin's email and/or password, and/or rename the tenant.
+    /// `FORBIDDEN` unless `name` (any spelling) is the name of the claims' tenant, as
+    /// [`verify_token`](Self::verify_token) found it. For APIs that name the tenant they
+    /// act on (the HTTP contract's `organization_name`); the operations themselves act on
+    /// the claims' tenant.
+    pub fn check_tenant_name(&self, claims: &Claims, name: &str) -> Result<()> {
+        let target = TenantName::parse(name, &self.cx.config.master_db)?;
+        if target.key() == crate::naming::name_key(claims.tenant_name()) {
+            Ok(())
+        } else {
+            Err(Error::forbidden())
+        }
+    }
+
+    /// Change the acting admin's email and/or password, and/or rename the claims' tenant.
     ///
     /// A rename moves the tenant's collection with the server's `renameCollection`: same
     /// documents, same `_id`s, same indexes, in time independent of the data size. Writes
     /// through the old name afterwards are refused by a tombstone left there (see
     /// [`tenant_collection`](Self::tenant_collection)). The admin records follow the new
-    /// name. `claims` must come from [`verify_token`](Self::verify_token) and belong to
-    /// this tenant (`FORBIDDEN` otherwise).
-    pub async fn update_tenant(
-        &self,
-        claims: &Claims,
-        name: &str,
-        update: TenantUpdate,
-    ) -> Result<Tenant> {
-        let (claims, name) = (claims.clone(), name.to_owned());
-        self.detached(|cx| async move { update::update(&cx, &claims, &name, update).await })
+    /// name. `claims` come from [`verify_token`](Self::verify_token); revoked claims get
+    /// `UNAUTHORIZED`.
+    pub async fn update_tenant(&self, claims: &Claims, update: TenantUpdate) -> Result<Tenant> {
+        let claims = claims.clone();
+        self.detached(|cx| async move { update::update(&cx, &claims, update).await })
             .await
     }
 
-    /// Rename a tenant (a shorthand for [`update_tenant`](Self::update_tenant)).
-    pub async fn rename_tenant(
-        &self,
-        claims: &Claims,
-        name: &str,
-        new_name: &str,
-    ) -> Result<Tenant> {
-        self.update_tenant(claims, name, TenantUpdate::new().new_name(new_name))
+    /// Rename the claims' tenant (a shorthand for [`update_tenant`](Self::update_tenant)).
+    pub async fn rename_tenant(&self, claims: &Claims, new_name: &str) -> Result<Tenant> {
+        self.update_tenant(claims, TenantUpdate::new().new_name(new_name))
             .await
     }
 
-    /// Delete a tenant: its collection, its admin users and its record. Earlier tokens of
-    /// its admins stop verifying.
-    pub async fn delete_tenant(&self, claims: &Claims, name: &str) -> Result<()> {
-        let (claims, name) = (claims.clone(), name.to_owned());
-        self.detached(|cx| async move { delete::delete(&cx, &claims, &name).await })
+    /// Delete the claims' tenant: its collection, its admin users and its record. Earlier
+    /// tokens of its admins stop verifying.
+    pub async fn delete_tenant(&self, claims: &Claims) -> Result<()> {
+        let claims = claims.clone();
+        self.detached(|cx| async move { delete::delete(&cx, &claims).await })
             .await
     }
 
@@ -160,6 +166,7 @@ impl TenantManager {
         password: &str,
         client: Option<&str>,
     ) -> Result<AccessToken> {
+        self.open()?;
         let (email, password) = (email.to_owned(), password.to_owned());
         let client = client.map(str::to_owned);
         self.detached(|cx| async move {
@@ -193,6 +200,7 @@ impl TenantManager {
     /// (password changed, admin or tenant deleted). The returned claims carry the tenant's
     /// current name.
     pub async fn verify_token(&self, token: &str) -> Result<Claims> {
+        self.open()?;
         login::verify_token(&self.cx, token).await
     }
 
@@ -213,6 +221,7 @@ impl TenantManager {
         &self,
         claims: &Claims,
     ) -> Result<TenantCollection<T>> {
+        self.open()?;
         let org = login::check_not_revoked(&self.cx, claims).await?;
         Ok(TenantCollection::new(
             Arc::clone(&self.cx),
@@ -227,12 +236,45 @@ impl TenantManager {
     /// owns. A tenant that cannot be recovered is reported in
     /// [`RecoveryReport::failed`]; the others are recovered all the same.
     pub async fn recover(&self) -> Result<RecoveryReport> {
+        self.open()?;
         self.detached(|cx| async move { recover::recover_all(&cx).await })
             .await
     }
 
     /// Whether the database answers (within the configured timeout): `DATABASE` if not.
     pub async fn ping(&self) -> Result<()> {
+        self.open()?;
         self.cx.store.ping().await
+    }
+
+    /// Close the manager: refuse new calls (`CLOSED`), wait for the operations already
+    /// running to end, then close the connections of a client the manager made from a URI
+    /// (a client passed in stays the application's). Every clone is closed with it.
+    /// Idempotent.
+    pub async fn close(&self) {
+        self.cx.running.close();
+        self.cx.running.wait().await;
+        if matches!(self.cx.config.connection, crate::config::Connection::Uri(_)) {
+            self.cx
+                .store
+                .client
+                .clone()
+                .shutdown()
+                .immediate(true)
+                .await;
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.cx.running.is_closed()
+    }
+
+    fn open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
     }
 }

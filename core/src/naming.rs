@@ -41,11 +41,11 @@ pub struct TenantName {
 impl TenantName {
     /// Validate `raw` as the name of a tenant stored in database `db`.
     ///
-    /// Fails with [`Error::InvalidInput`] (field `organization_name`) for an empty name, a
+    /// Fails with [`Error::InvalidInput`] (field `name`) for an empty name, a
     /// name with `\0`, `$` or control characters, a name starting with `system.`, one with
     /// no letter or digit, or one too long for MongoDB's 255-byte namespace.
     pub fn parse(raw: &str, db: &str) -> Result<Self> {
-        const FIELD: &str = "organization_name";
+        const FIELD: &str = "name";
         let display = raw.trim();
         if display.is_empty() {
             return Err(Error::invalid(FIELD, "must not be empty"));
@@ -258,16 +258,14 @@ pub fn validate_password(password: &str, min_chars: usize) -> Result<()> {
 /// Validate a MongoDB database name (for the master database).
 pub fn validate_database_name(db: &str) -> Result<()> {
     if db.is_empty() || db.len() >= 64 {
-        return Err(Error::Config(
-            "master database name must be 1 to 63 bytes".into(),
-        ));
+        return Err(Error::Config("master_db: must be 1 to 63 bytes".into()));
     }
     if db
         .chars()
         .any(|c| matches!(c, '/' | '\\' | '.' | ' ' | '"' | '$' | '\0'))
     {
         return Err(Error::Config(
-            "master database name must not contain any of / \\ . space \" $ NUL".into(),
+            "master_db: must not contain any of / \\ . space \" $ NUL".into(),
         ));
     }
     Ok(())
@@ -345,7 +343,7 @@ mod tests {
         ] {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}");
-            assert_eq!(err.field(), Some("organization_name"));
+            assert_eq!(err.field(), Some("name"));
         }
         assert!(parse(&"a".repeat(MAX_NAME_BYTES + 1)).is_err());
         // Fits the name limit but not the namespace limit of a long database name.

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::store::OrgDoc;
 
 /// A tenant (organization) as seen by callers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Tenant {
     /// Stable id of the tenant record.
@@ -47,6 +47,33 @@ impl Tenant {
     /// `database.collection`, for drivers that address collections by namespace.
     pub fn namespace(&self) -> String {
         format!("{}.{}", self.database, self.collection_name)
+    }
+
+    /// The field names, in order (for bindings to check their mirrors against).
+    pub fn field_names() -> Vec<String> {
+        field_names(&Tenant::from_doc(crate::store::OrgDoc::sample(), "db"))
+    }
+}
+
+impl RecoveryReport {
+    /// The field names, in order (for bindings to check their mirrors against).
+    pub fn field_names() -> Vec<String> {
+        field_names(&RecoveryReport::default())
+    }
+}
+
+impl RecoveryFailure {
+    /// The field names, in order (for bindings to check their mirrors against).
+    pub fn field_names() -> Vec<String> {
+        field_names(&RecoveryFailure::of(None, "x", &Error::Closed))
+    }
+}
+
+/// The serialized field names of a value.
+pub(crate) fn field_names<T: serde::Serialize>(value: &T) -> Vec<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -102,7 +129,7 @@ impl fmt::Debug for TenantUpdate {
 }
 
 /// What [`recover`](crate::TenantManager::recover) found and did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecoveryReport {
     /// Interrupted operations carried to their end (renames, updates, deletes, creates
@@ -119,6 +146,9 @@ pub struct RecoveryReport {
     pub swept_keys: usize,
     /// Tombstones older than the configured retention, dropped.
     pub swept_tombstones: usize,
+    /// Documents found in tombstones (writes the server let through as a rename ended),
+    /// moved to their tenant's collection.
+    pub moved_documents: u64,
     /// Collections no tenant owns: `org_*` collections that no record claims (tombstones
     /// excepted). Never dropped automatically: they may hold data written outside this
     /// library.
@@ -129,7 +159,7 @@ pub struct RecoveryReport {
 }
 
 /// One tenant that [`recover`](crate::TenantManager::recover) could not fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecoveryFailure {
     /// The tenant's id (none for a failed sweep).
@@ -137,7 +167,7 @@ pub struct RecoveryFailure {
     /// The tenant's name, or what failed.
     pub name: String,
     /// The stable code of the error.
-    pub code: &'static str,
+    pub code: String,
     /// The error's message.
     pub message: String,
 }
@@ -147,7 +177,7 @@ impl RecoveryFailure {
         RecoveryFailure {
             tenant_id,
             name: name.to_owned(),
-            code: err.code(),
+            code: err.code().to_owned(),
             message: err.to_string(),
         }
     }

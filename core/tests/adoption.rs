@@ -55,10 +55,7 @@ async fn seed_records_are_adopted() {
         .await
         .unwrap();
     let claims = m.verify_token(&token.access_token).await.unwrap();
-    let renamed = m
-        .rename_tenant(&claims, "Acme Corp", "Acme Inc")
-        .await
-        .unwrap();
+    let renamed = m.rename_tenant(&claims, "Acme Inc").await.unwrap();
     assert_eq!(t.count(&renamed.collection_name).await, 1);
     let report = m.recover().await.unwrap();
     assert_eq!(report.adopted, 0, "adopted once, on connect");

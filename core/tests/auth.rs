@@ -169,26 +169,26 @@ async fn the_admin_of_a_can_never_act_on_b() {
         .insert_one(doc! { "secret": 1 })
         .await
         .unwrap();
+    // Operations act on the claims' own tenant: there is no way to name another. An API
+    // that names its target (the HTTP contract) checks the name against the claims.
     for name in ["Tenant B", "tenant-b", "TENANT B"] {
-        let upd = TenantUpdate::new()
-            .admin_email("evil@a.io")
-            .admin_password("owned-you-now")
-            .new_name("Pwned");
-        assert_eq!(
-            m.update_tenant(&a, name, upd).await.unwrap_err().code(),
-            "FORBIDDEN"
-        );
-        assert_eq!(
-            m.delete_tenant(&a, name).await.unwrap_err().code(),
-            "FORBIDDEN"
-        );
+        let err = m.check_tenant_name(&a, name).unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN", "{name}");
     }
+    for name in ["Tenant A", "tenant-a"] {
+        m.check_tenant_name(&a, name).unwrap();
+    }
+    let updated = m
+        .update_tenant(&a, TenantUpdate::new().new_name("Pwned"))
+        .await
+        .unwrap();
+    assert_eq!(updated.id, a.tenant_id(), "A renamed itself, not B");
     // A's data handle is A's collection, never B's.
     let handle = m
         .tenant_collection::<tenantry::mongodb::bson::Document>(&a)
         .await
         .unwrap();
-    assert_eq!(handle.name(), "org_tenant_a");
+    assert_eq!(handle.name(), "org_pwned");
     let b = m.get_tenant("Tenant B").await.unwrap();
     assert_eq!(b.admin_email, "b@b.io");
     assert_eq!(t.count("org_tenant_b").await, 1);
@@ -213,13 +213,11 @@ async fn tokens_survive_rename_and_email_change() {
         .new_name("Stable Renamed")
         .admin_email("new@s.io")
         .admin_password(PASSWORD);
-    m.update_tenant(&claims, "Stable", update).await.unwrap();
+    m.update_tenant(&claims, update).await.unwrap();
     let again = m.verify_token(&token).await.unwrap();
     assert_eq!(again.tenant_id(), claims.tenant_id());
     assert_eq!(again.tenant_name(), "Stable Renamed");
-    m.rename_tenant(&again, "Stable Renamed", "Stable Twice")
-        .await
-        .unwrap();
+    m.rename_tenant(&again, "Stable Twice").await.unwrap();
 }
 
 #[tokio::test]
@@ -234,13 +232,12 @@ async fn password_change_revokes_tokens_and_same_password_does_not() {
         .access_token;
     let claims = m.verify_token(&token).await.unwrap();
     // The contract sends the password with every update: the same one is no change.
-    m.update_tenant(&claims, "Rev", TenantUpdate::new().admin_password(PASSWORD))
+    m.update_tenant(&claims, TenantUpdate::new().admin_password(PASSWORD))
         .await
         .unwrap();
     m.verify_token(&token).await.unwrap();
     m.update_tenant(
         &claims,
-        "Rev",
         TenantUpdate::new().admin_password("a-new-password"),
     )
     .await
@@ -249,7 +246,7 @@ async fn password_change_revokes_tokens_and_same_password_does_not() {
     assert_eq!(err.code(), "UNAUTHORIZED");
     assert!(err.to_string().contains("revoked"), "{err}");
     assert_eq!(
-        m.update_tenant(&claims, "Rev", TenantUpdate::new())
+        m.update_tenant(&claims, TenantUpdate::new())
             .await
             .unwrap_err()
             .code(),
@@ -269,7 +266,7 @@ async fn delete_revokes_tokens() {
         .await
         .unwrap()
         .access_token;
-    m.delete_tenant(&claims, "Gone").await.unwrap();
+    m.delete_tenant(&claims).await.unwrap();
     assert_eq!(
         m.verify_token(&token).await.unwrap_err().code(),
         "UNAUTHORIZED"

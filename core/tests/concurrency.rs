@@ -47,38 +47,75 @@ async fn racing_creates_of_one_name_have_one_winner() {
     assert_eq!(t.count("organizations").await, 3);
 }
 
+/// Rounds of the email races: a lost race is a matter of timing, so each is run many
+/// times (a checker that reads two documents could once be fooled about 1 time in 12).
+const EMAIL_ROUNDS: usize = 40;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_creates_of_one_email_have_one_winner() {
     let t = TestDb::new().await;
     let (a, b) = (t.manager().await, t.second_manager().await);
-    let tasks: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let m = pick(&a, &b, i);
-            let email = if i.is_multiple_of(2) {
-                "Boss@Race.io"
-            } else {
-                "boss@race.io"
-            };
-            tokio::spawn(async move {
-                m.create_tenant(&format!("Tenant {i}"), email, PASSWORD)
-                    .await
+    for round in 0..EMAIL_ROUNDS {
+        let tasks: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let m = pick(&a, &b, i);
+                let email = if i.is_multiple_of(2) {
+                    format!("Boss{round}@Race.io")
+                } else {
+                    format!("boss{round}@race.io")
+                };
+                tokio::spawn(async move {
+                    m.create_tenant(&format!("Tenant {round} {i}"), &email, PASSWORD)
+                        .await
+                })
             })
-        })
-        .collect();
-    let mut wins = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => wins += 1,
-            Err(e) => {
-                assert_eq!(e.code(), "TENANT_ALREADY_EXISTS");
-                assert_eq!(e.field(), Some("email"));
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(e) => {
+                    assert_eq!(e.code(), "TENANT_ALREADY_EXISTS");
+                    assert_eq!(e.field(), Some("email"));
+                }
             }
         }
+        assert_eq!(wins, 1, "round {round}");
     }
-    assert_eq!(wins, 1);
-    t.assert_consistent().await;
-    assert_eq!(t.count("organizations").await, 1);
-    assert_eq!(t.tenant_collections().await.len(), 1);
+    t.assert_no_garbage_keys().await;
+    assert_eq!(t.count("organizations").await, EMAIL_ROUNDS as u64);
+    assert_eq!(t.tenant_collections().await.len(), EMAIL_ROUNDS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_email_changes_to_one_email_have_one_winner() {
+    let t = TestDb::new().await;
+    let (a, b) = (t.manager().await, t.second_manager().await);
+    let mut admins = Vec::new();
+    for i in 0..4 {
+        admins.push(tenant_with_login(&a, &format!("Mover {i}"), &format!("mover{i}@x.io")).await);
+    }
+    for round in 0..EMAIL_ROUNDS / 2 {
+        let target = format!("wanted{round}@x.io");
+        let tasks: Vec<_> = admins
+            .iter()
+            .enumerate()
+            .map(|(i, claims)| {
+                let (m, claims) = (pick(&a, &b, i), claims.clone());
+                let update = tenantry::TenantUpdate::new().admin_email(&target);
+                tokio::spawn(async move { m.update_tenant(&claims, update).await })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => winners += 1,
+                Err(e) => assert_eq!(e.code(), "TENANT_ALREADY_EXISTS", "{e}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+        t.assert_no_garbage_keys().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -91,36 +128,44 @@ async fn rename_racing_delete_ends_consistent() {
         let claims = tenant_with_login(&a, &name, &format!("c{round}@c.io")).await;
         let (ra, rb) = (a.clone(), b.clone());
         let (c1, c2) = (claims.clone(), claims.clone());
-        let (n1, n2) = (name.clone(), name.clone());
+        let n1 = name.clone();
         let rename =
-            tokio::spawn(async move { ra.rename_tenant(&c1, &n1, &format!("{n1} renamed")).await });
-        let delete = tokio::spawn(async move { rb.delete_tenant(&c2, &n2).await });
+            tokio::spawn(async move { ra.rename_tenant(&c1, &format!("{n1} renamed")).await });
+        let delete = tokio::spawn(async move { rb.delete_tenant(&c2).await });
         let (r, d) = (rename.await.unwrap(), delete.await.unwrap());
+        let gone = |n: String| {
+            let a = a.clone();
+            async move {
+                matches!(
+                    a.get_tenant(&n).await,
+                    Err(tenantry::Error::NotFound { .. })
+                )
+            }
+        };
         match (&r, &d) {
+            // Both act on the claims' tenant: a rename that ended before the delete began
+            // is deleted with it, under its new name.
             (Ok(_), Ok(())) => {
-                // Rename first, then the delete found nothing under the old name... which
-                // it cannot: delete by the old name after a finished rename is refused.
-                panic!("both succeeded: rename {r:?}, delete {d:?}");
+                renamed += 1;
+                deleted += 1;
+                assert!(gone(name.clone()).await && gone(format!("{name} renamed")).await);
             }
             (Ok(_), Err(e)) => {
                 renamed += 1;
-                assert!(matches!(e.code(), "CONFLICT" | "FORBIDDEN"), "{e}");
+                assert_eq!(e.code(), "CONFLICT", "{e}");
                 assert!(a.get_tenant(&format!("{name} renamed")).await.is_ok());
             }
             (Err(e), Ok(())) => {
                 deleted += 1;
-                assert!(
-                    matches!(e.code(), "CONFLICT" | "UNAUTHORIZED" | "FORBIDDEN"),
-                    "{e}"
-                );
-                assert!(a.get_tenant(&name).await.is_err());
-                assert!(a.get_tenant(&format!("{name} renamed")).await.is_err());
+                // In flight when the delete held the tenant, or after it: revoked claims.
+                assert!(matches!(e.code(), "CONFLICT" | "UNAUTHORIZED"), "{e}");
+                assert!(gone(name.clone()).await && gone(format!("{name} renamed")).await);
             }
             (Err(e1), Err(e2)) => panic!("neither succeeded: {e1} / {e2}"),
         }
         t.assert_consistent().await;
     }
-    assert_eq!(renamed + deleted, 8);
+    assert!(renamed + deleted >= 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -129,8 +174,8 @@ async fn racing_renames_to_one_new_name_have_one_winner() {
     let (a, b) = (t.manager().await, t.second_manager().await);
     let c1 = tenant_with_login(&a, "One", "one@x.io").await;
     let c2 = tenant_with_login(&b, "Two", "two@x.io").await;
-    let r1 = tokio::spawn(async move { a.rename_tenant(&c1, "One", "Target").await });
-    let r2 = tokio::spawn(async move { b.rename_tenant(&c2, "Two", "target").await });
+    let r1 = tokio::spawn(async move { a.rename_tenant(&c1, "Target").await });
+    let r2 = tokio::spawn(async move { b.rename_tenant(&c2, "target").await });
     let results = [r1.await.unwrap(), r2.await.unwrap()];
     assert_eq!(
         results.iter().filter(|r| r.is_ok()).count(),
@@ -157,7 +202,7 @@ async fn logins_racing_a_rename_all_succeed_and_tokens_stay_valid() {
             tokio::spawn(async move { m.authenticate("mover@x.io", PASSWORD).await })
         })
         .collect();
-    let renamed = b.rename_tenant(&claims, "Moving", "Moved").await.unwrap();
+    let renamed = b.rename_tenant(&claims, "Moved").await.unwrap();
     for login in logins {
         let token = login.await.unwrap().expect("login during a rename");
         // Whatever name the token was issued under, it verifies now, with the new name.
@@ -180,7 +225,7 @@ async fn password_change_racing_logins_leaves_no_valid_old_token() {
         })
         .collect();
     let update = tenantry::TenantUpdate::new().admin_password("rotated-password");
-    b.update_tenant(&claims, "Rotating", update).await.unwrap();
+    b.update_tenant(&claims, update).await.unwrap();
     for login in logins {
         match login.await.unwrap() {
             // A login that raced the change got a token of the old version: revoked now.
@@ -212,8 +257,7 @@ async fn password_change_racing_logins_leaves_no_valid_old_token() {
 async fn racing_renames_of_one_tenant_have_one_winner_and_keep_the_data() {
     let t = TestDb::new().await;
     let (a, b) = (t.manager().await, t.second_manager().await);
-    let mut name = "Hot Potato".to_owned();
-    let claims = tenant_with_login(&a, &name, "hot@x.io").await;
+    let claims = tenant_with_login(&a, "Hot Potato", "hot@x.io").await;
     let data = a
         .tenant_collection::<tenantry::mongodb::bson::Document>(&claims)
         .await
@@ -225,25 +269,26 @@ async fn racing_renames_of_one_tenant_have_one_winner_and_keep_the_data() {
     for round in 0..10 {
         let tasks: Vec<_> = (0..3)
             .map(|i| {
-                let (m, c, from) = (pick(&a, &b, i), claims.clone(), name.clone());
+                let (m, c) = (pick(&a, &b, i), claims.clone());
                 let to = format!("Potato {round}-{i}");
-                tokio::spawn(async move { m.rename_tenant(&c, &from, &to).await })
+                tokio::spawn(async move { m.rename_tenant(&c, &to).await })
             })
             .collect();
-        let mut winners = Vec::new();
+        let mut winners = 0;
         for task in tasks {
             match task.await.unwrap() {
-                Ok(tenant) => winners.push(tenant),
-                Err(e) => assert!(matches!(e.code(), "CONFLICT" | "FORBIDDEN"), "{e}"),
+                Ok(_) => winners += 1,
+                // A rename finds the tenant held by another one in flight; one that starts
+                // after another has finished renames it again.
+                Err(e) => assert_eq!(e.code(), "CONFLICT", "{e}"),
             }
         }
-        assert_eq!(winners.len(), 1, "round {round}");
-        name = winners[0].name.clone();
-        assert_eq!(
-            t.count(&winners[0].collection_name).await,
-            100,
-            "round {round}"
-        );
+        assert!(winners >= 1, "round {round}");
+        let now = a
+            .tenant_collection::<tenantry::mongodb::bson::Document>(&claims)
+            .await
+            .unwrap();
+        assert_eq!(t.count(&now.name()).await, 100, "round {round}");
         t.assert_consistent().await;
     }
 }

@@ -130,10 +130,10 @@ async fn child() {
                 .new_name(NEW)
                 .admin_email(NEW_EMAIL)
                 .admin_password(NEW_PASSWORD);
-            m.update_tenant(&login().await, OLD, update).await.unwrap();
+            m.update_tenant(&login().await, update).await.unwrap();
         }
         Scenario::RenameOntoForeign => {
-            let err = m.rename_tenant(&login().await, OLD, NEW).await.unwrap_err();
+            let err = m.rename_tenant(&login().await, NEW).await.unwrap_err();
             assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
         }
         Scenario::UpdateWithStray => {
@@ -146,7 +146,7 @@ async fn child() {
             let claims = login().await;
             let running = {
                 let m = m.clone();
-                tokio::spawn(async move { m.update_tenant(&claims, OLD, update).await })
+                tokio::spawn(async move { m.update_tenant(&claims, update).await })
             };
             gate.reached().await;
             // An application still writing to the name it was given: the writes create a
@@ -167,7 +167,7 @@ async fn child() {
             running.await.unwrap().unwrap();
         }
         Scenario::Delete | Scenario::DeleteRecreate => {
-            m.delete_tenant(&login().await, OLD).await.unwrap();
+            m.delete_tenant(&login().await).await.unwrap();
         }
     }
 }
@@ -395,18 +395,12 @@ impl World {
                         .admin_password(NEW_PASSWORD)
                 };
                 let claims = login_any(m).await.expect("an admin can log in");
-                let name = if m.get_tenant(NEW).await.is_ok() {
-                    NEW
-                } else {
-                    OLD
-                };
-                let done = match m.update_tenant(&claims, name, update()).await {
+                let done = match m.update_tenant(&claims, update()).await {
                     // The crashed update changed the password: recovering it on the way
                     // revoked the token taken before. Log in again, as a user would.
                     Err(e) if e.code() == "UNAUTHORIZED" => {
                         let claims = login_any(m).await.expect("an admin can log in");
-                        m.update_tenant(&claims, claims.tenant_name(), update())
-                            .await
+                        m.update_tenant(&claims, update()).await
                     }
                     other => other,
                 }
@@ -418,7 +412,6 @@ impl World {
                 );
                 m.rename_tenant(
                     &login_any(m).await.unwrap(),
-                    "Crash Final",
                     if scenario == Scenario::RenameOntoForeign {
                         OLD
                     } else {
@@ -433,7 +426,6 @@ impl World {
                 if back.name == OLD {
                     m.update_tenant(
                         &claims,
-                        OLD,
                         TenantUpdate::new()
                             .admin_email(EMAIL)
                             .admin_password(PASSWORD),

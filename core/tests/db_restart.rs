@@ -212,15 +212,14 @@ async fn one_operation(
     let claims = m.verify_token(&token.access_token).await?;
     match which {
         0 => m
-            .rename_tenant(&claims, name, &format!("{name} r{round}"))
+            .rename_tenant(&claims, &format!("{name} r{round}"))
             .await
             .map(|_| ())
             .and(Ok(())),
-        1 => m.delete_tenant(&claims, name).await,
+        1 => m.delete_tenant(&claims).await,
         2 => m
             .update_tenant(
                 &claims,
-                name,
                 TenantUpdate::new().admin_password("changed-password"),
             )
             .await

@@ -66,7 +66,7 @@ async fn an_email_maps_to_the_admin_its_key_names() {
     assert_eq!(err.code(), "INVALID_CREDENTIALS");
     let token = m.authenticate("admin@acme.com", PASSWORD).await.unwrap();
     assert_eq!(token.admin_id, acme.admin_id);
-    assert_eq!(token.organization_id, acme.id);
+    assert_eq!(token.tenant_id, acme.id);
 }
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn email_change_to_a_taken_email_is_refused() {
     let a = tenant_with_login(&m, "A", "a@a.io").await;
     tenant_with_login(&m, "B", "b@b.io").await;
     let err = m
-        .update_tenant(&a, "A", tenantry::TenantUpdate::new().admin_email("B@B.IO"))
+        .update_tenant(&a, tenantry::TenantUpdate::new().admin_email("B@B.IO"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
@@ -89,13 +89,9 @@ async fn a_changed_email_is_free_for_others() {
     let t = TestDb::new().await;
     let m = t.manager().await;
     let a = tenant_with_login(&m, "A", "a@a.io").await;
-    m.update_tenant(
-        &a,
-        "A",
-        tenantry::TenantUpdate::new().admin_email("a2@a.io"),
-    )
-    .await
-    .unwrap();
+    m.update_tenant(&a, tenantry::TenantUpdate::new().admin_email("a2@a.io"))
+        .await
+        .unwrap();
     m.create_tenant("B", "A@A.io", PASSWORD).await.unwrap();
     let err = m.create_tenant("C", "a2@a.io", PASSWORD).await.unwrap_err();
     assert_eq!(err.field(), Some("email"));

@@ -69,7 +69,7 @@ async fn refusals_name_no_collection_and_show_no_foreign_data() {
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
     let claims = tenant_with_login(&m, "Other", "o@s.io").await;
     let renamed = m
-        .rename_tenant(&claims, "Other", "Secret Project")
+        .rename_tenant(&claims, "Secret Project")
         .await
         .unwrap_err();
     for e in [err, renamed] {

@@ -39,11 +39,9 @@ async fn run_op(m: &TenantManager, failpoint: &str) -> tenantry::Result<()> {
                 .new_name("Fenced Renamed")
                 .admin_email("moved@fence.io")
                 .admin_password("another-password");
-            m.update_tenant(&login().await?, "Fenced", update)
-                .await
-                .map(|_| ())
+            m.update_tenant(&login().await?, update).await.map(|_| ())
         }
-        _ => m.delete_tenant(&login().await?, "Fenced").await,
+        _ => m.delete_tenant(&login().await?).await,
     }
 }
 

@@ -169,27 +169,25 @@ impl Run {
                 .map(|t| self.model.created = Some(t.id)),
             Op::Rename(i, new) => {
                 let t = &model.tenants[i];
-                m.rename_tenant(&login(&m, t).await, t.name, new)
-                    .await
-                    .map(|_| ())
+                m.rename_tenant(&login(&m, t).await, new).await.map(|_| ())
             }
             Op::Email(i, email) => {
                 let t = &model.tenants[i];
                 let update = TenantUpdate::new().admin_email(email);
-                m.update_tenant(&login(&m, t).await, t.name, update)
+                m.update_tenant(&login(&m, t).await, update)
                     .await
                     .map(|_| ())
             }
             Op::Password(i) => {
                 let t = &model.tenants[i];
                 let update = TenantUpdate::new().admin_password(other_password(t.password));
-                m.update_tenant(&login(&m, t).await, t.name, update)
+                m.update_tenant(&login(&m, t).await, update)
                     .await
                     .map(|_| ())
             }
             Op::Delete(i) => {
                 let t = &model.tenants[i];
-                m.delete_tenant(&login(&m, t).await, t.name).await
+                m.delete_tenant(&login(&m, t).await).await
             }
             Op::Write(i, count) => {
                 let t = &model.tenants[i];

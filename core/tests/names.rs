@@ -23,7 +23,7 @@ async fn spelling_variants_are_one_tenant() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), "TENANT_ALREADY_EXISTS", "{variant}");
-        assert_eq!(err.field(), Some("organization_name"));
+        assert_eq!(err.field(), Some("name"));
         assert_eq!(m.get_tenant(variant).await.unwrap().id, acme.id);
     }
     assert_eq!(t.tenant_collections().await, vec!["org_acme_corp"]);
@@ -57,7 +57,7 @@ async fn uniqueness_holds_before_any_lookup_can_see_the_tenant() {
         .unwrap_err();
     assert_eq!(
         (same_name.code(), same_name.field()),
-        ("TENANT_ALREADY_EXISTS", Some("organization_name"))
+        ("TENANT_ALREADY_EXISTS", Some("name"))
     );
     let same_email = m
         .create_tenant("Globex", "A@ACME.com", PASSWORD)
@@ -135,7 +135,7 @@ async fn invalid_names_are_refused_before_any_write() {
     ] {
         let err = m.create_tenant(bad, "a@b.io", PASSWORD).await.unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}");
-        assert_eq!(err.field(), Some("organization_name"), "{bad:?}");
+        assert_eq!(err.field(), Some("name"), "{bad:?}");
         assert_eq!(m.get_tenant(bad).await.unwrap_err().code(), "INVALID_INPUT");
     }
     assert_eq!(t.count("organizations").await, 0);

@@ -31,7 +31,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert_eq!(e.code(), "INVALID_INPUT");
-                prop_assert_eq!(e.field(), Some("organization_name"));
+                prop_assert_eq!(e.field(), Some("name"));
             }
         }
     }

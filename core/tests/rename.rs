@@ -35,10 +35,7 @@ async fn rename_keeps_ids_documents_and_indexes() {
         .unwrap();
     let before = t.documents("org_acme_corp").await;
 
-    let renamed = m
-        .rename_tenant(&claims, "Acme Corp", "Globex Inc")
-        .await
-        .unwrap();
+    let renamed = m.rename_tenant(&claims, "Globex Inc").await.unwrap();
     assert_eq!(renamed.name, "Globex Inc");
     assert_eq!(renamed.collection_name, "org_globex_inc");
     assert_eq!(renamed.id, claims.tenant_id());
@@ -101,10 +98,7 @@ async fn respelling_keeps_the_collection() {
         .insert_one(doc! { "k": 1 })
         .await
         .unwrap();
-    let renamed = m
-        .rename_tenant(&claims, "acme corp", "ACME Corp")
-        .await
-        .unwrap();
+    let renamed = m.rename_tenant(&claims, "ACME Corp").await.unwrap();
     assert_eq!(renamed.name, "ACME Corp");
     assert_eq!(renamed.collection_name, "org_acme_corp");
     assert_eq!(t.count("org_acme_corp").await, 1);
@@ -121,9 +115,9 @@ async fn rename_onto_a_taken_name_changes_nothing() {
         .new_name("BETA")
         .admin_email("changed@a.io")
         .admin_password("another-password");
-    let err = m.update_tenant(&a, "Alpha", update).await.unwrap_err();
+    let err = m.update_tenant(&a, update).await.unwrap_err();
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
-    assert_eq!(err.field(), Some("new_organization_name"));
+    assert_eq!(err.field(), Some("new_name"));
     let alpha = m.get_tenant("Alpha").await.unwrap();
     assert_eq!(alpha.admin_email, "a@a.io");
     m.authenticate("a@a.io", PASSWORD).await.unwrap();
@@ -140,9 +134,9 @@ async fn rename_onto_a_foreign_collection_with_data_is_refused() {
         .insert_one(doc! { "not": "ours" })
         .await
         .unwrap();
-    let err = m.rename_tenant(&a, "Alpha", "Gamma").await.unwrap_err();
+    let err = m.rename_tenant(&a, "Gamma").await.unwrap_err();
     assert_eq!(err.code(), "TENANT_ALREADY_EXISTS");
-    assert_eq!(err.field(), Some("new_organization_name"));
+    assert_eq!(err.field(), Some("new_name"));
     assert!(!err.to_string().contains("org_gamma"), "{err}");
     assert_eq!(t.count("org_gamma").await, 1);
     assert_eq!(

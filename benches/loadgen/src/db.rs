@@ -178,9 +178,7 @@ pub async fn rename(args: &Args) -> Res<Value> {
         let mut collection = String::new();
         for _ in 0..runs {
             let t0 = Instant::now();
-            let tenant = m
-                .rename_tenant(&claims, &names[current], &names[1 - current])
-                .await?;
+            let tenant = m.rename_tenant(&claims, &names[1 - current]).await?;
             core_ms.push(millis(t0.elapsed()));
             current = 1 - current;
             collection = tenant.collection_name;
@@ -226,7 +224,7 @@ pub async fn rename(args: &Args) -> Res<Value> {
                 })
                 .await?;
         }
-        m.delete_tenant(&claims, &names[current]).await?;
+        m.delete_tenant(&claims).await?;
         out.push(json!({
             "documents": n,
             "doc_bson_bytes": bson_bytes,

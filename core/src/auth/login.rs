@@ -1,13 +1,11 @@
-//! Authentication and authorization policy: logging an admin in (throttled, with equal
-//! work for every failure), checking that a token was not revoked, and deciding which
-//! tenant a verified token may act on.
+//! Authentication policy: logging an admin in (throttled, with equal work for every
+//! failure), and checking that a token was not revoked.
 
 use crate::auth::{password, throttle, AccessToken, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::lifecycle::recover::recover_if_stale;
-use crate::naming::{Email, TenantName};
-use crate::store::{AdminDoc, OrgDoc, State};
+use crate::naming::Email;
+use crate::store::{AdminDoc, OrgDoc};
 
 /// Log an admin in, counting failures per (email, client) pair, email and client.
 pub(crate) async fn authenticate(
@@ -73,11 +71,14 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
 }
 
 /// The claims of a token whose signature, algorithm and expiry check out and which was not
-/// revoked, under the tenant's current name.
+/// revoked, under the tenant's current name and with its current collection.
 pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
     let claims = cx.tokens.decode(token)?;
     let org = check_not_revoked(cx, &claims).await?;
-    Ok(claims.with_tenant_name(org.organization_name))
+    Ok(claims.with_tenant(
+        org.organization_name.clone(),
+        org.data_collection().to_owned(),
+    ))
 }
 
 /// The tenant record of valid, unrevoked claims.
@@ -95,28 +96,4 @@ pub(crate) async fn check_not_revoked(cx: &Cx, claims: &Claims) -> Result<OrgDoc
         Some(org) if org.is_visible() => Ok(org),
         _ => Err(Error::revoked()),
     }
-}
-
-/// The tenant named `name`, if the claims' holder administers it and no other operation
-/// holds it (an abandoned one is recovered first).
-pub(crate) async fn authorize(cx: &Cx, claims: &Claims, name: &str) -> Result<OrgDoc> {
-    let target = TenantName::parse(name, &cx.config.master_db)?;
-    check_not_revoked(cx, claims).await?;
-    let org = cx
-        .store
-        .org_by_id_and_key(claims.tenant_id(), target.key())
-        .await?
-        .ok_or_else(Error::forbidden)?;
-    if org.state == State::Active {
-        return Ok(org);
-    }
-    if recover_if_stale(cx, &org).await? {
-        // The name led to this tenant when the call was made; an interrupted rename that
-        // recovery just finished does not make it another tenant.
-        return match cx.store.org(org.id).await? {
-            Some(org) if org.state == State::Active => Ok(org),
-            _ => Err(Error::org_not_found(target.display())),
-        };
-    }
-    Err(Error::busy())
 }

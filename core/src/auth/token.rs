@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 /// claims.tenant_id = tenantry::mongodb::bson::oid::ObjectId::new(); // private field
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Claims {
     admin_id: ObjectId,
     tenant_id: ObjectId,
@@ -35,6 +35,9 @@ pub struct Claims {
     token_version: i64,
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// The tenant's collection when the claims were verified (none after a decode).
+    #[serde(rename = "collection_name")]
+    collection: Option<String>,
 }
 
 impl Claims {
@@ -69,29 +72,67 @@ impl Claims {
         self.expires_at
     }
 
-    /// The same claims under the tenant's current name.
-    pub(crate) fn with_tenant_name(mut self, name: String) -> Self {
+    /// The tenant's collection when [`verify_token`](crate::TenantManager::verify_token)
+    /// checked the claims (`None` for claims from
+    /// [`decode_token`](crate::TenantManager::decode_token)). A rename after that leaves a
+    /// tombstone at this name: writes there are refused, never lost.
+    pub fn collection_name(&self) -> Option<&str> {
+        self.collection.as_deref()
+    }
+
+    /// The field names, in order (for bindings to check their mirrors against).
+    pub fn field_names() -> Vec<String> {
+        let sample = Claims {
+            admin_id: ObjectId::new(),
+            tenant_id: ObjectId::new(),
+            tenant_name: String::new(),
+            token_version: 0,
+            issued_at: Utc::now(),
+            expires_at: Utc::now(),
+            collection: None,
+        };
+        crate::tenant::field_names(&sample)
+    }
+
+    /// The same claims, verified: the tenant's current name and collection.
+    pub(crate) fn with_tenant(mut self, name: String, collection: String) -> Self {
         self.tenant_name = name;
+        self.collection = Some(collection);
         self
     }
 }
 
 /// A freshly issued access token and the ids it carries.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AccessToken {
     /// The JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
     /// Always `"bearer"`.
-    pub token_type: &'static str,
+    pub token_type: String,
     /// The admin user's id.
     pub admin_id: ObjectId,
     /// The tenant's id.
-    pub organization_id: ObjectId,
+    pub tenant_id: ObjectId,
     /// The tenant's current name.
-    pub organization_name: String,
+    pub tenant_name: String,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
+}
+
+impl AccessToken {
+    /// The field names, in order (for bindings to check their mirrors against).
+    pub fn field_names() -> Vec<String> {
+        let sample = AccessToken {
+            access_token: String::new(),
+            token_type: String::new(),
+            admin_id: ObjectId::new(),
+            tenant_id: ObjectId::new(),
+            tenant_name: String::new(),
+            expires_at: Utc::now(),
+        };
+        crate::tenant::field_names(&sample)
+    }
 }
 
 impl fmt::Debug for AccessToken {
@@ -99,8 +140,8 @@ impl fmt::Debug for AccessToken {
         f.debug_struct("AccessToken")
             .field("access_token", &"***")
             .field("admin_id", &self.admin_id)
-            .field("organization_id", &self.organization_id)
-            .field("organization_name", &self.organization_name)
+            .field("tenant_id", &self.tenant_id)
+            .field("tenant_name", &self.tenant_name)
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -156,7 +197,7 @@ impl TokenCodec {
             None => validation.validate_aud = false,
         }
         let expiry = chrono::Duration::from_std(config.jwt_expiry)
-            .map_err(|_| Error::Config("JWT expiry is too long".into()))?;
+            .map_err(|_| Error::Config("jwt_expire_minutes: is too large".into()))?;
         Ok(TokenCodec {
             header: Header::new(algorithm),
             encoding: EncodingKey::from_secret(secret),
@@ -171,8 +212,8 @@ impl TokenCodec {
     pub(crate) fn issue(
         &self,
         admin_id: ObjectId,
-        organization_id: ObjectId,
-        organization_name: &str,
+        tenant_id: ObjectId,
+        tenant_name: &str,
         token_version: i64,
     ) -> Result<AccessToken> {
         // Whole seconds, as JWTs carry them, so the returned expiry equals the claim.
@@ -181,8 +222,8 @@ impl TokenCodec {
         let exp = (now + self.expiry).timestamp();
         let wire = WireClaims {
             sub: admin_id.to_hex(),
-            org: organization_id.to_hex(),
-            org_name: organization_name.to_owned(),
+            org: tenant_id.to_hex(),
+            org_name: tenant_name.to_owned(),
             ver: token_version,
             iat,
             exp,
@@ -193,10 +234,10 @@ impl TokenCodec {
             .map_err(|e| Error::internal(format_args!("token signing failed: {e}")))?;
         Ok(AccessToken {
             access_token,
-            token_type: "bearer",
+            token_type: "bearer".to_owned(),
             admin_id,
-            organization_id,
-            organization_name: organization_name.to_owned(),
+            tenant_id,
+            tenant_name: tenant_name.to_owned(),
             expires_at: seconds(exp)?,
         })
     }
@@ -229,6 +270,7 @@ impl TokenCodec {
             token_version: wire.ver,
             issued_at: seconds(wire.iat)?,
             expires_at: seconds(wire.exp)?,
+            collection: None,
         })
     }
 }

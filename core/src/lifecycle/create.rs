@@ -63,7 +63,7 @@ impl Operation for Create {
         match i {
             0 => match keys::take(run.cx, &self.keys(), run.fence.op).await? {
                 Ok(()) => Ok(()),
-                Err(taken) => Err(Fail::Refused(taken.into())),
+                Err(taken) => Err(Fail::Refused(taken.error("name"))),
             },
             1 => {
                 let name = &org.collection_name;
@@ -73,7 +73,7 @@ impl Operation for Create {
                 if ours {
                     Ok(())
                 } else {
-                    Err(Fail::Refused(Error::storage_taken("organization_name")))
+                    Err(Fail::Refused(Error::storage_taken("name")))
                 }
             }
             2 => {
@@ -93,7 +93,7 @@ impl Operation for Create {
             }
             _ => {
                 store.clear_marker(&org.collection_name).await?;
-                run.fenced(store.release(&run.fence, Default::default()).await?)
+                run.fenced(store.release_unchanged(&run.fence).await?)
             }
         }
     }

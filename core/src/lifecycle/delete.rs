@@ -9,10 +9,9 @@
 
 use std::time::Instant;
 
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 
-use super::{execute, new_owner, Fail, Operation, Run, StepResult};
-use crate::auth::login::authorize;
+use super::{execute, new_owner, tenant_of, Fail, Operation, Run, StepResult};
 use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
@@ -74,7 +73,7 @@ impl Operation for Delete {
     }
 
     async fn abandon(&self, run: &Run<'_>) -> StepResult {
-        run.fenced(run.store().release(&run.fence, doc! {}).await?)
+        run.fenced(run.store().release_unchanged(&run.fence).await?)
     }
 
     async fn after(&self, cx: &Cx) -> Result<()> {
@@ -85,9 +84,9 @@ impl Operation for Delete {
     }
 }
 
-/// Delete a tenant: its collection, its admins, its record, then its keys.
-pub(crate) async fn delete(cx: &Cx, claims: &Claims, name: &str) -> Result<()> {
-    let org = authorize(cx, claims, name).await?;
+/// Delete the claims' tenant: its collection, its admins, its record, then its keys.
+pub(crate) async fn delete(cx: &Cx, claims: &Claims) -> Result<()> {
+    let org = tenant_of(cx, claims).await?;
     let detail = DeleteDetail {
         admins: cx.store.admin_ids_of(org.id).await?,
         collection_uuid: cx.store.collection_uuid(&org.collection_name).await?,

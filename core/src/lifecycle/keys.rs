@@ -11,7 +11,7 @@ use mongodb::bson::oid::ObjectId;
 
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::{Detail, Journal, Key, KeyDoc, Kind, OrgDoc, State};
+use crate::store::{Detail, Journal, Key, KeyDoc, Kind, OrgDoc};
 
 /// A key held by a live owner.
 #[derive(Debug)]
@@ -76,27 +76,45 @@ async fn is_live(cx: &Cx, key: &Key, holder: &KeyDoc) -> Result<bool> {
             Some(org) => refers(&org, key),
             None => false,
         },
-        Kind::Email => match cx.store.admin(holder.owner).await? {
-            Some(admin) => match cx.store.org(admin.organization_id).await? {
-                // An admin whose tenant is gone holds nothing.
-                None => false,
-                Some(org) => {
-                    admin.email_key.as_deref() == Some(v)
-                        || update_of(&org).is_some_and(|u| {
-                            u.admin_id == admin.id && u.email_key.as_deref() == Some(v)
-                        })
-                }
-            },
+        Kind::Email => email_is_live(cx, v, holder.owner).await?,
+    })
+}
+
+/// Whether admin `owner` refers to the email key `v`. It reads two documents (the admin,
+/// then its tenant's record), and a running operation may take a step between the two
+/// reads; so a "no" is believed only when the admin read the same before and after the
+/// record. Undecided after a few tries, the key counts as live (it is never removed on
+/// doubtful evidence).
+async fn email_is_live(cx: &Cx, v: &str, owner: ObjectId) -> Result<bool> {
+    let fingerprint = |a: &Option<crate::store::AdminDoc>| {
+        a.as_ref()
+            .map(|a| (a.email_key.clone(), a.last_op, a.organization_id))
+    };
+    for _ in 0..ATTEMPTS {
+        let admin = cx.store.admin(owner).await?;
+        let live = match &admin {
+            // An admin whose tenant is gone holds nothing; otherwise its email, or the
+            // one an update is moving it to.
+            Some(a) => cx.store.org(a.organization_id).await?.is_some_and(|org| {
+                a.email_key.as_deref() == Some(v)
+                    || update_of(&org)
+                        .is_some_and(|u| u.admin_id == owner && u.email_key.as_deref() == Some(v))
+            }),
             // A tenant being created takes its admin's email before the admin exists.
             None => cx
                 .store
-                .org_by_admin(holder.owner)
+                .org_by_admin(owner)
                 .await?
-                .is_some_and(|org| {
-                    org.state == State::Creating && org.admin_email.to_lowercase() == v
-                }),
-        },
-    })
+                .is_some_and(|org| org.admin_email.to_lowercase() == v),
+        };
+        if live {
+            return Ok(true);
+        }
+        if fingerprint(&cx.store.admin(owner).await?) == fingerprint(&admin) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn update_of(org: &OrgDoc) -> Option<&crate::store::UpdateDetail> {
@@ -146,17 +164,12 @@ pub(crate) async fn sweep(cx: &Cx) -> Result<usize> {
     Ok(swept)
 }
 
-impl From<Taken> for Error {
-    fn from(t: Taken) -> Self {
-        match t.0 {
-            Kind::Name | Kind::Collection => Error::AlreadyExists {
-                field: "organization_name",
-                message: "Organization already exists".into(),
-            },
-            Kind::Email => Error::AlreadyExists {
-                field: "email",
-                message: "Email already registered".into(),
-            },
+impl Taken {
+    /// The error of a taken key; `name_field` names the input of a name.
+    pub(crate) fn error(self, name_field: &'static str) -> Error {
+        match self.0 {
+            Kind::Name | Kind::Collection => Error::name_taken(name_field),
+            Kind::Email => Error::email_taken(),
         }
     }
 }

@@ -32,9 +32,11 @@ use std::time::{Duration, Instant};
 
 use mongodb::bson::oid::ObjectId;
 
+use crate::auth::login::check_not_revoked;
+use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::{Fence, Journal, Store};
+use crate::store::{Fence, Journal, OrgDoc, State, Store};
 
 /// How a step (or an undo) fails.
 #[derive(Debug)]
@@ -159,6 +161,24 @@ impl<'a> Run<'a> {
     pub(crate) async fn hit(&self, name: &str) -> StepResult {
         self.cx.failpoints.hit(name, &self.lease).await
     }
+}
+
+/// The tenant of valid, unrevoked claims, free for an operation: an abandoned operation on
+/// it is recovered first; one still running makes this `CONFLICT`.
+pub(crate) async fn tenant_of(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
+    let org = check_not_revoked(cx, claims).await?;
+    if org.state == State::Active {
+        return Ok(org);
+    }
+    if recover::recover_if_stale(cx, &org).await? {
+        if let Some(org) = cx.store.org(org.id).await? {
+            if org.state == State::Active {
+                return Ok(org);
+            }
+        }
+        return Err(Error::revoked());
+    }
+    Err(Error::busy())
 }
 
 /// Run a freshly claimed operation from its first step to its end, or to a clean undo if a

@@ -20,7 +20,7 @@ use super::{new_owner, resume, Run};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{name_key, COLLECTION_PREFIX};
-use crate::store::{Detail, Fence, Journal, Key, Kind, OrgDoc, State};
+use crate::store::{Detail, Fence, Journal, Key, Kind, OrgDoc, State, TombstoneDoc};
 use crate::tenant::{RecoveryFailure, RecoveryReport};
 
 /// What recovering one record did.
@@ -60,6 +60,14 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
             .push(RecoveryFailure::of(None, "(key sweep)", &e)),
     }
     for tombstone in cx.store.tombstones().await? {
+        match heal_tombstone(cx, &tombstone).await {
+            Ok(moved) => report.moved_documents += moved,
+            Err(e) => report.failed.push(RecoveryFailure::of(
+                Some(tombstone.tenant),
+                &tombstone.name,
+                &e,
+            )),
+        }
         match cx
             .store
             .sweep_tombstone(&tombstone, cx.config.tombstone_retention)
@@ -76,6 +84,28 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
     }
     report.orphan_collections = orphan_collections(cx).await?;
     Ok(report)
+}
+
+/// Move documents that reached a tombstone after its rename was over (a write the server
+/// let through as the tombstone was put in place) to its tenant's collection; how many.
+/// A tombstone whose tenant is gone keeps them: it is listed with the orphans.
+async fn heal_tombstone(cx: &Cx, tombstone: &TombstoneDoc) -> Result<u64> {
+    if cx.store.is_empty(&tombstone.name).await? {
+        return Ok(0);
+    }
+    let Some(org) = cx.store.org(tombstone.tenant).await? else {
+        return Ok(0);
+    };
+    if org.state != State::Active {
+        return Ok(0); // Its operation comes first; the next recovery moves them.
+    }
+    let merged = cx
+        .store
+        .move_documents(&tombstone.name, &org.collection_name, org.id)
+        .await?;
+    tracing::warn!(organization_id = %org.id, moved = merged.moved, parked = merged.parked,
+        "documents found in a tombstone were moved to the tenant's collection");
+    Ok(merged.moved + merged.parked)
 }
 
 /// Recover `org` if its operation was abandoned; whether anything was done.
@@ -211,7 +241,14 @@ async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
             owned.extend(u.rename.iter().map(|r| r.collection.clone()));
         }
     }
-    owned.extend(cx.store.tombstones().await?.into_iter().map(|t| t.name));
+    for tombstone in cx.store.tombstones().await? {
+        // A tombstone holding documents that no tenant takes any more is an orphan.
+        if cx.store.is_empty(&tombstone.name).await?
+            || cx.store.org(tombstone.tenant).await?.is_some()
+        {
+            owned.push(tombstone.name);
+        }
+    }
     let mut orphans: Vec<String> = cx
         .store
         .collection_names()

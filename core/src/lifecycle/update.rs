@@ -17,18 +17,17 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 
 use super::keys::{self, give_back_if_unused};
-use super::{execute, new_owner, Fail, Operation, Run, StepResult};
-use crate::auth::login::authorize;
+use super::{execute, new_owner, tenant_of, Fail, Operation, Run, StepResult};
 use crate::auth::{password, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
 use crate::store::{
-    self, bson_time, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc, RenameTarget, Renamed,
-    State, UpdateDetail,
+    self, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc, RenameTarget, Renamed, State,
+    UpdateDetail,
 };
 use crate::tenant::{Tenant, TenantUpdate};
 
@@ -91,13 +90,7 @@ impl Update {
     async fn take_keys(&self, run: &Run<'_>) -> StepResult {
         match keys::take(run.cx, &self.new_keys(), run.fence.op).await? {
             Ok(()) => Ok(()),
-            Err(taken) => Err(Fail::Refused(match taken.0 {
-                Kind::Email => taken.into(),
-                _ => Error::AlreadyExists {
-                    field: "new_organization_name",
-                    message: "Organization name already taken".into(),
-                },
-            })),
+            Err(taken) => Err(Fail::Refused(taken.error("new_name"))),
         }
     }
 
@@ -111,7 +104,7 @@ impl Update {
         if ours {
             Ok(())
         } else {
-            Err(Fail::Refused(Error::storage_taken("new_organization_name")))
+            Err(Fail::Refused(Error::storage_taken("new_name")))
         }
     }
 
@@ -151,8 +144,9 @@ impl Update {
             store.make_tombstone(old).await?;
             run.hit("update.tombstone.stray_fenced").await?;
         }
+        store.register_tombstone(old, self.org.id).await?;
         let merged = store
-            .merge_documents(old, &target.collection, self.org.id)
+            .move_documents(old, &target.collection, self.org.id)
             .await?;
         if merged.moved + merged.parked > 0 {
             tracing::warn!(
@@ -162,9 +156,7 @@ impl Update {
                 "writes through the old collection name during a rename were merged"
             );
             run.hit("update.tombstone.stray_merged").await?;
-            store.clear_tombstone(old).await?;
         }
-        store.register_tombstone(old, self.org.id).await?;
         Ok(())
     }
 
@@ -238,15 +230,7 @@ impl Operation for Update {
                         store.clear_marker(&target.collection).await?;
                     }
                 }
-                let org = self.released();
-                let set = doc! {
-                    "organization_name": &org.organization_name,
-                    "name_key": org.name_key.as_deref(),
-                    "collection_name": &org.collection_name,
-                    "admin_email": &org.admin_email,
-                    "updated_at": bson_time(org.updated_at),
-                };
-                run.fenced(store.release(&run.fence, set).await?)
+                run.fenced(store.release_as(&run.fence, &self.released()).await?)
             }
         }
     }
@@ -274,7 +258,7 @@ impl Operation for Update {
     }
 
     async fn abandon(&self, run: &Run<'_>) -> StepResult {
-        run.fenced(run.store().release(&run.fence, doc! {}).await?)
+        run.fenced(run.store().release_unchanged(&run.fence).await?)
     }
 
     async fn after(&self, cx: &Cx) -> Result<()> {
@@ -298,13 +282,8 @@ impl Operation for Update {
     }
 }
 
-/// Change the acting admin's email and/or password, and/or rename the tenant.
-pub(crate) async fn update(
-    cx: &Cx,
-    claims: &Claims,
-    name: &str,
-    update: TenantUpdate,
-) -> Result<Tenant> {
+/// Change the acting admin's email and/or password, and/or rename the claims' tenant.
+pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Result<Tenant> {
     let db = &cx.config.master_db;
     let new_email = update
         .admin_email
@@ -319,7 +298,7 @@ pub(crate) async fn update(
         .as_deref()
         .map(|n| TenantName::parse(n, db).map_err(rename_field))
         .transpose()?;
-    let org = authorize(cx, claims, name).await?;
+    let org = tenant_of(cx, claims).await?;
     let admin = cx
         .store
         .admin(claims.admin_id())
@@ -393,7 +372,7 @@ pub(crate) async fn update(
 fn rename_field(e: Error) -> Error {
     match e {
         Error::InvalidInput { message, .. } => Error::InvalidInput {
-            field: "new_organization_name",
+            field: "new_name",
             message,
         },
         other => other,

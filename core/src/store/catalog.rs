@@ -173,17 +173,6 @@ impl Store {
         Ok(())
     }
 
-    /// Remove the documents of a tombstone once they have been merged elsewhere.
-    pub(crate) async fn clear_tombstone(&self, name: &str) -> Result<()> {
-        if self.ensure_tombstone(name).await? {
-            self.db
-                .collection::<Document>(name)
-                .delete_many(doc! {})
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Free `name` if a tombstone holds it: whether the name is free now. A collection
     /// with tombstone options that holds documents anyway is left alone.
     pub(crate) async fn remove_tombstone(&self, name: &str) -> Result<bool> {
@@ -309,10 +298,12 @@ impl Store {
         Ok(self.db.list_collection_names().await?)
     }
 
-    /// Copy every document of `from` into `to`, the tenant's collection, for `tenant`.
-    /// Idempotent: a document already copied is skipped; one whose `_id` `to` holds with
-    /// other content is parked in `tenant_conflicts`.
-    pub(crate) async fn merge_documents(
+    /// Move every document of the tombstone `from` into `to`, the tenant's collection, for
+    /// `tenant`: each batch is copied, then removed from `from` by `_id` (never wholesale,
+    /// so a document that reaches the tombstone meanwhile stays to be moved by the next
+    /// call). Idempotent: a document already copied is skipped; one whose `_id` `to` holds
+    /// with other content is parked in `tenant_conflicts`.
+    pub(crate) async fn move_documents(
         &self,
         from: &str,
         to: &str,
@@ -320,21 +311,21 @@ impl Store {
     ) -> Result<Merged> {
         let source = self.db.collection::<Document>(from);
         let target = self.db.collection::<Document>(to);
-        let mut cursor = source.find(doc! {}).await?;
         let mut merged = Merged::default();
-        let mut batch = Vec::with_capacity(MERGE_BATCH);
         loop {
-            let next = cursor.try_next().await?;
-            let done = next.is_none();
-            batch.extend(next);
-            if batch.len() == MERGE_BATCH || (done && !batch.is_empty()) {
-                let docs = std::mem::take(&mut batch);
-                self.insert_merging(&target, docs, tenant, &mut merged)
-                    .await?;
-            }
-            if done {
+            let batch: Vec<Document> = source
+                .find(doc! {})
+                .limit(MERGE_BATCH as i64)
+                .await?
+                .try_collect()
+                .await?;
+            if batch.is_empty() {
                 return Ok(merged);
             }
+            let ids: Vec<Bson> = batch.iter().filter_map(|d| d.get("_id").cloned()).collect();
+            self.insert_merging(&target, batch, tenant, &mut merged)
+                .await?;
+            source.delete_many(doc! { "_id": { "$in": ids } }).await?;
         }
     }
 

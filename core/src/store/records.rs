@@ -178,6 +178,22 @@ fn readable_journal<'de, D: Deserializer<'de>>(
 }
 
 impl OrgDoc {
+    /// A record with every field set, for the field lists of the public types.
+    pub(crate) fn sample() -> Self {
+        OrgDoc {
+            id: ObjectId::new(),
+            organization_name: String::new(),
+            collection_name: String::new(),
+            admin_email: String::new(),
+            admin_id: ObjectId::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            name_key: None,
+            state: State::Active,
+            op: None,
+        }
+    }
+
     /// Whether callers see the tenant (not being created or deleted).
     pub(crate) fn is_visible(&self) -> bool {
         self.state.is_visible()
@@ -284,19 +300,6 @@ impl Store {
             .find_one(filter)
             .await?
             .filter(|o| o.name_key.as_deref() == Some(key) && o.is_visible()))
-    }
-
-    /// The tenant `id`, if its current name has this key (whatever its state).
-    pub(crate) async fn org_by_id_and_key(
-        &self,
-        id: ObjectId,
-        key: &str,
-    ) -> Result<Option<OrgDoc>> {
-        Ok(self
-            .orgs
-            .find_one(doc! { "_id": id, "name_key": key })
-            .await?
-            .filter(|o| o.name_key.as_deref() == Some(key)))
     }
 
     /// The record whose (future) admin has this id.
@@ -449,8 +452,25 @@ impl Store {
         Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
     }
 
-    /// End an operation, leaving the record active with `set` applied.
-    pub(crate) async fn release(&self, fence: &Fence, mut set: Document) -> Result<bool> {
+    /// End an operation, leaving the record active as it was.
+    pub(crate) async fn release_unchanged(&self, fence: &Fence) -> Result<bool> {
+        self.release(fence, doc! {}).await
+    }
+
+    /// End an update, leaving the record active as `org` says (name, key, collection,
+    /// admin email, time of the change).
+    pub(crate) async fn release_as(&self, fence: &Fence, org: &OrgDoc) -> Result<bool> {
+        let set = doc! {
+            "organization_name": &org.organization_name,
+            "name_key": org.name_key.as_deref(),
+            "collection_name": &org.collection_name,
+            "admin_email": &org.admin_email,
+            "updated_at": bson_time(org.updated_at),
+        };
+        self.release(fence, set).await
+    }
+
+    async fn release(&self, fence: &Fence, mut set: Document) -> Result<bool> {
         set.insert("state", State::Active.as_str());
         let change = doc! { "$set": set, "$unset": { "op": "" } };
         Ok(self

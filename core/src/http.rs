@@ -1,0 +1,361 @@
+//! How errors become HTTP responses under the organization-management contract: one
+//! table (`http-errors.json`, in this crate), read here, and used by every server of the
+//! contract (the Rust example directly, the FastAPI and Express glue through the bindings).
+//!
+//! The table maps each error code (and the few request errors a server finds itself:
+//! `NOT_AUTHENTICATED`, `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE`) to a status,
+//! a `detail`, and the headers the contract asks for; input names are the contract's
+//! (`organization_name` for the library's `name`).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::Error;
+
+/// The table, as shipped.
+pub const ERROR_TABLE: &str = include_str!("../http-errors.json");
+
+#[derive(Deserialize)]
+struct Table {
+    fields: BTreeMap<String, String>,
+    errors: BTreeMap<String, Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    status: u16,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    detail_by_field: BTreeMap<String, String>,
+    #[serde(default)]
+    with_field: bool,
+    #[serde(default)]
+    validation: Option<String>,
+    #[serde(default)]
+    challenge: bool,
+    #[serde(default)]
+    retry_after: bool,
+    /// The code the body shows, when it is not the entry's own.
+    #[serde(default)]
+    code: Option<String>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| serde_json::from_str(ERROR_TABLE).expect("http-errors.json is valid"))
+}
+
+/// An HTTP response: status, headers, JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Headers beside `content-type: application/json`.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// The contract's name of a library input (`name` is `organization_name`).
+pub fn contract_field(field: &str) -> &str {
+    table().fields.get(field).map_or(field, String::as_str)
+}
+
+/// The response of an error.
+pub fn error_response(err: &Error) -> Response {
+    let retry = err.retry_after().map(|d| d.as_secs());
+    response(err.code(), err.field(), Some(&err.reason()), retry).unwrap_or_else(|| {
+        response("INTERNAL", None, None, None).expect("INTERNAL is in the table")
+    })
+}
+
+/// The response of an error given by its parts (a binding's exception, a server's own
+/// request error), or `None` for a kind the table does not know. `reason` is the message
+/// of a validation error.
+pub fn response(
+    kind: &str,
+    field: Option<&str>,
+    reason: Option<&str>,
+    retry_after_secs: Option<u64>,
+) -> Option<Response> {
+    let entry = table().errors.get(kind)?;
+    let code = entry.code.as_deref().unwrap_or(kind);
+    let body = match &entry.validation {
+        Some(kind) => validation_body(
+            contract_field(field.unwrap_or("body")),
+            reason.unwrap_or("is invalid"),
+            kind,
+        ),
+        None => {
+            let detail = field
+                .and_then(|f| entry.detail_by_field.get(f))
+                .or(entry.detail.as_ref())
+                .cloned()
+                .or_else(|| reason.map(str::to_owned))
+                .unwrap_or_default();
+            let mut body = json!({ "detail": detail, "code": code });
+            if let (true, Some(f)) = (entry.with_field, field) {
+                body["field"] = contract_field(f).into();
+            }
+            body
+        }
+    };
+    let mut headers = Vec::new();
+    if entry.challenge {
+        headers.push(("www-authenticate".to_owned(), "Bearer".to_owned()));
+    }
+    if let (true, Some(secs)) = (entry.retry_after, retry_after_secs) {
+        headers.push(("retry-after".to_owned(), secs.to_string()));
+    }
+    Some(Response {
+        status: entry.status,
+        headers,
+        body,
+    })
+}
+
+/// The response to a request that does not match its schema (a missing field, a wrong
+/// type, malformed JSON), from its problems as (field, message, kind) with `kind` one of
+/// `missing`, `type_error`, `json_invalid` or `value_error`; the first one leads.
+pub fn validation_response(problems: &[(&str, &str, &str)]) -> Response {
+    let errors: Vec<Value> = problems
+        .iter()
+        .map(|(field, message, kind)| {
+            json!({ "field": contract_field(field), "message": message, "type": kind })
+        })
+        .collect();
+    let (field, message, _) = problems
+        .first()
+        .copied()
+        .unwrap_or(("body", "is invalid", ""));
+    Response {
+        status: 400,
+        headers: Vec::new(),
+        body: json!({
+            "detail": "Validation error",
+            "code": "INVALID_INPUT",
+            "message": format!("{}: {message}", contract_field(field)),
+            "errors": errors,
+        }),
+    }
+}
+
+fn validation_body(field: &str, message: &str, kind: &str) -> Value {
+    validation_response(&[(field, message, kind)]).body
+}
+
+/// The 405 response, with `Allow` listing `allowed` in one order on every server (`HEAD`
+/// added where `GET` is allowed).
+pub fn method_not_allowed(allowed: &[&str]) -> Response {
+    const ORDER: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    let upper: Vec<String> = allowed.iter().map(|m| m.to_ascii_uppercase()).collect();
+    let has = |m: &str| upper.iter().any(|u| u == m) || (m == "HEAD" && has_get(&upper));
+    let mut methods: Vec<&str> = ORDER.iter().copied().filter(|m| has(m)).collect();
+    methods.extend(
+        upper
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !ORDER.contains(m)),
+    );
+    let mut r = response("METHOD_NOT_ALLOWED", None, None, None).expect("in the table");
+    r.headers.push(("allow".to_owned(), methods.join(", ")));
+    r
+}
+
+fn has_get(methods: &[String]) -> bool {
+    methods.iter().any(|m| m == "GET")
+}
+
+/// One way a request does not match its schema: the field (or `body`), what is wrong, and
+/// its kind (`missing`, `type_error`, `json_invalid`, `value_error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problem {
+    /// The field, as the request names it, or `body`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+    /// `missing`, `type_error`, `json_invalid` or `value_error`.
+    pub kind: &'static str,
+}
+
+impl Problem {
+    /// A problem of `field`.
+    pub fn new(field: &str, message: impl Into<String>, kind: &'static str) -> Self {
+        Problem {
+            field: field.to_owned(),
+            message: message.into(),
+            kind,
+        }
+    }
+}
+
+/// A JSON body checked against a schema of string fields, `(name, optional)` in order: the
+/// object, or every problem, one per field in schema order (a missing required field, a
+/// value that is not a string, `null` only where optional). A body that is not JSON (or not
+/// UTF-8, or nested too deeply) is one `json_invalid` problem, one that is not an object
+/// one `type_error`; unknown fields are ignored. Every server reads bodies through this,
+/// so they refuse the same requests alike.
+pub fn json_object(
+    body: &[u8],
+    fields: &[(&str, bool)],
+) -> Result<serde_json::Map<String, Value>, Vec<Problem>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        let message = "EOF while parsing a value";
+        return Err(vec![Problem::new("body", message, "json_invalid")]);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let message = e.to_string();
+        let message = message
+            .rfind(" at line ")
+            .map_or(&*message, |at| &message[..at]);
+        vec![Problem::new("body", message, "json_invalid")]
+    })?;
+    let Value::Object(object) = value else {
+        let message = format!("invalid type: {}, expected an object", describe(&value));
+        return Err(vec![Problem::new("body", message, "type_error")]);
+    };
+    let problems: Vec<Problem> = fields
+        .iter()
+        .filter_map(|&(name, optional)| match object.get(name) {
+            None if optional => None,
+            None => Some(Problem::new(name, "field required", "missing")),
+            Some(Value::String(_)) => None,
+            Some(Value::Null) if optional => None,
+            Some(other) => {
+                let message = format!("invalid type: {}, expected a string", describe(other));
+                Some(Problem::new(name, message, "type_error"))
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(object)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A JSON value in the words of serde's type errors.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "sequence".into(),
+        Value::Object(_) => "map".into(),
+    }
+}
+
+/// The query parameter `name` of a query string (`a=1&b=2`, without `?`), required and
+/// given exactly once: otherwise a `missing` or `value_error` problem.
+pub fn query_param(query: &str, name: &str) -> Result<String, Problem> {
+    let mut given = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned());
+    match (given.next(), given.next()) {
+        (Some(value), None) => Ok(value),
+        (None, _) => Err(Problem::new(name, "field required", "missing")),
+        (Some(_), Some(_)) => Err(Problem::new(name, "must be given once", "value_error")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_an_entry() {
+        for code in Error::CODES {
+            let sample = Error::sample(code).unwrap();
+            let r = error_response(&sample);
+            assert!(table().errors.contains_key(*code), "{code}");
+            assert_eq!(r.body["code"], *code, "{code}");
+        }
+    }
+
+    #[test]
+    fn bodies_are_checked_field_by_field_in_schema_order() {
+        let fields = [("a", false), ("b", false), ("c", true)];
+        let kinds = |body: &str| match json_object(body.as_bytes(), &fields) {
+            Ok(_) => vec![],
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| (p.field, p.kind))
+                .collect::<Vec<_>>(),
+        };
+        assert!(kinds(r#"{"a": "x", "b": "y", "z": 1}"#).is_empty());
+        assert!(kinds(r#"{"a": "x", "b": "y", "c": null}"#).is_empty());
+        assert_eq!(
+            kinds(r#"{"b": 1, "c": 2}"#),
+            [
+                ("a".into(), "missing"),
+                ("b".into(), "type_error"),
+                ("c".into(), "type_error")
+            ]
+        );
+        assert_eq!(
+            kinds(r#"{"a": null, "b": "y"}"#),
+            [("a".into(), "type_error")]
+        );
+        for bad in ["", "  ", "{", "nul", "{} x"] {
+            assert_eq!(kinds(bad), [("body".into(), "json_invalid")], "{bad:?}");
+        }
+        let not_utf8 = json_object(b"{\"a\": \"\xff\"}", &fields).unwrap_err();
+        assert_eq!(not_utf8[0].kind, "json_invalid");
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        assert_eq!(kinds(&deep), [("body".into(), "json_invalid")]);
+        for not_object in ["[]", "1", "null", "\"s\""] {
+            assert_eq!(kinds(not_object), [("body".into(), "type_error")]);
+        }
+    }
+
+    #[test]
+    fn query_params_are_required_once() {
+        assert_eq!(query_param("a=1&b=x%20y", "b").unwrap(), "x y");
+        assert_eq!(query_param("a=1", "b").unwrap_err().kind, "missing");
+        assert_eq!(query_param("b=1&b=1", "b").unwrap_err().kind, "value_error");
+        assert_eq!(query_param("b[$ne]=1", "b").unwrap_err().kind, "missing");
+        assert_eq!(query_param("b=", "b").unwrap(), "");
+    }
+
+    #[test]
+    fn allow_lists_methods_in_one_order() {
+        let allow = |m: &[&str]| method_not_allowed(m).headers[0].1.clone();
+        assert_eq!(allow(&["head", "GET"]), "GET, HEAD");
+        assert_eq!(allow(&["GET"]), "GET, HEAD");
+        assert_eq!(allow(&["DELETE", "POST"]), "POST, DELETE");
+        assert_eq!(method_not_allowed(&["PUT"]).status, 405);
+    }
+
+    #[test]
+    fn the_contracts_shapes() {
+        let r = error_response(&Error::invalid("name", "must not be empty"));
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body["errors"][0]["field"], "organization_name");
+        assert_eq!(r.body["message"], "organization_name: must not be empty");
+        let r = error_response(&Error::name_taken("new_name"));
+        assert_eq!(
+            (r.status, r.body["field"].as_str()),
+            (400, Some("new_organization_name"))
+        );
+        assert_eq!(r.body["detail"], "Organization name already taken");
+        let r = error_response(&Error::TooManyAttempts {
+            retry_after_secs: 7,
+        });
+        assert_eq!(r.headers, vec![("retry-after".to_owned(), "7".to_owned())]);
+        let r = response("NOT_AUTHENTICATED", None, None, None).unwrap();
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (401, Some("UNAUTHORIZED"))
+        );
+        assert_eq!(r.headers[0].0, "www-authenticate");
+        assert!(response("NO_SUCH_KIND", None, None, None).is_none());
+    }
+}
