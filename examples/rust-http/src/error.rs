@@ -1,25 +1,22 @@
-//! How errors become HTTP responses: one table, from the core's stable codes.
+//! How errors become HTTP responses: the core's table (`tenantry::http`), shared with the
+//! FastAPI and Express servers, for the core's errors and the server's own.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
 
 /// Everything a handler can fail with.
 #[derive(Debug)]
 pub enum ApiError {
-    /// A core error, mapped by its code.
+    /// A core error.
     Core(tenantry::Error),
     /// The request does not match the schema.
-    Schema {
-        field: String,
-        message: String,
-        kind: &'static str,
-    },
-    /// No `Authorization: Bearer` header.
-    NotAuthenticated,
-    /// The body is over the limit.
-    TooLarge,
+    Schema(Vec<tenantry::http::Problem>),
+    /// A kind of the table the server finds itself: `NOT_AUTHENTICATED`, `NOT_FOUND`,
+    /// `PAYLOAD_TOO_LARGE`.
+    Http(&'static str),
+    /// 405, with the methods the path takes.
+    MethodNotAllowed(&'static [&'static str]),
 }
 
 impl From<tenantry::Error> for ApiError {
@@ -28,88 +25,42 @@ impl From<tenantry::Error> for ApiError {
     }
 }
 
-fn validation(field: &str, message: &str, kind: &str) -> Value {
-    json!({
-        "detail": "Validation error",
-        "code": "INVALID_INPUT",
-        "message": format!("{field}: {message}"),
-        "errors": [{ "field": field, "message": message, "type": kind }],
-    })
+fn answer(r: tenantry::http::Response) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(r.body)).into_response();
+    for (name, value) in r.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn table(kind: &str) -> tenantry::http::Response {
+    tenantry::http::response(kind, None, None, None).expect("a kind of the table")
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        use tenantry::Error as E;
-        let bearer = || [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))];
-        let (status, body) = match self {
-            ApiError::Schema {
-                field,
-                message,
-                kind,
-            } => (StatusCode::BAD_REQUEST, validation(&field, &message, kind)),
-            ApiError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({ "detail": "Request body too large", "code": "INVALID_INPUT" }),
-            ),
-            ApiError::NotAuthenticated => {
-                let body = json!({ "detail": "Not authenticated", "code": "UNAUTHORIZED" });
-                return (StatusCode::UNAUTHORIZED, bearer(), Json(body)).into_response();
-            }
+        match self {
             ApiError::Core(e) => {
-                let code = e.code();
-                match &e {
-                    E::InvalidInput { field, message } => (
-                        StatusCode::BAD_REQUEST,
-                        validation(field, message, "value_error"),
-                    ),
-                    E::AlreadyExists { field, message } => (
-                        StatusCode::BAD_REQUEST,
-                        json!({ "detail": message, "code": code, "field": field }),
-                    ),
-                    E::NotFound { .. } => (
-                        StatusCode::NOT_FOUND,
-                        json!({ "detail": "Organization not found", "code": code }),
-                    ),
-                    E::InvalidCredentials => (
-                        StatusCode::UNAUTHORIZED,
-                        json!({ "detail": "Invalid email or password", "code": code }),
-                    ),
-                    E::Unauthorized { reason } => {
-                        tracing::info!(reason, "token refused");
-                        let body =
-                            json!({ "detail": "Could not validate credentials", "code": code });
-                        return (StatusCode::UNAUTHORIZED, bearer(), Json(body)).into_response();
-                    }
-                    E::Forbidden { .. } => (
-                        StatusCode::FORBIDDEN,
-                        json!({ "detail": "Not authorized to act on this organization", "code": code }),
-                    ),
-                    E::Conflict { message } => (
-                        StatusCode::CONFLICT,
-                        json!({ "detail": message, "code": code }),
-                    ),
-                    E::TooManyAttempts { retry_after_secs } => {
-                        let body = json!({ "detail": e.to_string(), "code": code });
-                        let retry = [(header::RETRY_AFTER, retry_after_secs.to_string())];
-                        return (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response();
-                    }
-                    E::Database(cause) => {
-                        tracing::error!(error = %e, cause = %cause, "database error");
-                        (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            json!({ "detail": "Database unavailable", "code": code }),
-                        )
-                    }
-                    _ => {
-                        tracing::error!(error = %e, "internal error");
-                        (
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            json!({ "detail": "Internal server error", "code": code }),
-                        )
-                    }
+                if matches!(e.code(), "DATABASE" | "INTERNAL" | "CONFIG" | "CLOSED") {
+                    let cause = std::error::Error::source(&e).map(ToString::to_string);
+                    tracing::error!(error = %e, cause, "server error");
                 }
+                answer(tenantry::http::error_response(&e))
             }
-        };
-        (status, Json(body)).into_response()
+            ApiError::Schema(problems) => {
+                let problems: Vec<_> = problems
+                    .iter()
+                    .map(|p| (p.field.as_str(), p.message.as_str(), p.kind))
+                    .collect();
+                answer(tenantry::http::validation_response(&problems))
+            }
+            ApiError::Http(kind) => answer(table(kind)),
+            ApiError::MethodNotAllowed(allowed) => {
+                answer(tenantry::http::method_not_allowed(allowed))
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! the core's variables, `HOST` and `PORT`; `LOG_FORMAT=json` for JSON logs. Runs
 //! `recover()` once at start.
 
+mod docs;
 mod error;
 mod extract;
 mod routes;

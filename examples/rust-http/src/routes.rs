@@ -11,10 +11,9 @@ use serde::{Deserialize, Serialize};
 use tenantry::{Tenant, TenantManager, TenantUpdate};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::extract::{Bearer, JsonBody, OrgNameParam};
+use crate::extract::{Bearer, JsonBody, OrgNameParam, Schema};
 
 /// `POST /org/create` body.
 #[derive(Deserialize, ToSchema)]
@@ -27,6 +26,14 @@ pub struct CreateOrg {
     password: String,
 }
 
+impl Schema for CreateOrg {
+    const FIELDS: &'static [(&'static str, bool)] = &[
+        ("organization_name", false),
+        ("email", false),
+        ("password", false),
+    ];
+}
+
 /// `POST /admin/login` body.
 #[derive(Deserialize, ToSchema)]
 pub struct Login {
@@ -34,6 +41,10 @@ pub struct Login {
     email: String,
     #[schema(example = "securepassword123")]
     password: String,
+}
+
+impl Schema for Login {
+    const FIELDS: &'static [(&'static str, bool)] = &[("email", false), ("password", false)];
 }
 
 /// `PUT /org/update` body.
@@ -48,6 +59,15 @@ pub struct UpdateOrg {
     #[serde(default)]
     #[schema(example = "Updated Corp Name")]
     new_organization_name: Option<String>,
+}
+
+impl Schema for UpdateOrg {
+    const FIELDS: &'static [(&'static str, bool)] = &[
+        ("organization_name", false),
+        ("email", false),
+        ("password", false),
+        ("new_organization_name", true),
+    ];
 }
 
 /// An organization as the contract shows it.
@@ -77,7 +97,7 @@ impl From<Tenant> for Org {
 pub struct LoginOut {
     access_token: String,
     #[schema(example = "bearer")]
-    token_type: &'static str,
+    token_type: String,
     admin_id: String,
     organization_id: String,
     organization_name: String,
@@ -143,8 +163,8 @@ async fn login(
         access_token: token.access_token,
         token_type: token.token_type,
         admin_id: token.admin_id.to_hex(),
-        organization_id: token.organization_id.to_hex(),
-        organization_name: token.organization_name,
+        organization_id: token.tenant_id.to_hex(),
+        organization_name: token.tenant_name,
     }))
 }
 
@@ -157,15 +177,12 @@ async fn update_org(
     JsonBody(body): JsonBody<UpdateOrg>,
 ) -> Result<Json<Org>, ApiError> {
     let claims = m.verify_token(&token).await?;
+    m.check_tenant_name(&claims, &body.organization_name)?;
     let mut update = TenantUpdate::new()
         .admin_email(body.email)
         .admin_password(body.password);
     update.new_name = body.new_organization_name;
-    Ok(Json(
-        m.update_tenant(&claims, &body.organization_name, update)
-            .await?
-            .into(),
-    ))
+    Ok(Json(m.update_tenant(&claims, update).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/org/delete", tag = "organizations", security(("bearer" = [])),
@@ -177,7 +194,8 @@ async fn delete_org(
     OrgNameParam(name): OrgNameParam,
 ) -> Result<Json<Message>, ApiError> {
     let claims = m.verify_token(&token).await?;
-    m.delete_tenant(&claims, &name).await?;
+    m.check_tenant_name(&claims, &name)?;
+    m.delete_tenant(&claims).await?;
     Ok(Json(Message {
         message: "Organization deleted successfully",
     }))
@@ -190,12 +208,15 @@ async fn health(State(m): State<TenantManager>) -> Result<Json<Health>, ApiError
     Ok(Json(Health { status: "healthy" }))
 }
 
-async fn not_found() -> (StatusCode, Json<ErrorBody>) {
-    let body = ErrorBody {
-        detail: "Not Found".into(),
-        code: "NOT_FOUND".into(),
-    };
-    (StatusCode::NOT_FOUND, Json(body))
+async fn not_found() -> ApiError {
+    ApiError::Http("NOT_FOUND")
+}
+
+/// 405 with the methods each path takes, as the other servers answer it.
+pub fn allowed(
+    methods: &'static [&'static str],
+) -> impl Fn() -> std::future::Ready<ApiError> + Clone {
+    move || std::future::ready(ApiError::MethodNotAllowed(methods))
 }
 
 struct BearerScheme;
@@ -225,13 +246,20 @@ struct ApiDoc;
 /// The whole application.
 pub fn router(manager: TenantManager) -> Router {
     Router::new()
-        .route("/org/create", post(create_org))
-        .route("/org/get", get(get_org))
-        .route("/admin/login", post(login))
-        .route("/org/update", put(update_org))
-        .route("/org/delete", delete(delete_org))
-        .route("/health", get(health))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .route("/org/create", post(create_org).fallback(allowed(&["POST"])))
+        .route("/org/get", get(get_org).fallback(allowed(&["GET"])))
+        .route("/admin/login", post(login).fallback(allowed(&["POST"])))
+        .route("/org/update", put(update_org).fallback(allowed(&["PUT"])))
+        .route(
+            "/org/delete",
+            delete(delete_org).fallback(allowed(&["DELETE"])),
+        )
+        .route("/health", get(health).fallback(allowed(&["GET"])))
+        .route(
+            "/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }).fallback(allowed(&["GET"])),
+        )
+        .merge(crate::docs::router())
         .fallback(not_found)
         .with_state(manager)
 }
