@@ -1,162 +1,51 @@
-//! Python exceptions of the core's [`tenantry::Error`]: a `TenantryError` base with one
-//! subclass per stable code, and the one conversion from the core error.
+//! Core errors as Python exceptions: the classes are defined in Python
+//! (`tenantry/exceptions.py`, where each also subclasses the matching builtin), and this is
+//! the one conversion from the core's [`tenantry::Error`] to them.
 //!
-//! Every instance carries `.code` (the core's stable code) and, where the core has them,
-//! `.field`, `.message` (the reason alone) and `.retry_after`. Each subclass also has its code as a class attribute, so
-//! `except TenantNotFound` and `err.code == TenantNotFound.code` read the same.
+//! Every instance carries exactly the core's details: `.code`, `.field`, `.reason` and
+//! `.retry_after` (seconds), as `Error::code()`, `field()`, `reason()` and
+//! `retry_after()` give them.
 
-use pyo3::create_exception;
-use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 use tenantry::Error;
 
-create_exception!(
-    tenantry.exceptions,
-    TenantryError,
-    PyException,
-    "Base class of every tenantry error; `.code` is the core's stable code."
-);
-create_exception!(
-    tenantry.exceptions,
-    TenantNotFound,
-    TenantryError,
-    "No tenant (or admin) answers to that name or id."
-);
-create_exception!(
-    tenantry.exceptions,
-    TenantAlreadyExists,
-    TenantryError,
-    "The organization name (normalized) or the admin email is taken; see `.field`."
-);
-create_exception!(
-    tenantry.exceptions,
-    InvalidInput,
-    TenantryError,
-    "The input was rejected before anything was written; see `.field`."
-);
-create_exception!(
-    tenantry.exceptions,
-    InvalidCredentials,
-    TenantryError,
-    "Unknown email or wrong password (deliberately indistinguishable)."
-);
-create_exception!(
-    tenantry.exceptions,
-    Unauthorized,
-    TenantryError,
-    "The token is malformed, expired, revoked or signed with another key."
-);
-create_exception!(
-    tenantry.exceptions,
-    Forbidden,
-    TenantryError,
-    "The token is valid but its holder may not act on this tenant."
-);
-create_exception!(
-    tenantry.exceptions,
-    Conflict,
-    TenantryError,
-    "Another lifecycle operation on the same tenant is in progress; retry later."
-);
-create_exception!(
-    tenantry.exceptions,
-    TooManyAttempts,
-    TenantryError,
-    "Too many failed logins; retry after `.retry_after` seconds."
-);
-create_exception!(
-    tenantry.exceptions,
-    ConfigError,
-    TenantryError,
-    "The configuration is unusable (bad URI, weak secret, unsupported algorithm...)."
-);
-create_exception!(
-    tenantry.exceptions,
-    DatabaseError,
-    TenantryError,
-    "MongoDB failed or could not be reached."
-);
-create_exception!(
-    tenantry.exceptions,
-    InternalError,
-    TenantryError,
-    "An invariant of the library broke (a bug, or a corrupted document)."
-);
-
-/// The subclass of each stable code: the one table both registration and conversion read.
-fn subclasses(py: Python<'_>) -> [(&'static str, Bound<'_, PyType>); 11] {
-    [
-        ("TENANT_NOT_FOUND", py.get_type::<TenantNotFound>()),
-        (
-            "TENANT_ALREADY_EXISTS",
-            py.get_type::<TenantAlreadyExists>(),
-        ),
-        ("INVALID_INPUT", py.get_type::<InvalidInput>()),
-        ("INVALID_CREDENTIALS", py.get_type::<InvalidCredentials>()),
-        ("UNAUTHORIZED", py.get_type::<Unauthorized>()),
-        ("FORBIDDEN", py.get_type::<Forbidden>()),
-        ("CONFLICT", py.get_type::<Conflict>()),
-        ("TOO_MANY_ATTEMPTS", py.get_type::<TooManyAttempts>()),
-        ("CONFIG", py.get_type::<ConfigError>()),
-        ("DATABASE", py.get_type::<DatabaseError>()),
-        ("INTERNAL", py.get_type::<InternalError>()),
-    ]
+/// `tenantry.exceptions.BY_CODE`, looked up once (after the package has been imported).
+fn classes(py: Python<'_>) -> PyResult<&Bound<'_, PyDict>> {
+    static BY_CODE: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+    let by_code = BY_CODE.get_or_try_init(py, || {
+        let module = py.import("tenantry.exceptions")?;
+        Ok::<_, PyErr>(module.getattr("BY_CODE")?.cast_into::<PyDict>()?.unbind())
+    })?;
+    Ok(by_code.bind(py))
 }
 
-/// Add the exception classes to the module, each subclass with its code as a class attribute.
-pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = module.py();
-    module.add("TenantryError", py.get_type::<TenantryError>())?;
-    for (code, class) in subclasses(py) {
-        class.setattr("code", code)?;
-        module.add(class.name()?, class)?;
-    }
-    Ok(())
-}
-
-/// The Python exception of a core error, with its attributes set on the instance.
+/// The Python exception of a core error.
 pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
-    let code = err.code();
-    // A code added to the core before this table learns it still arrives, as the base.
-    let class = subclasses(py)
-        .into_iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, class)| class)
-        .unwrap_or_else(|| py.get_type::<TenantryError>());
-    let py_err = PyErr::from_type(class, err.to_string());
-    match set_attributes(py_err.value(py), &err) {
-        Ok(()) => py_err,
-        Err(attr_err) => attr_err,
+    match build(py, &err) {
+        Ok(exception) => exception,
+        Err(failed) => failed,
     }
 }
 
-fn set_attributes(
-    value: &Bound<'_, pyo3::exceptions::PyBaseException>,
-    err: &Error,
-) -> PyResult<()> {
-    value.setattr("code", err.code())?;
-    if let Some(field) = err.field() {
-        value.setattr("field", field)?;
-    }
-    match err {
-        // The reason without the field name, for callers that show field and reason apart.
-        Error::InvalidInput { message, .. } | Error::AlreadyExists { message, .. } => {
-            value.setattr("message", message)?;
-        }
-        Error::TooManyAttempts { retry_after_secs } => {
-            value.setattr("retry_after", *retry_after_secs)?;
-        }
-        _ => {}
-    }
-    Ok(())
+fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
+    let by_code = classes(py)?;
+    let class = match by_code.get_item(err.code())? {
+        Some(class) => class,
+        // A code added to the core before the package learns it still arrives, as the base.
+        None => py.import("tenantry.exceptions")?.getattr("TenantryError")?,
+    };
+    let exception = class.call1((err.to_string(),))?;
+    exception.setattr("code", err.code())?;
+    exception.setattr("field", err.field())?;
+    exception.setattr("reason", err.reason())?;
+    exception.setattr("retry_after", err.retry_after().map(|d| d.as_secs()))?;
+    Ok(PyErr::from_value(exception))
 }
 
-/// Raise the exception the binding makes of the core's sample error with the given code
-/// ([`Error::sample`]).
-///
-/// A testing aid: some kinds (`TOO_MANY_ATTEMPTS`, `INTERNAL`) cannot be provoked from
-/// outside, yet their conversion deserves a test like the others.
+/// Raise the exception of the core's sample error with the given code ([`Error::sample`]):
+/// for tests of the kinds a healthy server never produces.
 #[pyfunction]
 #[pyo3(name = "_raise_sample_error")]
 pub(crate) fn raise_sample_error(py: Python<'_>, code: &str) -> PyResult<()> {
@@ -168,8 +57,7 @@ pub(crate) fn raise_sample_error(py: Python<'_>, code: &str) -> PyResult<()> {
     }
 }
 
-/// Every code the core can give an error ([`Error::CODES`]); the tests check the
-/// exception classes against it.
+/// Every code the core can give an error ([`Error::CODES`]).
 #[pyfunction]
 #[pyo3(name = "_error_codes")]
 pub(crate) fn error_codes() -> Vec<&'static str> {

@@ -1,13 +1,15 @@
 //! `tenantry._native`: the Python extension module of the `tenantry` wheel.
 //!
-//! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module
-//! and only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value
-//! types, `error.rs` the error enum (connect arguments go to the core's `Settings`); `runtime.rs` owns
-//! the one tokio runtime every async method runs on, and the bridge that hands results to
-//! asyncio (and keeps runtime threads out of the interpreter once it exits). The Python
-//! package (`python/tenantry`) re-exports these with type stubs.
+//! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module and
+//! only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value types,
+//! `error.rs` the error enum, `config.rs` the `Settings`, `http.rs` the HTTP error table;
+//! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
+//! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
+//! type stubs, defines the exception classes, and holds the FastAPI glue.
 
+mod config;
 mod error;
+mod http;
 mod manager;
 mod runtime;
 mod types;
@@ -25,9 +27,14 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyAccessToken>()?;
     module.add_class::<types::PyRecoveryReport>()?;
     module.add_class::<types::PyRecoveryFailure>()?;
-    error::register(module)?;
+    module.add_function(wrap_pyfunction!(types::restore, module)?)?;
+    module.add_function(wrap_pyfunction!(types::core_fields, module)?)?;
     module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;
     module.add_function(wrap_pyfunction!(error::error_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(config::settings_fields, module)?)?;
+    module.add_function(wrap_pyfunction!(http::response, module)?)?;
+    module.add_function(wrap_pyfunction!(http::validation_response, module)?)?;
+    module.add_function(wrap_pyfunction!(http::method_not_allowed, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

@@ -2,13 +2,15 @@
 //!
 //! Each async method clones the manager (an `Arc` inside), moves owned arguments into a
 //! core future and returns it as an awaitable through [`runtime::future_into_py`]. Nothing
-//! here blocks while holding the GIL: the only synchronous work is `decode_token` (one
-//! HMAC) and reading the configuration.
+//! here blocks while holding the GIL: the synchronous methods (`decode_token`,
+//! `check_tenant_name`, `collection`, `client_address`, the settings) do no I/O.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use tenantry::mongodb::bson::Document;
-use tenantry::{Config, Settings, TenantManager, TenantUpdate};
+use tenantry::{Config, TenantManager, TenantUpdate};
 
+use crate::config::{settings, to_python};
 use crate::error::to_py_err;
 use crate::runtime;
 use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant};
@@ -32,68 +34,42 @@ impl PyTenantManager {
             Ok(PyTenantManager { inner })
         })
     }
+
+    fn claims_of(claims: &Bound<'_, PyClaims>) -> tenantry::Claims {
+        claims.get().0.clone()
+    }
 }
 
 #[pymethods]
 impl PyTenantManager {
-    /// Connect with explicit settings. Arguments left at `None` take the core's defaults.
+    /// Connect with keyword settings (every field of the core's `Settings`); those left out
+    /// take the core's defaults.
     #[staticmethod]
-    #[pyo3(signature = (
-        *,
-        mongo_uri,
-        jwt_secret,
-        master_db = None,
-        jwt_algorithm = None,
-        jwt_expire_minutes = None,
-        bcrypt_cost = None,
-        jwt_issuer = None,
-        jwt_audience = None,
-        jwt_leeway_seconds = None,
-        min_password_chars = None,
-        operation_lease_seconds = None,
-        login_max_failures = None,
-        login_window_seconds = None,
-        login_lockout_seconds = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn connect(
-        py: Python<'_>,
-        mongo_uri: String,
-        jwt_secret: String,
-        master_db: Option<String>,
-        jwt_algorithm: Option<String>,
-        jwt_expire_minutes: Option<u64>,
-        bcrypt_cost: Option<u32>,
-        jwt_issuer: Option<String>,
-        jwt_audience: Option<String>,
-        jwt_leeway_seconds: Option<u64>,
-        min_password_chars: Option<usize>,
-        operation_lease_seconds: Option<u64>,
-        login_max_failures: Option<u32>,
-        login_window_seconds: Option<u64>,
-        login_lockout_seconds: Option<u64>,
-    ) -> PyResult<Bound<'_, PyAny>> {
-        // Only conversion here: defaults, parsing and checks are the core's.
-        let mut settings = Settings::new(mongo_uri, jwt_secret);
-        settings.master_db = master_db;
-        settings.jwt_algorithm = jwt_algorithm;
-        settings.jwt_expire_minutes = jwt_expire_minutes;
-        settings.bcrypt_cost = bcrypt_cost;
-        settings.jwt_issuer = jwt_issuer;
-        settings.jwt_audience = jwt_audience;
-        settings.jwt_leeway_seconds = jwt_leeway_seconds;
-        settings.min_password_chars = min_password_chars;
-        settings.operation_lease_seconds = operation_lease_seconds;
-        settings.login_max_failures = login_max_failures;
-        settings.login_window_seconds = login_window_seconds;
-        settings.login_lockout_seconds = login_lockout_seconds;
-        Self::connect_with(py, settings.into_config())
+    #[pyo3(signature = (**settings))]
+    fn connect<'py>(
+        py: Python<'py>,
+        settings: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let config = crate::config::settings(settings).and_then(tenantry::Settings::into_config);
+        Self::connect_with(py, config)
     }
 
-    /// Connect with the settings of the environment (the core's `Config::from_env`).
+    /// Connect with the settings of the environment, keyword settings taking precedence.
     #[staticmethod]
-    fn from_env(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-        Self::connect_with(py, Config::from_env())
+    #[pyo3(signature = (**overrides))]
+    fn from_env<'py>(
+        py: Python<'py>,
+        overrides: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::connect_with(py, settings(overrides).and_then(Config::from_env_with))
+    }
+
+    /// The settings in force, after defaults (the JWT secret left out): what an
+    /// application building its own driver client needs (`mongo_uri`, `master_db`).
+    #[getter]
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let map = self.inner.config().settings().to_map();
+        to_python(py, &serde_json::Value::Object(map))
     }
 
     /// The master database: tenant records, admins and the tenants' collections.
@@ -102,31 +78,10 @@ impl PyTenantManager {
         &self.inner.config().master_db
     }
 
-    /// The pinned token algorithm.
+    /// Whether `aclose()` was called.
     #[getter]
-    fn jwt_algorithm(&self) -> &'static str {
-        self.inner.config().jwt_algorithm.as_str()
-    }
-
-    /// Token lifetime in minutes.
-    #[getter]
-    fn jwt_expire_minutes(&self) -> u64 {
-        self.inner.config().jwt_expiry.as_secs() / 60
-    }
-
-    /// bcrypt cost of new password hashes.
-    #[getter]
-    fn bcrypt_cost(&self) -> u32 {
-        self.inner.config().bcrypt_cost
-    }
-
-    /// Failed logins per email (or client) that lock logins; 0 when the throttle is off.
-    #[getter]
-    fn login_max_failures(&self) -> u32 {
-        self.inner
-            .config()
-            .login_throttle
-            .map_or(0, |throttle| throttle.max_failures)
+    fn closed(&self) -> bool {
+        self.inner.is_closed()
     }
 
     fn create_tenant<'py>(
@@ -138,8 +93,9 @@ impl PyTenantManager {
     ) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         runtime::future_into_py(py, async move {
-            let tenant = manager.create_tenant(&name, &email, &password).await?;
-            Ok(PyTenant(tenant))
+            Ok(PyTenant(
+                manager.create_tenant(&name, &email, &password).await?,
+            ))
         })
     }
 
@@ -151,32 +107,22 @@ impl PyTenantManager {
         )
     }
 
-    #[pyo3(signature = (claims, name, *, email = None, password = None, new_name = None))]
+    #[pyo3(signature = (claims, *, email = None, password = None, new_name = None))]
     fn update_tenant<'py>(
         &self,
         py: Python<'py>,
         claims: &Bound<'py, PyClaims>,
-        name: String,
         email: Option<String>,
         password: Option<String>,
         new_name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let manager = self.inner.clone();
-        let claims = claims.get().0.clone();
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
         let mut update = TenantUpdate::new();
-        if let Some(email) = email {
-            update = update.admin_email(email);
-        }
-        if let Some(password) = password {
-            update = update.admin_password(password);
-        }
-        if let Some(new_name) = new_name {
-            update = update.new_name(new_name);
-        }
+        update.admin_email = email;
+        update.admin_password = password;
+        update.new_name = new_name;
         runtime::future_into_py(py, async move {
-            Ok(PyTenant(
-                manager.update_tenant(&claims, &name, update).await?,
-            ))
+            Ok(PyTenant(manager.update_tenant(&claims, update).await?))
         })
     }
 
@@ -184,15 +130,11 @@ impl PyTenantManager {
         &self,
         py: Python<'py>,
         claims: &Bound<'py, PyClaims>,
-        name: String,
         new_name: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let manager = self.inner.clone();
-        let claims = claims.get().0.clone();
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
         runtime::future_into_py(py, async move {
-            Ok(PyTenant(
-                manager.rename_tenant(&claims, &name, &new_name).await?,
-            ))
+            Ok(PyTenant(manager.rename_tenant(&claims, &new_name).await?))
         })
     }
 
@@ -200,19 +142,27 @@ impl PyTenantManager {
         &self,
         py: Python<'py>,
         claims: &Bound<'py, PyClaims>,
-        name: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let manager = self.inner.clone();
-        let claims = claims.get().0.clone();
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
         runtime::future_into_py(py, async move {
-            manager.delete_tenant(&claims, &name).await?;
+            manager.delete_tenant(&claims).await?;
             // `()` would arrive as an empty tuple; the method returns None.
             Ok(None::<()>)
         })
     }
 
-    /// Log an admin in; `client` (an IP address, or any key the application trusts) also
-    /// counts failures per client for the login throttle.
+    /// Raise `Forbidden` unless `name` (any spelling) is the claims' tenant's.
+    fn check_tenant_name(
+        &self,
+        py: Python<'_>,
+        claims: &Bound<'_, PyClaims>,
+        name: &str,
+    ) -> PyResult<()> {
+        self.inner
+            .check_tenant_name(&claims.get().0, name)
+            .map_err(|e| to_py_err(py, e))
+    }
+
     #[pyo3(signature = (email, password, *, client = None))]
     fn authenticate<'py>(
         &self,
@@ -230,6 +180,23 @@ impl PyTenantManager {
         })
     }
 
+    #[pyo3(signature = (peer, forwarded_for = None))]
+    fn client_address(
+        &self,
+        py: Python<'_>,
+        peer: &str,
+        forwarded_for: Option<&str>,
+    ) -> PyResult<String> {
+        let peer: std::net::IpAddr = peer.trim().parse().map_err(|_| {
+            let err = tenantry::Error::InvalidInput {
+                field: "peer",
+                message: "is not an IP address".into(),
+            };
+            to_py_err(py, err)
+        })?;
+        Ok(self.inner.client_address(peer, forwarded_for).to_string())
+    }
+
     fn verify_token<'py>(&self, py: Python<'py>, token: String) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         runtime::future_into_py(py, async move {
@@ -237,7 +204,6 @@ impl PyTenantManager {
         })
     }
 
-    /// Signature, algorithm and expiry only: no database, so a revoked token passes.
     fn decode_token(&self, py: Python<'_>, token: &str) -> PyResult<PyClaims> {
         self.inner
             .decode_token(token)
@@ -245,22 +211,37 @@ impl PyTenantManager {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// The client a request comes from, for the login throttle: `peer`, or the address
-    /// `X-Forwarded-For` gives when `peer` is a trusted proxy (`TRUSTED_PROXIES`).
-    #[pyo3(signature = (peer, forwarded_for = None))]
-    fn client_address(&self, peer: &str, forwarded_for: Option<&str>) -> PyResult<String> {
-        let peer: std::net::IpAddr = peer.trim().parse().map_err(|_| {
-            pyo3::exceptions::PyValueError::new_err(format!("{peer:?} is not an IP address"))
-        })?;
-        Ok(self.inner.client_address(peer, forwarded_for).to_string())
+    /// The claims' tenant's collection on the application's own driver: `client` is a
+    /// pymongo `MongoClient` or `AsyncMongoClient`, or a motor client (anything indexed as
+    /// `client[database][collection]`). No round trip: verified claims carry the name.
+    fn collection<'py>(
+        &self,
+        claims: &Bound<'py, PyClaims>,
+        client: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some(name) = claims.get().0.collection_name() else {
+            let err = tenantry::Error::InvalidInput {
+                field: "claims",
+                message: "carry no collection; use verify_token, not decode_token".into(),
+            };
+            return Err(to_py_err(claims.py(), err));
+        };
+        client
+            .get_item(&self.inner.config().master_db)?
+            .get_item(name)
     }
 
-    /// Whether the database answers; raises `DatabaseError` if not.
-    fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let manager = self.inner.clone();
+    /// The name of the claims' tenant's collection now (a round trip; verified claims also
+    /// carry it as `collection_name`).
+    fn tenant_collection_name<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
         runtime::future_into_py(py, async move {
-            manager.ping().await?;
-            Ok(None::<()>)
+            let collection = manager.tenant_collection::<Document>(&claims).await?;
+            Ok(collection.name())
         })
     }
 
@@ -272,32 +253,36 @@ impl PyTenantManager {
         )
     }
 
-    /// The name of the claims' tenant's own collection, for the application's own driver.
-    fn tenant_collection_name<'py>(
-        &self,
-        py: Python<'py>,
-        claims: &Bound<'py, PyClaims>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// Whether the database answers; raises `DatabaseError` if not.
+    fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
-        let claims = claims.get().0.clone();
         runtime::future_into_py(py, async move {
-            let collection = manager.tenant_collection::<Document>(&claims).await?;
-            Ok(collection.name().to_owned())
+            manager.ping().await?;
+            Ok(None::<()>)
         })
     }
 
-    /// `database.collection` of the claims' tenant's own collection.
-    fn tenant_namespace<'py>(
+    /// Close: new calls raise `ManagerClosed`; running operations end first; the
+    /// connections of a client made from `mongo_uri` are closed.
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            manager.close().await;
+            Ok(None::<()>)
+        })
+    }
+
+    fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        runtime::future_into_py(py, async move { Ok(slf) })
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
         &self,
         py: Python<'py>,
-        claims: &Bound<'py, PyClaims>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let manager = self.inner.clone();
-        let claims = claims.get().0.clone();
-        runtime::future_into_py(py, async move {
-            let collection = manager.tenant_collection::<Document>(&claims).await?;
-            Ok(collection.namespace().to_string())
-        })
+        self.aclose(py)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

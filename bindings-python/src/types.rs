@@ -1,23 +1,86 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::Claims`],
-//! [`tenantry::AccessToken`], [`tenantry::RecoveryReport`].
+//! [`tenantry::AccessToken`], [`tenantry::RecoveryReport`] and
+//! [`tenantry::RecoveryFailure`].
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
-//! 24-digit hex strings, instants aware UTC `datetime`s. The classes are frozen (immutable,
-//! shareable across threads) and cannot be built from Python: a `Claims` can only come
-//! from `verify_token`/`decode_token`, which is what makes it proof of a checked token.
+//! 24-digit hex strings, instants aware UTC `datetime`s. They are frozen plain data:
+//! hashable, comparable, `to_dict()`, and (but for `Claims`) picklable. A `Claims` comes
+//! only from `verify_token`/`decode_token`, which is what makes it proof of a checked token:
+//! it cannot be built, changed or unpickled from Python.
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString, PyTuple};
 
 /// `repr()` of a string, the way Python writes it.
 fn quoted(py: Python<'_>, s: &str) -> PyResult<String> {
     Ok(PyString::new(py, s).repr()?.to_string())
 }
 
-/// A tenant (organization), as `create_tenant`, `get_tenant` and `update_tenant` return it.
-#[pyclass(frozen, eq, module = "tenantry._native", name = "Tenant")]
-#[derive(PartialEq)]
+/// `(tenantry._native._restore, (kind, json))`: how a value is pickled.
+fn reduce<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    kind: &str,
+    value: &T,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let restore = py.import("tenantry._native")?.getattr("_restore")?;
+    PyTuple::new(
+        py,
+        [restore, PyTuple::new(py, [kind, json.as_str()])?.into_any()],
+    )
+}
+
+/// Rebuild a pickled value.
+#[pyfunction]
+#[pyo3(name = "_restore")]
+pub(crate) fn restore(py: Python<'_>, kind: &str, json: &str) -> PyResult<Py<PyAny>> {
+    let bad = |e: serde_json::Error| pyo3::exceptions::PyValueError::new_err(e.to_string());
+    Ok(match kind {
+        "Tenant" => Py::new(py, PyTenant(serde_json::from_str(json).map_err(bad)?))?.into_any(),
+        "AccessToken" => {
+            Py::new(py, PyAccessToken(serde_json::from_str(json).map_err(bad)?))?.into_any()
+        }
+        "RecoveryReport" => Py::new(
+            py,
+            PyRecoveryReport(serde_json::from_str(json).map_err(bad)?),
+        )?
+        .into_any(),
+        "RecoveryFailure" => Py::new(
+            py,
+            PyRecoveryFailure(serde_json::from_str(json).map_err(bad)?),
+        )?
+        .into_any(),
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "nothing named {other} can be unpickled"
+            )))
+        }
+    })
+}
+
+/// The field names of a core type, for the tests that check each class against it.
+#[pyfunction]
+#[pyo3(name = "_core_fields")]
+pub(crate) fn core_fields(kind: &str) -> PyResult<Vec<String>> {
+    Ok(match kind {
+        "Tenant" => tenantry::Tenant::field_names(),
+        "Claims" => tenantry::Claims::field_names(),
+        "AccessToken" => tenantry::AccessToken::field_names(),
+        "RecoveryReport" => tenantry::RecoveryReport::field_names(),
+        "RecoveryFailure" => tenantry::RecoveryFailure::field_names(),
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "no core type {other}"
+            )))
+        }
+    })
+}
+
+/// A tenant, as `create_tenant`, `get_tenant` and `update_tenant` return it.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "Tenant")]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyTenant(pub(crate) tenantry::Tenant);
 
 #[pymethods]
@@ -58,20 +121,35 @@ impl PyTenant {
     fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id())?;
+        d.set_item("name", self.name())?;
+        d.set_item("collection_name", self.collection_name())?;
+        d.set_item("database", self.database())?;
+        d.set_item("admin_email", self.admin_email())?;
+        d.set_item("admin_id", self.admin_id())?;
+        d.set_item("created_at", self.created_at())?;
+        d.set_item("updated_at", self.updated_at())?;
+        Ok(d)
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(py, "Tenant", &self.0)
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "Tenant(name={}, collection_name={}, admin_email={}, id={})",
+            "Tenant(name={}, id={}, collection_name={}, admin_email={})",
             quoted(py, &self.0.name)?,
+            quoted(py, &self.id())?,
             quoted(py, &self.0.collection_name)?,
             quoted(py, &self.0.admin_email)?,
-            quoted(py, &self.0.id.to_hex())?,
         ))
     }
 }
 
-/// What a checked token says; the credential `update_tenant` and `delete_tenant` take.
-#[pyclass(frozen, eq, module = "tenantry._native", name = "Claims")]
-#[derive(PartialEq)]
+/// What a checked token says; the credential the tenant's operations take.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "Claims")]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyClaims(pub(crate) tenantry::Claims);
 
 #[pymethods]
@@ -81,11 +159,11 @@ impl PyClaims {
         self.0.admin_id().to_hex()
     }
     #[getter]
-    fn organization_id(&self) -> String {
+    fn tenant_id(&self) -> String {
         self.0.tenant_id().to_hex()
     }
     #[getter]
-    fn organization_name(&self) -> &str {
+    fn tenant_name(&self) -> &str {
         self.0.tenant_name()
     }
     #[getter]
@@ -100,19 +178,41 @@ impl PyClaims {
     fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at()
     }
+    #[getter]
+    fn collection_name(&self) -> Option<&str> {
+        self.0.collection_name()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("admin_id", self.admin_id())?;
+        d.set_item("tenant_id", self.tenant_id())?;
+        d.set_item("tenant_name", self.tenant_name())?;
+        d.set_item("token_version", self.token_version())?;
+        d.set_item("issued_at", self.issued_at())?;
+        d.set_item("expires_at", self.expires_at())?;
+        d.set_item("collection_name", self.collection_name())?;
+        Ok(d)
+    }
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "Claims cannot be pickled: they are a credential, made only by verify_token; \
+             pickle the token and verify it again",
+        ))
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "Claims(organization_name={}, organization_id={}, admin_id={}, expires_at={})",
+            "Claims(tenant_name={}, tenant_id={}, admin_id={}, expires_at={})",
             quoted(py, self.0.tenant_name())?,
-            quoted(py, &self.0.tenant_id().to_hex())?,
-            quoted(py, &self.0.admin_id().to_hex())?,
+            quoted(py, &self.tenant_id())?,
+            quoted(py, &self.admin_id())?,
             quoted(py, &self.0.expires_at().to_rfc3339())?,
         ))
     }
 }
 
 /// A freshly issued access token and the ids it carries. Its `repr` never shows the token.
-#[pyclass(frozen, module = "tenantry._native", name = "AccessToken")]
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "AccessToken")]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyAccessToken(pub(crate) tenantry::AccessToken);
 
 #[pymethods]
@@ -122,39 +222,52 @@ impl PyAccessToken {
         &self.0.access_token
     }
     #[getter]
-    fn token_type(&self) -> &'static str {
-        self.0.token_type
+    fn token_type(&self) -> &str {
+        &self.0.token_type
     }
     #[getter]
     fn admin_id(&self) -> String {
         self.0.admin_id.to_hex()
     }
     #[getter]
-    fn organization_id(&self) -> String {
-        self.0.organization_id.to_hex()
+    fn tenant_id(&self) -> String {
+        self.0.tenant_id.to_hex()
     }
     #[getter]
-    fn organization_name(&self) -> &str {
-        &self.0.organization_name
+    fn tenant_name(&self) -> &str {
+        &self.0.tenant_name
     }
     #[getter]
     fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("access_token", self.access_token())?;
+        d.set_item("token_type", self.token_type())?;
+        d.set_item("admin_id", self.admin_id())?;
+        d.set_item("tenant_id", self.tenant_id())?;
+        d.set_item("tenant_name", self.tenant_name())?;
+        d.set_item("expires_at", self.expires_at())?;
+        Ok(d)
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(py, "AccessToken", &self.0)
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "AccessToken(access_token='***', organization_name={}, organization_id={}, admin_id={}, expires_at={})",
-            quoted(py, &self.0.organization_name)?,
-            quoted(py, &self.0.organization_id.to_hex())?,
-            quoted(py, &self.0.admin_id.to_hex())?,
+            "AccessToken(access_token='***', tenant_name={}, tenant_id={}, admin_id={}, expires_at={})",
+            quoted(py, &self.0.tenant_name)?,
+            quoted(py, &self.tenant_id())?,
+            quoted(py, &self.admin_id())?,
             quoted(py, &self.0.expires_at.to_rfc3339())?,
         ))
     }
 }
 
 /// What `recover()` found and did.
-#[pyclass(frozen, eq, module = "tenantry._native", name = "RecoveryReport")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "RecoveryReport")]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyRecoveryReport(pub(crate) tenantry::RecoveryReport);
 
 #[pymethods]
@@ -184,6 +297,10 @@ impl PyRecoveryReport {
         self.0.swept_tombstones
     }
     #[getter]
+    fn moved_documents(&self) -> u64 {
+        self.0.moved_documents
+    }
+    #[getter]
     fn orphan_collections(&self) -> Vec<String> {
         self.0.orphan_collections.clone()
     }
@@ -196,18 +313,46 @@ impl PyRecoveryReport {
             .map(PyRecoveryFailure)
             .collect()
     }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("completed", self.completed())?;
+        d.set_item("rolled_back", self.rolled_back())?;
+        d.set_item("adopted", self.adopted())?;
+        d.set_item("not_adopted", self.not_adopted())?;
+        d.set_item("swept_keys", self.swept_keys())?;
+        d.set_item("swept_tombstones", self.swept_tombstones())?;
+        d.set_item("moved_documents", self.moved_documents())?;
+        d.set_item("orphan_collections", self.orphan_collections())?;
+        let failed: PyResult<Vec<_>> = self
+            .0
+            .failed
+            .iter()
+            .map(|f| PyRecoveryFailure(f.clone()).to_dict(py))
+            .collect();
+        d.set_item("failed", failed?)?;
+        Ok(d)
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(py, "RecoveryReport", &self.0)
+    }
     fn __repr__(&self) -> String {
         let r = &self.0;
         format!(
-            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, orphan_collections={:?}, failed={})",
-            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.orphan_collections, r.failed.len(),
+            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, moved_documents={}, orphan_collections={:?}, failed={})",
+            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.moved_documents, r.orphan_collections, r.failed.len(),
         )
     }
 }
 
 /// One tenant `recover()` could not fix, with its error's code.
-#[pyclass(frozen, eq, module = "tenantry._native", name = "RecoveryFailure")]
-#[derive(PartialEq)]
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    module = "tenantry._native",
+    name = "RecoveryFailure"
+)]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyRecoveryFailure(pub(crate) tenantry::RecoveryFailure);
 
 #[pymethods]
@@ -221,18 +366,29 @@ impl PyRecoveryFailure {
         &self.0.name
     }
     #[getter]
-    fn code(&self) -> &'static str {
-        self.0.code
+    fn code(&self) -> &str {
+        &self.0.code
     }
     #[getter]
     fn message(&self) -> &str {
         &self.0.message
     }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("tenant_id", self.tenant_id())?;
+        d.set_item("name", self.name())?;
+        d.set_item("code", self.code())?;
+        d.set_item("message", self.message())?;
+        Ok(d)
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(py, "RecoveryFailure", &self.0)
+    }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "RecoveryFailure(name={}, code={})",
             quoted(py, &self.0.name)?,
-            quoted(py, self.0.code)?
+            quoted(py, &self.0.code)?
         ))
     }
 }

@@ -23,7 +23,7 @@ async def test_racing_creates_of_one_name_give_one_success(manager: TenantManage
     winners = [r for r in results if isinstance(r, Tenant)]
     losers = [r for r in results if not isinstance(r, Tenant)]
     assert len(winners) == 1, results
-    assert all(isinstance(e, TenantAlreadyExists) and e.field == "organization_name" for e in losers), losers
+    assert all(isinstance(e, TenantAlreadyExists) and e.field == "name" for e in losers), losers
     assert (await manager.get_tenant(name)) == winners[0]
 
 
@@ -52,7 +52,7 @@ async def test_cancelling_a_call_leaves_the_manager_usable(manager: TenantManage
     made = await create(manager)
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(manager.authenticate(made.email, made.password), timeout=0.000_1)
-    assert (await manager.authenticate(made.email, made.password)).organization_id == made.tenant.id
+    assert (await manager.authenticate(made.email, made.password)).tenant_id == made.tenant.id
 
 
 def cpu_wait() -> float:
@@ -97,7 +97,7 @@ async def test_event_loop_keeps_ticking_while_bcrypt_runs(master_db: str, cost: 
     stop.set()
     await ticking
 
-    assert all(login.organization_id == made.tenant.id for login in logins)
+    assert all(login.tenant_id == made.tenant.id for login in logins)
     # The logins took real time (4 verifications at this cost)...
     assert busy > 0.02, busy
     # ...during which the loop kept running its other task.

@@ -4,7 +4,6 @@ with its stable ``code`` and its extra attributes; the conversion of the rest.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import datetime, timezone
 
 import pytest
@@ -17,33 +16,45 @@ from tenantry._native import _error_codes, _raise_sample_error, _sample_panic
 
 from conftest import JWT_SECRET, PASSWORD, Doc, connect, create, email_for, mongo_uri, unique
 
-CODES = {
-    exceptions.TenantNotFound: "TENANT_NOT_FOUND",
-    exceptions.TenantAlreadyExists: "TENANT_ALREADY_EXISTS",
-    exceptions.InvalidInput: "INVALID_INPUT",
-    exceptions.InvalidCredentials: "INVALID_CREDENTIALS",
-    exceptions.Unauthorized: "UNAUTHORIZED",
-    exceptions.Forbidden: "FORBIDDEN",
-    exceptions.Conflict: "CONFLICT",
-    exceptions.TooManyAttempts: "TOO_MANY_ATTEMPTS",
-    exceptions.ConfigError: "CONFIG",
-    exceptions.DatabaseError: "DATABASE",
-    exceptions.InternalError: "INTERNAL",
+CODES = {cls: code for code, cls in exceptions.BY_CODE.items()}
+
+#: The builtin each kind is also a case of.
+BUILTINS: dict[str, type[Exception]] = {
+    "TENANT_NOT_FOUND": LookupError,
+    "TENANT_ALREADY_EXISTS": ValueError,
+    "INVALID_INPUT": ValueError,
+    "INVALID_CREDENTIALS": PermissionError,
+    "UNAUTHORIZED": PermissionError,
+    "FORBIDDEN": PermissionError,
+    "CONFLICT": RuntimeError,
+    "TOO_MANY_ATTEMPTS": PermissionError,
+    "CONFIG": ValueError,
+    "CLOSED": RuntimeError,
+    "DATABASE": ConnectionError,
+    "INTERNAL": RuntimeError,
 }
 
 
 def test_exceptions_module_exports_the_hierarchy() -> None:
-    assert set(exceptions.__all__) == {"TenantryError", *(cls.__name__ for cls in CODES)}
+    assert set(exceptions.__all__) == {"TenantryError", "BY_CODE", *(cls.__name__ for cls in CODES)}
     for cls, code in CODES.items():
         assert issubclass(cls, exceptions.TenantryError)
-        assert issubclass(cls, Exception)
+        assert issubclass(cls, BUILTINS[code]), (cls, BUILTINS[code])
         assert cls.__module__ == "tenantry.exceptions"
         assert cls.code == code  # a class attribute too
         assert getattr(tenantry, cls.__name__) is cls
 
 
-def test_every_core_code_has_a_class() -> None:
-    assert sorted(_error_codes()) == sorted(CODES.values())
+def test_every_core_code_has_a_class_and_a_builtin() -> None:
+    assert sorted(_error_codes()) == sorted(CODES.values()) == sorted(BUILTINS)
+
+
+def test_each_error_carries_exactly_the_core_details() -> None:
+    for code in _error_codes():
+        with pytest.raises(exceptions.TenantryError) as caught:
+            _raise_sample_error(code)
+        details = {k: v for k, v in vars(caught.value).items()}
+        assert set(details) == {"code", "field", "reason", "retry_after"}, details
 
 
 def test_an_unknown_sample_code_is_refused() -> None:
@@ -66,7 +77,7 @@ def test_extra_attributes_of_the_sample_errors() -> None:
     assert too_many.value.retry_after == 42
     with pytest.raises(exceptions.InvalidInput) as invalid:
         _raise_sample_error("INVALID_INPUT")
-    assert (invalid.value.field, invalid.value.message) == ("password", "is too short")
+    assert (invalid.value.field, invalid.value.reason) == ("password", "is too short")
 
 
 async def test_a_panic_in_rust_is_an_internal_error_not_a_hang() -> None:
@@ -85,23 +96,24 @@ async def test_already_exists_names_the_field(manager: TenantManager, db: Databa
     made = await create(manager)
     with pytest.raises(exceptions.TenantAlreadyExists) as by_name:
         await manager.create_tenant(made.tenant.name.upper(), email_for("x y"), PASSWORD)
-    assert (by_name.value.code, by_name.value.field) == ("TENANT_ALREADY_EXISTS", "organization_name")
+    assert (by_name.value.code, by_name.value.field) == ("TENANT_ALREADY_EXISTS", "name")
     other = unique()
     with pytest.raises(exceptions.TenantAlreadyExists) as by_email:
         await manager.create_tenant(other, made.email.upper(), PASSWORD)
     assert by_email.value.field == "email"
-    assert str(by_email.value) == by_email.value.message
+    assert str(by_email.value) == by_email.value.reason
+    assert isinstance(by_email.value, ValueError)
     assert db.organizations.count_documents({"organization_name": other}) == 0
 
 
 @pytest.mark.parametrize(
     ("name", "email", "password", "field"),
     [
-        ("", "a@b.co", PASSWORD, "organization_name"),
-        ("pay$day", "a@b.co", PASSWORD, "organization_name"),
-        ("nul\0byte", "a@b.co", PASSWORD, "organization_name"),
-        ("system.users", "a@b.co", PASSWORD, "organization_name"),
-        ("x" * 300, "a@b.co", PASSWORD, "organization_name"),
+        ("", "a@b.co", PASSWORD, "name"),
+        ("pay$day", "a@b.co", PASSWORD, "name"),
+        ("nul\0byte", "a@b.co", PASSWORD, "name"),
+        ("system.users", "a@b.co", PASSWORD, "name"),
+        ("x" * 300, "a@b.co", PASSWORD, "name"),
         ("Valid Name", "not-an-email", PASSWORD, "email"),
         ("Valid Name", "a@b.co", "short", "password"),
     ],
@@ -112,7 +124,7 @@ async def test_invalid_input_names_the_field_and_writes_nothing(
     with pytest.raises(exceptions.InvalidInput) as caught:
         await manager.create_tenant(name, email, password)
     assert (caught.value.code, caught.value.field) == ("INVALID_INPUT", field)
-    assert caught.value.message and caught.value.message in str(caught.value)
+    assert caught.value.reason and caught.value.reason in str(caught.value)
     assert db.organizations.count_documents({}) == 0
     assert not [c for c in db.list_collection_names() if c.startswith("org_")]
 
@@ -128,7 +140,7 @@ async def test_invalid_credentials_for_wrong_password_and_unknown_email(manager:
 
 async def test_too_many_attempts_locks_the_pair_then_the_client(master_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     manager = await connect(master_db, login_max_failures=3, login_lockout_seconds=120)
-    assert manager.login_max_failures == 3
+    assert manager.settings["login_max_failures"] == 3
     made = await create(manager)
     for _ in range(3):
         with pytest.raises(exceptions.InvalidCredentials):
@@ -137,9 +149,9 @@ async def test_too_many_attempts_locks_the_pair_then_the_client(master_db: str, 
     with pytest.raises(exceptions.TooManyAttempts) as caught:
         await manager.authenticate(made.email, made.password, client="203.0.113.7")
     assert caught.value.code == "TOO_MANY_ATTEMPTS"
-    assert 0 < caught.value.retry_after <= 120
+    assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 120
     # The owner, from another address, is not locked out.
-    assert (await manager.authenticate(made.email, made.password, client="198.51.100.1")).organization_id
+    assert (await manager.authenticate(made.email, made.password, client="198.51.100.1")).tenant_id
 
     # Per client: one client trying many emails is locked too (LOGIN_CLIENT_MAX_FAILURES).
     monkeypatch.setenv("MONGO_URI", mongo_uri())
@@ -154,7 +166,7 @@ async def test_too_many_attempts_locks_the_pair_then_the_client(master_db: str, 
             await sprayed.authenticate(f"guess-{n}@nowhere.example", PASSWORD, client="203.0.113.9")
     with pytest.raises(exceptions.TooManyAttempts):
         await sprayed.authenticate(other.email, other.password, client="203.0.113.9")
-    assert (await sprayed.authenticate(other.email, other.password, client="198.51.100.1")).organization_id
+    assert (await sprayed.authenticate(other.email, other.password, client="198.51.100.1")).tenant_id
 
 
 async def test_unauthorized_tokens(manager: TenantManager, master_db: str) -> None:
@@ -174,18 +186,18 @@ async def test_unauthorized_tokens(manager: TenantManager, master_db: str) -> No
         await other_key.verify_token(token)
 
 
-async def test_forbidden_on_another_tenant(manager: TenantManager) -> None:
+async def test_forbidden_when_the_named_tenant_is_not_the_claims(manager: TenantManager) -> None:
     mine, theirs = await create(manager), await create(manager)
     claims = await manager.verify_token((await manager.authenticate(mine.email, mine.password)).access_token)
-    calls: list[Awaitable[object]] = [
-        manager.update_tenant(claims, theirs.tenant.name, email=email_for("thief x")),
-        manager.rename_tenant(claims, theirs.tenant.name, unique("Stolen")),
-        manager.delete_tenant(claims, theirs.tenant.name),
-    ]
-    for call in calls:
+    # The operations act on the claims' own tenant; an API that names its target checks it.
+    for name in [theirs.tenant.name, theirs.tenant.name.upper()]:
         with pytest.raises(exceptions.Forbidden) as caught:
-            await call
+            manager.check_tenant_name(claims, name)
         assert caught.value.code == "FORBIDDEN"
+        assert isinstance(caught.value, PermissionError)
+    manager.check_tenant_name(claims, mine.tenant.name.lower())
+    renamed = await manager.rename_tenant(claims, unique("Mine"))
+    assert renamed.id == mine.tenant.id
     assert await manager.get_tenant(theirs.tenant.name) == theirs.tenant
 
 
@@ -205,7 +217,7 @@ async def test_conflict_while_another_operation_holds_the_tenant(
         {"_id": ObjectId(made.tenant.id)}, {"$set": {"state": "updating", "op": journal}}
     )
     with pytest.raises(exceptions.Conflict) as caught:
-        await manager.delete_tenant(claims, made.tenant.name)
+        await manager.delete_tenant(claims)
     assert caught.value.code == "CONFLICT"
 
 
@@ -230,6 +242,7 @@ async def test_config_errors(master_db: str) -> None:
         with pytest.raises(exceptions.ConfigError) as caught:
             await TenantManager.connect(**settings)  # type: ignore[arg-type]
         assert caught.value.code == "CONFIG", bad
+        assert next(iter(bad)) in str(caught.value), caught.value
 
 
 async def test_from_env_without_secret_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,4 +265,4 @@ async def test_wrong_argument_types_are_type_errors(manager: TenantManager) -> N
     with pytest.raises(TypeError):
         manager.get_tenant(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        manager.delete_tenant("not claims", "Acme")  # type: ignore[arg-type]
+        manager.delete_tenant("not claims")  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import gc
 import re
 from datetime import datetime, timedelta, timezone
 
+import pymongo
 import pytest
 from bson import ObjectId
 from pymongo.database import Database
@@ -43,17 +44,18 @@ async def test_connect_reports_its_settings_and_core_defaults(master_db: str) ->
         mongo_uri=mongo_uri(), jwt_secret=JWT_SECRET, master_db=master_db
     )
     assert manager.master_db == master_db
-    assert manager.jwt_algorithm == "HS256"
-    assert manager.jwt_expire_minutes == 1440
-    assert manager.bcrypt_cost == 12
-    assert manager.login_max_failures == 10
+    settings = manager.settings
+    assert (settings["jwt_algorithm"], settings["jwt_expire_minutes"], settings["bcrypt_cost"]) == ("HS256", 1440, 12)
+    assert settings["login_max_failures"] == 10
+    assert settings["mongo_uri"] == mongo_uri() and "jwt_secret" not in settings
     assert repr(manager) == f"TenantManager(master_db='{master_db}')"
 
     tuned = await connect(
         master_db, jwt_algorithm="hs512", jwt_expire_minutes=5, bcrypt_cost=5, login_max_failures=0
     )
-    assert (tuned.jwt_algorithm, tuned.jwt_expire_minutes, tuned.bcrypt_cost) == ("HS512", 5, 5)
-    assert tuned.login_max_failures == 0  # off
+    tuned_settings = tuned.settings
+    assert (tuned_settings["jwt_algorithm"], tuned_settings["jwt_expire_minutes"], tuned_settings["bcrypt_cost"]) == ("HS512", 5, 5)
+    assert tuned_settings["login_max_failures"] == 0  # off
 
 
 async def test_from_env_reads_the_core_variables(master_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,8 +70,12 @@ async def test_from_env_reads_the_core_variables(master_db: str, monkeypatch: py
     monkeypatch.setenv("LOGIN_MAX_FAILURES", "5")
     manager = await TenantManager.from_env()
     assert manager.master_db == master_db
-    assert (manager.jwt_algorithm, manager.jwt_expire_minutes, manager.bcrypt_cost) == ("HS384", 7, 4)
-    assert manager.login_max_failures == 5
+    settings = manager.settings
+    assert (settings["jwt_algorithm"], settings["jwt_expire_minutes"], settings["bcrypt_cost"]) == ("HS384", 7, 4)
+    assert settings["login_max_failures"] == 5
+    # Keyword overrides win over the environment.
+    overridden = await TenantManager.from_env(bcrypt_cost=5, login_max_failures=0)
+    assert (overridden.settings["bcrypt_cost"], overridden.settings["login_max_failures"]) == (5, 0)
     made = await create(manager)
     login = await manager.authenticate(made.email, made.password)
     assert login.expires_at - datetime.now(timezone.utc) < timedelta(minutes=7, seconds=5)
@@ -105,23 +111,24 @@ async def test_authenticate_verify_and_decode(manager: TenantManager) -> None:
     assert isinstance(login, AccessToken)
     assert login.token_type == "bearer"
     assert login.access_token.count(".") == 2
-    assert login.organization_name == made.tenant.name
-    assert login.organization_id == made.tenant.id
+    assert login.tenant_name == made.tenant.name
+    assert login.tenant_id == made.tenant.id
     assert login.admin_id == made.tenant.admin_id
-    assert_utc_now(login.expires_at - timedelta(minutes=manager.jwt_expire_minutes))
+    assert_utc_now(login.expires_at - timedelta(minutes=manager.settings["jwt_expire_minutes"]))
     assert login.access_token not in repr(login) and "***" in repr(login)
 
     claims = await manager.verify_token(login.access_token)
     assert isinstance(claims, Claims)
-    assert (claims.admin_id, claims.organization_id) == (login.admin_id, login.organization_id)
-    assert claims.organization_name == made.tenant.name
+    assert (claims.admin_id, claims.tenant_id) == (login.admin_id, login.tenant_id)
+    assert claims.tenant_name == made.tenant.name
     assert claims.token_version == 0
     assert_utc_now(claims.issued_at)
     assert claims.expires_at == login.expires_at
     assert login.access_token not in repr(claims)
 
+    assert claims.collection_name == made.tenant.collection_name
     decoded = manager.decode_token(login.access_token)  # synchronous: no database
-    assert decoded == claims
+    assert decoded.to_dict() == {**claims.to_dict(), "collection_name": None}
     with pytest.raises(TypeError):
         Claims()  # only a checked token makes claims
 
@@ -133,18 +140,18 @@ async def test_update_email_and_password(manager: TenantManager) -> None:
     new_email = email_for("new one")
 
     # The same password is not a change: the token stays good.
-    same = await manager.update_tenant(claims, made.tenant.name, email=new_email, password=made.password)
+    same = await manager.update_tenant(claims, email=new_email, password=made.password)
     assert same.admin_email == new_email
     assert same.updated_at > made.tenant.updated_at
     assert same.created_at == made.tenant.created_at
     await manager.verify_token(token)
 
-    updated = await manager.update_tenant(claims, made.tenant.name, password="a-brand-new-password")
+    updated = await manager.update_tenant(claims, password="a-brand-new-password")
     assert updated.admin_email == new_email
     # A new password revokes earlier tokens, though they still decode.
     with pytest.raises(Unauthorized):
         await manager.verify_token(token)
-    assert manager.decode_token(token).organization_id == made.tenant.id
+    assert manager.decode_token(token).tenant_id == made.tenant.id
     login = await manager.authenticate(new_email, "a-brand-new-password")
     assert (await manager.verify_token(login.access_token)).token_version == 1
 
@@ -158,7 +165,7 @@ async def test_rename_moves_the_data_and_keeps_tokens(manager: TenantManager, db
     db[old].insert_many(docs)
 
     new_name = unique("Renamed")
-    renamed = await manager.rename_tenant(claims, made.tenant.name, new_name)
+    renamed = await manager.rename_tenant(claims, new_name)
     assert renamed.name == new_name
     assert renamed.id == made.tenant.id
     assert renamed.collection_name == "org_" + new_name.lower().replace(" ", "_")
@@ -171,11 +178,11 @@ async def test_rename_moves_the_data_and_keeps_tokens(manager: TenantManager, db
 
     # The token carries stable ids: it still verifies, with the current name.
     after = await manager.verify_token(login.access_token)
-    assert after.organization_name == new_name
+    assert after.tenant_name == new_name
     assert await manager.tenant_collection_name(after) == renamed.collection_name
 
     back = unique("Back")
-    again = await manager.update_tenant(after, new_name, new_name=back)
+    again = await manager.update_tenant(after, new_name=back)
     assert again.name == back
     assert db[again.collection_name].count_documents({}) == len(docs)
 
@@ -184,7 +191,7 @@ async def test_delete(manager: TenantManager, db: Database[Doc]) -> None:
     made = await create(manager)
     login = await manager.authenticate(made.email, made.password)
     claims = await manager.verify_token(login.access_token)
-    deleting = manager.delete_tenant(claims, made.tenant.name)
+    deleting = manager.delete_tenant(claims)
     await deleting
     assert deleting.result() is None
     with pytest.raises(TenantNotFound):
@@ -202,10 +209,19 @@ async def test_tenant_collection_for_the_applications_own_driver(
     made = await create(manager)
     claims = await manager.verify_token((await manager.authenticate(made.email, made.password)).access_token)
     name = await manager.tenant_collection_name(claims)
-    assert name == made.tenant.collection_name
-    assert await manager.tenant_namespace(claims) == made.tenant.namespace
-    db[name].insert_one({"order": 1})
+    assert name == made.tenant.collection_name == claims.collection_name
+    # One call, on the application's own driver, no round trip.
+    client: pymongo.MongoClient[Doc] = pymongo.MongoClient(manager.settings["mongo_uri"])
+    orders = manager.collection(claims, client)
+    assert orders.full_name == made.tenant.namespace
+    orders.insert_one({"order": 1})
     assert db[made.tenant.collection_name].count_documents({"order": 1}) == 1
+    async_client: pymongo.AsyncMongoClient[Doc] = pymongo.AsyncMongoClient(manager.settings["mongo_uri"])
+    assert await manager.collection(claims, async_client).count_documents({}) == 1
+    await async_client.close()
+    client.close()
+    with pytest.raises(ValueError, match="verify_token"):
+        manager.collection(manager.decode_token((await manager.authenticate(made.email, made.password)).access_token), client)
 
 
 async def test_recover_reports(manager: TenantManager, db: Database[Doc]) -> None:

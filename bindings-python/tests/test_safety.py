@@ -60,11 +60,11 @@ async def test_operations_cancelled_at_random_points_complete(manager: TenantMan
         target = f"Cancelled {round}"
         op: Any
         if round % 4 == 0:
-            op = manager.delete_tenant(claims, name)
+            op = manager.delete_tenant(claims)
         elif round % 4 == 1 and round > 1:
             op = manager.create_tenant(target, f"other{round}@safety.io", PASSWORD)
         else:
-            op = manager.rename_tenant(claims, name, target)
+            op = manager.rename_tenant(claims, target)
         try:
             await asyncio.wait_for(op, timeout=rng.uniform(0, 0.01))
         except asyncio.TimeoutError:
@@ -91,7 +91,7 @@ async def test_a_write_through_a_stale_name_is_refused_not_lost(manager: TenantM
     claims = await manager.verify_token((await manager.authenticate("stale@safety.io", PASSWORD)).access_token)
     old = await manager.tenant_collection_name(claims)
     db[old].insert_one({"_id": 1})
-    await manager.rename_tenant(claims, "Stale Name", "Fresh Name")
+    await manager.rename_tenant(claims, "Fresh Name")
     with pytest.raises(WriteError) as refused:
         db[old].insert_one({"_id": 2})
     assert refused.value.code == 121

@@ -1,120 +1,61 @@
 """The organization-management HTTP contract (tests/contract/CONTRACT.md) served with
-FastAPI on the tenantry Python binding.
+FastAPI on the tenantry Python binding and its FastAPI glue (``tenantry.fastapi``: the
+lifespan, the bearer token, and every error answered from the core's HTTP table).
 
-The app holds no policy: names, emails, passwords, tokens and configuration are the core's
-(through `tenantry`); it imports no MongoDB driver, bcrypt or JWT library. It maps requests
-to `TenantManager` calls and the core's errors to the contract's responses.
+The app holds no policy: names, emails, passwords, tokens, configuration and the error
+responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
 
-Run from this folder, configured by MONGO_URI, MASTER_DB, JWT_SECRET, JWT_ALGO,
-JWT_EXPIRE_MINUTES, BCRYPT_COST, HOST (127.0.0.1) and PORT (8000):
+Run from this folder, configured by MONGO_URI, MASTER_DB, JWT_SECRET, ... (the core's
+variables), HOST (127.0.0.1) and PORT (8000)::
 
     python app.py                      # JSON logs, one line per request
-    uvicorn app:app --no-access-log --no-proxy-headers    # or under uvicorn's own CLI
 
-Swagger UI (/docs) and ReDoc (/redoc) are served from the `fastapi-offline` package's
+Swagger UI (/docs) and ReDoc (/redoc) are served from the ``fastapi-offline`` package's
 copies of their assets: no CDN.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ValidationError
 
-import errors
+import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
-from schemas import (
-    CreateOrg,
-    ErrorBody,
-    Health,
-    Login,
-    LoginResult,
-    Message,
-    Org,
-    UpdateOrg,
-    ValidationErrorBody,
-)
-from tenantry import Claims, ConfigError, DatabaseError, TenantManager, __version__
+from schemas import CreateOrg, ErrorBody, Health, Login, LoginResult, Message, Org, UpdateOrg, ValidationErrorBody
+from tenantry import TenantManager, __version__
 
 #: Largest accepted request body (the contract's limit).
 MAX_BODY_BYTES = 64 * 1024
-
-log = logging.getLogger("tenantry.http")
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    try:
-        manager = await TenantManager.from_env()
-    except ConfigError as err:
-        log.critical("cannot start: %s", err)
-        raise
-    app.state.manager = manager
-    # Operations a previous process left half done are finished or undone before serving.
-    try:
-        report = await manager.recover()
-        for failure in report.failed:
-            log.error("not recovered", extra={"fields": {"tenant": failure.name, "code": failure.code}})
-        log.info(
-            "recovered",
-            extra={"fields": {"completed": report.completed, "rolled_back": report.rolled_back, "failed": len(report.failed)}},
-        )
-    except DatabaseError as err:
-        log.error("recovery failed; serving anyway: %s", err)
-    log.info("ready", extra={"fields": {"master_db": manager.master_db}})
-    yield
-
 
 app = FastAPIOffline(
     title="Organization Management Service",
     version=__version__,
     description="Multi-tenant organization management on the tenantry Python binding.",
-    lifespan=lifespan,
+    lifespan=glue.lifespan(),
     # Swagger UI would otherwise ask validator.swagger.io for a badge: not offline.
     swagger_ui_parameters={"validatorUrl": None},
 )
-errors.install(app)
+glue.install(app)
 app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 app.add_middleware(RequestLog)  # added last: outermost, so it logs the 413s too
 
-
-async def get_manager(request: Request) -> TenantManager:
-    # async: a plain `def` dependency is run on the thread pool, a hop per request for a
-    # field read (about a fifth of GET /org/get's throughput, BENCHMARKS.md).
-    return cast(TenantManager, request.app.state.manager)
-
-
-Manager = Annotated[TenantManager, Depends(get_manager)]
-
-bearer = HTTPBearer(auto_error=False, description="The access_token of POST /admin/login")
-
-
-async def admin_claims(
-    manager: Manager,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Claims:
-    if credentials is None:
-        raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-    return await manager.verify_token(credentials.credentials)
-
-
-AdminClaims = Annotated[Claims, Depends(admin_claims)]
+Manager = Annotated[TenantManager, Depends(glue.manager)]
+#: The header's presence is checked before the body, the token itself after (as the Rust
+#: and Express servers do).
+Token = Annotated[str, Depends(glue.bearer_token)]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
-    """A dependency parsing the body as `model`. Parsing and type checks happen in one
-    pass (pydantic's JSON parser), so malformed, deeply nested or non-UTF-8 bodies get the
-    same 400 as a missing field."""
+    """A dependency parsing the body as `model` in one pass (pydantic's JSON parser), so
+    malformed, deeply nested or non-UTF-8 bodies get the same 400 as a missing field."""
 
     async def parse(request: Request) -> M:
         try:
@@ -125,76 +66,69 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     return parse
 
 
-def documented_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI request body of a route that parses its body with `json_body`."""
-    schema = {"application/json": {"schema": model.model_json_schema()}}
-    return {"requestBody": {"required": True, "content": schema}}
+async def organization_name(request: Request) -> str:
+    """The `organization_name` query parameter, given exactly once."""
+    given = request.query_params.getlist("organization_name")
+    if len(given) == 1:
+        return given[0]
+    problem = "field required" if not given else "must be given once"
+    kind = "missing" if not given else "value_error"
+    raise RequestValidationError([{"loc": ("query", "organization_name"), "msg": problem, "type": kind}])
 
 
-def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        s: {"model": ValidationErrorBody if s == 400 else ErrorBody} for s in statuses
-    }
+OrgName = Annotated[str, Depends(organization_name)]
 
 
-@app.post(
-    "/org/create",
-    status_code=201,
-    tags=["organizations"],
-    openapi_extra=documented_body(CreateOrg),
-    responses=answers(400),
-)
+def documented(model: type[BaseModel] | None, *statuses: int) -> dict[str, Any]:
+    """OpenAPI of a route: the body `model` (parsed by `json_body`) and its error answers."""
+    extra: dict[str, Any] = {}
+    if model is not None:
+        schema = {"application/json": {"schema": model.model_json_schema()}}
+        extra["openapi_extra"] = {"requestBody": {"required": True, "content": schema}}
+    extra["responses"] = {s: {"model": ValidationErrorBody if s == 400 else ErrorBody} for s in statuses}
+    return extra
+
+
+@app.post("/org/create", status_code=201, tags=["organizations"], **documented(CreateOrg, 400))
 async def create_org(body: Annotated[CreateOrg, Depends(json_body(CreateOrg))], manager: Manager) -> Org:
     """Create an organization, its admin and its own collection."""
     return Org.of(await manager.create_tenant(body.organization_name, body.email, body.password))
 
 
-@app.get("/org/get", tags=["organizations"], responses=answers(400, 404))
-async def get_org(organization_name: Annotated[str, Query()], manager: Manager) -> Org:
+@app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404))
+async def get_org(name: OrgName, manager: Manager) -> Org:
     """Find an organization by name (any spelling with the same normalized key)."""
-    return Org.of(await manager.get_tenant(organization_name))
+    return Org.of(await manager.get_tenant(name))
 
 
-@app.put(
-    "/org/update",
-    tags=["organizations"],
-    openapi_extra=documented_body(UpdateOrg),
-    responses=answers(400, 401, 403, 409),
-)
-async def update_org(
-    claims: AdminClaims,
-    body: Annotated[UpdateOrg, Depends(json_body(UpdateOrg))],
-    manager: Manager,
-) -> Org:
+@app.put("/org/update", tags=["organizations"], **documented(UpdateOrg, 400, 401, 403, 409))
+async def update_org(token: Token, body: Annotated[UpdateOrg, Depends(json_body(UpdateOrg))], manager: Manager) -> Org:
     """Change the admin's email and password, and rename the organization (its data moves
     with it) when `new_organization_name` is given."""
-    tenant = await manager.update_tenant(
-        claims,
-        body.organization_name,
-        email=body.email,
-        password=body.password,
-        new_name=body.new_organization_name,
-    )
-    return Org.of(tenant)
+    claims = await manager.verify_token(token)
+    manager.check_tenant_name(claims, body.organization_name)
+    update = dict(email=body.email, password=body.password, new_name=body.new_organization_name)
+    return Org.of(await manager.update_tenant(claims, **update))
 
 
-@app.delete("/org/delete", tags=["organizations"], responses=answers(400, 401, 403, 409))
-async def delete_org(claims: AdminClaims, organization_name: Annotated[str, Query()], manager: Manager) -> Message:
+@app.delete("/org/delete", tags=["organizations"], **documented(None, 400, 401, 403, 409))
+async def delete_org(token: Token, name: OrgName, manager: Manager) -> Message:
     """Delete the organization, its admins and its collection."""
-    await manager.delete_tenant(claims, organization_name)
+    claims = await manager.verify_token(token)
+    manager.check_tenant_name(claims, name)
+    await manager.delete_tenant(claims)
     return Message(message="Organization deleted successfully")
 
 
-@app.post("/admin/login", tags=["auth"], openapi_extra=documented_body(Login), responses=answers(400, 401, 429))
+@app.post("/admin/login", tags=["auth"], **documented(Login, 400, 401, 429))
 async def login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: Manager) -> LoginResult:
-    """Log an admin in; the token goes in `Authorization: Bearer <token>`."""
-    # Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
-    peer = request.client.host if request.client else "0.0.0.0"
-    client = manager.client_address(peer, request.headers.get("x-forwarded-for"))
-    return LoginResult.of(await manager.authenticate(body.email, body.password, client=client))
+    """Log an admin in; the token goes in `Authorization: Bearer <token>`. Failures count
+    per (email, client address)."""
+    token = await manager.authenticate(body.email, body.password, client=glue.client_address(request))
+    return LoginResult.of(token)
 
 
-@app.get("/health", tags=["health"], responses=answers(503))
+@app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503))
 async def health(manager: Manager) -> Health:
     """`healthy` when the database answers; 503 when it cannot be reached."""
     await manager.ping()
@@ -206,7 +140,7 @@ def main() -> None:
 
     configure_logging()
     uvicorn.run(
-        app,
+        cast(Any, app),
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
         access_log=False,  # RequestLog writes one structured line per request instead

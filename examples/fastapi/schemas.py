@@ -62,8 +62,8 @@ class LoginResult(BaseModel):
             access_token=token.access_token,
             token_type=token.token_type,
             admin_id=token.admin_id,
-            organization_id=token.organization_id,
-            organization_name=token.organization_name,
+            organization_id=token.tenant_id,
+            organization_name=token.tenant_name,
         )
 
 

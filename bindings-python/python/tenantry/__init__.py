@@ -1,12 +1,12 @@
 """tenantry: multi-tenancy over MongoDB, asyncio-native.
 
-One collection per tenant, journaled create/rename/delete, bcrypt + JWT admin auth. The
-work happens in the Rust core; this package is its thin binding::
+Journaled create/rename/delete of tenants with their own data, bcrypt + JWT admin auth.
+The work happens in the Rust core; this package is its thin binding::
 
-    manager = await TenantManager.connect(mongo_uri=..., jwt_secret=...)
-    tenant = await manager.create_tenant("Acme", "admin@acme.example", "s3cret-pass")
+    async with await TenantManager.connect(mongo_uri=..., jwt_secret=...) as manager:
+        tenant = await manager.create_tenant("Acme", "admin@acme.example", "s3cret-pass")
 
-See ``examples/quickstart.py`` and the README.
+``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
 
 from tenantry._native import (
@@ -18,7 +18,9 @@ from tenantry._native import (
     TenantManager,
     __version__,
 )
+from tenantry.settings import Settings
 from tenantry.exceptions import (
+    BY_CODE,
     Conflict,
     ConfigError,
     DatabaseError,
@@ -26,6 +28,7 @@ from tenantry.exceptions import (
     InternalError,
     InvalidCredentials,
     InvalidInput,
+    ManagerClosed,
     TenantAlreadyExists,
     TenantNotFound,
     TenantryError,
@@ -36,11 +39,13 @@ from tenantry.exceptions import (
 __all__ = [
     "__version__",
     "TenantManager",
+    "Settings",
     "Tenant",
     "Claims",
     "AccessToken",
     "RecoveryFailure",
     "RecoveryReport",
+    "BY_CODE",
     "TenantryError",
     "TenantNotFound",
     "TenantAlreadyExists",
@@ -51,6 +56,7 @@ __all__ = [
     "Conflict",
     "TooManyAttempts",
     "ConfigError",
+    "ManagerClosed",
     "DatabaseError",
     "InternalError",
 ]

@@ -1,14 +1,13 @@
-"""Type stubs of the compiled extension ``tenantry._native`` (the Rust core's binding).
-
-Async methods return an ``asyncio.Future`` (await it, pass it to ``asyncio.gather`` or
-``asyncio.wait_for``; it is not a coroutine, so ``asyncio.create_task`` does not take it:
-use ``asyncio.ensure_future``). The work runs on the extension's own tokio runtime, off
-the event loop and without the GIL.
-"""
+"""Type stubs of ``tenantry._native``, the Rust extension module (checked against the built
+module by ``mypy.stubtest``; the keyword settings against the core's list by the tests)."""
 
 import asyncio
 from datetime import datetime
-from typing import final
+from typing import Any, NoReturn, final
+
+from typing_extensions import Unpack
+
+from tenantry.settings import Settings
 
 __all__ = [
     "__version__",
@@ -18,44 +17,38 @@ __all__ = [
     "AccessToken",
     "RecoveryReport",
     "RecoveryFailure",
-    "TenantryError",
-    "TenantNotFound",
-    "TenantAlreadyExists",
-    "InvalidInput",
-    "InvalidCredentials",
-    "Unauthorized",
-    "Forbidden",
-    "Conflict",
-    "TooManyAttempts",
-    "ConfigError",
-    "DatabaseError",
-    "InternalError",
+    "_core_fields",
     "_error_codes",
+    "_http_response",
+    "_http_method_not_allowed",
+    "_http_validation_response",
     "_raise_sample_error",
+    "_restore",
     "_sample_panic",
+    "_settings_fields",
 ]
 
 __version__: str
 
 @final
 class Tenant:
-    """A tenant (organization). Immutable; compares equal field by field."""
+    """A tenant. Immutable plain data: hashable, comparable, picklable, ``to_dict()``."""
 
     @property
     def id(self) -> str:
-        """Stable id of the tenant record (24 hex digits)."""
+        """The tenant's stable id (24 hex digits)."""
     @property
     def name(self) -> str:
-        """The organization's name as given at creation or last rename."""
+        """The name as given at creation or last rename."""
     @property
     def collection_name(self) -> str:
-        """The tenant's own collection, ``org_<slug>``."""
+        """The tenant's own collection (``org_<slug>``)."""
     @property
     def database(self) -> str:
-        """The database holding the collection (the master database)."""
+        """The database holding the collection."""
     @property
     def namespace(self) -> str:
-        """``database.collection_name``."""
+        """``database.collection``."""
     @property
     def admin_email(self) -> str:
         """The admin's email."""
@@ -67,51 +60,66 @@ class Tenant:
         """When the tenant was created (aware, UTC)."""
     @property
     def updated_at(self) -> datetime:
-        """When the tenant was last changed (aware, UTC)."""
+        """When the tenant last changed (aware, UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class Claims:
-    """What a checked token says. Only ``verify_token``/``decode_token`` make one; it is
-    the credential ``update_tenant``, ``rename_tenant`` and ``delete_tenant`` take."""
+    """What a verified token says: the credential the tenant's operations take. Made only by
+    ``verify_token``/``decode_token``; cannot be built, changed or pickled."""
 
     @property
     def admin_id(self) -> str:
         """The admin's id (stable across email changes)."""
     @property
-    def organization_id(self) -> str:
+    def tenant_id(self) -> str:
         """The tenant's id (stable across renames)."""
     @property
-    def organization_name(self) -> str:
+    def tenant_name(self) -> str:
         """The tenant's name: current after ``verify_token``, as issued after ``decode_token``."""
     @property
     def token_version(self) -> int:
-        """The admin's token version at issue; a password change bumps it."""
+        """The admin's token version when the token was issued."""
     @property
     def issued_at(self) -> datetime:
-        """When the token was issued (aware, UTC)."""
+        """When the token was issued."""
     @property
     def expires_at(self) -> datetime:
-        """When the token expires (aware, UTC)."""
+        """When the token expires."""
+    @property
+    def collection_name(self) -> str | None:
+        """The tenant's collection when ``verify_token`` checked the claims (None after
+        ``decode_token``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> NoReturn: ...
 
 @final
 class AccessToken:
-    """A freshly issued access token; ``repr`` never shows the token itself."""
+    """A freshly issued access token. Its ``repr`` never shows the token."""
 
     @property
     def access_token(self) -> str:
-        """The JWT, to send as ``Authorization: Bearer <token>``."""
+        """The JWT, for ``Authorization: Bearer <token>``."""
     @property
     def token_type(self) -> str:
         """Always ``"bearer"``."""
     @property
     def admin_id(self) -> str: ...
     @property
-    def organization_id(self) -> str: ...
+    def tenant_id(self) -> str: ...
     @property
-    def organization_name(self) -> str: ...
+    def tenant_name(self) -> str: ...
     @property
-    def expires_at(self) -> datetime:
-        """When the token expires (aware, UTC)."""
+    def expires_at(self) -> datetime: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class RecoveryReport:
@@ -136,11 +144,18 @@ class RecoveryReport:
     def swept_tombstones(self) -> int:
         """Tombstones older than the retention, dropped."""
     @property
+    def moved_documents(self) -> int:
+        """Documents found in tombstones, moved to their tenant's collection."""
+    @property
     def orphan_collections(self) -> list[str]:
         """``org_*`` collections no tenant claims (never dropped automatically)."""
     @property
     def failed(self) -> list[RecoveryFailure]:
         """Tenants that could not be recovered; the others were recovered all the same."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class RecoveryFailure:
@@ -158,158 +173,97 @@ class RecoveryFailure:
     @property
     def message(self) -> str:
         """The error's message."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class TenantManager:
     """Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 
-    Share one per process; it holds the MongoDB connection pool.
+    Share one per process; it holds the MongoDB connection pool. ``async with`` it, or
+    ``await manager.aclose()`` when done.
     """
 
     @staticmethod
     def connect(
-        *,
-        mongo_uri: str,
-        jwt_secret: str,
-        master_db: str | None = None,
-        jwt_algorithm: str | None = None,
-        jwt_expire_minutes: int | None = None,
-        bcrypt_cost: int | None = None,
-        jwt_issuer: str | None = None,
-        jwt_audience: str | None = None,
-        jwt_leeway_seconds: int | None = None,
-        min_password_chars: int | None = None,
-        operation_lease_seconds: int | None = None,
-        login_max_failures: int | None = None,
-        login_window_seconds: int | None = None,
-        login_lockout_seconds: int | None = None,
+        **settings: Unpack[Settings],
     ) -> asyncio.Future[TenantManager]:
-        """Connect and prepare the master database (indexes, adoption of seed records).
-
-        An argument left at ``None`` takes the core's default: ``master_db="master_db"``,
-        ``jwt_algorithm="HS256"`` (or HS384, HS512), ``jwt_expire_minutes=1440``,
-        ``bcrypt_cost=12``, no issuer or audience, ``jwt_leeway_seconds=30``,
-        ``min_password_chars=8``, ``operation_lease_seconds=30``; the login throttle locks
-        an email (or a ``client``) for ``login_lockout_seconds=300`` after
-        ``login_max_failures=10`` failures within ``login_window_seconds=900``, and
-        ``login_max_failures=0`` turns it off. The core validates the whole configuration:
-        a bad value raises ``ConfigError`` when awaited.
-        """
+        """Connect with the given settings (the core's ``Settings``; those left out take
+        the core's defaults). Raises ``ConfigError`` for an unusable or unknown setting,
+        ``DatabaseError`` when the server cannot be reached."""
     @staticmethod
-    def from_env() -> asyncio.Future[TenantManager]:
-        """Connect with the environment's settings: ``MONGO_URI`` (or ``MONGODB_URI``),
-        ``MASTER_DB``, ``JWT_SECRET`` (required), ``JWT_ALGO``, ``JWT_EXPIRE_MINUTES``,
-        ``BCRYPT_COST``, ``LOGIN_MAX_FAILURES``, ``JWT_ISSUER``, ``JWT_AUDIENCE``."""
+    def from_env(
+        **settings: Unpack[Settings],
+    ) -> asyncio.Future[TenantManager]:
+        """Connect with the settings of the environment (``MONGO_URI``, ``JWT_SECRET``, ...),
+        the keyword settings taking precedence."""
     @property
-    def master_db(self) -> str: ...
+    def settings(self) -> dict[str, Any]:
+        """The settings in force after defaults (the JWT secret left out)."""
     @property
-    def jwt_algorithm(self) -> str: ...
+    def master_db(self) -> str:
+        """The database of the tenant records, admins and tenant collections."""
     @property
-    def jwt_expire_minutes(self) -> int: ...
-    @property
-    def bcrypt_cost(self) -> int: ...
-    @property
-    def login_max_failures(self) -> int:
-        """Failed logins that lock an email (or client); 0 when the throttle is off."""
+    def closed(self) -> bool:
+        """Whether ``aclose()`` was called."""
     def create_tenant(self, name: str, email: str, password: str) -> asyncio.Future[Tenant]:
-        """Create a tenant, its admin and its collection, all or nothing.
-
-        Raises ``InvalidInput`` (``.field``) or ``TenantAlreadyExists`` (``.field`` is
-        ``"organization_name"`` or ``"email"``)."""
+        """Create a tenant with its admin and its own collection, all or nothing. Raises
+        ``InvalidInput`` or ``TenantAlreadyExists`` (see ``field``)."""
     def get_tenant(self, name: str) -> asyncio.Future[Tenant]:
-        """Find a tenant by name (any spelling with the same normalized key).
-
-        Raises ``TenantNotFound`` or ``InvalidInput``."""
+        """Find a tenant by name (any spelling). Raises ``TenantNotFound``."""
     def update_tenant(
         self,
         claims: Claims,
-        name: str,
         *,
         email: str | None = None,
         password: str | None = None,
         new_name: str | None = None,
     ) -> asyncio.Future[Tenant]:
-        """Change the acting admin's email and/or password, and/or rename the tenant
-        (its collection moves with all its data). A password different from the current
-        one revokes earlier tokens.
-
-        Raises ``Forbidden`` (claims of another tenant), ``Unauthorized`` (revoked
-        claims), ``TenantAlreadyExists``, ``InvalidInput``, ``Conflict``."""
-    def rename_tenant(self, claims: Claims, name: str, new_name: str) -> asyncio.Future[Tenant]:
-        """Shorthand for ``update_tenant(claims, name, new_name=new_name)``."""
-    def delete_tenant(self, claims: Claims, name: str) -> asyncio.Future[None]:
-        """Delete the tenant: its collection, its admins and its record."""
-    def authenticate(
-        self, email: str, password: str, *, client: str | None = None
-    ) -> asyncio.Future[AccessToken]:
-        """Log an admin in. Raises ``InvalidCredentials`` for an unknown email or a wrong
-        password alike (same bcrypt work, same error), and ``TooManyAttempts`` while the
-        email, or ``client`` (an IP address or any key the application trusts), is locked
-        after repeated failures."""
-    def verify_token(self, token: str) -> asyncio.Future[Claims]:
-        """Check signature, algorithm, expiry and revocation. Raises ``Unauthorized``."""
-    def decode_token(self, token: str) -> Claims:
-        """Check signature, algorithm and expiry only (no database: a revoked token
-        passes). Raises ``Unauthorized``."""
+        """Change the claims' admin's email and/or password, and/or rename the claims'
+        tenant (its data moves with it)."""
+    def rename_tenant(self, claims: Claims, new_name: str) -> asyncio.Future[Tenant]:
+        """Rename the claims' tenant."""
+    def delete_tenant(self, claims: Claims) -> asyncio.Future[None]:
+        """Delete the claims' tenant: its collection, admins and record."""
+    def check_tenant_name(self, claims: Claims, name: str) -> None:
+        """Raise ``Forbidden`` unless ``name`` (any spelling) is the claims' tenant's."""
+    def authenticate(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[AccessToken]:
+        """Log an admin in. Raises ``InvalidCredentials`` alike for an unknown email and a
+        wrong password (same bcrypt work), ``TooManyAttempts`` while throttled; failures
+        count per (email, ``client``)."""
     def client_address(self, peer: str, forwarded_for: str | None = None) -> str:
         """The client a request comes from, for ``authenticate(client=...)``: ``peer``, or
         the address ``forwarded_for`` (an ``X-Forwarded-For`` header) gives when ``peer``
-        is one of ``TRUSTED_PROXIES``. Raises ``ValueError`` for a ``peer`` that is not an
-        IP address."""
+        is a trusted proxy. Raises ``ValueError`` for a ``peer`` that is no IP address."""
+    def verify_token(self, token: str) -> asyncio.Future[Claims]:
+        """Check a token's signature, algorithm, expiry and revocation. Raises ``Unauthorized``."""
+    def decode_token(self, token: str) -> Claims:
+        """Signature, algorithm and expiry only (no database: a revoked token passes)."""
+    def collection(self, claims: Claims, client: Any) -> Any:
+        """The claims' tenant's collection on the application's own driver
+        (``client[master_db][collection]``: pymongo or motor), with no round trip."""
+    def tenant_collection_name(self, claims: Claims) -> asyncio.Future[str]:
+        """The claims' tenant's collection name now (a round trip)."""
+    def recover(self) -> asyncio.Future[RecoveryReport]:
+        """Finish or undo interrupted operations whose lease ran out; a tenant that cannot
+        be fixed is listed in ``failed``, the others are recovered."""
     def ping(self) -> asyncio.Future[None]:
         """Whether the database answers; raises ``DatabaseError`` if not."""
-    def recover(self) -> asyncio.Future[RecoveryReport]:
-        """Finish or undo interrupted lifecycle operations whose lease ran out; a tenant
-        that cannot be fixed is listed in ``failed``, the others are recovered."""
-    def tenant_collection_name(self, claims: Claims) -> asyncio.Future[str]:
-        """The claims' tenant's own collection name (in ``master_db``), for use with the
-        application's own MongoDB driver."""
-    def tenant_namespace(self, claims: Claims) -> asyncio.Future[str]:
-        """``database.collection`` of the claims' tenant's own collection."""
+    def aclose(self) -> asyncio.Future[None]:
+        """Close: later calls raise ``ManagerClosed``; running operations end first."""
+    def __aenter__(self) -> asyncio.Future[TenantManager]: ...
+    def __aexit__(self, *_exc: object) -> asyncio.Future[None]: ...
 
-class TenantryError(Exception):
-    """Base class of every tenantry error."""
-
-    code: str
-    """The core's stable code, e.g. ``"TENANT_NOT_FOUND"``."""
-
-class TenantNotFound(TenantryError): ...
-
-class TenantAlreadyExists(TenantryError):
-    field: str
-    """The input whose value is taken: ``"organization_name"`` or ``"email"``."""
-    message: str
-    """The explanation (also ``str(err)``)."""
-
-class InvalidInput(TenantryError):
-    field: str
-    """The rejected input field."""
-    message: str
-    """Why it was rejected, without the field name (``str(err)`` has both)."""
-
-class InvalidCredentials(TenantryError): ...
-
-class Unauthorized(TenantryError): ...
-
-class Forbidden(TenantryError): ...
-
-class Conflict(TenantryError): ...
-
-class TooManyAttempts(TenantryError):
-    retry_after: int
-    """Seconds until logins for the account are accepted again."""
-
-class ConfigError(TenantryError): ...
-
-class DatabaseError(TenantryError): ...
-
-class InternalError(TenantryError): ...
-
-def _error_codes() -> list[str]:
-    """Testing aid: every code the core can give an error."""
-
-def _raise_sample_error(code: str) -> None:
-    """Testing aid: raise what the binding makes of a sample core error with ``code``."""
-
-def _sample_panic() -> asyncio.Future[None]:
-    """Testing aid: a future whose Rust side panics (it raises ``InternalError``)."""
+def _core_fields(kind: str) -> list[str]: ...
+def _error_codes() -> list[str]: ...
+def _http_response(
+    kind: str, field: str | None = None, reason: str | None = None, retry_after: int | None = None
+) -> tuple[int, list[tuple[str, str]], str] | None: ...
+def _http_method_not_allowed(allowed: list[str]) -> tuple[int, list[tuple[str, str]], str]: ...
+def _http_validation_response(problems: list[tuple[str, str, str]]) -> tuple[int, list[tuple[str, str]], str]: ...
+def _raise_sample_error(code: str) -> None: ...
+def _restore(kind: str, json: str) -> Any: ...
+def _sample_panic() -> asyncio.Future[None]: ...
+def _settings_fields() -> list[tuple[str, str]]: ...

@@ -1,0 +1,208 @@
+"""FastAPI glue for tenantry (needs ``fastapi``, not installed with tenantry).
+
+- :func:`lifespan`: connect (by default from the environment), run ``recover()`` once, keep
+  the manager on ``app.state.tenants`` for the requests, close it at shutdown;
+- :data:`VerifiedClaims`: a dependency giving the verified claims of the request's
+  ``Authorization: Bearer`` token (401 with ``WWW-Authenticate: Bearer`` without one);
+- :func:`collection_of`: a dependency giving the claims' tenant's collection on the
+  application's own driver (pymongo or motor), with no extra round trip;
+- :func:`client_address`: the request's client for the login throttle (``X-Forwarded-For``
+  only from the manager's trusted proxies);
+- :func:`install`: exception handlers answering tenantry's errors, request validation
+  errors and unknown routes from the core's HTTP error table, as the Rust and Express
+  servers do.
+
+::
+
+    app = FastAPI(lifespan=tenantry.fastapi.lifespan())
+    tenantry.fastapi.install(app)
+
+    @app.get("/notes")
+    async def notes(claims: VerifiedClaims, notes=Depends(collection_of(client))):
+        ...
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from tenantry import Claims, TenantManager, TenantryError
+from tenantry._native import _http_method_not_allowed, _http_response, _http_validation_response
+
+__all__ = [
+    "NotAuthenticated",
+    "bearer_token",
+    "VerifiedClaims",
+    "client_address",
+    "collection_of",
+    "error_response",
+    "install",
+    "lifespan",
+    "manager",
+    "verified_claims",
+]
+
+log = logging.getLogger("tenantry")
+
+#: Where the manager lives on ``app.state``.
+STATE_KEY = "tenants"
+
+
+def manager(request: Request) -> TenantManager:
+    """The application's manager (set by :func:`lifespan`)."""
+    tenants = getattr(request.app.state, STATE_KEY, None)
+    if not isinstance(tenants, TenantManager):
+        raise RuntimeError(f"no TenantManager on app.state.{STATE_KEY}: use tenantry.fastapi.lifespan")
+    return tenants
+
+
+def lifespan(
+    connect: Callable[[], Awaitable[TenantManager]] = TenantManager.from_env,
+    *,
+    recover: bool = True,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A FastAPI lifespan: connect, ``recover()`` once, serve, close."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        async with await connect() as tenants:
+            if recover:
+                report = await tenants.recover()
+                for failure in report.failed:
+                    log.error("not recovered: %s (%s): %s", failure.name, failure.code, failure.message)
+            setattr(app.state, STATE_KEY, tenants)
+            yield
+
+    return run
+
+
+class NotAuthenticated(Exception):
+    """The request has no ``Authorization: Bearer`` token."""
+
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token of a login")
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The request's bearer token, unchecked (401 without one)."""
+    if credentials is None:
+        raise NotAuthenticated()
+    return credentials.credentials
+
+
+async def verified_claims(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Claims:
+    """The verified claims of the request's bearer token."""
+    return await manager(request).verify_token(token)
+
+
+#: ``claims: VerifiedClaims`` in a route's signature.
+VerifiedClaims = Annotated[Claims, Depends(verified_claims)]
+
+
+def collection_of(client: Any) -> Callable[[Request, Claims], Any]:
+    """A dependency giving the claims' tenant's collection on ``client`` (a pymongo
+    ``MongoClient``/``AsyncMongoClient`` or a motor client)."""
+
+    def dependency(request: Request, claims: VerifiedClaims) -> Any:
+        return manager(request).collection(claims, client)
+
+    return dependency
+
+
+def client_address(request: Request) -> str:
+    """The request's client, for ``authenticate(client=...)``."""
+    peer = request.client.host if request.client else "0.0.0.0"
+    return manager(request).client_address(peer, request.headers.get("x-forwarded-for"))
+
+
+def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
+    """The table's response of an error kind."""
+    found = _http_response(kind, field, reason, retry_after) or _http_response("INTERNAL")
+    assert found is not None
+    return _json(found)
+
+
+def _json(found: tuple[int, list[tuple[str, str]], str]) -> JSONResponse:
+    status, headers, body = found
+    return JSONResponse(json.loads(body), status_code=status, headers=dict(headers))
+
+
+def error_response(err: TenantryError) -> JSONResponse:
+    """The table's response of a tenantry error."""
+    if err.code in ("DATABASE", "INTERNAL", "CONFIG", "CLOSED"):
+        # The client gets the table's fixed message; the cause goes to the log only.
+        log.error("%s: %s", err.code, err)
+    return response(err.code, field=err.field, reason=err.reason, retry_after=err.retry_after)
+
+
+#: Where a request part ends up in a validation error's ``loc``, before the field name.
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def _kind(pydantic_type: str) -> str:
+    if pydantic_type in ("json_invalid", "missing"):
+        return pydantic_type
+    if pydantic_type.endswith("_type"):  # string_type, model_type, dict_type...
+        return "type_error"
+    return "value_error"
+
+
+def _field(loc: Sequence[Any]) -> str:
+    names = [part for part in loc if isinstance(part, str) and part not in _LOCATIONS]
+    return names[0] if names else "body"
+
+
+def validation_response(errors: Sequence[Any]) -> JSONResponse:
+    """The table's response to a request that does not match its schema."""
+    problems = [(_field(e["loc"]), str(e["msg"]), _kind(str(e["type"]))) for e in errors]
+    return _json(_http_validation_response(problems))
+
+
+#: HTTP errors of the framework itself, by status.
+_HTTP_KINDS = {401: "NOT_AUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error from the core's HTTP error table, and route paths exactly as the
+    Rust and Express servers do (no redirect from ``/path/`` to ``/path``)."""
+    app.router.redirect_slashes = False
+
+    @app.exception_handler(TenantryError)
+    async def on_error(request: Request, exc: TenantryError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(NotAuthenticated)
+    async def on_no_token(request: Request, exc: NotAuthenticated) -> JSONResponse:
+        return response("NOT_AUTHENTICATED")
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_response(exc.errors())
+
+    @app.exception_handler(HTTPException)
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        allow = (exc.headers or {}).get("Allow")
+        if exc.status_code == 405 and allow is not None:
+            return _json(_http_method_not_allowed([m.strip() for m in allow.split(",")]))
+        kind = _HTTP_KINDS.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "NOT_FOUND")
+        answer = response(kind)
+        for name, value in (exc.headers or {}).items():
+            answer.headers[name] = value
+        return answer
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return response("INTERNAL")

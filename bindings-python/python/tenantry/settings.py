@@ -1,0 +1,59 @@
+"""The keyword settings of ``TenantManager.connect`` and ``TenantManager.from_env``.
+
+They are the core's settings, by the core's names; the tests check this list against the
+core's. Only ``mongo_uri`` and ``jwt_secret`` are required (``from_env`` may find them in
+the environment); the rest default to the original service's values. An unknown setting or
+a value of the wrong kind raises ``ConfigError``, naming the setting.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class Settings(TypedDict, total=False):
+    """Settings for ``TenantManager.connect(**settings)``."""
+
+    #: ``mongodb://...`` or ``mongodb+srv://...`` (env ``MONGO_URI``, then ``MONGODB_URI``).
+    mongo_uri: str
+    #: HMAC key of the access tokens, at least 16 bytes (env ``JWT_SECRET``).
+    jwt_secret: str
+    #: Database of the records, admins and tenant collections (``master_db``).
+    master_db: str
+    #: ``HS256`` (default), ``HS384`` or ``HS512`` (env ``JWT_ALGO``).
+    jwt_algorithm: str
+    #: Token lifetime in minutes (1440).
+    jwt_expire_minutes: int
+    #: ``iss`` set in tokens and required of them.
+    jwt_issuer: str
+    #: ``aud`` set in tokens and required of them.
+    jwt_audience: str
+    #: Clock skew allowed on ``exp``, in seconds (30, at most 300).
+    jwt_leeway_seconds: int
+    #: bcrypt cost of new hashes (12; 4 to 31).
+    bcrypt_cost: int
+    #: Shortest new password, in characters (8).
+    min_password_chars: int
+    #: Seconds an operation stays its owner's before recovery may take it over (30).
+    operation_lease_seconds: int
+    #: Failed logins of one (email, client) pair before a lock-out (10; 0: none).
+    login_max_failures: int
+    #: Seconds failed logins are remembered (900).
+    login_window_seconds: int
+    #: Seconds a counter stays at its limit (300).
+    login_lockout_seconds: int
+    #: Failed logins of one email, from every client, per hour (100).
+    login_account_max_failures: int
+    #: Failed logins of one client, over every email, per window (100).
+    login_client_max_failures: int
+    #: Seconds a database call waits for a reachable server (5).
+    database_timeout_seconds: int
+    #: ``majority`` (default), ``journaled`` or ``server-default``.
+    write_concern: str
+    #: Seconds a renamed tenant's old name keeps its tombstone (86400).
+    tombstone_retention_seconds: int
+    #: Addresses or CIDR networks whose ``X-Forwarded-For`` is believed.
+    trusted_proxies: str | list[str]
+
+
+__all__ = ["Settings"]

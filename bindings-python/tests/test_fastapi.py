@@ -1,0 +1,88 @@
+"""The FastAPI glue (``tenantry.fastapi``): every core error code answered from the core's
+HTTP table (the kinds a black-box test cannot provoke included), request validation in the
+table's shape, and the claims dependency in a small app."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+
+import tenantry.fastapi as glue
+from tenantry import Claims, TenantManager, TenantryError
+from tenantry._native import _error_codes, _http_response, _raise_sample_error
+
+from conftest import PASSWORD, create
+
+EXPECTED = {
+    "TENANT_NOT_FOUND": (404, "Organization not found"),
+    "TENANT_ALREADY_EXISTS": (400, "Email already registered"),
+    "INVALID_INPUT": (400, "Validation error"),
+    "INVALID_CREDENTIALS": (401, "Invalid email or password"),
+    "UNAUTHORIZED": (401, "Could not validate credentials"),
+    "FORBIDDEN": (403, "Not authorized to act on this organization"),
+    "CONFLICT": (409, "Another operation on this organization is in progress; retry shortly"),
+    "TOO_MANY_ATTEMPTS": (429, "Too many failed login attempts; retry later"),
+    "DATABASE": (503, "Database unavailable"),
+    "CONFIG": (500, "Internal server error"),
+    "CLOSED": (503, "Service unavailable"),
+    "INTERNAL": (500, "Internal server error"),
+}
+
+
+def sample(code: str) -> TenantryError:
+    with pytest.raises(TenantryError) as caught:
+        _raise_sample_error(code)
+    return caught.value
+
+
+def test_every_code_has_its_answer() -> None:
+    assert sorted(EXPECTED) == sorted(_error_codes())
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_each_code_is_answered_from_the_table(code: str) -> None:
+    err = sample(code)
+    response = glue.error_response(err)
+    body = json.loads(bytes(response.body))
+    assert (response.status_code, body["detail"]) == EXPECTED[code]
+    assert body["code"] == code
+    # The glue answers exactly as the table does (the Rust and Express servers read it too).
+    table = _http_response(err.code, err.field, err.reason, err.retry_after)
+    assert table is not None and (table[0], json.loads(table[2])) == (response.status_code, body)
+
+
+def test_the_contracts_headers_and_fields() -> None:
+    assert glue.error_response(sample("UNAUTHORIZED")).headers["www-authenticate"] == "Bearer"
+    assert glue.error_response(sample("TOO_MANY_ATTEMPTS")).headers["retry-after"] == "42"
+    invalid = json.loads(bytes(glue.error_response(sample("INVALID_INPUT")).body))
+    assert invalid["errors"] == [{"field": "password", "message": "is too short", "type": "value_error"}]
+    exists = json.loads(bytes(glue.error_response(sample("TENANT_ALREADY_EXISTS")).body))
+    assert exists["field"] == "email"
+    missing = glue.validation_response([{"loc": ("body", "organization_name"), "msg": "Field required", "type": "missing"}])
+    assert json.loads(bytes(missing.body))["errors"][0] == {"field": "organization_name", "message": "Field required", "type": "missing"}
+
+
+async def test_claims_dependency_and_collection_in_an_app(manager: TenantManager) -> None:
+    made = await create(manager)
+    app = FastAPI()
+    app.state.tenants = manager
+    glue.install(app)
+
+    @app.get("/me")
+    async def me(claims: glue.VerifiedClaims) -> dict[str, str]:
+        return {"tenant": claims.tenant_name}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        anonymous = await client.get("/me")
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+        assert anonymous.json()["code"] == "UNAUTHORIZED"
+        bad = await client.get("/me", headers={"authorization": "Bearer nope"})
+        assert (bad.status_code, bad.json()["detail"]) == (401, "Could not validate credentials")
+        token = (await manager.authenticate(made.email, PASSWORD)).access_token
+        ok = await client.get("/me", headers={"authorization": f"Bearer {token}"})
+        assert ok.json() == {"tenant": made.tenant.name}
+        assert (await client.get("/nowhere")).json() == {"detail": "Not Found", "code": "NOT_FOUND"}
