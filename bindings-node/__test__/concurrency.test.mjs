@@ -60,7 +60,7 @@ test('hundreds of concurrent reads and logins all answer correctly', async (t) =
     return manager.getTenant(tenant.name).then((got) => assert.equal(got.id, tenant.id))
   })
   const logins = tenants.map(({ email, tenant }) =>
-    manager.authenticate(email, PASSWORD).then((token) => assert.equal(token.organizationId, tenant.id)),
+    manager.authenticate(email, PASSWORD).then((token) => assert.equal(token.tenantId, tenant.id)),
   )
   const misses = Array.from({ length: 50 }, () =>
     manager.getTenant(uniqueName('Ghost')).then(
@@ -96,8 +96,8 @@ test('a rename racing a delete ends consistent', async (t) => {
   for (let round = 0; round < 10; round++) {
     const { tenant, claims } = await tenantWithAdmin(manager)
     const [renamed, deleted] = await Promise.allSettled([
-      manager.renameTenant(claims, tenant.name, uniqueName('Renamed')),
-      manager.deleteTenant(claims, tenant.name),
+      manager.renameTenant(claims, uniqueName('Renamed')),
+      manager.deleteTenant(claims),
     ])
     // Exactly one wins; the other is refused as stale or busy.
     assert.equal([renamed, deleted].filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`)
@@ -111,7 +111,7 @@ test('a rename racing a delete ends consistent', async (t) => {
     if (org) {
       assert.equal(org.state, 'active')
       const again = await manager.verifyToken((await manager.authenticate(org.admin_email, PASSWORD)).accessToken)
-      await manager.deleteTenant(again, org.organization_name)
+      await manager.deleteTenant(again)
     }
   }
 })
@@ -121,13 +121,13 @@ test('racing renames of one tenant keep its data', async (t) => {
   for (let round = 0; round < 10; round++) {
     const { tenant, claims } = await tenantWithAdmin(manager)
     await db.collection(tenant.collectionName).insertMany([{ n: 1 }, { n: 2 }])
-    const { won, lost } = await settle(['A', 'B', 'C'].map((p) => manager.renameTenant(claims, tenant.name, uniqueName(p))))
+    const { won, lost } = await settle(['A', 'B', 'C'].map((p) => manager.renameTenant(claims, uniqueName(p))))
     assert.equal(won.length, 1, `round ${round}: one rename wins`)
     for (const err of lost) assert.ok(['CONFLICT', 'FORBIDDEN'].includes(err.code), err.message)
     const { org, collections } = await leftovers(db, tenant.id)
     assert.ok(org)
     assert.deepEqual(collections, [org.collection_name], `round ${round}: one collection`)
     assert.equal(await db.collection(org.collection_name).countDocuments(), 2, `round ${round}: data kept`)
-    await manager.deleteTenant(claims, org.organization_name)
+    await manager.deleteTenant(claims)
   }
 })

@@ -1,14 +1,17 @@
 // @ts-check
-// Every error code: each is an `Error` with the core's stable `code` (plus `field`,
-// `reason` or `retryAfterSecs` where the core has them), rejected by promises and thrown by
-// the one synchronous method, and nothing is written when input is refused.
+// Every error code: each is an instance of its class (and of `TenantryError` and `Error`)
+// with the core's stable `code` (plus `field`, `reason` or `retryAfter` where the core has
+// them) and the caller's stack, rejected by promises and thrown by the synchronous
+// methods, and nothing is written when input is refused.
 
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 
 import { ObjectId } from 'mongodb'
 
-import { TenantManager } from '../index.js'
+import { createRequire } from 'node:module'
+
+import { TenantManager, TenantryError, errorClasses } from '../index.js'
 import {
   ERROR_CODES,
   JWT_SECRET,
@@ -33,10 +36,19 @@ after(closeDriver)
  * @param {string} code
  */
 function assertCoded(err, code) {
-  assert.ok(err instanceof Error, `not an Error: ${String(err)}`)
+  assert.ok(err instanceof TenantryError, `not a TenantryError: ${String(err)}`)
+  assert.ok(err instanceof errorClasses[/** @type {import('../index.js').ErrorCode} */ (code)], `${err.name} for ${code}`)
   assert.equal(err.code, code, `${err.code}: ${err.message}`)
   assert.ok(err.message.length > 0)
 }
+
+/** The package's exports, hidden test hook included. */
+const tenantry = /** @type {Record<string, unknown> & { __sampleError(code: string): import('../index.js').TenantryError }} */ (
+  createRequire(import.meta.url)('../index.js')
+)
+
+/** The core's sample error of `code` as the package rejects with it. */
+const sample = (/** @type {string} */ code) => tenantry.__sampleError(code)
 
 /** @param {import('mongodb').Db} db */
 async function counts(db) {
@@ -48,23 +60,66 @@ async function counts(db) {
   }
 }
 
-test('the codes listed here are the core\'s codes', () => {
+test('the codes listed here are the core\'s codes, each with its class', () => {
   assert.deepEqual([...binding.__errorCodes()].sort(), [...ERROR_CODES].sort())
+  assert.deepEqual(Object.keys(errorClasses).sort(), [...ERROR_CODES].sort())
   assert.throws(() => binding.__throwSampleError('NOT_A_CODE'), /NOT_A_CODE/)
+  for (const [code, cls] of Object.entries(errorClasses)) {
+    assert.equal(cls.code, code)
+    assert.ok(cls.prototype instanceof TenantryError && TenantryError.prototype instanceof Error)
+    assert.equal(cls.prototype.name, cls.name)
+    assert.match(cls.name, /Error$/)
+    // Exported under its own name.
+    assert.equal(tenantry[cls.name], cls)
+  }
+  const made = new errorClasses.CONFLICT('busy')
+  assert.equal(made.code, 'CONFLICT')
+  assert.equal(made.name, 'ConflictError')
+  assert.equal(made.field, null)
 })
 
-test('every core code converts, with its extra fields (a sample of each kind)', () => {
+test('every core code converts to its class, with its extra fields (a sample of each kind)', () => {
   for (const code of ERROR_CODES) {
-    const err = thrown(() => binding.__throwSampleError(code))
+    const err = sample(code)
     assertCoded(err, code)
+    assert.equal(err.name, errorClasses[code].name)
+    assert.ok(String(err.stack).startsWith(`${err.name}: `), String(err.stack))
   }
-  assert.equal(thrown(() => binding.__throwSampleError('TENANT_ALREADY_EXISTS')).field, 'email')
-  const invalid = thrown(() => binding.__throwSampleError('INVALID_INPUT'))
+  assert.equal(sample('TENANT_ALREADY_EXISTS').field, 'email')
+  const invalid = sample('INVALID_INPUT')
   assert.equal(invalid.field, 'password')
   assert.equal(invalid.reason, 'is too short')
-  assert.equal(thrown(() => binding.__throwSampleError('UNAUTHORIZED')).reason, 'token has expired')
-  assert.equal(thrown(() => binding.__throwSampleError('TOO_MANY_ATTEMPTS')).retryAfterSecs, 42)
-  assert.equal(thrown(() => binding.__throwSampleError('CONFLICT')).field, undefined)
+  assert.equal(sample('UNAUTHORIZED').reason, 'token has expired')
+  assert.equal(sample('TOO_MANY_ATTEMPTS').retryAfter, 42)
+  assert.equal(sample('CONFLICT').field, null)
+  assert.equal(sample('CONFLICT').retryAfter, null)
+})
+
+test('a rejection carries the stack of the call that started it', async (t) => {
+  const { manager } = await freshManager(t)
+  async function callerOfGetTenant() {
+    return manager.getTenant('Nobody Here')
+  }
+  const err = await rejection(callerOfGetTenant())
+  assertCoded(err, 'TENANT_NOT_FOUND')
+  const stack = String(err.stack)
+  assert.ok(stack.startsWith('TenantNotFoundError: '), stack)
+  assert.match(stack, /callerOfGetTenant/)
+  assert.match(stack, /errors\.test\.mjs/)
+  // ...even when the promise is not awaited where it was made.
+  function startsWithoutAwaiting() {
+    return manager.getTenant('Nobody There')
+  }
+  const later = rejection(startsWithoutAwaiting())
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.match(String((await later).stack), /startsWithoutAwaiting/)
+  // Synchronous methods throw from where they were called.
+  function decodesGarbage() {
+    return manager.decodeToken('garbage')
+  }
+  const sync = thrown(decodesGarbage)
+  assertCoded(sync, 'UNAUTHORIZED')
+  assert.match(String(sync.stack), /decodesGarbage/)
 })
 
 describe('TENANT_NOT_FOUND', () => {
@@ -86,7 +141,7 @@ describe('TENANT_ALREADY_EXISTS', () => {
     for (const spelling of [name, name.toUpperCase(), name.replaceAll(' ', '-')]) {
       const err = await rejection(manager.createTenant(spelling, uniqueEmail(), PASSWORD))
       assertCoded(err, 'TENANT_ALREADY_EXISTS')
-      assert.equal(err.field, 'organization_name')
+      assert.equal(err.field, 'name')
     }
     const err = await rejection(manager.createTenant(uniqueName(), email.toUpperCase(), PASSWORD))
     assertCoded(err, 'TENANT_ALREADY_EXISTS')
@@ -98,8 +153,8 @@ describe('TENANT_ALREADY_EXISTS', () => {
     const { manager } = await freshManager(t)
     const mine = await tenantWithAdmin(manager)
     const other = await tenantWithAdmin(manager)
-    assertCoded(await rejection(manager.renameTenant(mine.claims, mine.tenant.name, other.tenant.name)), 'TENANT_ALREADY_EXISTS')
-    const err = await rejection(manager.updateTenant(mine.claims, mine.tenant.name, { email: other.email }))
+    assertCoded(await rejection(manager.renameTenant(mine.claims, other.tenant.name)), 'TENANT_ALREADY_EXISTS')
+    const err = await rejection(manager.updateTenant(mine.claims, { email: other.email }))
     assertCoded(err, 'TENANT_ALREADY_EXISTS')
     assert.equal(err.field, 'email')
     assert.equal((await manager.getTenant(mine.tenant.name)).adminEmail, mine.email)
@@ -108,13 +163,13 @@ describe('TENANT_ALREADY_EXISTS', () => {
 
 describe('INVALID_INPUT', () => {
   const cases = [
-    { name: '', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: '   ', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: 'pay$day', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: 'nul\0byte', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: 'system.users', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: 'x'.repeat(300), email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
-    { name: '!!!', email: 'a@b.co', password: PASSWORD, field: 'organization_name' },
+    { name: '', email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: '   ', email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: 'pay$day', email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: 'nul\0byte', email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: 'system.users', email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: 'x'.repeat(300), email: 'a@b.co', password: PASSWORD, field: 'name' },
+    { name: '!!!', email: 'a@b.co', password: PASSWORD, field: 'name' },
     { name: 'Valid Name', email: 'not-an-email', password: PASSWORD, field: 'email' },
     { name: 'Valid Name', email: 'a@b.co', password: 'short', field: 'password' },
   ]
@@ -134,10 +189,10 @@ describe('INVALID_INPUT', () => {
     const { manager } = await freshManager(t)
     const { tenant, claims } = await tenantWithAdmin(manager)
     assertCoded(await rejection(manager.getTenant('$where')), 'INVALID_INPUT')
-    const err = await rejection(manager.renameTenant(claims, tenant.name, 'a$b'))
+    const err = await rejection(manager.renameTenant(claims, 'a$b'))
     assertCoded(err, 'INVALID_INPUT')
-    assert.equal(err.field, 'new_organization_name')
-    assertCoded(await rejection(manager.updateTenant(claims, tenant.name, { email: 'nope' })), 'INVALID_INPUT')
+    assert.equal(err.field, 'newName')
+    assertCoded(await rejection(manager.updateTenant(claims, { email: 'nope' })), 'INVALID_INPUT')
   })
 })
 
@@ -166,7 +221,7 @@ describe('TOO_MANY_ATTEMPTS', () => {
     // Locked out: even the right password is refused, with the time to wait.
     const err = await rejection(manager.authenticate(email, PASSWORD))
     assertCoded(err, 'TOO_MANY_ATTEMPTS')
-    assert.ok(err.retryAfterSecs && err.retryAfterSecs > 0 && err.retryAfterSecs <= 120, `${err.retryAfterSecs}`)
+    assert.ok(err.retryAfter && err.retryAfter > 0 && err.retryAfter <= 120, `${err.retryAfter}`)
     // Other accounts are unaffected.
     await manager.authenticate(other.email, PASSWORD)
   })
@@ -202,29 +257,28 @@ describe('UNAUTHORIZED', () => {
       assertCoded(thrown(() => manager.decodeToken(token)), 'UNAUTHORIZED')
     }
     const { tenant, token, claims } = await tenantWithAdmin(manager)
-    await manager.updateTenant(claims, tenant.name, { password: 'a-different-password' })
+    await manager.updateTenant(claims, { password: 'a-different-password' })
     const revoked = await rejection(manager.verifyToken(token.accessToken))
     assertCoded(revoked, 'UNAUTHORIZED')
     assert.match(String(revoked.reason), /revoked/)
     // Claims held from before the password change are refused too.
-    assertCoded(await rejection(manager.updateTenant(claims, tenant.name, { email: uniqueEmail() })), 'UNAUTHORIZED')
+    assertCoded(await rejection(manager.updateTenant(claims, { email: uniqueEmail() })), 'UNAUTHORIZED')
     assertCoded(await rejection(manager.tenantCollection(claims)), 'UNAUTHORIZED')
   })
 })
 
 describe('FORBIDDEN', () => {
-  test('the admin of one tenant cannot act on another', async (t) => {
+  test('claims act on their own tenant only; naming another is refused', async (t) => {
     const { manager } = await freshManager(t)
     const mine = await tenantWithAdmin(manager)
     const theirs = await tenantWithAdmin(manager)
-    const attempts = [
-      () => manager.updateTenant(mine.claims, theirs.tenant.name, { email: uniqueEmail(), password: 'stolenpassword' }),
-      () => manager.renameTenant(mine.claims, theirs.tenant.name, uniqueName('Stolen')),
-      () => manager.deleteTenant(mine.claims, theirs.tenant.name),
-    ]
-    for (const attempt of attempts) {
-      assertCoded(await rejection(attempt()), 'FORBIDDEN')
-    }
+    assertCoded(thrown(() => manager.checkTenantName(mine.claims, theirs.tenant.name)), 'FORBIDDEN')
+    manager.checkTenantName(mine.claims, mine.tenant.name.toUpperCase())
+    assertCoded(thrown(() => manager.checkTenantName(mine.claims, 'a$b')), 'INVALID_INPUT')
+    // Every claims-only operation reaches the claims' tenant, never the other one.
+    await manager.updateTenant(mine.claims, { email: uniqueEmail() })
+    await manager.renameTenant(mine.claims, uniqueName('Moved'))
+    await manager.deleteTenant(mine.claims)
     assert.deepEqual(await manager.getTenant(theirs.tenant.name), theirs.tenant)
     await manager.authenticate(theirs.email, PASSWORD)
   })
@@ -245,13 +299,13 @@ describe('CONFLICT', () => {
       detail: { kind: 'update', admin_id: ObjectId.createFromHexString(tenant.adminId), token_version: 0, admin_email: 'x@y.io' },
     }
     await orgs.updateOne({ organization_name: tenant.name }, { $set: { state: 'updating', op: journal } })
-    const err = await rejection(manager.updateTenant(claims, tenant.name, { email: uniqueEmail() }))
+    const err = await rejection(manager.updateTenant(claims, { email: uniqueEmail() }))
     assertCoded(err, 'CONFLICT')
     assert.match(err.message, /retry/)
-    assertCoded(await rejection(manager.deleteTenant(claims, tenant.name)), 'CONFLICT')
+    assertCoded(await rejection(manager.deleteTenant(claims)), 'CONFLICT')
     // The other process finishes: the tenant is usable again.
     await orgs.updateOne({ organization_name: tenant.name }, { $set: { state: 'active' }, $unset: { op: '' } })
-    await manager.deleteTenant(claims, tenant.name)
+    await manager.deleteTenant(claims)
   })
 })
 
@@ -274,13 +328,49 @@ describe('CONFIG', () => {
     { loginMaxFailures: -1 },
     { loginLockoutSeconds: 1.5 },
     { mongoUri: 'not-a-uri' },
+    { mongoUri: 42 },
+    { bcryptCost: 2 ** 40 },
+    { trustedProxies: [1] },
+    { trustedProxies: 'not an address' },
+    { writeConcern: 'sometimes' },
+    { bcryptCots: 10 },
+    { jwt_secret: JWT_SECRET },
   ]
   for (const options of cases) {
     test(`connect refuses ${JSON.stringify(options)}`, async () => {
-      const err = await rejection(TenantManager.connect({ ...base, ...options }))
+      const err = await rejection(TenantManager.connect(/** @type {any} */ ({ ...base, ...options })))
       assertCoded(err, 'CONFIG')
+      // The message names the option as it was written.
+      assert.ok(err.message.includes(Object.keys(options)[0]), err.message)
     })
   }
+
+  test('options that are not an object are a CONFIG error too', async () => {
+    for (const options of ['mongodb://x', 42, [base]]) {
+      assertCoded(await rejection(TenantManager.connect(/** @type {any} */ (options))), 'CONFIG')
+    }
+  })
+
+  test('fromEnv takes overrides over the environment', async (t) => {
+    const masterDb = uniqueDb()
+    t.after(() => driver.db(masterDb).dropDatabase())
+    const saved = { ...process.env }
+    t.after(() => {
+      for (const key of ['MONGO_URI', 'JWT_SECRET', 'MASTER_DB', 'BCRYPT_COST']) {
+        if (saved[key] === undefined) delete process.env[key]
+        else process.env[key] = saved[key]
+      }
+    })
+    Object.assign(process.env, { MONGO_URI: MONGODB_URI, JWT_SECRET, MASTER_DB: 'not_this_one', BCRYPT_COST: '5' })
+    const manager = await TenantManager.fromEnv({ masterDb, jwtExpireMinutes: 7 })
+    t.after(() => manager.close())
+    assert.equal(manager.masterDb, masterDb)
+    assert.equal(manager.settings.masterDb, masterDb)
+    assert.equal(manager.settings.bcryptCost, 5)
+    assert.equal(manager.settings.jwtExpireMinutes, 7)
+    assert.ok(!('jwtSecret' in manager.settings), 'the secret is never shown')
+    assertCoded(await rejection(TenantManager.fromEnv({ bcryptCost: 99 })), 'CONFIG')
+  })
 
   test('fromEnv without JWT_SECRET', async (t) => {
     const saved = process.env.JWT_SECRET
@@ -310,9 +400,15 @@ describe('DATABASE', () => {
   })
 })
 
-test('argument type errors throw synchronously, before anything runs', async (t) => {
-  const { manager } = await freshManager(t)
+test('arguments of the wrong type reject with a TypeError, before anything runs', async (t) => {
+  const { manager, db } = await freshManager(t)
   const untyped = /** @type {any} */ (manager)
-  assert.throws(() => untyped.getTenant(42), Error)
-  assert.throws(() => untyped.updateTenant({ adminId: 'forged' }, 'x', {}), Error)
+  const before = await counts(db)
+  await assert.rejects(untyped.getTenant(42), TypeError)
+  await assert.rejects(untyped.createTenant('Valid Name', 42, PASSWORD), TypeError)
+  await assert.rejects(untyped.updateTenant({ adminId: 'forged', tenantId: 'x' }, {}), TypeError)
+  await assert.rejects(untyped.deleteTenant({ adminId: 'forged' }), TypeError)
+  assert.throws(() => untyped.checkTenantName({ tenantId: 'forged' }, 'x'), TypeError)
+  assert.throws(() => untyped.collection({ collectionName: 'org_x' }, driver), TypeError)
+  assert.deepEqual(await counts(db), before)
 })

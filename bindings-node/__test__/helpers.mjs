@@ -12,10 +12,13 @@ import { TenantManager } from '../index.js'
 
 const require = createRequire(import.meta.url)
 
-/** The binding's module object, for the one hidden test hook it exports. */
-export const binding = /** @type {{ __throwSampleError(code: string): never, __errorCodes(): string[] }} */ (
-  /** @type {unknown} */ (require('../index.js'))
-)
+/** The native module under the package, for the hidden test hooks it exports. */
+export const binding = /** @type {{
+  __throwSampleError(code: string): never,
+  __errorCodes(): string[],
+  __settingsFields(): [string, string][],
+  __coreFields(kind: string): string[],
+}} */ (/** @type {unknown} */ (require('../native.js')))
 
 export const MONGODB_URI = process.env.MONGODB_URI || process.env.MONGO_URI || ''
 if (!MONGODB_URI) {
@@ -36,6 +39,7 @@ export const ERROR_CODES = /** @type {const} */ ([
   'CONFLICT',
   'TOO_MANY_ATTEMPTS',
   'CONFIG',
+  'CLOSED',
   'DATABASE',
   'INTERNAL',
 ])

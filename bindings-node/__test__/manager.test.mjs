@@ -131,7 +131,7 @@ describe('tenants', () => {
     const { tenant, email, token, claims } = await tenantWithAdmin(manager)
     const newEmail = uniqueEmail()
     await new Promise((resolve) => setTimeout(resolve, 5))
-    const updated = await manager.updateTenant(claims, tenant.name, { email: newEmail, password: 'brand-new-password' })
+    const updated = await manager.updateTenant(claims, { email: newEmail, password: 'brand-new-password' })
     assert.equal(updated.adminEmail, newEmail)
     assert.equal(updated.id, tenant.id)
     assert.equal(updated.createdAt.getTime(), tenant.createdAt.getTime())
@@ -145,10 +145,10 @@ describe('tenants', () => {
   test('updateTenant treats absent and null fields as no change, and the same password as no change', async (t) => {
     const { manager } = await freshManager(t)
     const { tenant, email, token, claims } = await tenantWithAdmin(manager)
-    const same = await manager.updateTenant(claims, tenant.name, { email: null, password: PASSWORD, newName: null })
+    const same = await manager.updateTenant(claims, { email: null, password: PASSWORD, newName: null })
     assert.equal(same.adminEmail, email)
     assert.equal(same.name, tenant.name)
-    await manager.updateTenant(claims, tenant.name, {})
+    await manager.updateTenant(claims, {})
     // The password did not change, so the token still verifies.
     assert.equal((await manager.verifyToken(token.accessToken)).adminId, token.adminId)
   })
@@ -162,7 +162,7 @@ describe('tenants', () => {
     const before = await db.collection(tenant.collectionName).find().sort({ n: 1 }).toArray()
 
     const newName = uniqueName('Renamed')
-    const renamed = await manager.renameTenant(claims, tenant.name, newName)
+    const renamed = await manager.renameTenant(claims, newName)
     assert.equal(renamed.name, newName)
     assert.equal(renamed.id, tenant.id)
     assert.notEqual(renamed.collectionName, tenant.collectionName)
@@ -177,9 +177,9 @@ describe('tenants', () => {
 
     // The token carries stable ids: it still verifies, and now names the new tenant name.
     const again = await manager.verifyToken(token.accessToken)
-    assert.equal(again.organizationName, newName)
-    assert.equal(manager.decodeToken(token.accessToken).organizationName, tenant.name, 'decode shows the issued name')
-    const viaUpdate = await manager.updateTenant(again, newName, { newName: tenant.name })
+    assert.equal(again.tenantName, newName)
+    assert.equal(manager.decodeToken(token.accessToken).tenantName, tenant.name, 'decode shows the issued name')
+    const viaUpdate = await manager.updateTenant(again, { newName: tenant.name })
     assert.equal(viaUpdate.name, tenant.name)
   })
 
@@ -187,7 +187,7 @@ describe('tenants', () => {
     const { manager, db } = await freshManager(t)
     const { tenant, email, token, claims } = await tenantWithAdmin(manager)
     await db.collection(tenant.collectionName).insertOne({ some: 'data' })
-    assert.equal(await manager.deleteTenant(claims, tenant.name), undefined)
+    assert.equal(await manager.deleteTenant(claims), undefined)
     assert.equal((await rejection(manager.getTenant(tenant.name))).code, 'TENANT_NOT_FOUND')
     const collections = (await db.listCollections().toArray()).map((c) => c.name)
     assert.ok(!collections.includes(tenant.collectionName))
@@ -206,7 +206,7 @@ describe('tenants', () => {
       collectionName: tenant.collectionName,
       namespace: tenant.namespace,
     })
-    const renamed = await manager.renameTenant(claims, tenant.name, uniqueName('Moved'))
+    const renamed = await manager.renameTenant(claims, uniqueName('Moved'))
     assert.equal((await manager.tenantCollection(claims)).collectionName, renamed.collectionName)
   })
 
@@ -220,6 +220,7 @@ describe('tenants', () => {
       notAdopted: [],
       sweptKeys: 0,
       sweptTombstones: 0,
+      movedDocuments: 0,
       orphanCollections: [],
       failed: [],
     })
@@ -241,7 +242,7 @@ describe('tenants', () => {
     assert.deepEqual(report.orphanCollections, ['org_nobody_claims_this'])
     const org = await orgs.findOne({ organization_name: tenant.name })
     assert.equal(org?.state, 'active')
-    await manager.updateTenant(claims, tenant.name, { email: uniqueEmail() })
+    await manager.updateTenant(claims, { email: uniqueEmail() })
   })
 })
 
@@ -254,8 +255,8 @@ describe('auth', () => {
     const token = await manager.authenticate(email.toUpperCase(), PASSWORD)
     assert.equal(token.tokenType, 'bearer')
     assert.equal(token.adminId, tenant.adminId)
-    assert.equal(token.organizationId, tenant.id)
-    assert.equal(token.organizationName, name)
+    assert.equal(token.tenantId, tenant.id)
+    assert.equal(token.tenantName, name)
     assert.equal(token.accessToken.split('.').length, 3)
     assertDate(token.expiresAt)
     const lifetime = token.expiresAt.getTime() - Date.now()
@@ -270,8 +271,8 @@ describe('auth', () => {
     for (const claims of [verified, decoded]) {
       assert.ok(claims instanceof Claims)
       assert.equal(claims.adminId, tenant.adminId)
-      assert.equal(claims.organizationId, tenant.id)
-      assert.equal(claims.organizationName, tenant.name)
+      assert.equal(claims.tenantId, tenant.id)
+      assert.equal(claims.tenantName, tenant.name)
       assert.equal(claims.tokenVersion, 0)
       assertDate(claims.issuedAt)
       assertDate(claims.expiresAt)
@@ -280,12 +281,14 @@ describe('auth', () => {
     }
     assert.deepEqual(JSON.parse(JSON.stringify(verified)), {
       adminId: tenant.adminId,
-      organizationId: tenant.id,
-      organizationName: tenant.name,
+      tenantId: tenant.id,
+      tenantName: tenant.name,
       tokenVersion: 0,
       issuedAt: verified.issuedAt.toISOString(),
       expiresAt: verified.expiresAt.toISOString(),
+      collectionName: tenant.collectionName,
     })
+    assert.equal(decoded.collectionName, null, 'decoded claims were not checked against the database')
   })
 
   test('Claims cannot be forged from JavaScript', () => {

@@ -38,7 +38,7 @@ test('notes written by name during renames all land in the final collection', as
   for (let round = 0; round < 10; round++) {
     await sleep(10)
     const next = uniqueName(`Notes ${round}`)
-    await manager.renameTenant(claims, name, next)
+    await manager.renameTenant(claims, next)
     name = next
   }
   await sleep(20)
@@ -83,10 +83,10 @@ test('operations whose caller stopped waiting still complete', async (t) => {
     const next = uniqueName(`Patient ${round}`)
     const op =
       round % 3 === 2
-        ? manager.deleteTenant(claims, name)
+        ? manager.deleteTenant(claims)
         : round % 3 === 1
           ? manager.createTenant(uniqueName('Other'), `other${round}@safety.io`, PASSWORD)
-          : manager.renameTenant(claims, name, next)
+          : manager.renameTenant(claims, next)
     op.catch(() => {})
     const timedOut = await Promise.race([op.then(() => false, () => false), sleep(round % 4).then(() => true)])
     if (timedOut) gaveUp++

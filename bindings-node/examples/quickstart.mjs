@@ -17,11 +17,11 @@ const { accessToken } = await manager.authenticate('admin@acme.com', 'securepass
 const claims = await manager.verifyToken(accessToken)
 
 // Rename: the collection moves with its data; the token stays valid.
-const renamed = await manager.renameTenant(claims, 'Acme Corp', 'Acme Inc')
+const renamed = await manager.renameTenant(claims, 'Acme Inc')
 console.log(renamed.collectionName) // org_acme_inc
 
 // Errors are Errors carrying the core's stable code.
 const err = await manager.getTenant('Acme Corp').catch((e) => e)
 console.log(err instanceof Error, err.code) // true TENANT_NOT_FOUND
 
-await manager.deleteTenant(claims, 'Acme Inc')
+await manager.deleteTenant(claims)

@@ -1,16 +1,18 @@
-//! Core errors as JavaScript `Error`s carrying the core's stable `code`.
+//! Core errors as JavaScript `Error`s carrying the core's details: `code`, `field`
+//! (camelCase), `reason` and `retryAfter` (seconds). The package's JavaScript layer
+//! (`tenantry.js`) turns them into its error classes, with the caller's stack.
 //!
 //! napi's own async path (`#[napi] async fn`) can only reject with an error whose `code` is
 //! a napi `Status`, so every asynchronous method goes through [`promise`] instead: the
 //! future yields the core `Result` untouched, and the conversion to a JS error happens back
-//! on the JS thread, where the error object can be built and decorated (`code`, `field`,
-//! `reason`, `retryAfterSecs`). A napi error wrapping a JS value rejects with that very
-//! value, so callers see `err instanceof Error` and `err.code === "TENANT_NOT_FOUND"`.
+//! on the JS thread, where the error object can be built and decorated.
 
 use std::future::Future;
 
 use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, ToNapiValue};
 use napi::{Env, JsValue, Status};
+
+use crate::config::camel;
 
 /// Run a core future on napi's tokio runtime and settle a JS promise with its result,
 /// converted by `convert` on success and by [`to_js_error`] on failure.
@@ -30,9 +32,7 @@ where
     })
 }
 
-/// A core error as a napi error wrapping a JS `Error` object with `code` (always), `field`
-/// (when the core names the offending input), `reason` (the explanation without the field
-/// or the "invalid token" prefix) and `retryAfterSecs` (for `TOO_MANY_ATTEMPTS`).
+/// A core error as a napi error wrapping a JS `Error` object with the core's details.
 pub(crate) fn to_js_error(env: &Env, err: tenantry::Error) -> napi::Error {
     match build_js_error(env, &err) {
         Ok(object) => napi::Error::from(object.to_unknown()),
@@ -45,28 +45,16 @@ pub(crate) fn to_js_error(env: &Env, err: tenantry::Error) -> napi::Error {
 fn build_js_error<'env>(env: &'env Env, err: &tenantry::Error) -> napi::Result<Object<'env>> {
     let mut object = env.create_error(napi::Error::from_reason(err.to_string()))?;
     object.set_named_property("code", err.code())?;
-    if let Some(field) = err.field() {
-        object.set_named_property("field", field)?;
-    }
-    match err {
-        tenantry::Error::InvalidInput { message, .. } => {
-            object.set_named_property("reason", message.as_str())?;
-        }
-        tenantry::Error::Unauthorized { reason } => {
-            object.set_named_property("reason", reason.as_str())?;
-        }
-        tenantry::Error::TooManyAttempts { retry_after_secs } => {
-            // Seconds fit a JS number exactly far beyond any sensible delay.
-            object.set_named_property("retryAfterSecs", *retry_after_secs as f64)?;
-        }
-        _ => {}
-    }
+    object.set_named_property("field", err.field().map(camel))?;
+    object.set_named_property("reason", err.reason())?;
+    // Seconds fit a JS number exactly far beyond any sensible delay.
+    object.set_named_property("retryAfter", err.retry_after().map(|d| d.as_secs() as f64))?;
     Ok(object)
 }
 
 /// Throw the core's sample error of the given code ([`tenantry::Error::sample`]), so the
-/// tests can check the conversion of the kinds no call can provoke against a healthy server
-/// (`TOO_MANY_ATTEMPTS`, `INTERNAL`). Not part of the public API.
+/// tests can check the conversion of the kinds no call can provoke against a healthy server.
+/// Not part of the public API.
 #[napi_derive::napi(skip_typescript, js_name = "__throwSampleError")]
 pub fn error_sample(env: &Env, code: String) -> napi::Result<()> {
     match tenantry::Error::sample(&code) {
@@ -78,8 +66,8 @@ pub fn error_sample(env: &Env, code: String) -> napi::Result<()> {
     }
 }
 
-/// Every code the core can give an error ([`tenantry::Error::CODES`]), so the tests can
-/// check theirs against it. Not part of the public API.
+/// Every code the core can give an error ([`tenantry::Error::CODES`]). Not part of the
+/// public API.
 #[napi_derive::napi(skip_typescript, js_name = "__errorCodes")]
 pub fn error_codes() -> Vec<&'static str> {
     tenantry::Error::CODES.to_vec()

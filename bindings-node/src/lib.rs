@@ -2,22 +2,32 @@
 //! napi-rs.
 //!
 //! Each file mirrors a core module and only converts types: `manager.rs` (the
-//! `TenantManager` class), `types.rs` (options and results), `error.rs` (core errors to JS
-//! `Error`s with the core's stable `code`). Parsing, validation and policy stay in core.
+//! `TenantManager` class), `types.rs` (results), `config.rs` (options to the core's
+//! `Settings`), `error.rs` (core errors to JS `Error`s with the core's details), `http.rs`
+//! (the core's HTTP error table). Parsing, validation and policy stay in core; the
+//! package's JavaScript layer (`tenantry.js`, `express.js`) adds the error classes, the
+//! caller's stack, `Symbol.asyncDispose` and the Express glue.
 //!
 //! Futures run on napi's tokio runtime; bcrypt runs on the core's hashing threads,
 //! so no call ever blocks the Node event loop.
 
 #![deny(clippy::all)]
 
+mod config;
 mod error;
+mod http;
 mod manager;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
+pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
+pub use http::{
+    json_object, method_not_allowed, query_param, response, validation_response, BodyField,
+    CheckedBody, CheckedParam, HttpProblem, HttpResponse,
+};
 pub use manager::TenantManager;
 pub use types::{
-    AccessToken, Claims, ClaimsObject, ConnectOptions, RecoveryReport, Tenant, TenantCollection,
-    TenantUpdate,
+    core_fields, AccessToken, Claims, ClaimsObject, RecoveryFailure, RecoveryReport, Tenant,
+    TenantCollection, TenantUpdate,
 };

@@ -9,10 +9,11 @@ use napi::Env;
 use napi_derive::napi;
 use tenantry::mongodb::bson::Document;
 
+use serde_json::{Map, Value};
+
+use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error};
-use crate::types::{
-    AccessToken, Claims, ConnectOptions, RecoveryReport, Tenant, TenantCollection, TenantUpdate,
-};
+use crate::types::{AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantUpdate};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 ///
@@ -25,37 +26,60 @@ pub struct TenantManager {
 
 #[napi]
 impl TenantManager {
-    /// Connect, create the indexes the invariants rest on, and adopt records written by the
-    /// original service.
+    /// Connect with the given options (the core's settings, camelCase; those left out take
+    /// the core's defaults), create the indexes the invariants rest on, and adopt records
+    /// written by the original service.
     ///
-    /// Rejects with `CONFIG` for unusable options (short secret, unknown algorithm, bad
-    /// database name, bad URI...) and `DATABASE` when the server cannot be reached.
+    /// Rejects with `CONFIG` for unusable or unknown options and `DATABASE` when the server
+    /// cannot be reached.
     #[napi(ts_return_type = "Promise<TenantManager>")]
     pub fn connect(
         env: &Env,
-        options: ConnectOptions,
+        options: Option<Map<String, Value>>,
     ) -> napi::Result<PromiseRaw<'_, TenantManager>> {
+        let config = settings(options).and_then(|s| s.into_config().map_err(camel_error));
         promise(
             env,
-            async move { tenantry::TenantManager::connect(options.into_config()?).await },
+            async move {
+                let connected = tenantry::TenantManager::connect(config?).await;
+                connected.map_err(camel_error)
+            },
             |inner| TenantManager { inner },
         )
     }
 
-    /// Like `connect`, configured from the environment as the original service was:
-    /// `MONGO_URI` (or `MONGODB_URI`), `MASTER_DB`, `JWT_SECRET` (required), `JWT_ALGO`,
-    /// `JWT_EXPIRE_MINUTES`, `BCRYPT_COST`, `LOGIN_MAX_FAILURES`, `JWT_ISSUER`,
-    /// `JWT_AUDIENCE`.
+    /// Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the
+    /// given options taking precedence.
     #[napi(ts_return_type = "Promise<TenantManager>")]
-    pub fn from_env(env: &Env) -> napi::Result<PromiseRaw<'_, TenantManager>> {
+    pub fn from_env(
+        env: &Env,
+        overrides: Option<Map<String, Value>>,
+    ) -> napi::Result<PromiseRaw<'_, TenantManager>> {
         // Read now, on the JS thread: `process.env` changes made by JS before this call are
         // visible to the process environment, and later ones must not race the read.
-        let config = tenantry::Config::from_env();
+        let config = settings(overrides)
+            .and_then(|s| tenantry::Config::from_env_with(s).map_err(camel_error));
         promise(
             env,
-            async move { tenantry::TenantManager::connect(config?).await },
+            async move {
+                let connected = tenantry::TenantManager::connect(config?).await;
+                connected.map_err(camel_error)
+            },
             |inner| TenantManager { inner },
         )
+    }
+
+    /// The options in force after defaults (the JWT secret left out): what an application
+    /// building its own driver client needs (`mongoUri`, `masterDb`).
+    #[napi(getter)]
+    pub fn settings(&self) -> Map<String, Value> {
+        to_object(&self.inner.config().settings())
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_closed()
     }
 
     /// The master database in use.
@@ -101,65 +125,67 @@ impl TenantManager {
         )
     }
 
-    /// Change the acting admin's email and/or password, and/or rename the tenant.
+    /// Change the claims' admin's email and/or password, and/or rename the claims' tenant
+    /// (its collection moves with all its data).
     ///
-    /// A rename moves the tenant's collection with the server's `renameCollection`: same
-    /// documents, same `_id`s, same indexes. `claims` must come from `verifyToken` and
-    /// belong to this tenant (`FORBIDDEN` otherwise). Rejects with `INVALID_INPUT`,
-    /// `TENANT_ALREADY_EXISTS` (new name or email taken), `UNAUTHORIZED` (revoked token) or
-    /// `CONFLICT` (another operation on the tenant is in flight; retry).
+    /// Rejects with `INVALID_INPUT`, `TENANT_ALREADY_EXISTS` (new name or email taken),
+    /// `UNAUTHORIZED` (revoked claims) or `CONFLICT` (another operation on the tenant is in
+    /// flight; retry).
     #[napi(ts_return_type = "Promise<Tenant>")]
     pub fn update_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
-        name: String,
         update: TenantUpdate,
     ) -> napi::Result<PromiseRaw<'env, Tenant>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         let update = tenantry::TenantUpdate::from(update);
         promise(
             env,
-            async move { manager.update_tenant(&claims, &name, update).await },
+            async move { manager.update_tenant(&claims, update).await },
             Tenant::from,
         )
     }
 
-    /// Rename a tenant, moving its collection with all its data (a shorthand for
-    /// `updateTenant(claims, name, { newName })`).
+    /// Rename the claims' tenant, moving its collection with all its data.
     #[napi(ts_return_type = "Promise<Tenant>")]
     pub fn rename_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
-        name: String,
         new_name: String,
     ) -> napi::Result<PromiseRaw<'env, Tenant>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         promise(
             env,
-            async move { manager.rename_tenant(&claims, &name, &new_name).await },
+            async move { manager.rename_tenant(&claims, &new_name).await },
             Tenant::from,
         )
     }
 
-    /// Delete a tenant: its collection, its admin users and its record. Earlier tokens of
-    /// its admins stop verifying.
-    ///
-    /// Rejects with `FORBIDDEN` (not the claims' tenant), `UNAUTHORIZED` or `CONFLICT`.
+    /// Delete the claims' tenant: its collection, its admin users and its record. Earlier
+    /// tokens of its admins stop verifying.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
-        name: String,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         promise(
             env,
-            async move { manager.delete_tenant(&claims, &name).await },
+            async move { manager.delete_tenant(&claims).await },
             |()| (),
         )
+    }
+
+    /// Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that
+    /// name the tenant they act on.
+    #[napi]
+    pub fn check_tenant_name(&self, env: &Env, claims: &Claims, name: String) -> napi::Result<()> {
+        self.inner
+            .check_tenant_name(&claims.inner, &name)
+            .map_err(|err| to_js_error(env, err))
     }
 
     /// Log an admin in and issue an access token.
@@ -267,6 +293,21 @@ impl TenantManager {
                 },
             )),
         }
+    }
+
+    /// Close: later calls reject with `CLOSED`; operations already running end first; the
+    /// connections of the client made from `mongoUri` are closed.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move {
+                manager.close().await;
+                Ok(())
+            },
+            |()| (),
+        )
     }
 
     /// Resolves when the database answers; rejects with `DATABASE` if it does not.

@@ -1,13 +1,13 @@
 // @ts-check
-// The routes of the contract, each a thin call into the binding, plus request logging,
-// the OpenAPI document and the docs page.
+// The routes of the contract, each a thin call into the binding; authentication, the
+// error responses and the 404/405 answers are the package's glue (`tenantry/express`).
 
 import express from 'express'
+import { clientAddress, errorHandler, notFound, queryParam, requireClaims, requireToken } from 'tenantry/express'
 
 import { docsRouter } from './docs.js'
-import { sendError } from './errors.js'
 import { openapi } from './openapi.js'
-import { bearerToken, bodyOf, bodyReadError, jsonBody, orgNameParam, requireBearer } from './request.js'
+import { createBody, loginBody, updateBody } from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -27,13 +27,12 @@ function org(tenant) {
 }
 
 /**
- * A string field `jsonBody` has checked to be present.
+ * The claims `requireClaims` left on the request.
  *
- * @param {import('./request.js').Body} body
- * @param {string} name
+ * @param {import('express').Request} req
  */
-function required(body, name) {
-  return /** @type {string} */ (body[name])
+function claimsOf(req) {
+  return /** @type {import('tenantry').Claims} */ (req.claims)
 }
 
 /**
@@ -67,73 +66,59 @@ function requestLog(log) {
 export function createApp(manager, log) {
   const app = express()
   app.disable('x-powered-by')
-  // Flat query strings only: `?organization_name[$ne]=x` stays a string key, never an object.
-  app.set('query parser', 'simple')
+  // Paths are matched exactly, as by the other servers: `/org/get/` and `/ORG/GET` are 404.
+  app.set('strict routing', true)
+  app.set('case sensitive routing', true)
   app.use(requestLog(log))
 
-  app.post(
-    '/org/create',
-    ...jsonBody([{ name: 'organization_name' }, { name: 'email' }, { name: 'password' }]),
-    async (_req, res) => {
-      const body = bodyOf(res)
-      const tenant = await manager.createTenant(
-        required(body, 'organization_name'),
-        required(body, 'email'),
-        required(body, 'password'),
-      )
-      res.status(201).json(org(tenant))
-    },
-  )
-
-  app.get('/org/get', async (req, res) => {
-    res.json(org(await manager.getTenant(orgNameParam(req))))
+  app.post('/org/create', createBody, async (req, res) => {
+    const { organization_name: name, email, password } = req.body
+    res.status(201).json(org(await manager.createTenant(name, email, password)))
   })
 
-  app.post('/admin/login', ...jsonBody([{ name: 'email' }, { name: 'password' }]), async (req, res) => {
-    const body = bodyOf(res)
-    // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
-    const forwarded = req.get('x-forwarded-for')
-    const client = manager.clientAddress(req.socket.remoteAddress ?? '0.0.0.0', forwarded)
-    const token = await manager.authenticate(required(body, 'email'), required(body, 'password'), client)
+  app.get('/org/get', async (req, res) => {
+    res.json(org(await manager.getTenant(queryParam(req, 'organization_name'))))
+  })
+
+  app.post('/admin/login', loginBody, async (req, res) => {
+    const client = clientAddress(manager, req)
+    const token = await manager.authenticate(req.body.email, req.body.password, client)
     res.json({
       access_token: token.accessToken,
       token_type: token.tokenType,
       admin_id: token.adminId,
-      organization_id: token.organizationId,
-      organization_name: token.organizationName,
+      organization_id: token.tenantId,
+      organization_name: token.tenantName,
     })
   })
 
   // As in the reference server: the header's presence first, then the body, then the
-  // token itself (by the core, which also checks it was not revoked).
-  app.put(
-    '/org/update',
-    requireBearer,
-    ...jsonBody([
-      { name: 'organization_name' },
-      { name: 'email' },
-      { name: 'password' },
-      { name: 'new_organization_name', optional: true },
-    ]),
-    async (_req, res) => {
-      const body = bodyOf(res)
-      const claims = await manager.verifyToken(res.locals.token)
-      const tenant = await manager.updateTenant(claims, required(body, 'organization_name'), {
-        email: body.email,
-        password: body.password,
-        newName: body.new_organization_name,
-      })
-      res.json(org(tenant))
+  // token itself (checked by the core, which also checks it was not revoked).
+  app.put('/org/update', requireToken(), updateBody, requireClaims(manager), async (req, res) => {
+    const body = req.body
+    manager.checkTenantName(claimsOf(req), body.organization_name)
+    const tenant = await manager.updateTenant(claimsOf(req), {
+      email: body.email,
+      password: body.password,
+      newName: body.new_organization_name,
+    })
+    res.json(org(tenant))
+  })
+
+  app.delete(
+    '/org/delete',
+    requireToken(),
+    (req, res, next) => {
+      res.locals.name = queryParam(req, 'organization_name')
+      next()
+    },
+    requireClaims(manager),
+    async (req, res) => {
+      manager.checkTenantName(claimsOf(req), res.locals.name)
+      await manager.deleteTenant(claimsOf(req))
+      res.json({ message: 'Organization deleted successfully' })
     },
   )
-
-  app.delete('/org/delete', async (req, res) => {
-    const token = bearerToken(req)
-    const name = orgNameParam(req)
-    const claims = await manager.verifyToken(token)
-    await manager.deleteTenant(claims, name)
-    res.json({ message: 'Organization deleted successfully' })
-  })
 
   app.get('/health', async (_req, res) => {
     await manager.ping()
@@ -145,30 +130,9 @@ export function createApp(manager, log) {
   })
   app.use(docsRouter())
 
-  // A known path with another method, then anything else.
-  const routes = new Map([
-    ['/org/create', 'POST'],
-    ['/org/get', 'GET, HEAD'],
-    ['/admin/login', 'POST'],
-    ['/org/update', 'PUT'],
-    ['/org/delete', 'DELETE'],
-    ['/health', 'GET, HEAD'],
-    ['/openapi.json', 'GET, HEAD'],
-  ])
-  app.use((req, res) => {
-    const allow = routes.get(req.path)
-    if (allow) {
-      res.status(405).set('Allow', allow).json({ detail: 'Method Not Allowed', code: 'METHOD_NOT_ALLOWED' })
-    } else {
-      res.status(404).json({ detail: 'Not Found', code: 'NOT_FOUND' })
-    }
-  })
-
-  /** @type {import('express').ErrorRequestHandler} */
-  const onError = (err, _req, res, next) => {
-    if (res.headersSent) return next(err)
-    sendError(res, bodyReadError(err) ?? err, log)
-  }
-  app.use(onError)
+  app.use(notFound())
+  const logError = (/** @type {string} */ message, /** @type {unknown} */ err) =>
+    log('error', `${message}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+  app.use(errorHandler({ log: logError }))
   return app
 }

@@ -48,7 +48,7 @@ const INIT = `window.onload = function () {
 /** The docs page and its assets. */
 export function docsRouter() {
   const router = express.Router()
-  router.get(['/docs', '/docs/'], (_req, res) => {
+  router.get('/docs', (_req, res) => {
     res.type('html').send(PAGE)
   })
   router.get('/docs/init.js', (_req, res) => {

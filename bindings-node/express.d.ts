@@ -1,0 +1,104 @@
+// Types of the Express glue (express.js). They ask for the few request and response members
+// the glue uses, so `@types/express` is not needed; Express's own `Request` gains `token`
+// and `claims` below.
+
+import type { IncomingHttpHeaders } from 'node:http'
+
+import type { Claims, HttpResponse, TenantManager } from './index'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The bearer token (set by `requireToken`). */
+      token?: string
+      /** The verified claims of the bearer token (set by `requireClaims`). */
+      claims?: Claims
+    }
+  }
+}
+
+/** What the glue reads of a request. */
+export interface GlueRequest {
+  headers: IncomingHttpHeaders
+  socket: { remoteAddress?: string }
+  token?: string
+  claims?: Claims
+}
+
+/** What the glue calls on a response. */
+export interface GlueResponse {
+  headersSent: boolean
+  status(code: number): GlueResponse
+  set(headers: Record<string, string>): GlueResponse
+  json(body: unknown): unknown
+}
+
+/** Express's `next`. */
+export type Next = (err?: unknown) => void
+
+/** Logs a server-side failure (`DATABASE`, `INTERNAL`, an unexpected exception). */
+export type ErrorLog = (message: string, err: unknown) => void
+
+/** The request carries no `Authorization: Bearer <token>` header (answered 401). */
+export declare class NotAuthenticatedError extends Error {}
+
+/** One way a request does not match its schema. */
+export interface Problem {
+  field: string
+  message: string
+  kind: 'missing' | 'type_error' | 'json_invalid' | 'value_error'
+}
+
+/** The request does not match its schema (answered 400 with each problem). */
+export declare class RequestValidationError extends Error {
+  constructor(problems: Problem[])
+  readonly problems: Problem[]
+}
+
+/** The request body is over the limit of `jsonBody` (answered 413). */
+export declare class PayloadTooLargeError extends Error {}
+
+/**
+ * Middleware reading a JSON body of string fields into `req.body`, checked by the core as
+ * every server of the contract checks it (every problem at once; 413 over `limit` bytes,
+ * 64 KiB by default).
+ */
+export declare function jsonBody(
+  fields: (string | { name: string; optional?: boolean })[],
+  options?: { limit?: number },
+): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/** The required query parameter `name`, given exactly once; throws `RequestValidationError`. */
+export declare function queryParam(req: { originalUrl?: string; url?: string }, name: string): string
+
+/** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
+export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string
+
+/** Middleware requiring a bearer token (presence only), left in `req.token`. */
+export declare function requireToken(): (req: GlueRequest, res: unknown, next: Next) => void
+
+/** Middleware verifying the bearer token, leaving its claims in `req.claims`. */
+export declare function requireClaims(manager: TenantManager): (req: GlueRequest, res: unknown, next: Next) => void
+
+/** The request's client for `authenticate` (`X-Forwarded-For` only from trusted proxies). */
+export declare function clientAddress(manager: TenantManager, req: Pick<GlueRequest, 'headers' | 'socket'>): string
+
+/** The table's response to an error. */
+export declare function responseFor(err: unknown): HttpResponse
+
+/** Send the table's response to an error. */
+export declare function sendError(res: GlueResponse, err: unknown, log?: ErrorLog): void
+
+/** Error-handling middleware answering every error from the table. */
+export declare function errorHandler(options?: {
+  log?: ErrorLog
+}): (err: unknown, req: unknown, res: GlueResponse, next: Next) => void
+
+/**
+ * The last middleware: 405 with `Allow` for a known path and another method, else 404.
+ * `routes` maps paths to methods; by default they are read from the app's router.
+ */
+export declare function notFound(
+  routes?: Record<string, string[]>,
+): (req: { path: string; app?: unknown }, res: GlueResponse) => void

@@ -1,0 +1,323 @@
+'use strict'
+// Express glue for tenantry (Express itself is the application's dependency, not ours):
+//
+//   const { requireClaims, errorHandler, notFound } = require('tenantry/express')
+//   app.get('/notes', requireClaims(manager), async (req, res) => {
+//     const notes = manager.collection(req.claims, client)   // on the app's `mongodb` client
+//   })
+//   app.use(notFound(), errorHandler())
+//
+// Every error answers from the core's HTTP error table (`httpResponse`), as the Rust and
+// FastAPI servers do.
+
+const {
+  TenantryError,
+  httpJsonObject,
+  httpMethodNotAllowed,
+  httpQueryParam,
+  httpResponse,
+  httpValidationResponse,
+} = require('./index.js')
+
+/** The request carries no `Authorization: Bearer <token>` header. */
+class NotAuthenticatedError extends Error {
+  constructor() {
+    super('Not authenticated')
+    this.name = 'NotAuthenticatedError'
+  }
+}
+
+/**
+ * The request does not match its schema; `problems` are `{ field, message, kind }` with
+ * `kind` one of `missing`, `type_error`, `json_invalid`, `value_error`.
+ */
+class RequestValidationError extends Error {
+  /** @param {{ field: string, message: string, kind: string }[]} problems */
+  constructor(problems) {
+    super(problems.map((p) => `${p.field}: ${p.message}`).join('; '))
+    this.name = 'RequestValidationError'
+    this.problems = problems
+  }
+}
+
+/** The request body is over the limit of `jsonBody`. */
+class PayloadTooLargeError extends Error {
+  constructor() {
+    super('Request body too large')
+    this.name = 'PayloadTooLargeError'
+  }
+}
+
+/**
+ * The bytes of a request's body, at most `limit` of them.
+ *
+ * @param {import('node:http').IncomingMessage & { body?: unknown }} req
+ * @param {number} limit
+ * @returns {Promise<Buffer>}
+ */
+function readBody(req, limit) {
+  // Another body parser may have read it already.
+  if (Buffer.isBuffer(req.body)) return Promise.resolve(req.body)
+  if (req.body !== undefined && req.readableEnded) return Promise.resolve(Buffer.from(JSON.stringify(req.body)))
+  return new Promise((resolve, reject) => {
+    let done = false
+    const finish = (/** @type {() => void} */ settle) => {
+      if (!done) {
+        done = true
+        settle()
+      }
+    }
+    if (Number(req.headers['content-length']) > limit) {
+      req.resume() // drain, so that the answer goes out on a usable connection
+      finish(() => reject(new PayloadTooLargeError()))
+      return
+    }
+    /** @type {Buffer[]} */
+    const chunks = []
+    let size = 0
+    req.on('data', (/** @type {Buffer} */ chunk) => {
+      size += chunk.length
+      if (size > limit) finish(() => reject(new PayloadTooLargeError()))
+      else if (!done) chunks.push(chunk)
+    })
+    req.on('end', () => finish(() => resolve(Buffer.concat(chunks))))
+    req.on('error', (err) => finish(() => reject(err)))
+  })
+}
+
+/**
+ * Middleware reading a JSON body of string fields and leaving it in `req.body`, checked by
+ * the core as every server of the contract checks it: every problem at once (a missing
+ * field, a value that is not a string), malformed JSON, a body that is not an object, and
+ * more than `limit` bytes (413), whatever the `Content-Type`.
+ *
+ * @param {({ name: string, optional?: boolean } | string)[]} fields
+ * @param {{ limit?: number }} [options]
+ */
+function jsonBody(fields, options = {}) {
+  const schema = fields.map((f) => (typeof f === 'string' ? { name: f } : f))
+  const limit = options.limit ?? 64 * 1024
+  return (req, _res, next) => {
+    readBody(req, limit).then((raw) => {
+      const checked = httpJsonObject(raw, schema)
+      if (checked.value == null) {
+        next(new RequestValidationError(checked.problems))
+        return
+      }
+      req.body = checked.value
+      next()
+    }, next)
+  }
+}
+
+/**
+ * The required query parameter `name`, given exactly once; throws
+ * `RequestValidationError` otherwise. Bracketed keys (`name[$ne]=`) are other parameters.
+ *
+ * @param {{ originalUrl?: string, url?: string }} req
+ * @param {string} name
+ */
+function queryParam(req, name) {
+  const url = req.originalUrl ?? req.url ?? ''
+  const at = url.indexOf('?')
+  const checked = httpQueryParam(at < 0 ? '' : url.slice(at + 1), name)
+  if (checked.value == null) {
+    throw new RequestValidationError([/** @type {any} */ (checked.problem)])
+  }
+  return checked.value
+}
+
+/**
+ * The token of the request's `Authorization: Bearer <token>` header; throws
+ * `NotAuthenticatedError` without one.
+ *
+ * @param {{ headers: Record<string, string | string[] | undefined> }} req
+ */
+function bearerToken(req) {
+  const header = req.headers.authorization
+  const value = (typeof header === 'string' ? header : '').trim()
+  const space = value.indexOf(' ')
+  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') throw new NotAuthenticatedError()
+  const token = value.slice(space + 1).trim()
+  if (!token) throw new NotAuthenticatedError()
+  return token
+}
+
+/**
+ * Middleware requiring a bearer token (its presence only), left in `req.token`: for
+ * routes that read the body before checking the token itself.
+ */
+function requireToken() {
+  return (req, _res, next) => {
+    try {
+      req.token = bearerToken(req)
+      next()
+    } catch (err) {
+      next(err)
+    }
+  }
+}
+
+/**
+ * Middleware verifying the request's bearer token (`manager.verifyToken`) and leaving its
+ * claims in `req.claims`; their tenant's collection is then
+ * `manager.collection(req.claims, client)`.
+ *
+ * @param {import('./index').TenantManager} manager
+ */
+function requireClaims(manager) {
+  return (req, _res, next) => {
+    let token
+    try {
+      token = req.token ?? bearerToken(req)
+    } catch (err) {
+      next(err)
+      return
+    }
+    manager.verifyToken(token).then((claims) => {
+      req.claims = claims
+      next()
+    }, next)
+  }
+}
+
+/**
+ * The client of the request, for `manager.authenticate(email, password, client)`:
+ * `X-Forwarded-For` is believed only from the manager's trusted proxies.
+ *
+ * @param {import('./index').TenantManager} manager
+ * @param {{ headers: Record<string, string | string[] | undefined>, socket: { remoteAddress?: string } }} req
+ */
+function clientAddress(manager, req) {
+  const forwarded = req.headers['x-forwarded-for']
+  return manager.clientAddress(
+    req.socket.remoteAddress ?? '0.0.0.0',
+    Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+  )
+}
+
+/**
+ * The table's response to an error: tenantry's errors by code, `NotAuthenticatedError`,
+ * `RequestValidationError`, body-parser's refusals (413 over the limit, 400 otherwise),
+ * anything else a 500.
+ *
+ * @param {unknown} err
+ * @returns {import('./index').HttpResponse}
+ */
+function responseFor(err) {
+  if (err instanceof TenantryError) {
+    return (
+      httpResponse(err.code, err.field, err.reason, err.retryAfter) ?? /** @type {any} */ (httpResponse('INTERNAL'))
+    )
+  }
+  if (err instanceof NotAuthenticatedError) return /** @type {any} */ (httpResponse('NOT_AUTHENTICATED'))
+  if (err instanceof PayloadTooLargeError) return /** @type {any} */ (httpResponse('PAYLOAD_TOO_LARGE'))
+  if (err instanceof RequestValidationError) {
+    return httpValidationResponse(err.problems.map((p) => [p.field, p.message, p.kind]))
+  }
+  // body-parser's errors carry an HTTP `status` and a `type` such as `entity.too.large`.
+  const { status, type } = /** @type {{ status?: unknown, type?: unknown }} */ (err ?? {})
+  if (err instanceof Error && typeof status === 'number' && typeof type === 'string') {
+    if (type === 'entity.too.large') return /** @type {any} */ (httpResponse('PAYLOAD_TOO_LARGE'))
+    return httpValidationResponse([['body', err.message, 'json_invalid']])
+  }
+  return /** @type {any} */ (httpResponse('INTERNAL'))
+}
+
+/** The kinds whose cause the client never sees: they go to the log instead. */
+const LOGGED = new Set(['DATABASE', 'INTERNAL', 'CONFIG', 'CLOSED'])
+
+/**
+ * Send the table's response to `err`.
+ *
+ * @param {{ status(code: number): any, set(headers: Record<string, string>): any, json(body: unknown): any }} res
+ * @param {unknown} err
+ * @param {(message: string, err: unknown) => void} [log]
+ */
+function sendError(res, err, log = defaultLog) {
+  const answer = responseFor(err)
+  if (answer.status >= 500 && (!(err instanceof TenantryError) || LOGGED.has(err.code))) {
+    log(err instanceof TenantryError ? `${err.code}: ${err.message}` : 'unhandled error', err)
+  }
+  res.status(answer.status).set(answer.headers).json(answer.body)
+}
+
+/** @param {string} message @param {unknown} err */
+function defaultLog(message, err) {
+  console.error(`tenantry: ${message}`, err instanceof TenantryError ? '' : err)
+}
+
+/**
+ * Error-handling middleware answering every error from the table.
+ *
+ * @param {{ log?: (message: string, err: unknown) => void }} [options]
+ */
+function errorHandler(options = {}) {
+  return (err, _req, res, next) => {
+    if (res.headersSent) {
+      next(err)
+      return
+    }
+    sendError(res, err, options.log)
+  }
+}
+
+/**
+ * The last middleware: 405 with `Allow` for a known path asked with another method, 404
+ * otherwise. `routes` maps each path to its methods; without it, they are read from the
+ * application's router.
+ *
+ * @param {Record<string, string[]>} [routes]
+ */
+function notFound(routes) {
+  return (req, res) => {
+    const allowed = routes ? routes[req.path] : routerMethods(req.app, req.path)
+    const answer = allowed && allowed.length > 0 ? httpMethodNotAllowed(allowed) : httpResponse('NOT_FOUND')
+    const { status, headers, body } = /** @type {import('./index').HttpResponse} */ (answer)
+    res.status(status).set(headers).json(body)
+  }
+}
+
+/**
+ * The methods an Express application's router serves at `path`: its exact string routes,
+ * and those of routers mounted without a path.
+ *
+ * @param {any} app
+ * @param {string} path
+ * @returns {string[]}
+ */
+function routerMethods(app, path) {
+  /** @type {string[]} */
+  const methods = []
+  /** @param {any[]} stack */
+  const visit = (stack) => {
+    for (const layer of stack) {
+      const route = layer.route
+      if (route && route.path === path) {
+        for (const [method, on] of Object.entries(route.methods ?? {})) {
+          if (on && method !== '_all') methods.push(method)
+        }
+      } else if (!route && Array.isArray(layer.handle?.stack) && (layer.path === undefined || layer.path === '')) {
+        visit(layer.handle.stack)
+      }
+    }
+  }
+  visit(app?.router?.stack ?? app?._router?.stack ?? [])
+  return methods
+}
+
+module.exports = {
+  NotAuthenticatedError,
+  PayloadTooLargeError,
+  RequestValidationError,
+  bearerToken,
+  clientAddress,
+  errorHandler,
+  jsonBody,
+  notFound,
+  queryParam,
+  requireClaims,
+  requireToken,
+  responseFor,
+  sendError,
+}

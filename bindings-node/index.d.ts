@@ -1,0 +1,284 @@
+// Types of the package's entry point (index.js). The result types are generated from the
+// Rust sources into native.d.ts and re-exported from here.
+
+import type {
+  AccessToken,
+  Claims,
+  HttpResponse,
+  RecoveryReport,
+  Tenant,
+  TenantCollection,
+  TenantUpdate,
+} from './native'
+
+export { Claims } from './native'
+export type {
+  AccessToken,
+  BodyField,
+  CheckedBody,
+  CheckedParam,
+  ClaimsObject,
+  HttpProblem,
+  HttpResponse,
+  RecoveryFailure,
+  RecoveryReport,
+  Tenant,
+  TenantCollection,
+  TenantUpdate,
+} from './native'
+export {
+  httpJsonObject,
+  httpMethodNotAllowed,
+  httpQueryParam,
+  httpResponse,
+  httpValidationResponse,
+} from './native'
+
+/**
+ * The options of `TenantManager.connect` and `TenantManager.fromEnv`: the core's settings,
+ * camelCase. Only `mongoUri` and `jwtSecret` are required (from `fromEnv`, the
+ * environment may give them); the rest default to the original service's values. An
+ * unknown option or a value of the wrong kind rejects with `ConfigError`.
+ */
+export interface ConnectOptions {
+  /** `mongodb://...` or `mongodb+srv://...` (env `MONGO_URI`, then `MONGODB_URI`). */
+  mongoUri?: string
+  /** HMAC key of the access tokens, at least 16 bytes (env `JWT_SECRET`). */
+  jwtSecret?: string
+  /** Database of the records, admins and tenant collections; `master_db` (env `MASTER_DB`). */
+  masterDb?: string
+  /** `HS256` (default), `HS384` or `HS512` (env `JWT_ALGO`). */
+  jwtAlgorithm?: string
+  /** Token lifetime in minutes; 1440 (env `JWT_EXPIRE_MINUTES`). */
+  jwtExpireMinutes?: number
+  /** `iss` set in tokens and required of them (env `JWT_ISSUER`). */
+  jwtIssuer?: string
+  /** `aud` set in tokens and required of them (env `JWT_AUDIENCE`). */
+  jwtAudience?: string
+  /** Clock skew allowed on `exp`, seconds; 30, at most 300 (env `JWT_LEEWAY_SECONDS`). */
+  jwtLeewaySeconds?: number
+  /** bcrypt cost of new hashes, 4 to 31; 12 (env `BCRYPT_COST`). */
+  bcryptCost?: number
+  /** Shortest new password, in characters; 8 (env `MIN_PASSWORD_CHARS`). */
+  minPasswordChars?: number
+  /** Seconds an operation stays its owner's before recovery may take it over; 30, at least 5. */
+  operationLeaseSeconds?: number
+  /** Failed logins of one (email, client) pair before a lock-out; 10, 0 for none. */
+  loginMaxFailures?: number
+  /** Seconds failed logins are remembered; 900. */
+  loginWindowSeconds?: number
+  /** Seconds a counter stays at its limit; 300. */
+  loginLockoutSeconds?: number
+  /** Failed logins of one email, from every client, per hour; 100. */
+  loginAccountMaxFailures?: number
+  /** Failed logins of one client, over every email, per window; 100. */
+  loginClientMaxFailures?: number
+  /** Seconds a database call waits for a reachable server; 5. */
+  databaseTimeoutSeconds?: number
+  /** `majority` (default), `journaled` or `server-default`. */
+  writeConcern?: string
+  /** Seconds a renamed tenant's old name keeps its tombstone; 86400. */
+  tombstoneRetentionSeconds?: number
+  /** Addresses or CIDR networks whose `X-Forwarded-For` is believed. */
+  trustedProxies?: string | string[]
+}
+
+/** The stable code of each kind of error (the core's `Error::code()`). */
+export type ErrorCode =
+  | 'TENANT_NOT_FOUND'
+  | 'TENANT_ALREADY_EXISTS'
+  | 'INVALID_INPUT'
+  | 'INVALID_CREDENTIALS'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'CONFIG'
+  | 'CLOSED'
+  | 'DATABASE'
+  | 'INTERNAL'
+
+/**
+ * What every method rejects (or throws) with: `err instanceof TenantryError`, and
+ * `instanceof` the class of its kind; the stack is the caller's.
+ */
+export declare class TenantryError extends Error {
+  /** The code of the class's kind. */
+  static readonly code: ErrorCode | ''
+  constructor(
+    message: string,
+    details?: { code?: ErrorCode; field?: string | null; reason?: string | null; retryAfter?: number | null },
+  )
+  /** The stable, machine-readable kind. */
+  readonly code: ErrorCode
+  /** The input the error is about (`name`, `newName`, `email`, `password`, ...), or `null`. */
+  readonly field: string | null
+  /** The explanation alone, without the field or the kind in front, or `null`. */
+  readonly reason: string | null
+  /** Seconds to wait before trying again (`TOO_MANY_ATTEMPTS`), or `null`. */
+  readonly retryAfter: number | null
+}
+
+/** No tenant has that name. */
+export declare class TenantNotFoundError extends TenantryError {
+  static readonly code: 'TENANT_NOT_FOUND'
+  readonly code: 'TENANT_NOT_FOUND'
+}
+/** The name (normalized) or the email is taken; `field` says which. */
+export declare class TenantAlreadyExistsError extends TenantryError {
+  static readonly code: 'TENANT_ALREADY_EXISTS'
+  readonly code: 'TENANT_ALREADY_EXISTS'
+}
+/** Refused input, nothing written; `field` and `reason` say why. */
+export declare class InvalidInputError extends TenantryError {
+  static readonly code: 'INVALID_INPUT'
+  readonly code: 'INVALID_INPUT'
+}
+/** Unknown email or wrong password (deliberately indistinguishable). */
+export declare class InvalidCredentialsError extends TenantryError {
+  static readonly code: 'INVALID_CREDENTIALS'
+  readonly code: 'INVALID_CREDENTIALS'
+}
+/** A malformed, expired, revoked or foreign token; `reason` says which. */
+export declare class UnauthorizedError extends TenantryError {
+  static readonly code: 'UNAUTHORIZED'
+  readonly code: 'UNAUTHORIZED'
+}
+/** The claims are not the named tenant's. */
+export declare class ForbiddenError extends TenantryError {
+  static readonly code: 'FORBIDDEN'
+  readonly code: 'FORBIDDEN'
+}
+/** Another operation on the tenant is in flight, or this one was taken over; retry. */
+export declare class ConflictError extends TenantryError {
+  static readonly code: 'CONFLICT'
+  readonly code: 'CONFLICT'
+}
+/** Too many failed logins; retry after `retryAfter` seconds. */
+export declare class TooManyAttemptsError extends TenantryError {
+  static readonly code: 'TOO_MANY_ATTEMPTS'
+  readonly code: 'TOO_MANY_ATTEMPTS'
+  readonly retryAfter: number
+}
+/** Unusable configuration: a bad value, a weak secret, an unknown option. */
+export declare class ConfigError extends TenantryError {
+  static readonly code: 'CONFIG'
+  readonly code: 'CONFIG'
+}
+/** The manager was closed. */
+export declare class ManagerClosedError extends TenantryError {
+  static readonly code: 'CLOSED'
+  readonly code: 'CLOSED'
+}
+/** MongoDB failed or could not be reached. */
+export declare class DatabaseError extends TenantryError {
+  static readonly code: 'DATABASE'
+  readonly code: 'DATABASE'
+}
+/** An invariant of the library broke (a bug, or a corrupted document). */
+export declare class InternalError extends TenantryError {
+  static readonly code: 'INTERNAL'
+  readonly code: 'INTERNAL'
+}
+
+/** Each code's class. */
+export declare const errorClasses: Readonly<Record<ErrorCode, typeof TenantryError>>
+
+/** The collection part of a `mongodb` client, as `collection` needs it. */
+export interface DriverClient<C> {
+  db(name: string): { collection(name: string): C }
+}
+
+/**
+ * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
+ *
+ * Make one per process with `TenantManager.connect(options)` or `TenantManager.fromEnv()`
+ * and share it: it holds a MongoDB connection pool. `await manager.close()` (or
+ * `await using manager = ...`) releases it.
+ */
+export declare class TenantManager {
+  private constructor()
+  /**
+   * Connect, create the indexes the invariants rest on and adopt records of the original
+   * service. Rejects with `ConfigError` or `DatabaseError`.
+   */
+  static connect(options: ConnectOptions): Promise<TenantManager>
+  /** Like `connect`, the environment giving every option `overrides` leaves out. */
+  static fromEnv(overrides?: ConnectOptions): Promise<TenantManager>
+  /** The options in force, defaults included (`jwtSecret` left out). */
+  get settings(): Readonly<Omit<ConnectOptions, 'jwtSecret'>>
+  /** The database of the records, admins and tenant collections. */
+  get masterDb(): string
+  /** Whether `close()` was called. */
+  get closed(): boolean
+
+  /**
+   * Create a tenant: its record, its admin and its own collection, all or nothing.
+   * Rejects with `InvalidInputError` (`field`: `name`, `email`, `password`) or
+   * `TenantAlreadyExistsError` (`field`: `name` or `email`).
+   */
+  createTenant(name: string, email: string, password: string): Promise<Tenant>
+  /**
+   * The tenant of that name (any spelling with the same normalized key). Rejects with
+   * `TenantNotFoundError`, or `InvalidInputError` for a name no tenant can have.
+   */
+  getTenant(name: string): Promise<Tenant>
+  /**
+   * Change the claims' admin's email and/or password, and/or rename the claims' tenant
+   * (its collection moves with all its data). Rejects with `InvalidInputError`,
+   * `TenantAlreadyExistsError`, `UnauthorizedError` (revoked claims) or `ConflictError`.
+   */
+  updateTenant(claims: Claims, update: TenantUpdate): Promise<Tenant>
+  /** Rename the claims' tenant; its collection moves with all its data. */
+  renameTenant(claims: Claims, newName: string): Promise<Tenant>
+  /** Delete the claims' tenant: its data, its admins, its record; its tokens stop verifying. */
+  deleteTenant(claims: Claims): Promise<void>
+  /**
+   * Throws `ForbiddenError` unless `name` (any spelling) is the claims' tenant's: for
+   * APIs whose requests name the tenant they act on.
+   */
+  checkTenantName(claims: Claims, name: string): void
+  /**
+   * Log an admin in. Unknown email and wrong password cost the same bcrypt work and
+   * reject alike (`InvalidCredentialsError`); past the failure limits of the (email,
+   * `client`) pair, the email or the client, `TooManyAttemptsError`.
+   */
+  authenticate(email: string, password: string, client?: string | null): Promise<AccessToken>
+  /**
+   * The claims of a token whose signature, algorithm and expiry hold and that was not
+   * revoked (password changed, admin or tenant deleted). Rejects with `UnauthorizedError`.
+   */
+  verifyToken(token: string): Promise<Claims>
+  /**
+   * The claims of a token whose signature, algorithm and expiry hold, synchronously and
+   * without the database: a revoked token passes. Throws `UnauthorizedError`.
+   */
+  decodeToken(token: string): Claims
+  /** Where the claims' tenant keeps its data now (a round trip). */
+  tenantCollection(claims: Claims): Promise<TenantCollection>
+  /**
+   * The claims' tenant's collection on the application's own `mongodb` client, with no
+   * round trip: `client.db(masterDb).collection(claims.collectionName)`. Throws
+   * `InvalidInputError` for claims of `decodeToken` (they name no collection).
+   */
+  collection<C>(claims: Claims, client: DriverClient<C>): C
+  /**
+   * The client a request comes from, for `authenticate`: `peer`, or what `forwardedFor`
+   * (an `X-Forwarded-For` header) says when `peer` is a trusted proxy. Throws
+   * `InvalidInputError` for a `peer` that is not an IP address.
+   */
+  clientAddress(peer: string, forwardedFor?: string | null): string
+  /** Resolves when the database answers; rejects with `DatabaseError` if it does not. */
+  ping(): Promise<void>
+  /**
+   * Finish or undo the operations stopped halfway (a crash) whose lease has run out, adopt
+   * records of the original service, heal tombstones, list unclaimed `org_*` collections.
+   */
+  recover(): Promise<RecoveryReport>
+  /**
+   * Refuse new calls (`ManagerClosedError`), let running ones end, close the connections.
+   * Idempotent.
+   */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}

@@ -1,0 +1,145 @@
+//! The core's HTTP error table ([`tenantry::http`]), for the Express glue.
+
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::config::snake;
+
+/// An HTTP response of the table: status, headers, JSON body.
+#[napi(object)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers beside `content-type` (lower-case names).
+    pub headers: std::collections::HashMap<String, String>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+fn convert(r: tenantry::http::Response) -> HttpResponse {
+    HttpResponse {
+        status: r.status,
+        headers: r.headers.into_iter().collect(),
+        body: r.body,
+    }
+}
+
+/// The table's response of an error given by its parts (an error's `code`, `field`,
+/// `reason`, `retryAfter`, or a server's own: `NOT_AUTHENTICATED`, `NOT_FOUND`,
+/// `METHOD_NOT_ALLOWED`, `PAYLOAD_TOO_LARGE`); `null` for a kind the table does not know.
+#[napi(js_name = "httpResponse")]
+pub fn response(
+    kind: String,
+    field: Option<String>,
+    reason: Option<String>,
+    retry_after: Option<f64>,
+) -> Option<HttpResponse> {
+    let field = field.map(|f| snake(&f));
+    let retry = retry_after.map(|s| s.max(0.0) as u64);
+    tenantry::http::response(&kind, field.as_deref(), reason.as_deref(), retry).map(convert)
+}
+
+/// The table's response to a request that does not match its schema, from its problems as
+/// `[field, message, kind]` (`kind`: `missing`, `type_error`, `json_invalid`, `value_error`).
+#[napi(js_name = "httpValidationResponse")]
+pub fn validation_response(problems: Vec<Vec<String>>) -> HttpResponse {
+    let triples: Vec<(&str, &str, &str)> = problems
+        .iter()
+        .map(|p| {
+            let at = |i: usize| p.get(i).map_or("", String::as_str);
+            (at(0), at(1), at(2))
+        })
+        .collect();
+    convert(tenantry::http::validation_response(&triples))
+}
+
+/// The 405 response, `Allow` listing `allowed` in the order every server uses.
+#[napi(js_name = "httpMethodNotAllowed")]
+pub fn method_not_allowed(allowed: Vec<String>) -> HttpResponse {
+    let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    convert(tenantry::http::method_not_allowed(&allowed))
+}
+
+/// A field of a request body's schema.
+#[napi(object)]
+pub struct BodyField {
+    /// The field's name in the request.
+    pub name: String,
+    /// Whether it may be left out (or `null`).
+    pub optional: Option<bool>,
+}
+
+/// One way a request does not match its schema.
+#[napi(object)]
+pub struct HttpProblem {
+    /// The field, or `body`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+    /// `missing`, `type_error`, `json_invalid` or `value_error`.
+    pub kind: String,
+}
+
+impl From<tenantry::http::Problem> for HttpProblem {
+    fn from(p: tenantry::http::Problem) -> Self {
+        HttpProblem {
+            field: p.field,
+            message: p.message,
+            kind: p.kind.to_owned(),
+        }
+    }
+}
+
+/// A request body checked against its schema: the object, or every problem.
+#[napi(object)]
+pub struct CheckedBody {
+    /// The body, when it matches (its schema's fields are strings, or `null` if optional).
+    pub value: Option<serde_json::Map<String, Value>>,
+    /// Every problem, one per field in schema order, when it does not.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Check a JSON body of string fields as every server of the contract does
+/// ([`tenantry::http::json_object`]).
+#[napi(js_name = "httpJsonObject")]
+pub fn json_object(body: &[u8], fields: Vec<BodyField>) -> CheckedBody {
+    let schema: Vec<(&str, bool)> = fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.optional.unwrap_or(false)))
+        .collect();
+    match tenantry::http::json_object(body, &schema) {
+        Ok(value) => CheckedBody {
+            value: Some(value),
+            problems: Vec::new(),
+        },
+        Err(problems) => CheckedBody {
+            value: None,
+            problems: problems.into_iter().map(HttpProblem::from).collect(),
+        },
+    }
+}
+
+/// A required query parameter given exactly once ([`tenantry::http::query_param`]): its
+/// value, or the problem.
+#[napi(object)]
+pub struct CheckedParam {
+    /// The value, when given once.
+    pub value: Option<String>,
+    /// The problem, otherwise.
+    pub problem: Option<HttpProblem>,
+}
+
+/// Read the required query parameter `name` of a query string (without `?`).
+#[napi(js_name = "httpQueryParam")]
+pub fn query_param(query: String, name: String) -> CheckedParam {
+    match tenantry::http::query_param(&query, &name) {
+        Ok(value) => CheckedParam {
+            value: Some(value),
+            problem: None,
+        },
+        Err(problem) => CheckedParam {
+            value: None,
+            problem: Some(problem.into()),
+        },
+    }
+}
