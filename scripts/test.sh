@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, start a throwaway MongoDB-wire server (unless
 # MONGODB_URI/MONGO_URI points at one), run the Rust tests, the contract suite against the
-# Rust example, then the Python and Node suites; stop the server; fail on any failure.
+# Rust example, the Python and Node suites, then the differential test of the three servers
+# and their docs pages in headless Chromium; stop the server; fail on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,7 +24,8 @@ echo "== Rust: cargo test"
 cargo test --workspace
 
 # Every suite must be there: a missing or non-executable one fails the run, never skips.
-for required in tests/contract/test_contract.py scripts/test-python.sh scripts/test-node.sh; do
+for required in tests/contract/test_contract.py tests/differential/test_differential.py \
+  tests/differential/test_docs_page.py scripts/test-python.sh scripts/test-node.sh; do
   [ -e "$required" ] || { echo "missing: $required" >&2; exit 1; }
 done
 for script in scripts/test-python.sh scripts/test-node.sh; do
@@ -38,4 +40,19 @@ for part in python node; do
   echo "== $part"
   "scripts/test-$part.sh"
 done
+
+# The three servers answer alike, and their docs pages render in a real browser.
+if ! command -v chromium >/dev/null; then
+  echo "== installing Chromium (Debian's), for the docs page check"
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "Chromium is missing: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+echo "== differential: the Rust, FastAPI and Express servers, same requests, same answers"
+.venv/bin/python -m pytest tests/differential -q -p no:cacheprovider \
+  --rust-cmd "$PWD/target/debug/tenantry-http"
 echo "== all tests passed"
