@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node side: build the binding once (release), type-check, run its tests, then the
-# Express example (type check and the HTTP contract suite), then a packaging test (the
-# `npm pack` tarball installed into an empty directory runs the README's quick start).
+# Express example (type check and the HTTP contract suite), the notes service (type check
+# and its tests), then a packaging test (the `npm pack` tarball installed into an empty
+# directory runs the README's quick start).
 # Needs MONGODB_URI (or MONGO_URI) pointing at a MongoDB-wire server; exits non-zero on
 # any failure.
 set -euo pipefail
@@ -47,6 +48,13 @@ step "HTTP contract suite against the Express example"
 "$root/scripts/venv.sh"
 (cd "$root" && .venv/bin/python -m pytest tests/contract -q -p no:cacheprovider \
   --server-cmd "node $root/examples/express/server.js")
+
+cd "$root/examples/notes-express"
+step "the notes service (examples/notes-express): npm ci, tsc --strict, its tests"
+npm ci "${npm_quiet[@]}"
+npm run typecheck
+(cd "$root" && .venv/bin/python -m pytest tests/notes -q -p no:cacheprovider \
+  --server-cmd "exec node '$root/examples/notes-express/server.js'")
 
 step "packaging: npm pack, install into an empty project, run the quick start"
 cd "$root/bindings-node"

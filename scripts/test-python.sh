@@ -35,6 +35,7 @@ ls -l "$wheel" >&2
 step "mypy --strict, and stubtest (the .pyi against the built module)"
 export MYPY_CACHE_DIR=$root/.venv/mypy-cache
 .venv/bin/mypy --strict bindings-python/tests bindings-python/examples bindings-python/bench examples/fastapi
+.venv/bin/mypy --strict examples/notes-fastapi # its own run: both examples have an app.py
 (cd .venv && "$py" -m mypy.stubtest tenantry._native) # from .venv: the installed wheel, cache kept there
 
 step "binding tests"
@@ -43,6 +44,10 @@ step "binding tests"
 step "contract suite against the FastAPI example"
 "$py" -m pytest tests/contract -q -p no:cacheprovider \
   --server-cmd "cd '$root/examples/fastapi' && exec '$py' app.py"
+
+step "the notes service (examples/notes-fastapi)"
+"$py" -m pytest tests/notes -q -p no:cacheprovider \
+  --server-cmd "cd '$root/examples/notes-fastapi' && exec '$py' app.py"
 
 step "packaging: the README quick start, with only the wheel installed"
 tmp=$(mktemp -d)

@@ -25,7 +25,7 @@ cargo test --workspace
 
 # Every suite must be there: a missing or non-executable one fails the run, never skips.
 for required in tests/contract/test_contract.py tests/differential/test_differential.py \
-  tests/differential/test_docs_page.py scripts/test-python.sh scripts/test-node.sh; do
+  tests/differential/test_docs_page.py tests/notes/test_notes.py scripts/test-python.sh scripts/test-node.sh; do
   [ -e "$required" ] || { echo "missing: $required" >&2; exit 1; }
 done
 for script in scripts/test-python.sh scripts/test-node.sh; do

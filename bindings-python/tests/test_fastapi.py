@@ -5,16 +5,25 @@ table's shape, and the claims dependency in a small app."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+from typing import Annotated, Any, cast
 
 import httpx
+import pymongo
+import pymongo.errors
 import pytest
 from fastapi import Depends, FastAPI
+from pymongo.asynchronous.collection import AsyncCollection
 
 import tenantry.fastapi as glue
 from tenantry import Claims, TenantManager, TenantryError
 from tenantry._native import _error_codes, _http_response, _raise_sample_error
 
-from conftest import PASSWORD, create
+from conftest import PASSWORD, connect, create
+
+#: The claims' tenant's collection on the app's own client (module level: FastAPI resolves
+#: annotations by name).
+Notes = Annotated[AsyncCollection[dict[str, Any]], Depends(glue.tenant_collection)]
 
 EXPECTED = {
     "TENANT_NOT_FOUND": (404, "Organization not found"),
@@ -86,3 +95,34 @@ async def test_claims_dependency_and_collection_in_an_app(manager: TenantManager
         ok = await client.get("/me", headers={"authorization": f"Bearer {token}"})
         assert ok.json() == {"tenant": made.tenant.name}
         assert (await client.get("/nowhere")).json() == {"detail": "Not Found", "code": "NOT_FOUND"}
+
+
+async def test_lifespan_makes_the_apps_own_client_and_tenant_collection_uses_it(master_db: str) -> None:
+    made_clients: list[pymongo.AsyncMongoClient[dict[str, Any]]] = []
+
+    def driver(settings: dict[str, Any]) -> pymongo.AsyncMongoClient[dict[str, Any]]:
+        client: pymongo.AsyncMongoClient[dict[str, Any]] = pymongo.AsyncMongoClient(settings["mongo_uri"])
+        made_clients.append(client)
+        return client
+
+    app = FastAPI(lifespan=glue.lifespan(lambda: connect(master_db), driver=driver))
+    glue.install(app)
+
+    @app.post("/notes")
+    async def add(notes: Notes, tenants: glue.Tenants) -> dict[str, str]:
+        await notes.insert_one({"text": "hello"})
+        return {"collection": notes.name, "db": notes.database.name, "master": tenants.master_db}
+
+    async with app.router.lifespan_context(app):
+        tenants = glue.manager(cast(Any, SimpleNamespace(app=app)))
+        made = await create(tenants)
+        token = (await tenants.authenticate(made.email, PASSWORD)).access_token
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            answer = await client.post("/notes", headers={"authorization": f"Bearer {token}"})
+        assert answer.json() == {"collection": made.tenant.collection_name, "db": master_db, "master": master_db}
+        assert await made_clients[0][master_db][made.tenant.collection_name].count_documents({}) == 1
+    # Shut down: the manager and the app's client are closed.
+    assert tenants.closed
+    with pytest.raises(pymongo.errors.InvalidOperation):
+        await made_clients[0][master_db]["x"].count_documents({})

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
 from schemas import CreateOrg, ErrorBody, Health, Login, LoginResult, Message, Org, UpdateOrg, ValidationErrorBody
-from tenantry import TenantManager, __version__
+from tenantry import __version__
 
 #: Largest accepted request body (the contract's limit).
 MAX_BODY_BYTES = 64 * 1024
@@ -45,7 +45,6 @@ glue.install(app)
 app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 app.add_middleware(RequestLog)  # added last: outermost, so it logs the 413s too
 
-Manager = Annotated[TenantManager, Depends(glue.manager)]
 #: The header's presence is checked before the body, the token itself after (as the Rust
 #: and Express servers do).
 Token = Annotated[str, Depends(glue.bearer_token)]
@@ -90,19 +89,19 @@ def documented(model: type[BaseModel] | None, *statuses: int) -> dict[str, Any]:
 
 
 @app.post("/org/create", status_code=201, tags=["organizations"], **documented(CreateOrg, 400))
-async def create_org(body: Annotated[CreateOrg, Depends(json_body(CreateOrg))], manager: Manager) -> Org:
+async def create_org(body: Annotated[CreateOrg, Depends(json_body(CreateOrg))], manager: glue.Tenants) -> Org:
     """Create an organization, its admin and its own collection."""
     return Org.of(await manager.create_tenant(body.organization_name, body.email, body.password))
 
 
 @app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404))
-async def get_org(name: OrgName, manager: Manager) -> Org:
+async def get_org(name: OrgName, manager: glue.Tenants) -> Org:
     """Find an organization by name (any spelling with the same normalized key)."""
     return Org.of(await manager.get_tenant(name))
 
 
 @app.put("/org/update", tags=["organizations"], **documented(UpdateOrg, 400, 401, 403, 409))
-async def update_org(token: Token, body: Annotated[UpdateOrg, Depends(json_body(UpdateOrg))], manager: Manager) -> Org:
+async def update_org(token: Token, body: Annotated[UpdateOrg, Depends(json_body(UpdateOrg))], manager: glue.Tenants) -> Org:
     """Change the admin's email and password, and rename the organization (its data moves
     with it) when `new_organization_name` is given."""
     claims = await manager.verify_token(token)
@@ -112,7 +111,7 @@ async def update_org(token: Token, body: Annotated[UpdateOrg, Depends(json_body(
 
 
 @app.delete("/org/delete", tags=["organizations"], **documented(None, 400, 401, 403, 409))
-async def delete_org(token: Token, name: OrgName, manager: Manager) -> Message:
+async def delete_org(token: Token, name: OrgName, manager: glue.Tenants) -> Message:
     """Delete the organization, its admins and its collection."""
     claims = await manager.verify_token(token)
     manager.check_tenant_name(claims, name)
@@ -121,7 +120,7 @@ async def delete_org(token: Token, name: OrgName, manager: Manager) -> Message:
 
 
 @app.post("/admin/login", tags=["auth"], **documented(Login, 400, 401, 429))
-async def login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: Manager) -> LoginResult:
+async def login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: glue.Tenants) -> LoginResult:
     """Log an admin in; the token goes in `Authorization: Bearer <token>`. Failures count
     per (email, client address)."""
     token = await manager.authenticate(body.email, body.password, client=glue.client_address(request))
@@ -129,7 +128,7 @@ async def login(body: Annotated[Login, Depends(json_body(Login))], request: Requ
 
 
 @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503))
-async def health(manager: Manager) -> Health:
+async def health(manager: glue.Tenants) -> Health:
     """`healthy` when the database answers; 503 when it cannot be reached."""
     await manager.ping()
     return Health(status="healthy")

@@ -4,8 +4,9 @@
   the manager on ``app.state.tenants`` for the requests, close it at shutdown;
 - :data:`VerifiedClaims`: a dependency giving the verified claims of the request's
   ``Authorization: Bearer`` token (401 with ``WWW-Authenticate: Bearer`` without one);
-- :func:`collection_of`: a dependency giving the claims' tenant's collection on the
-  application's own driver (pymongo or motor), with no extra round trip;
+- :func:`tenant_collection` (with ``lifespan(driver=...)``) and :func:`collection_of`:
+  dependencies giving the claims' tenant's collection on the application's own driver
+  (pymongo or motor), with no extra round trip;
 - :func:`client_address`: the request's client for the login throttle (``X-Forwarded-For``
   only from the manager's trusted proxies);
 - :func:`install`: exception handlers answering tenantry's errors, request validation
@@ -14,16 +15,18 @@
 
 ::
 
-    app = FastAPI(lifespan=tenantry.fastapi.lifespan())
-    tenantry.fastapi.install(app)
+    app = FastAPI(lifespan=glue.lifespan(driver=lambda s: AsyncMongoClient(s["mongo_uri"])))
+    glue.install(app)
+    Notes = Annotated[AsyncCollection[dict[str, Any]], Depends(glue.tenant_collection)]
 
     @app.get("/notes")
-    async def notes(claims: VerifiedClaims, notes=Depends(collection_of(client))):
+    async def notes(claims: glue.VerifiedClaims, notes: Notes) -> list[dict[str, Any]]:
         ...
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -41,6 +44,7 @@ from tenantry._native import _http_method_not_allowed, _http_response, _http_val
 
 __all__ = [
     "NotAuthenticated",
+    "Tenants",
     "bearer_token",
     "VerifiedClaims",
     "client_address",
@@ -49,6 +53,7 @@ __all__ = [
     "install",
     "lifespan",
     "manager",
+    "tenant_collection",
     "verified_claims",
 ]
 
@@ -56,6 +61,8 @@ log = logging.getLogger("tenantry")
 
 #: Where the manager lives on ``app.state``.
 STATE_KEY = "tenants"
+#: Where the application's own driver client lives on ``app.state`` (``lifespan(driver=)``).
+DRIVER_KEY = "tenants_driver"
 
 
 def manager(request: Request) -> TenantManager:
@@ -66,12 +73,22 @@ def manager(request: Request) -> TenantManager:
     return tenants
 
 
+#: ``manager: Tenants`` in a route's signature: the application's manager.
+Tenants = Annotated[TenantManager, Depends(manager)]
+
+
 def lifespan(
     connect: Callable[[], Awaitable[TenantManager]] = TenantManager.from_env,
     *,
     recover: bool = True,
+    driver: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """A FastAPI lifespan: connect, ``recover()`` once, serve, close."""
+    """A FastAPI lifespan: connect, ``recover()`` once, serve, close.
+
+    ``driver``, given the manager's resolved settings, makes the application's own MongoDB
+    client (``lambda s: AsyncMongoClient(s["mongo_uri"])``): it is kept on ``app.state``
+    for :func:`tenant_collection` and closed at shutdown.
+    """
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +98,15 @@ def lifespan(
                 for failure in report.failed:
                     log.error("not recovered: %s (%s): %s", failure.name, failure.code, failure.message)
             setattr(app.state, STATE_KEY, tenants)
-            yield
+            client = driver(tenants.settings) if driver is not None else None
+            setattr(app.state, DRIVER_KEY, client)
+            try:
+                yield
+            finally:
+                if client is not None:
+                    closed = client.close()
+                    if inspect.isawaitable(closed):
+                        await closed
 
     return run
 
@@ -119,6 +144,15 @@ def collection_of(client: Any) -> Callable[[Request, Claims], Any]:
         return manager(request).collection(claims, client)
 
     return dependency
+
+
+def tenant_collection(request: Request, claims: VerifiedClaims) -> Any:
+    """The verified claims' tenant's collection on the client ``lifespan(driver=...)``
+    made: ``notes: Annotated[AsyncCollection, Depends(tenant_collection)]``."""
+    client = getattr(request.app.state, DRIVER_KEY, None)
+    if client is None:
+        raise RuntimeError("no driver client: use tenantry.fastapi.lifespan(driver=...)")
+    return manager(request).collection(claims, client)
 
 
 def client_address(request: Request) -> str:
