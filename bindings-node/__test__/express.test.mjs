@@ -1,0 +1,149 @@
+// @ts-check
+// The Express glue (`tenantry/express`) in a real Express app: the verified claims on the
+// request, bodies and query parameters checked by the core (every problem at once, 413
+// over the limit), 404/405 with `Allow` read from the router, and every error answered
+// from the core's HTTP table.
+
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+
+import express from 'express'
+
+import {
+  errorHandler,
+  jsonBody,
+  notFound,
+  queryParam,
+  requireClaims,
+  requireToken,
+  responseFor,
+} from '../express.js'
+import { TenantryError } from '../index.js'
+import { closeDriver, driver, freshManager, tenantWithAdmin } from './helpers.mjs'
+
+after(closeDriver)
+
+/**
+ * An app over `manager`, listening on a free port; closed when the test ends.
+ *
+ * @param {import('node:test').TestContext} t
+ * @param {import('../index.js').TenantManager} manager
+ */
+async function serve(t, manager) {
+  const app = express()
+  app.set('strict routing', true)
+  const logged = /** @type {string[]} */ ([])
+  app.get('/me', requireClaims(manager), (req, res) => {
+    res.json({ tenant: req.claims?.tenantName, notes: manager.collection(/** @type {any} */ (req.claims), driver).collectionName })
+  })
+  app.post('/echo', requireToken(), jsonBody(['a', { name: 'b', optional: true }], { limit: 1024 }), requireClaims(manager), (req, res) => {
+    res.json(req.body)
+  })
+  app.get('/q', (req, res) => {
+    res.json({ name: queryParam(req, 'name') })
+  })
+  app.get('/boom', () => {
+    throw new Error('a bug in the app')
+  })
+  const nested = express.Router()
+  nested.get('/nested', (_req, res) => {
+    res.json({})
+  })
+  app.use(nested)
+  app.use(notFound(), errorHandler({ log: (message) => logged.push(message) }))
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  t.after(() => new Promise((resolve) => server.close(resolve)))
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+  const base = `http://127.0.0.1:${port}`
+  /** @param {string} path @param {RequestInit} [init] */
+  const call = async (path, init) => {
+    const res = await fetch(base + path, init)
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null }
+  }
+  return { call, logged }
+}
+
+test('requireClaims: the verified claims on the request, 401s from the table', async (t) => {
+  const { manager } = await freshManager(t)
+  const { tenant, token } = await tenantWithAdmin(manager)
+  const { call } = await serve(t, manager)
+  const auth = { authorization: `Bearer ${token.accessToken}` }
+  assert.deepEqual((await call('/me', { headers: auth })).body, { tenant: tenant.name, notes: tenant.collectionName })
+  const none = await call('/me')
+  assert.equal(none.status, 401)
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer')
+  assert.deepEqual(none.body, { detail: 'Not authenticated', code: 'UNAUTHORIZED' })
+  const bad = await call('/me', { headers: { authorization: 'Bearer garbage' } })
+  assert.deepEqual(bad.body, { detail: 'Could not validate credentials', code: 'UNAUTHORIZED' })
+})
+
+test('jsonBody: checked by the core, every problem at once, 413 over the limit', async (t) => {
+  const { manager } = await freshManager(t)
+  const { token } = await tenantWithAdmin(manager)
+  const { call } = await serve(t, manager)
+  /** @param {string | Buffer} body @param {Record<string, string>} [headers] */
+  const post = (body, headers = {}) =>
+    call('/echo', { method: 'POST', body, headers: { authorization: `Bearer ${token.accessToken}`, ...headers } })
+  assert.deepEqual((await post('{"a": "x", "b": null, "c": 1}')).body, { a: 'x', b: null, c: 1 })
+  const problems = await post('{"b": 5}')
+  assert.equal(problems.status, 400)
+  assert.deepEqual(
+    problems.body.errors.map((/** @type {any} */ e) => [e.field, e.type]),
+    [['a', 'missing'], ['b', 'type_error']],
+  )
+  assert.equal((await post('{"a": ')).body.errors[0].type, 'json_invalid')
+  assert.equal((await post('[1]')).body.errors[0].type, 'type_error')
+  assert.equal((await post(Buffer.from([0x7b, 0xff, 0x7d]))).body.errors[0].type, 'json_invalid')
+  const big = await post(JSON.stringify({ a: 'x'.repeat(2000) }))
+  assert.deepEqual([big.status, big.body.code], [413, 'INVALID_INPUT'])
+  // The token's presence is checked before the body, the token itself after it.
+  const order = await call('/echo', { method: 'POST', body: '{', headers: { authorization: 'Bearer garbage' } })
+  assert.equal(order.status, 400)
+  assert.equal((await call('/echo', { method: 'POST', body: '{' })).status, 401)
+})
+
+test('queryParam: required once, bracketed keys are other parameters', async (t) => {
+  const { manager } = await freshManager(t)
+  const { call } = await serve(t, manager)
+  assert.deepEqual((await call('/q?name=a%20b')).body, { name: 'a b' })
+  assert.equal((await call('/q')).body.errors[0].type, 'missing')
+  assert.equal((await call('/q?name=a&name=b')).body.errors[0].type, 'value_error')
+  assert.equal((await call('/q?name[$ne]=x')).body.errors[0].type, 'missing')
+})
+
+test('notFound: 405 with Allow from the router (nested routers too), 404 otherwise', async (t) => {
+  const { manager } = await freshManager(t)
+  const { call } = await serve(t, manager)
+  const wrong = await call('/me', { method: 'DELETE' })
+  assert.deepEqual([wrong.status, wrong.headers.get('allow'), wrong.body.code], [405, 'GET, HEAD', 'METHOD_NOT_ALLOWED'])
+  assert.equal((await call('/nested', { method: 'POST' })).headers.get('allow'), 'GET, HEAD')
+  assert.equal((await call('/echo', { method: 'GET' })).headers.get('allow'), 'POST')
+  assert.deepEqual((await call('/nowhere')).body, { detail: 'Not Found', code: 'NOT_FOUND' })
+  assert.equal((await call('/me/')).status, 404)
+})
+
+test('errorHandler: an unexpected error is a 500 from the table, logged, its text not shown', async (t) => {
+  const { manager } = await freshManager(t)
+  const { call, logged } = await serve(t, manager)
+  const boom = await call('/boom')
+  assert.deepEqual(boom.body, { detail: 'Internal server error', code: 'INTERNAL' })
+  assert.equal(logged.length, 1)
+  assert.ok(!JSON.stringify(boom.body).includes('a bug in the app'))
+})
+
+test('responseFor: each error class answered by its code', () => {
+  for (const [code, status] of /** @type {const} */ ([
+    ['TENANT_NOT_FOUND', 404],
+    ['FORBIDDEN', 403],
+    ['CONFLICT', 409],
+    ['DATABASE', 503],
+  ])) {
+    const answer = responseFor(new TenantryError('x', { code }))
+    assert.equal(answer.status, status)
+    assert.equal(answer.body.code, code)
+  }
+  const throttled = responseFor(new TenantryError('slow down', { code: 'TOO_MANY_ATTEMPTS', retryAfter: 9 }))
+  assert.deepEqual([throttled.status, throttled.headers['retry-after']], [429, '9'])
+})
