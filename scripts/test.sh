@@ -25,10 +25,11 @@ cargo test --workspace
 
 # Every suite must be there: a missing or non-executable one fails the run, never skips.
 for required in tests/contract/test_contract.py tests/differential/test_differential.py \
-  tests/differential/test_docs_page.py tests/notes/test_notes.py scripts/test-python.sh scripts/test-node.sh; do
+  tests/differential/test_docs_page.py tests/notes/test_notes.py scripts/test-python.sh scripts/test-node.sh \
+  scripts/test-packages.sh; do
   [ -e "$required" ] || { echo "missing: $required" >&2; exit 1; }
 done
-for script in scripts/test-python.sh scripts/test-node.sh; do
+for script in scripts/test-python.sh scripts/test-node.sh scripts/test-packages.sh; do
   [ -x "$script" ] || { echo "not executable: $script" >&2; exit 1; }
 done
 
@@ -55,4 +56,6 @@ fi
 echo "== differential: the Rust, FastAPI and Express servers, same requests, same answers"
 .venv/bin/python -m pytest tests/differential -q -p no:cacheprovider \
   --rust-cmd "$PWD/target/debug/tenantry-http"
+echo "== packages: publishable as they stand"
+scripts/test-packages.sh
 echo "== all tests passed"
