@@ -12,12 +12,12 @@ use std::time::Instant;
 use mongodb::bson::oid::ObjectId;
 
 use super::keys::{self, live_holder};
-use super::{execute, new_owner, recover, Fail, Operation, Run, StepResult};
+use super::{execute, new_journal, recover, started, Fail, Operation, Run, StepResult};
 use crate::auth::password;
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
-use crate::store::{self, AdminDoc, Detail, Fence, Journal, Key, Kind, OrgDoc, State};
+use crate::store::{self, AdminDoc, Detail, Key, Kind, OrgDoc, State};
 use crate::tenant::Tenant;
 
 /// A create, as journaled in its record.
@@ -174,8 +174,13 @@ pub(crate) async fn create(cx: &Cx, name: &str, email: &str, password: &str) -> 
 
 async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> Result<Tenant> {
     let now = store::now();
-    let op = ObjectId::new();
-    let owner = new_owner();
+    let journal = new_journal(
+        cx,
+        Detail::Create {
+            hashed_password: hashed.to_owned(),
+        },
+    );
+    let owner = journal.owner;
     let org = OrgDoc {
         id: ObjectId::new(),
         organization_name: name.display().to_owned(),
@@ -186,29 +191,12 @@ async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> 
         updated_at: now,
         name_key: Some(name.key().to_owned()),
         state: State::Creating,
-        op: Some(Journal {
-            id: op,
-            owner,
-            renewed_at: now,
-            lease_ms: lease_ms(cx),
-            step: 0,
-            detail: Detail::Create {
-                hashed_password: hashed.to_owned(),
-            },
-        }),
+        op: Some(journal),
     };
     let sent = Instant::now();
     cx.store.insert_creating(&org).await?;
-    let run = Run::start(
-        cx,
-        Fence {
-            org: org.id,
-            op,
-            owner,
-        },
-        sent,
-    );
-    run.hit("create.started").await.map_err(fail_error)?;
+    let journal = org.op.as_ref().expect("just set");
+    let run = started(cx, org.id, journal, owner, sent, "create.started").await?;
     execute(&Create::from_record(&org, hashed), &run).await?;
     Ok(Tenant::from_doc(
         OrgDoc {
@@ -236,16 +224,5 @@ async fn recover_key_holder(cx: &Cx, key: &Key) -> Result<bool> {
     match org {
         Some(org) if org.state != State::Active => recover::recover_if_stale(cx, &org).await,
         _ => Ok(false),
-    }
-}
-
-/// The configured lease, in the journal's unit.
-pub(crate) fn lease_ms(cx: &Cx) -> i64 {
-    i64::try_from(cx.config.operation_lease.as_millis()).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn fail_error(f: Fail) -> Error {
-    match f {
-        Fail::Refused(e) | Fail::Stop(e) => e,
     }
 }

@@ -9,13 +9,11 @@
 
 use std::time::Instant;
 
-use mongodb::bson::oid::ObjectId;
-
-use super::{execute, new_owner, tenant_of, Fail, Operation, Run, StepResult};
+use super::{execute, new_journal, started, tenant_of, Fail, Operation, Run, StepResult};
 use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::{self, DeleteDetail, Detail, Fence, Journal, OrgDoc, State};
+use crate::store::{DeleteDetail, Detail, OrgDoc, State};
 
 /// A delete, as journaled in its record.
 pub(crate) struct Delete {
@@ -93,30 +91,11 @@ pub(crate) async fn delete(cx: &Cx, claims: &Claims) -> Result<()> {
         acting_admin: claims.admin_id(),
         token_version: claims.token_version(),
     };
-    let (op, owner) = (ObjectId::new(), new_owner());
-    let journal = Journal {
-        id: op,
-        owner,
-        renewed_at: store::now(),
-        lease_ms: super::create::lease_ms(cx),
-        step: 0,
-        detail: Detail::Delete(detail.clone()),
-    };
+    let journal = new_journal(cx, Detail::Delete(detail.clone()));
     let sent = Instant::now();
     if !cx.store.claim(&org, State::Deleting, &journal).await? {
         return Err(Error::busy());
     }
-    let run = Run::start(
-        cx,
-        Fence {
-            org: org.id,
-            op,
-            owner,
-        },
-        sent,
-    );
-    run.hit("delete.claimed")
-        .await
-        .map_err(super::create::fail_error)?;
+    let run = started(cx, org.id, &journal, journal.owner, sent, "delete.claimed").await?;
     execute(&Delete::from_record(&org, &detail), &run).await
 }

@@ -36,7 +36,7 @@ use crate::auth::login::check_not_revoked;
 use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::{Fence, Journal, OrgDoc, State, Store};
+use crate::store::{Detail, Fence, Journal, OrgDoc, State, Store};
 
 /// How a step (or an undo) fails.
 #[derive(Debug)]
@@ -364,4 +364,48 @@ impl Drop for Lease {
 /// A fresh owner token.
 pub(crate) fn new_owner() -> ObjectId {
     ObjectId::new()
+}
+
+/// The configured lease, in the journal's unit.
+pub(crate) fn lease_ms(cx: &Cx) -> i64 {
+    i64::try_from(cx.config.operation_lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The journal of a new operation of `detail`, owned by this process, at its first step.
+pub(crate) fn new_journal(cx: &Cx, detail: Detail) -> Journal {
+    Journal {
+        id: ObjectId::new(),
+        owner: new_owner(),
+        renewed_at: crate::store::now(),
+        lease_ms: lease_ms(cx),
+        step: 0,
+        detail,
+    }
+}
+
+/// Run the operation of `journal` on `org`, which this process claimed (or took over) with
+/// a write sent at `sent`: its lease starts then. `point` is the crash point right after.
+pub(crate) async fn started<'a>(
+    cx: &'a Cx,
+    org: ObjectId,
+    journal: &Journal,
+    owner: ObjectId,
+    sent: Instant,
+    point: &str,
+) -> Result<Run<'a>> {
+    let fence = Fence {
+        org,
+        op: journal.id,
+        owner,
+    };
+    let run = Run::start(cx, fence, sent);
+    run.hit(point).await.map_err(fail_error)?;
+    Ok(run)
+}
+
+/// The error a failed run ends with.
+pub(crate) fn fail_error(f: Fail) -> Error {
+    match f {
+        Fail::Refused(e) | Fail::Stop(e) => e,
+    }
 }

@@ -12,15 +12,15 @@ use std::time::Instant;
 use chrono::Duration as ChronoDuration;
 use mongodb::bson::oid::ObjectId;
 
-use super::create::{lease_ms, Create};
+use super::create::Create;
 use super::delete::Delete;
 use super::keys::{self, Taken};
 use super::update::Update;
-use super::{new_owner, resume, Run};
+use super::{lease_ms, new_owner, resume, started};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{name_key, COLLECTION_PREFIX};
-use crate::store::{Detail, Fence, Journal, Key, Kind, OrgDoc, State, TombstoneDoc};
+use crate::store::{Detail, Journal, Key, Kind, OrgDoc, State, TombstoneDoc};
 use crate::tenant::{RecoveryFailure, RecoveryReport};
 
 /// What recovering one record did.
@@ -138,18 +138,7 @@ async fn recover_org(cx: &Cx, org: &OrgDoc) -> Result<Outcome> {
     }
     tracing::info!(organization_id = %org.id, state = org.state.as_str(), step = journal.step,
         "taking over an abandoned operation");
-    let run = Run::start(
-        cx,
-        Fence {
-            org: org.id,
-            op: journal.id,
-            owner,
-        },
-        sent,
-    );
-    run.hit("recover.taken_over")
-        .await
-        .map_err(super::create::fail_error)?;
+    let run = started(cx, org.id, journal, owner, sent, "recover.taken_over").await?;
     let forward = match (&org.state, &journal.detail) {
         (State::Creating, Detail::Create { hashed_password }) => {
             resume(&Create::from_record(org, hashed_password), &run, journal).await?

@@ -20,14 +20,13 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
 
 use super::keys::{self, give_back_if_unused};
-use super::{execute, new_owner, tenant_of, Fail, Operation, Run, StepResult};
+use super::{execute, new_journal, started, tenant_of, Fail, Operation, Run, StepResult};
 use crate::auth::{password, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
 use crate::store::{
-    self, AdminChange, Detail, Fence, Journal, Key, Kind, OrgDoc, RenameTarget, Renamed, State,
-    UpdateDetail,
+    self, AdminChange, Detail, Key, Kind, OrgDoc, RenameTarget, Renamed, State, UpdateDetail,
 };
 use crate::tenant::{Tenant, TenantUpdate};
 
@@ -338,31 +337,12 @@ pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Re
         rename,
         from_email_key: admin.email_key.clone(),
     };
-    let (op, owner) = (ObjectId::new(), new_owner());
-    let journal = Journal {
-        id: op,
-        owner,
-        renewed_at: store::now(),
-        lease_ms: super::create::lease_ms(cx),
-        step: 0,
-        detail: Detail::Update(detail.clone()),
-    };
+    let journal = new_journal(cx, Detail::Update(detail.clone()));
     let sent = Instant::now();
     if !cx.store.claim(&org, State::Updating, &journal).await? {
         return Err(Error::busy());
     }
-    let run = Run::start(
-        cx,
-        Fence {
-            org: org.id,
-            op,
-            owner,
-        },
-        sent,
-    );
-    run.hit("update.claimed")
-        .await
-        .map_err(super::create::fail_error)?;
+    let run = started(cx, org.id, &journal, journal.owner, sent, "update.claimed").await?;
     let update = Update::from_record(&org, &detail);
     execute(&update, &run).await?;
     Ok(Tenant::from_doc(update.released(), db))
