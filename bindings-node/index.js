@@ -36,12 +36,16 @@ function named(cls) {
   Object.defineProperty(cls.prototype, 'name', { value: cls.name, writable: true, configurable: true })
 }
 
-/** @param {string} code @param {string} name @param {typeof TenantryError} [base] */
-function kind(code, name, base = TenantryError) {
+/** @type {Record<string, typeof TenantryError>} */
+const byCode = {}
+
+/** @param {string} code @param {string} name */
+function kind(code, name) {
   // A named class per code, so that `instanceof`, `err.name` and stack traces say which.
-  const cls = { [name]: class extends base {} }[name]
+  const cls = { [name]: class extends TenantryError {} }[name]
   cls.code = code
   named(cls)
+  byCode[code] = cls
   return cls
 }
 
@@ -58,25 +62,8 @@ const ManagerClosedError = kind('CLOSED', 'ManagerClosedError')
 const DatabaseError = kind('DATABASE', 'DatabaseError')
 const InternalError = kind('INTERNAL', 'InternalError')
 
-/** Each code's class. */
-const errorClasses = Object.freeze(
-  Object.fromEntries(
-    [
-      TenantNotFoundError,
-      TenantAlreadyExistsError,
-      InvalidInputError,
-      InvalidCredentialsError,
-      UnauthorizedError,
-      ForbiddenError,
-      ConflictError,
-      TooManyAttemptsError,
-      ConfigError,
-      ManagerClosedError,
-      DatabaseError,
-      InternalError,
-    ].map((cls) => [cls.code, cls]),
-  ),
-)
+/** Each code's class (each `kind` adds its own). */
+const errorClasses = Object.freeze(byCode)
 
 /**
  * A stack captured where the caller called, kept until an error needs it.

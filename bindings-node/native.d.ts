@@ -44,112 +44,43 @@ export declare class Claims {
  * it holds the MongoDB connection pool.
  */
 export declare class TenantManager {
-  /**
-   * Connect with the given options (the core's settings, camelCase; those left out take
-   * the core's defaults), create the indexes the invariants rest on, and adopt records
-   * written by the original service.
-   *
-   * Rejects with `CONFIG` for unusable or unknown options and `DATABASE` when the server
-   * cannot be reached.
-   */
+  /** Connect with the given options (the core's settings, camelCase; those left out take the core's defaults), create the indexes the invariants rest on, and adopt records written by the original service. */
   static connect(options?: Record<string, any> | undefined | null): Promise<TenantManager>
-  /**
-   * Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the
-   * given options taking precedence.
-   */
+  /** Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the given options taking precedence. */
   static fromEnv(overrides?: Record<string, any> | undefined | null): Promise<TenantManager>
-  /**
-   * The options in force after defaults (the JWT secret left out): what an application
-   * building its own driver client needs (`mongoUri`, `masterDb`).
-   */
+  /** The options in force after defaults (the JWT secret left out): what an application building its own driver client needs (`mongoUri`, `masterDb`). */
   get settings(): Record<string, any>
   /** Whether `close()` was called. */
   get closed(): boolean
   /** The master database in use. */
   get masterDb(): string
-  /**
-   * Create a tenant: its record, its admin user and its own collection, all or nothing.
-   *
-   * Rejects with `INVALID_INPUT` (name, email or password; `err.field` says which) or
-   * `TENANT_ALREADY_EXISTS` (the normalized name or the email is taken).
-   */
+  /** Create a tenant: its record, its admin user and its own collection, all or nothing. */
   createTenant(name: string, email: string, password: string): Promise<Tenant>
-  /**
-   * Find a tenant by name (any spelling with the same normalized key).
-   *
-   * Rejects with `TENANT_NOT_FOUND`, or `INVALID_INPUT` for a name no tenant can have.
-   */
+  /** Find a tenant by name (any spelling with the same normalized key). */
   getTenant(name: string): Promise<Tenant>
-  /**
-   * Change the claims' admin's email and/or password, and/or rename the claims' tenant
-   * (its collection moves with all its data).
-   *
-   * Rejects with `INVALID_INPUT`, `TENANT_ALREADY_EXISTS` (new name or email taken),
-   * `UNAUTHORIZED` (revoked claims) or `CONFLICT` (another operation on the tenant is in
-   * flight; retry).
-   */
+  /** Change the claims' admin's email and/or password, and/or rename the claims' tenant (its collection moves with all its data). */
   updateTenant(claims: Claims, update: TenantUpdate): Promise<Tenant>
   /** Rename the claims' tenant, moving its collection with all its data. */
   renameTenant(claims: Claims, newName: string): Promise<Tenant>
-  /**
-   * Delete the claims' tenant: its collection, its admin users and its record. Earlier
-   * tokens of its admins stop verifying.
-   */
+  /** Delete the claims' tenant: its collection, its admin users and its record. */
   deleteTenant(claims: Claims): Promise<void>
-  /**
-   * Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that
-   * name the tenant they act on.
-   */
+  /** Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that name the tenant they act on. */
   checkTenantName(claims: Claims, name: string): void
-  /**
-   * Log an admin in and issue an access token.
-   *
-   * Unknown email and wrong password cost the same bcrypt work (off the event loop) and
-   * reject alike, with `INVALID_CREDENTIALS`. Past the configured number of failures
-   * for the email (or for `client`, when given: an IP address or any key the application
-   * trusts), logins are refused for a while with `TOO_MANY_ATTEMPTS` (see
-   * `err.retryAfterSecs`).
-   */
+  /** Log an admin in and issue an access token. */
   authenticate(email: string, password: string, client?: string | undefined | null): Promise<AccessToken>
-  /**
-   * Check a token's signature, algorithm and expiry, then that it has not been revoked
-   * (password changed, admin or tenant deleted). The claims carry the tenant's current
-   * name. Rejects with `UNAUTHORIZED`.
-   */
+  /** Check a token's signature, algorithm and expiry, then that it has not been revoked (password changed, admin or tenant deleted). */
   verifyToken(token: string): Promise<Claims>
-  /**
-   * Check a token's signature, algorithm and expiry only, synchronously and without the
-   * database: a revoked token passes. Use `verifyToken` to authorize. Throws
-   * `UNAUTHORIZED`.
-   */
+  /** Check a token's signature, algorithm and expiry only, synchronously and without the database: a revoked token passes. */
   decodeToken(token: string): Claims
-  /**
-   * Where the claims' tenant keeps its own data, so application code reaches its own
-   * tenant's collection only. Rejects with `UNAUTHORIZED` for revoked claims.
-   *
-   * A rename moves the collection: ask again per request rather than keeping the
-   * answer, or writes after a rename would land in a new collection under the old name.
-   */
+  /** Where the claims' tenant keeps its own data, so application code reaches its own tenant's collection only. */
   tenantCollection(claims: Claims): Promise<TenantCollection>
-  /**
-   * The client a request comes from, for `authenticate(email, password, client)`:
-   * `peer` (the connection's address), or the address `forwardedFor` (an
-   * `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. Throws
-   * `INVALID_INPUT` for a `peer` that is not an IP address.
-   */
+  /** The client a request comes from, for `authenticate(email, password, client)`: `peer` (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. */
   clientAddress(peer: string, forwardedFor?: string | undefined | null): string
-  /**
-   * Close: later calls reject with `CLOSED`; operations already running end first; the
-   * connections of the client made from `mongoUri` are closed.
-   */
+  /** Close: later calls reject with `CLOSED`; operations already running end first; the connections of the client made from `mongoUri` are closed. */
   close(): Promise<void>
   /** Resolves when the database answers; rejects with `DATABASE` if it does not. */
   ping(): Promise<void>
-  /**
-   * Finish or undo every lifecycle operation whose owner stopped before the end (a
-   * crash, a killed process) and whose lease has run out; adopt records written by the
-   * original service; list unclaimed `org_*` collections.
-   */
+  /** Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a killed process) and whose lease has run out; adopt records written by the original service; list unclaimed `org_*` collections. */
   recover(): Promise<RecoveryReport>
 }
 

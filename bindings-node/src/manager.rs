@@ -1,4 +1,6 @@
-//! The `TenantManager` class: the core's `TenantManager`, method for method, camelCase.
+//! The native `TenantManager` class: the core's `TenantManager`, method for method,
+//! camelCase. The package's `index.js` wraps it (error classes, the caller's stack,
+//! `Symbol.asyncDispose`) and `index.d.ts` documents that API; the comments here are short.
 //!
 //! Every asynchronous method returns a `Promise` settled on napi's tokio runtime (see
 //! `error::promise` for why these are not plain `#[napi] async fn`s). Arguments are copied
@@ -26,12 +28,9 @@ pub struct TenantManager {
 
 #[napi]
 impl TenantManager {
-    /// Connect with the given options (the core's settings, camelCase; those left out take
-    /// the core's defaults), create the indexes the invariants rest on, and adopt records
-    /// written by the original service.
-    ///
-    /// Rejects with `CONFIG` for unusable or unknown options and `DATABASE` when the server
-    /// cannot be reached.
+    /// Connect with the given options (the core's settings, camelCase; those left out take the
+    /// core's defaults), create the indexes the invariants rest on, and adopt records written
+    /// by the original service.
     #[napi(ts_return_type = "Promise<TenantManager>")]
     pub fn connect(
         env: &Env,
@@ -89,9 +88,6 @@ impl TenantManager {
     }
 
     /// Create a tenant: its record, its admin user and its own collection, all or nothing.
-    ///
-    /// Rejects with `INVALID_INPUT` (name, email or password; `err.field` says which) or
-    /// `TENANT_ALREADY_EXISTS` (the normalized name or the email is taken).
     #[napi(ts_return_type = "Promise<Tenant>")]
     pub fn create_tenant<'env>(
         &self,
@@ -109,8 +105,6 @@ impl TenantManager {
     }
 
     /// Find a tenant by name (any spelling with the same normalized key).
-    ///
-    /// Rejects with `TENANT_NOT_FOUND`, or `INVALID_INPUT` for a name no tenant can have.
     #[napi(ts_return_type = "Promise<Tenant>")]
     pub fn get_tenant<'env>(
         &self,
@@ -125,12 +119,8 @@ impl TenantManager {
         )
     }
 
-    /// Change the claims' admin's email and/or password, and/or rename the claims' tenant
-    /// (its collection moves with all its data).
-    ///
-    /// Rejects with `INVALID_INPUT`, `TENANT_ALREADY_EXISTS` (new name or email taken),
-    /// `UNAUTHORIZED` (revoked claims) or `CONFLICT` (another operation on the tenant is in
-    /// flight; retry).
+    /// Change the claims' admin's email and/or password, and/or rename the claims' tenant (its
+    /// collection moves with all its data).
     #[napi(ts_return_type = "Promise<Tenant>")]
     pub fn update_tenant<'env>(
         &self,
@@ -163,8 +153,7 @@ impl TenantManager {
         )
     }
 
-    /// Delete the claims' tenant: its collection, its admin users and its record. Earlier
-    /// tokens of its admins stop verifying.
+    /// Delete the claims' tenant: its collection, its admin users and its record.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete_tenant<'env>(
         &self,
@@ -189,12 +178,6 @@ impl TenantManager {
     }
 
     /// Log an admin in and issue an access token.
-    ///
-    /// Unknown email and wrong password cost the same bcrypt work (off the event loop) and
-    /// reject alike, with `INVALID_CREDENTIALS`. Past the configured number of failures
-    /// for the email (or for `client`, when given: an IP address or any key the application
-    /// trusts), logins are refused for a while with `TOO_MANY_ATTEMPTS` (see
-    /// `err.retryAfterSecs`).
     #[napi(ts_return_type = "Promise<AccessToken>")]
     pub fn authenticate<'env>(
         &self,
@@ -216,8 +199,7 @@ impl TenantManager {
     }
 
     /// Check a token's signature, algorithm and expiry, then that it has not been revoked
-    /// (password changed, admin or tenant deleted). The claims carry the tenant's current
-    /// name. Rejects with `UNAUTHORIZED`.
+    /// (password changed, admin or tenant deleted).
     #[napi(ts_return_type = "Promise<Claims>")]
     pub fn verify_token<'env>(
         &self,
@@ -233,8 +215,7 @@ impl TenantManager {
     }
 
     /// Check a token's signature, algorithm and expiry only, synchronously and without the
-    /// database: a revoked token passes. Use `verifyToken` to authorize. Throws
-    /// `UNAUTHORIZED`.
+    /// database: a revoked token passes.
     #[napi]
     pub fn decode_token(&self, env: &Env, token: String) -> napi::Result<Claims> {
         self.inner
@@ -244,10 +225,7 @@ impl TenantManager {
     }
 
     /// Where the claims' tenant keeps its own data, so application code reaches its own
-    /// tenant's collection only. Rejects with `UNAUTHORIZED` for revoked claims.
-    ///
-    /// A rename moves the collection: ask again per request rather than keeping the
-    /// answer, or writes after a rename would land in a new collection under the old name.
+    /// tenant's collection only.
     #[napi(ts_return_type = "Promise<TenantCollection>")]
     pub fn tenant_collection<'env>(
         &self,
@@ -269,10 +247,9 @@ impl TenantManager {
         )
     }
 
-    /// The client a request comes from, for `authenticate(email, password, client)`:
-    /// `peer` (the connection's address), or the address `forwardedFor` (an
-    /// `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. Throws
-    /// `INVALID_INPUT` for a `peer` that is not an IP address.
+    /// The client a request comes from, for `authenticate(email, password, client)`: `peer`
+    /// (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header)
+    /// gives when `peer` is one of `TRUSTED_PROXIES`.
     #[napi]
     pub fn client_address(
         &self,
@@ -317,9 +294,9 @@ impl TenantManager {
         promise(env, async move { manager.ping().await }, |()| ())
     }
 
-    /// Finish or undo every lifecycle operation whose owner stopped before the end (a
-    /// crash, a killed process) and whose lease has run out; adopt records written by the
-    /// original service; list unclaimed `org_*` collections.
+    /// Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a
+    /// killed process) and whose lease has run out; adopt records written by the original
+    /// service; list unclaimed `org_*` collections.
     #[napi(ts_return_type = "Promise<RecoveryReport>")]
     pub fn recover<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, RecoveryReport>> {
         let manager = self.inner.clone();

@@ -8,10 +8,7 @@ MONGO_URI): without one the suite fails, it never skips.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +17,11 @@ from typing import Any
 import httpx
 import pymongo
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from servers import Process, free_port, healthy, mongo_uri  # noqa: E402
+
+__all__ = ["free_port", "mongo_uri"]
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "contract-suite-secret-0123456789"
@@ -34,28 +36,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def mongo_uri() -> str:
-    uri = os.environ.get("MONGODB_URI") or os.environ.get("MONGO_URI")
-    if not uri:
-        pytest.fail("MONGODB_URI must point at a MongoDB-wire server (`make test` starts one)")
-    return uri
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
-    def __init__(self, base_url: str, master_db: str, process: subprocess.Popen[bytes], log: Path):
-        self.base_url = base_url
+    """The server of the session: its URL, its database, its process."""
+
+    def __init__(self, process: Process, master_db: str):
+        self.base_url = process.url
         self.master_db = master_db
         self.process = process
-        self.log = log
 
     def assert_alive(self) -> None:
-        assert self.process.poll() is None, f"server died; log:\n{self.log.read_text()[-4000:]}"
+        self.process.assert_alive()
 
 
 @pytest.fixture(scope="session")
@@ -77,42 +67,13 @@ def server(
     mongo: pymongo.MongoClient[dict[str, Any]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    port = free_port()
     master_db = f"contract_{uuid.uuid4().hex[:12]}"
-    env = dict(os.environ)
-    env.update(
-        PORT=str(port),
-        HOST="127.0.0.1",
-        MONGO_URI=mongo_uri(),
-        MASTER_DB=master_db,
-        JWT_SECRET=JWT_SECRET,
-        BCRYPT_COST="4",
-    )
+    env = dict(MONGO_URI=mongo_uri(), MASTER_DB=master_db, JWT_SECRET=JWT_SECRET, BCRYPT_COST="4")
     log = tmp_path_factory.mktemp("server") / "server.log"
-    cmd = request.config.getoption("--server-cmd")
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            cmd, shell=True, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    srv = Server(base_url, master_db, process, log)
-    deadline = time.monotonic() + 60
-    while True:
-        srv.assert_alive()
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"server `{cmd}` not ready in 60 s; log:\n{log.read_text()[-4000:]}")
-        time.sleep(0.1)
-    yield srv
-    os.killpg(process.pid, 15)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
+    process = Process(request.config.getoption("--server-cmd"), log, env)
+    process.wait_ready(healthy)
+    yield Server(process, master_db)
+    process.stop()
     mongo.drop_database(master_db)
 
 

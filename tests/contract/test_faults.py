@@ -26,6 +26,7 @@ import pytest
 from bson import ObjectId
 
 from conftest import JWT_SECRET, PASSWORD, free_port
+from servers import Process, healthy
 
 
 class Database:
@@ -71,47 +72,19 @@ class Database:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Served:
+class Served(Process):
     """The server under test, over `db`, with extra environment."""
 
     def __init__(self, cmd: str, db: Database, master_db: str, log: Path, **extra: str) -> None:
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update(
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            MONGO_URI=db.uri,
-            MASTER_DB=master_db,
-            JWT_SECRET=JWT_SECRET,
-            BCRYPT_COST="4",
-            DATABASE_TIMEOUT_SECONDS="2",
-            **extra,
-        )
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                cmd, shell=True, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, f"server died; log:\n{log.read_text()[-4000:]}"
-            try:
-                if self.client.get("/health").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready; log:\n{log.read_text()[-4000:]}")
-            time.sleep(0.1)
+        env = dict(MONGO_URI=db.uri, MASTER_DB=master_db, JWT_SECRET=JWT_SECRET, BCRYPT_COST="4",
+                   DATABASE_TIMEOUT_SECONDS="2", **extra)
+        super().__init__(cmd, log, env)
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+        self.wait_ready(healthy)
 
     def close(self) -> None:
         self.client.close()
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+        self.stop()
 
 
 @pytest.fixture

@@ -8,19 +8,17 @@ JWT_SECRET and BCRYPT_COST, as the contract suite gives them.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pymongo
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from servers import Process, healthy, mongo_uri  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "differential-suite-secret-0123456789"
@@ -33,66 +31,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--express-cmd", default=f"exec node '{ROOT / 'examples' / 'express' / 'server.js'}'")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Servers:
-    urls: dict[str, str] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    logs: dict[str, Path] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: p.url for name, p in self.processes.items()}
 
     def assert_alive(self) -> None:
-        for name, process in self.processes.items():
-            assert process.poll() is None, f"{name} died; log:\n{self.logs[name].read_text()[-4000:]}"
+        for process in self.processes.values():
+            process.assert_alive()
 
 
 @pytest.fixture(scope="session")
 def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    uri = os.environ.get("MONGODB_URI") or os.environ.get("MONGO_URI")
-    if not uri:
-        pytest.fail("MONGODB_URI must point at a MongoDB-wire server (`make test` starts one)")
+    uri = mongo_uri()
     mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
     found = Servers()
     databases = []
     try:
         for name in ("rust", "fastapi", "express"):
-            port = free_port()
             master_db = f"differential_{name}_{uuid.uuid4().hex[:8]}"
             databases.append(master_db)
-            env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", MONGO_URI=uri, MASTER_DB=master_db,
-                       JWT_SECRET=JWT_SECRET, BCRYPT_COST="4")
+            env = dict(MONGO_URI=uri, MASTER_DB=master_db, JWT_SECRET=JWT_SECRET, BCRYPT_COST="4")
             log = tmp_path_factory.mktemp(name) / "server.log"
-            with open(log, "wb") as out:
-                found.processes[name] = subprocess.Popen(
-                    request.config.getoption(f"--{name}-cmd"), shell=True, env=env, stdout=out,
-                    stderr=subprocess.STDOUT, start_new_session=True,
-                )
-            found.logs[name] = log
-            found.urls[name] = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        for name, url in found.urls.items():
-            while True:
-                found.assert_alive()
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{name} not ready in 60 s; log:\n{found.logs[name].read_text()[-4000:]}")
-                time.sleep(0.1)
+            found.processes[name] = Process(request.config.getoption(f"--{name}-cmd"), log, env)
+        for process in found.processes.values():
+            process.wait_ready(healthy)
         yield found
     finally:
         for process in found.processes.values():
-            try:
-                os.killpg(process.pid, 15)
-                process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(process.pid, 9)
+            process.stop()
         for db in databases:
             mongo.drop_database(db)
         mongo.close()

@@ -4,68 +4,34 @@ BCRYPT_COST."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pymongo
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from servers import Process, answers, mongo_uri  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--server-cmd", required=True, help="shell command serving notes on 127.0.0.1:$PORT")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def mongo() -> Iterator[pymongo.MongoClient[dict[str, Any]]]:
-    uri = os.environ.get("MONGODB_URI") or os.environ.get("MONGO_URI")
-    if not uri:
-        pytest.fail("MONGODB_URI must point at a MongoDB-wire server (`make test` starts one)")
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def service(request: pytest.FixtureRequest, mongo: pymongo.MongoClient[dict[str, Any]],
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    port = free_port()
+def service(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[tuple[str, Any]]:
+    uri = mongo_uri()
+    mongo: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
     master_db = f"notes_{uuid.uuid4().hex[:10]}"
-    uri = os.environ.get("MONGODB_URI") or os.environ.get("MONGO_URI")
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", MONGO_URI=str(uri), MASTER_DB=master_db,
-               JWT_SECRET="notes-service-secret-0123456789", BCRYPT_COST="4")
-    log = tmp_path_factory.mktemp("notes") / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(request.config.getoption("--server-cmd"), shell=True, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, f"the service died:\n{log.read_text()[-4000:]}"
-        try:
-            httpx.get(f"{url}/notes", timeout=1)
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"not ready in 60 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.1)
+    env = dict(MONGO_URI=uri, MASTER_DB=master_db, JWT_SECRET="notes-service-secret-0123456789", BCRYPT_COST="4")
+    process = Process(request.config.getoption("--server-cmd"), tmp_path_factory.mktemp("notes") / "server.log", env)
     try:
-        yield url, mongo[master_db]
+        process.wait_ready(answers, path="/notes")
+        yield process.url, mongo[master_db]
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+        process.stop()
         mongo.drop_database(master_db)
+        mongo.close()

@@ -1,6 +1,7 @@
 // @ts-check
 // Swagger UI at /docs, served from the swagger-ui-dist package: no CDN, works offline.
 
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 
@@ -18,22 +19,8 @@ const ASSETS = new Set([
   'favicon-16x16.png',
 ])
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Organization Management Service - Swagger UI</title>
-  <link rel="stylesheet" href="/docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="/docs/swagger-ui-bundle.js"></script>
-  <script src="/docs/swagger-ui-standalone-preset.js"></script>
-  <script src="/docs/init.js"></script>
-</body>
-</html>
-`
+// The page, shared with the Rust server.
+const PAGE = readFileSync(new URL('../../swagger-ui.html', import.meta.url), 'utf8')
 
 const INIT = `window.onload = function () {
   window.ui = SwaggerUIBundle({
@@ -51,7 +38,7 @@ export function docsRouter() {
   router.get('/docs', (_req, res) => {
     res.type('html').send(PAGE)
   })
-  router.get('/docs/init.js', (_req, res) => {
+  router.get('/docs/swagger-initializer.js', (_req, res) => {
     res.type('js').send(INIT)
   })
   router.get('/docs/:asset', (req, res, next) => {

@@ -14,22 +14,8 @@ use utoipa_swagger_ui::Config;
 
 use crate::routes::allowed;
 
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Organization Management Service - Swagger UI</title>
-  <link rel="stylesheet" href="/docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="/docs/swagger-ui-bundle.js"></script>
-  <script src="/docs/swagger-ui-standalone-preset.js"></script>
-  <script src="/docs/swagger-initializer.js"></script>
-</body>
-</html>
-"#;
+/// The page, shared with the Express server.
+const PAGE: &str = include_str!("../../swagger-ui.html");
 
 /// `/docs` and its assets.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
