@@ -26,13 +26,13 @@ npm ci "${npm_quiet[@]}"
 step "release build"
 npm run build
 # The generated loader and types are committed: they must match the sources.
-if git ls-files --error-unmatch index.d.ts >/dev/null 2>&1 && ! git diff --quiet HEAD -- index.js index.d.ts; then
+if git ls-files --error-unmatch native.d.ts >/dev/null 2>&1 && ! git diff --quiet HEAD -- native.js native.d.ts; then
   if git diff --quiet HEAD -- src Cargo.toml package.json; then
-    echo "index.js/index.d.ts are stale: commit the files 'npm run build' regenerated" >&2
-    git diff --stat HEAD -- index.js index.d.ts >&2
+    echo "native.js/native.d.ts are stale: commit the files 'npm run build' regenerated" >&2
+    git diff --stat HEAD -- native.js native.d.ts >&2
     exit 1
   fi
-  echo "note: the sources changed, so index.js/index.d.ts were regenerated; commit them with the sources"
+  echo "note: the sources changed, so native.js/native.d.ts were regenerated; commit them with the sources"
 fi
 step "tsc --noEmit --strict (tests, examples, benchmark)"
 npm run typecheck

@@ -1,10 +1,10 @@
-import type { Tenant, TenantManager, TenantryError } from 'tenantry'
+import { TenantNotFoundError, type Tenant, type TenantManager } from 'tenantry'
 
 export async function findTenant(manager: TenantManager, name: string): Promise<Tenant | null> {
   try {
     return await manager.getTenant(name)
   } catch (e) {
-    if ((e as TenantryError).code === 'TENANT_NOT_FOUND') return null
+    if (e instanceof TenantNotFoundError) return null
     throw e
   }
 }
