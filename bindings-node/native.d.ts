@@ -44,11 +44,21 @@ export declare class Claims {
  * it holds the MongoDB connection pool.
  */
 export declare class TenantManager {
-  /** Connect with the given options (the core's settings, camelCase; those left out take the core's defaults), create the indexes the invariants rest on, and adopt records written by the original service. */
+  /**
+   * Connect with the given options (the core's settings, camelCase; those left out take the
+   * core's defaults), create the indexes the invariants rest on, and adopt records written
+   * by the original service.
+   */
   static connect(options?: Record<string, any> | undefined | null): Promise<TenantManager>
-  /** Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the given options taking precedence. */
+  /**
+   * Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the
+   * given options taking precedence.
+   */
   static fromEnv(overrides?: Record<string, any> | undefined | null): Promise<TenantManager>
-  /** The options in force after defaults (the JWT secret left out): what an application building its own driver client needs (`mongoUri`, `masterDb`). */
+  /**
+   * The options in force after defaults (the JWT secret left out): what an application
+   * building its own driver client needs (`mongoUri`, `masterDb`).
+   */
   get settings(): Record<string, any>
   /** Whether `close()` was called. */
   get closed(): boolean
@@ -58,29 +68,55 @@ export declare class TenantManager {
   createTenant(name: string, email: string, password: string): Promise<Tenant>
   /** Find a tenant by name (any spelling with the same normalized key). */
   getTenant(name: string): Promise<Tenant>
-  /** Change the claims' admin's email and/or password, and/or rename the claims' tenant (its collection moves with all its data). */
+  /**
+   * Change the claims' admin's email and/or password, and/or rename the claims' tenant (its
+   * collection moves with all its data).
+   */
   updateTenant(claims: Claims, update: TenantUpdate): Promise<Tenant>
   /** Rename the claims' tenant, moving its collection with all its data. */
   renameTenant(claims: Claims, newName: string): Promise<Tenant>
   /** Delete the claims' tenant: its collection, its admin users and its record. */
   deleteTenant(claims: Claims): Promise<void>
-  /** Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that name the tenant they act on. */
+  /**
+   * Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that
+   * name the tenant they act on.
+   */
   checkTenantName(claims: Claims, name: string): void
   /** Log an admin in and issue an access token. */
   authenticate(email: string, password: string, client?: string | undefined | null): Promise<AccessToken>
-  /** Check a token's signature, algorithm and expiry, then that it has not been revoked (password changed, admin or tenant deleted). */
+  /**
+   * Check a token's signature, algorithm and expiry, then that it has not been revoked
+   * (password changed, admin or tenant deleted).
+   */
   verifyToken(token: string): Promise<Claims>
-  /** Check a token's signature, algorithm and expiry only, synchronously and without the database: a revoked token passes. */
+  /**
+   * Check a token's signature, algorithm and expiry only, synchronously and without the
+   * database: a revoked token passes.
+   */
   decodeToken(token: string): Claims
-  /** Where the claims' tenant keeps its own data, so application code reaches its own tenant's collection only. */
+  /**
+   * Where the claims' tenant keeps its own data, so application code reaches its own
+   * tenant's collection only.
+   */
   tenantCollection(claims: Claims): Promise<TenantCollection>
-  /** The client a request comes from, for `authenticate(email, password, client)`: `peer` (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header) gives when `peer` is one of `TRUSTED_PROXIES`. */
+  /**
+   * The client a request comes from, for `authenticate(email, password, client)`: `peer`
+   * (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header)
+   * gives when `peer` is one of `TRUSTED_PROXIES`.
+   */
   clientAddress(peer: string, forwardedFor?: string | undefined | null): string
-  /** Close: later calls reject with `CLOSED`; operations already running end first; the connections of the client made from `mongoUri` are closed. */
+  /**
+   * Close: later calls reject with `CLOSED`; operations already running end first; the
+   * connections of the client made from `mongoUri` are closed.
+   */
   close(): Promise<void>
   /** Resolves when the database answers; rejects with `DATABASE` if it does not. */
   ping(): Promise<void>
-  /** Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a killed process) and whose lease has run out; adopt records written by the original service; list unclaimed `org_*` collections. */
+  /**
+   * Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a
+   * killed process) and whose lease has run out; adopt records written by the original
+   * service; list unclaimed `org_*` collections.
+   */
   recover(): Promise<RecoveryReport>
 }
 
@@ -228,7 +264,7 @@ export interface RecoveryReport {
 export interface Tenant {
   /** Stable id of the tenant record (24 hex digits). */
   id: string
-  /** The organization's name, as given at creation or last rename. */
+  /** The tenant's name, as given at creation or last rename. */
   name: string
   /** The tenant's own collection, `org_<slug>`. */
   collectionName: string
@@ -268,6 +304,6 @@ export interface TenantUpdate {
    * change (and revokes the admin's earlier tokens).
    */
   password?: string | null
-  /** New organization name: the tenant's collection is renamed with all its data. */
+  /** New tenant name: the tenant's collection is renamed with all its data. */
   newName?: string | null
 }

@@ -10,7 +10,7 @@ use napi_derive::napi;
 pub struct Tenant {
     /// Stable id of the tenant record (24 hex digits).
     pub id: String,
-    /// The organization's name, as given at creation or last rename.
+    /// The tenant's name, as given at creation or last rename.
     pub name: String,
     /// The tenant's own collection, `org_<slug>`.
     pub collection_name: String,
@@ -54,7 +54,7 @@ pub struct TenantUpdate {
     /// change (and revokes the admin's earlier tokens).
     #[napi(ts_type = "string | null")]
     pub password: Option<Nullable<String>>,
-    /// New organization name: the tenant's collection is renamed with all its data.
+    /// New tenant name: the tenant's collection is renamed with all its data.
     #[napi(ts_type = "string | null")]
     pub new_name: Option<Nullable<String>>,
 }

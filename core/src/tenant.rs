@@ -14,7 +14,7 @@ use crate::store::OrgDoc;
 pub struct Tenant {
     /// Stable id of the tenant record.
     pub id: ObjectId,
-    /// The organization's name, as given at creation or last rename.
+    /// The tenant's name, as given at creation or last rename.
     pub name: String,
     /// The tenant's own collection, `org_<slug>`.
     pub collection_name: String,
@@ -86,7 +86,7 @@ pub struct TenantUpdate {
     /// The acting admin's password. Only a password different from the current one is a
     /// change (and revokes earlier tokens).
     pub admin_password: Option<String>,
-    /// New organization name: the tenant's collection is renamed with all its data.
+    /// New tenant name: the tenant's collection is renamed with all its data.
     pub new_name: Option<String>,
 }
 
@@ -108,7 +108,7 @@ impl TenantUpdate {
         self
     }
 
-    /// Rename the organization.
+    /// Rename the tenant.
     pub fn new_name(mut self, name: impl Into<String>) -> Self {
         self.new_name = Some(name.into());
         self
