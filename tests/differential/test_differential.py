@@ -121,8 +121,12 @@ def steps() -> list[tuple[str, Step]]:
     for path in unknown:
         for method in ("GET", "POST", "DELETE"):
             add(f"{method} {path}", fixed(Request(method, path)))
-    for path in ("/health", "/openapi.json", "/org/get?organization_name=Diff%20Alpha", "/nope", "/org/create"):
+    for path in ("/health", "/openapi.json", "/org/get?organization_name=Diff%20Alpha", "/nope", "/org/create",
+                 "/org/get", "/org/get?organization_name=Nobody%20Here", "/org/delete"):
         add(f"HEAD {path}", fixed(Request("HEAD", path)))
+    for path in ("/org/create", "/org/get", "/health", "/nope"):
+        add(f"OPTIONS {path}", fixed(Request("OPTIONS", path)))
+        add(f"TRACE {path}", fixed(Request("TRACE", path)))
 
     # --- GET /org/get ----------------------------------------------------------------
     get_params: list[list[tuple[str, str]]] = [
@@ -197,6 +201,19 @@ def steps() -> list[tuple[str, Step]]:
     for raw in raws:
         add(f"create raw {raw[:30]!r}", fixed(Request("POST", "/org/create", raw=raw, headers={"content-type": "application/json"})))
     add("create as text/plain", fixed(Request("POST", "/org/create", raw=json.dumps(good).encode(), headers={"content-type": "text/plain"})))
+    add("create as a form", fixed(Request("POST", "/org/create", raw=b"organization_name=X&email=a%40b.co&password=securepassword123",
+                                          headers={"content-type": "application/x-www-form-urlencoded"})))
+    add("create gzip-labelled", fixed(Request("POST", "/org/create", raw=json.dumps(good).encode(),
+                                              headers={"content-type": "application/json", "content-encoding": "gzip"})))
+    add("create with a BOM", fixed(Request("POST", "/org/create", raw=b"\xef\xbb\xbf" + json.dumps(good).encode(),
+                                           headers={"content-type": "application/json"})))
+    add("create with duplicate keys", fixed(Request("POST", "/org/create",
+        raw=b'{"organization_name": 1, "organization_name": "Diff Dup", "email": "dup@diff.example.com", "password": "securepassword123"}',
+        headers={"content-type": "application/json"})))
+    for i, name in enumerate(("ＤＩＦＦ ＡＬＰＨＡ", "diff\u00a0alpha", "Diff\tAlpha", "DIFF_ALPHA", "<script>alert(1)</script>",
+                 "Robert'); DROP TABLE orgs;--", "org_diff_alpha", "$where", "a" * 64, "東京 Diff")):
+        body = {**good, "organization_name": name, "email": f"name{i}@diff.example.com"}
+        add(f"create name {name[:30]!r}", fixed(Request("POST", "/org/create", body=body)))
     add("create ok", fixed(Request("POST", "/org/create", body=good)))
     add("create again", fixed(Request("POST", "/org/create", body=good)))
 
@@ -214,6 +231,9 @@ def steps() -> list[tuple[str, Step]]:
     ]
     for body in logins:
         add(f"login {json.dumps(body)[:60]}", fixed(Request("POST", "/admin/login", body=body)))
+    for forwarded in ("203.0.113.9", "203.0.113.9, 10.0.0.1", "not-an-ip", "::1"):
+        body = {"email": email("B"), "password": "wrong-but-forwarded"}
+        add(f"login from {forwarded}", fixed(Request("POST", "/admin/login", body=body, headers={"x-forwarded-for": forwarded})))
     add("login raw garbage", fixed(Request("POST", "/admin/login", raw=b"{{", headers={"content-type": "application/json"})))
 
     # --- PUT /org/update -------------------------------------------------------------
