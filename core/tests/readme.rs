@@ -27,7 +27,10 @@ fn the_readme_configuration_table_is_the_settings_list() {
         .collect();
     let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
     let expected: Vec<&str> = tenantry::Settings::FIELDS.iter().map(|s| s.name).collect();
-    assert_eq!(names, expected, "README's table must list Settings::FIELDS, in order");
+    assert_eq!(
+        names, expected,
+        "README's table must list Settings::FIELDS, in order"
+    );
     for (setting, (_, variable)) in tenantry::Settings::FIELDS.iter().zip(&rows) {
         assert!(
             variable.contains(&format!("`{}`", setting.env)),
