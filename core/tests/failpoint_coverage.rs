@@ -1,6 +1,7 @@
 //! Every crash point is listed in `failpoints::all()` (so the crash trials reach it): the
 //! steps' own come from the operations' step tables, and every literal one in the source
-//! is in `failpoints::INNER`.
+//! (`.hit("..")`, and the first point of a run, `started(.., "..")`) is in
+//! `failpoints::INNER`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,6 +15,13 @@ fn scan(dir: &Path, found: &mut BTreeSet<String>) {
             let text = std::fs::read_to_string(&path).unwrap();
             for piece in text.split(".hit(\"").skip(1) {
                 found.insert(piece.split('"').next().unwrap().to_owned());
+            }
+            // `lifecycle::started(.., "point")`: a run's first crash point.
+            for call in text.split("started(").skip(1) {
+                let args = call.split(')').next().unwrap();
+                if let Some(point) = args.split('"').nth(1) {
+                    found.insert(point.to_owned());
+                }
             }
         }
     }
