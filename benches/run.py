@@ -345,7 +345,8 @@ def criterion(layout: Layout, uri: str) -> dict[str, Any]:
     if run.returncode:
         raise RuntimeError(f"criterion failed: {run.stderr[-2000:]}")
     out = {}
-    for bench in ("token/decode_token", "token/verify_token", "naming/name_key_ascii", "naming/name_key_unicode"):
+    for bench in ("token/decode_token", "token/verify_token", "token/verify_token_uncached",
+                  "naming/name_key_ascii", "naming/name_key_unicode"):
         path = home / bench / "new" / "estimates.json"
         if path.exists():
             est = json.loads(path.read_text())

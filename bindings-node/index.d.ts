@@ -81,6 +81,8 @@ export interface ConnectOptions {
   tombstoneRetentionSeconds?: number
   /** Addresses or CIDR networks whose `X-Forwarded-For` is believed. */
   trustedProxies?: string | string[]
+  /** Entries the hot path's cache may hold; 100000, 0 turns the cache off. */
+  cacheCapacity?: number
 }
 
 /** The stable code of each kind of error (the core's `Error::code()`). */

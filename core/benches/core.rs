@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the core (`cargo bench -p tenantry --bench core`; `make bench`
-//! runs them pinned to one core). Token verification with and without the revocation
-//! check, and name normalization.
+//! runs them pinned to one core). Token verification without the revocation check
+//! (`decode_token`), with it from the cache (`verify_token`) and from the database
+//! (`verify_token_uncached`, the cache off), and name normalization.
 //!
 //! `verify_token` reads the database: it runs when `MONGODB_URI` (or `MONGO_URI`) names a
 //! MongoDB-wire server and is skipped, with a note, otherwise. Sample counts and times are
@@ -15,11 +16,12 @@ use tenantry::{Config, TenantManager};
 
 const PASSWORD: &str = "bench-password-123";
 
-fn config(uri: &str, db: &str) -> Config {
+fn config(uri: &str, db: &str, cache_capacity: usize) -> Config {
     Config::builder(uri, "criterion-bench-secret-0123456789")
         .master_db(db)
         .bcrypt_cost(4)
         .login_throttle(None)
+        .cache_capacity(cache_capacity)
         .build()
         .expect("valid configuration")
 }
@@ -28,7 +30,9 @@ fn tokens(c: &mut Criterion) {
     let uri = std::env::var("MONGODB_URI")
         .or_else(|_| std::env::var("MONGO_URI"))
         .ok();
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Two workers: the cache's watcher runs beside the measured loop, as in a server.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
@@ -37,8 +41,11 @@ fn tokens(c: &mut Criterion) {
         return;
     };
     let db = format!("bench_criterion_{}", std::process::id());
-    let (manager, token) = rt.block_on(async {
-        let m = TenantManager::connect(config(&uri, &db))
+    let (manager, uncached, token) = rt.block_on(async {
+        let m = TenantManager::connect(config(&uri, &db, 100_000))
+            .await
+            .expect("connect");
+        let uncached = TenantManager::connect(config(&uri, &db, 0))
             .await
             .expect("connect");
         m.create_tenant("Criterion Org", "criterion@bench.example", PASSWORD)
@@ -48,7 +55,11 @@ fn tokens(c: &mut Criterion) {
             .authenticate("criterion@bench.example", PASSWORD)
             .await
             .expect("login");
-        (m, t.access_token)
+        // The cache answers once its change stream is live.
+        while !m.cache_stats().live {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        (m, uncached, t.access_token)
     });
 
     let mut group = c.benchmark_group("token");
@@ -63,7 +74,17 @@ fn tokens(c: &mut Criterion) {
                 .expect("valid")
         })
     });
+    group.bench_function("verify_token_uncached", |b| {
+        b.to_async(&rt).iter(|| async {
+            uncached
+                .verify_token(black_box(&token))
+                .await
+                .expect("valid")
+        })
+    });
     group.finish();
+    let stats = manager.cache_stats();
+    eprintln!("cache of the verify_token run: {stats:?}");
 
     rt.block_on(async {
         let _ = manager.client().database(&db).drop().await;

@@ -284,6 +284,9 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` header names the client (see
     /// [`TenantManager::client_address`](crate::TenantManager::client_address)).
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Entries (tenant records and admins) the hot path's cache may hold; 0 turns it off
+    /// (see [`TenantManager::cache_stats`](crate::TenantManager::cache_stats)).
+    pub cache_capacity: usize,
     /// Failpoints armed by tests.
     #[cfg(feature = "failpoints")]
     #[doc(hidden)]
@@ -434,6 +437,7 @@ impl Config {
                     .map(ToString::to_string)
                     .collect(),
             ),
+            cache_capacity: Some(self.cache_capacity as u64),
         }
     }
 }
@@ -620,6 +624,8 @@ settings! {
     tombstone_retention_seconds: u64 => "TOMBSTONE_RETENTION_SECONDS",
     /// Addresses or CIDR networks of trusted proxies (a list, or one comma-separated string).
     trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
+    /// Entries the hot path's cache may hold (100000); 0 turns the cache off.
+    cache_capacity: u64 => "CACHE_CAPACITY",
 }
 
 impl std::fmt::Debug for Settings {
@@ -741,6 +747,9 @@ impl Settings {
                 .collect::<Result<Vec<TrustedProxy>>>()?;
             b = b.trusted_proxies(parsed);
         }
+        if let Some(entries) = self.cache_capacity {
+            b = b.cache_capacity(usize::try_from(entries).unwrap_or(usize::MAX));
+        }
         let default = LoginThrottle::default();
         let throttle = LoginThrottle {
             max_failures: self.login_max_failures.unwrap_or(default.max_failures),
@@ -791,6 +800,7 @@ impl ConfigBuilder {
                 durability: Durability::Majority,
                 tombstone_retention: Duration::from_secs(24 * 3600),
                 trusted_proxies: Vec::new(),
+                cache_capacity: 100_000,
                 #[cfg(feature = "failpoints")]
                 failpoints: None,
             },
@@ -891,6 +901,12 @@ impl ConfigBuilder {
     /// Proxies whose `X-Forwarded-For` header is believed (default none).
     pub fn trusted_proxies(mut self, proxies: Vec<TrustedProxy>) -> Self {
         self.config.trusted_proxies = proxies;
+        self
+    }
+
+    /// Entries the hot path's cache may hold (default 100,000); 0 turns it off.
+    pub fn cache_capacity(mut self, entries: usize) -> Self {
+        self.config.cache_capacity = entries;
         self
     }
 

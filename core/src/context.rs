@@ -7,6 +7,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::password;
 use crate::auth::token::TokenCodec;
+use crate::cache::Cache;
 use crate::config::{Config, Connection};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -21,6 +22,8 @@ pub(crate) struct Cx {
     pub failpoints: Failpoints,
     /// The operations running as tasks of their own; closed by `TenantManager::close`.
     pub running: tokio_util::task::TaskTracker,
+    /// The hot path's cache of tenant records and token versions.
+    pub cache: Cache,
 }
 
 #[cfg(feature = "failpoints")]
@@ -64,7 +67,9 @@ impl Cx {
         };
         let store = Store::new(client, &config.master_db, config.durability.write_concern());
         store.ensure_indexes().await?;
+        let cache = Cache::start(&store, config.cache_capacity);
         Ok(Cx {
+            cache,
             tokens: TokenCodec::new(&config)?,
             failpoints: failpoints_of(&config),
             config,

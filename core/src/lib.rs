@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod cache;
 mod collection;
 mod config;
 mod context;
@@ -16,6 +17,7 @@ mod store;
 mod tenant;
 
 pub use auth::{AccessToken, Claims};
+pub use cache::{CacheStats, STALE_AFTER};
 pub use collection::TenantCollection;
 pub use config::{
     Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle, Secret, Setting,

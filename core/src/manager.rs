@@ -13,6 +13,7 @@ use std::sync::Arc;
 use mongodb::Client;
 
 use crate::auth::{login, AccessToken, Claims};
+use crate::cache::CacheStats;
 use crate::collection::TenantCollection;
 use crate::config::Config;
 use crate::context::Cx;
@@ -76,6 +77,22 @@ impl TenantManager {
         }
     }
 
+    /// [`detached`](Self::detached), for an operation that changes tenant records or admins:
+    /// this process's cache forgets what it held once the operation ends, so that its next
+    /// reads see the change without waiting for the change stream.
+    async fn changing<T, F>(&self, op: impl FnOnce(Arc<Cx>) -> F + Send + 'static) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        self.detached(|cx| async move {
+            let result = op(Arc::clone(&cx)).await;
+            cx.cache.forget_all();
+            result
+        })
+        .await
+    }
+
     /// Create a tenant: its record, its admin user and its own collection, all or nothing.
     ///
     /// Errors: `INVALID_INPUT` (name, email or password), `TENANT_ALREADY_EXISTS` (the
@@ -93,7 +110,7 @@ impl TenantManager {
             admin_email.to_owned(),
             admin_password.to_owned(),
         );
-        self.detached(|cx| async move { create::create(&cx, &name, &email, &password).await })
+        self.changing(|cx| async move { create::create(&cx, &name, &email, &password).await })
             .await
     }
 
@@ -101,7 +118,12 @@ impl TenantManager {
     pub async fn get_tenant(&self, name: &str) -> Result<Tenant> {
         self.open()?;
         let target = TenantName::parse(name, &self.cx.config.master_db)?;
-        match self.cx.store.visible_org_by_key(target.key()).await? {
+        match self
+            .cx
+            .cache
+            .visible_org_by_key(&self.cx.store, target.key())
+            .await?
+        {
             Some(org) => Ok(Tenant::from_doc(org, &self.cx.config.master_db)),
             None => Err(Error::not_found(target.display())),
         }
@@ -130,7 +152,7 @@ impl TenantManager {
     /// `UNAUTHORIZED`.
     pub async fn update_tenant(&self, claims: &Claims, update: TenantUpdate) -> Result<Tenant> {
         let claims = claims.clone();
-        self.detached(|cx| async move { update::update(&cx, &claims, update).await })
+        self.changing(|cx| async move { update::update(&cx, &claims, update).await })
             .await
     }
 
@@ -144,7 +166,7 @@ impl TenantManager {
     /// tokens of its admins stop verifying.
     pub async fn delete_tenant(&self, claims: &Claims) -> Result<()> {
         let claims = claims.clone();
-        self.detached(|cx| async move { delete::delete(&cx, &claims).await })
+        self.changing(|cx| async move { delete::delete(&cx, &claims).await })
             .await
     }
 
@@ -230,6 +252,12 @@ impl TenantManager {
         ))
     }
 
+    /// The counters of the hot path's cache (tenant records and token versions, kept
+    /// coherent by a change stream; `cache_capacity` bounds it, 0 turns it off).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cx.cache.stats()
+    }
+
     /// Finish or undo every lifecycle operation whose owner stopped before the end (a
     /// crash, a killed process) and whose lease has run out; adopt records written by the
     /// original service; sweep garbage keys and old tombstones; list collections no tenant
@@ -237,7 +265,7 @@ impl TenantManager {
     /// [`RecoveryReport::failed`]; the others are recovered all the same.
     pub async fn recover(&self) -> Result<RecoveryReport> {
         self.open()?;
-        self.detached(|cx| async move { recover::recover_all(&cx).await })
+        self.changing(|cx| async move { recover::recover_all(&cx).await })
             .await
     }
 
@@ -254,6 +282,7 @@ impl TenantManager {
     pub async fn close(&self) {
         self.cx.running.close();
         self.cx.running.wait().await;
+        self.cx.cache.stop();
         if matches!(self.cx.config.connection, crate::config::Connection::Uri(_)) {
             self.cx
                 .store

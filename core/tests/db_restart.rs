@@ -117,7 +117,9 @@ async fn operations_survive_the_database_dying_under_them() {
         };
         tokio::time::sleep(Duration::from_millis((seed >> 40) % 25)).await;
         server.kill();
-        // While the database is down, calls fail fast with DATABASE.
+        // While the database is down, calls fail fast with DATABASE, once the cache has
+        // stopped answering (its change stream went silent with the server).
+        tokio::time::sleep(tenantry::STALE_AFTER + Duration::from_millis(50)).await;
         let started = Instant::now();
         let err = m.get_tenant("Tenant 0").await.unwrap_err();
         assert_eq!(err.code(), "DATABASE", "round {round}: {err}");

@@ -54,6 +54,8 @@ class Settings(TypedDict, total=False):
     tombstone_retention_seconds: int
     #: Addresses or CIDR networks whose ``X-Forwarded-For`` is believed.
     trusted_proxies: str | list[str]
+    #: Entries the hot path's cache may hold (100000); 0 turns the cache off.
+    cache_capacity: int
 
 
 __all__ = ["Settings"]

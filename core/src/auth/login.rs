@@ -2,6 +2,7 @@
 //! failure), and checking that a token was not revoked.
 
 use crate::auth::{password, throttle, AccessToken, Claims};
+use crate::cache::AdminVersion;
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::Email;
@@ -81,18 +82,35 @@ pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
     ))
 }
 
-/// The tenant record of valid, unrevoked claims.
+/// The tenant record of valid, unrevoked claims, from the hot path's cache (as fresh as
+/// the cache promises: see `cache.rs`).
 pub(crate) async fn check_not_revoked(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
-    let admin = cx
-        .store
-        .admin(claims.admin_id())
-        .await?
-        .ok_or_else(Error::revoked)?;
-    if admin.organization_id != claims.tenant_id() || admin.token_version != claims.token_version()
-    {
-        return Err(Error::revoked());
+    let admin = cx.cache.admin_version(&cx.store, claims.admin_id()).await?;
+    check_admin(claims, admin)?;
+    visible(cx.cache.org(&cx.store, claims.tenant_id()).await?)
+}
+
+/// The same, from the database itself: for the operations that change the tenant.
+pub(crate) async fn check_not_revoked_fresh(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
+    let admin = cx.store.admin(claims.admin_id()).await?;
+    check_admin(claims, admin.as_ref().map(AdminVersion::from))?;
+    visible(cx.store.org(claims.tenant_id()).await?)
+}
+
+fn check_admin(claims: &Claims, admin: Option<AdminVersion>) -> Result<()> {
+    match admin {
+        Some(a)
+            if a.organization_id == claims.tenant_id()
+                && a.token_version == claims.token_version() =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::revoked()),
     }
-    match cx.store.org(claims.tenant_id()).await? {
+}
+
+fn visible(org: Option<OrgDoc>) -> Result<OrgDoc> {
+    match org {
         Some(org) if org.is_visible() => Ok(org),
         _ => Err(Error::revoked()),
     }

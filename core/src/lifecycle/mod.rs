@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use mongodb::bson::oid::ObjectId;
 
-use crate::auth::login::check_not_revoked;
+use crate::auth::login::check_not_revoked_fresh;
 use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
@@ -166,7 +166,7 @@ impl<'a> Run<'a> {
 /// The tenant of valid, unrevoked claims, free for an operation: an abandoned operation on
 /// it is recovered first; one still running makes this `CONFLICT`.
 pub(crate) async fn tenant_of(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
-    let org = check_not_revoked(cx, claims).await?;
+    let org = check_not_revoked_fresh(cx, claims).await?;
     if org.state == State::Active {
         return Ok(org);
     }

@@ -13,6 +13,7 @@ mod keys;
 mod records;
 
 use mongodb::bson::{doc, Document};
+use mongodb::change_stream::{event::ChangeStreamEvent, ChangeStream};
 use mongodb::options::{CollectionOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
@@ -107,6 +108,27 @@ impl Store {
             .run_command(doc! { "ping": 1 })
             .await?;
         Ok(())
+    }
+
+    /// The changes to the tenant records and admins (and whatever would make a cache of them
+    /// wrong: a drop, a rename onto them, the database dropped), each read of the stream
+    /// waiting at most `max_await` for events.
+    pub(crate) async fn watch_master(
+        &self,
+        max_await: std::time::Duration,
+    ) -> Result<ChangeStream<ChangeStreamEvent<Document>>> {
+        let watched = vec![ORGANIZATIONS, ADMIN_USERS];
+        let filter = doc! { "$match": { "$or": [
+            { "ns.coll": { "$in": watched.clone() } },
+            { "to.coll": { "$in": watched } },
+            { "operationType": { "$in": ["dropDatabase", "invalidate"] } },
+        ] } };
+        Ok(self
+            .db
+            .watch()
+            .pipeline([filter])
+            .max_await_time(max_await)
+            .await?)
     }
 
     /// The server's clock: leases are judged on it, never on the caller's.
