@@ -11,13 +11,28 @@ import { createApp } from './src/app.js'
 
 const json = process.env.LOG_FORMAT === 'json'
 
+// Log lines are gathered and written once per turn of the event loop: one write for many
+// requests under load, instead of a blocking write each (stdout to a file or pipe is
+// synchronous in Node). Errors go to stderr at once.
+/** @type {string[]} */
+let pending = []
+function flush() {
+  const lines = pending
+  pending = []
+  process.stdout.write(lines.join(''))
+}
+
 /** @type {import('./src/app.js').Log} */
 function log(level, message, fields = {}) {
   const line = json
     ? JSON.stringify({ timestamp: new Date().toISOString(), level: level.toUpperCase(), message, ...fields })
     : `${new Date().toISOString()} ${level.toUpperCase().padStart(5)} ${message}`
-  if (level === 'error') console.error(line)
-  else console.log(line)
+  if (level === 'error') {
+    console.error(line)
+  } else {
+    if (pending.length === 0) setImmediate(flush)
+    pending.push(line + '\n')
+  }
 }
 
 /** @param {string} message */
@@ -57,10 +72,16 @@ server.on('error', (err) => fail(`cannot listen on ${host}:${port}: ${err.messag
 
 function shutdown() {
   log('info', 'shutting down')
-  server.close(() => process.exit(0))
+  server.close(() => {
+    flush()
+    process.exit(0)
+  })
   server.closeIdleConnections()
   // Requests still running get a moment to finish.
-  setTimeout(() => process.exit(0), 5000).unref()
+  setTimeout(() => {
+    flush()
+    process.exit(0)
+  }, 5000).unref()
 }
 process.on('SIGTERM', shutdown)
 process.on('SIGINT', shutdown)
