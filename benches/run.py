@@ -153,7 +153,8 @@ def tool_version(cmd: list[str]) -> str:
 
 
 class Server:
-    def __init__(self, kind: str, cmd: list[str], cwd: Path, layout: Layout, uri: str) -> None:
+    def __init__(self, kind: str, cmd: list[str], cwd: Path, layout: Layout, uri: str,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.kind, self.layout = kind, layout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -168,6 +169,12 @@ class Server:
             JWT_SECRET=JWT_SECRET,
             BCRYPT_COST=str(LOGIN_COST),
         )
+        # Overrides; an empty value unsets the variable (the server's default then holds).
+        for key, value in (extra_env or {}).items():
+            if value:
+                env[key] = value
+            else:
+                env.pop(key, None)
         OUT.mkdir(parents=True, exist_ok=True)
         self.log_path = OUT / f"server-{kind}.log"
         self.log = open(self.log_path, "wb")

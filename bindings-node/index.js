@@ -120,20 +120,29 @@ function restack(err, site) {
 }
 
 /**
- * Await a native promise; reject with the error's class and the caller's stack.
+ * Start a native call; its promise rejects with the error's class and the stack of the
+ * caller of `at`. A call the native layer answers at once (from the core's cache) returns
+ * its value, or throws, synchronously: the caller's stack is then captured only for an
+ * error, since capturing it costs more than such an answer.
  *
  * @template T
- * @param {() => Promise<T>} start
- * @param {{ stack?: string }} site
+ * @param {() => T | Promise<T>} start
+ * @param {Function} at the public method called
  * @param {typeof TenantryError} [otherwise]
  * @returns {Promise<T>}
  */
-async function settle(start, site, otherwise) {
+function settle(start, at, otherwise) {
+  let result
   try {
-    return await start()
+    result = start()
   } catch (err) {
-    throw translate(err, site, otherwise)
+    return Promise.reject(translate(err, callSite(at), otherwise))
   }
+  if (!(result instanceof Promise)) return Promise.resolve(result)
+  const site = callSite(at)
+  return result.then(undefined, (err) => {
+    throw translate(err, site, otherwise)
+  })
 }
 
 /**
@@ -215,20 +224,18 @@ class TenantManager {
 
   /** @param {Record<string, unknown>} [options] */
   static connect(options) {
-    const site = callSite(TenantManager.connect)
     return settle(
       async () => new TenantManager(token, await native.TenantManager.connect(optionsObject(options))),
-      site,
+      TenantManager.connect,
       ConfigError,
     )
   }
 
   /** @param {Record<string, unknown>} [overrides] */
   static fromEnv(overrides) {
-    const site = callSite(TenantManager.fromEnv)
     return settle(
       async () => new TenantManager(token, await native.TenantManager.fromEnv(optionsObject(overrides))),
-      site,
+      TenantManager.fromEnv,
       ConfigError,
     )
   }
@@ -246,28 +253,23 @@ class TenantManager {
   }
 
   createTenant(name, email, password) {
-    const site = callSite(this.createTenant)
-    return settle(() => this.#native.createTenant(name, email, password), site)
+    return settle(() => this.#native.createTenant(name, email, password), this.createTenant)
   }
 
   getTenant(name) {
-    const site = callSite(this.getTenant)
-    return settle(() => this.#native.getTenant(name), site)
+    return settle(() => this.#native.getTenant(name), this.getTenant)
   }
 
   updateTenant(claims, update) {
-    const site = callSite(this.updateTenant)
-    return settle(() => this.#native.updateTenant(claims, update), site)
+    return settle(() => this.#native.updateTenant(claims, update), this.updateTenant)
   }
 
   renameTenant(claims, newName) {
-    const site = callSite(this.renameTenant)
-    return settle(() => this.#native.renameTenant(claims, newName), site)
+    return settle(() => this.#native.renameTenant(claims, newName), this.renameTenant)
   }
 
   deleteTenant(claims) {
-    const site = callSite(this.deleteTenant)
-    return settle(() => this.#native.deleteTenant(claims), site)
+    return settle(() => this.#native.deleteTenant(claims), this.deleteTenant)
   }
 
   checkTenantName(claims, name) {
@@ -275,13 +277,11 @@ class TenantManager {
   }
 
   authenticate(email, password, client) {
-    const site = callSite(this.authenticate)
-    return settle(() => this.#native.authenticate(email, password, client ?? undefined), site)
+    return settle(() => this.#native.authenticate(email, password, client ?? undefined), this.authenticate)
   }
 
   verifyToken(token) {
-    const site = callSite(this.verifyToken)
-    return settle(() => this.#native.verifyToken(token), site)
+    return settle(() => this.#native.verifyToken(token), this.verifyToken)
   }
 
   decodeToken(token) {
@@ -289,8 +289,7 @@ class TenantManager {
   }
 
   tenantCollection(claims) {
-    const site = callSite(this.tenantCollection)
-    return settle(() => this.#native.tenantCollection(claims), site)
+    return settle(() => this.#native.tenantCollection(claims), this.tenantCollection)
   }
 
   collection(claims, client) {
@@ -314,13 +313,11 @@ class TenantManager {
   }
 
   ping() {
-    const site = callSite(this.ping)
-    return settle(() => this.#native.ping(), site)
+    return settle(() => this.#native.ping(), this.ping)
   }
 
   recover() {
-    const site = callSite(this.recover)
-    return settle(() => this.#native.recover(), site)
+    return settle(() => this.#native.recover(), this.recover)
   }
 
   close() {

@@ -49,12 +49,12 @@ export declare class TenantManager {
    * core's defaults), create the indexes the invariants rest on, and adopt records written
    * by the original service.
    */
-  static connect(options?: Record<string, any> | undefined | null): Promise<TenantManager>
+  static connect(options?: Record<string, any> | undefined | null): TenantManager | Promise<TenantManager>
   /**
    * Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the
    * given options taking precedence.
    */
-  static fromEnv(overrides?: Record<string, any> | undefined | null): Promise<TenantManager>
+  static fromEnv(overrides?: Record<string, any> | undefined | null): TenantManager | Promise<TenantManager>
   /**
    * The options in force after defaults (the JWT secret left out): what an application
    * building its own driver client needs (`mongoUri`, `masterDb`).
@@ -65,30 +65,30 @@ export declare class TenantManager {
   /** The master database in use. */
   get masterDb(): string
   /** Create a tenant: its record, its admin user and its own collection, all or nothing. */
-  createTenant(name: string, email: string, password: string): Promise<Tenant>
+  createTenant(name: string, email: string, password: string): Tenant | Promise<Tenant>
   /** Find a tenant by name (any spelling with the same normalized key). */
-  getTenant(name: string): Promise<Tenant>
+  getTenant(name: string): Tenant | Promise<Tenant>
   /**
    * Change the claims' admin's email and/or password, and/or rename the claims' tenant (its
    * collection moves with all its data).
    */
-  updateTenant(claims: Claims, update: TenantUpdate): Promise<Tenant>
+  updateTenant(claims: Claims, update: TenantUpdate): Tenant | Promise<Tenant>
   /** Rename the claims' tenant, moving its collection with all its data. */
-  renameTenant(claims: Claims, newName: string): Promise<Tenant>
+  renameTenant(claims: Claims, newName: string): Tenant | Promise<Tenant>
   /** Delete the claims' tenant: its collection, its admin users and its record. */
-  deleteTenant(claims: Claims): Promise<void>
+  deleteTenant(claims: Claims): void | Promise<void>
   /**
    * Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that
    * name the tenant they act on.
    */
   checkTenantName(claims: Claims, name: string): void
   /** Log an admin in and issue an access token. */
-  authenticate(email: string, password: string, client?: string | undefined | null): Promise<AccessToken>
+  authenticate(email: string, password: string, client?: string | undefined | null): AccessToken | Promise<AccessToken>
   /**
    * Check a token's signature, algorithm and expiry, then that it has not been revoked
    * (password changed, admin or tenant deleted).
    */
-  verifyToken(token: string): Promise<Claims>
+  verifyToken(token: string): Claims | Promise<Claims>
   /**
    * Check a token's signature, algorithm and expiry only, synchronously and without the
    * database: a revoked token passes.
@@ -98,7 +98,7 @@ export declare class TenantManager {
    * Where the claims' tenant keeps its own data, so application code reaches its own
    * tenant's collection only.
    */
-  tenantCollection(claims: Claims): Promise<TenantCollection>
+  tenantCollection(claims: Claims): TenantCollection | Promise<TenantCollection>
   /**
    * The client a request comes from, for `authenticate(email, password, client)`: `peer`
    * (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header)
@@ -109,15 +109,15 @@ export declare class TenantManager {
    * Close: later calls reject with `CLOSED`; operations already running end first; the
    * connections of the client made from `mongoUri` are closed.
    */
-  close(): Promise<void>
+  close(): void | Promise<void>
   /** Resolves when the database answers; rejects with `DATABASE` if it does not. */
-  ping(): Promise<void>
+  ping(): void | Promise<void>
   /**
    * Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a
    * killed process) and whose lease has run out; adopt records written by the original
    * service; list unclaimed `org_*` collections.
    */
-  recover(): Promise<RecoveryReport>
+  recover(): RecoveryReport | Promise<RecoveryReport>
 }
 
 /** A freshly issued access token and the ids it carries. */

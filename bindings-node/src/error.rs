@@ -6,31 +6,73 @@
 //! a napi `Status`, so every asynchronous method goes through [`promise`] instead: the
 //! future yields the core `Result` untouched, and the conversion to a JS error happens back
 //! on the JS thread, where the error object can be built and decorated.
+//!
+//! The future is polled once on the JS thread first: an answer the core has in memory (a
+//! cached tenant, a token checked against cached versions) is returned (or thrown) there
+//! and then, without a promise, the trip through the runtime's threads and libuv's
+//! wake-up; the package's JavaScript layer makes every call a promise again.
 
 use std::future::Future;
+use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
 
-use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Either, JsObjectValue, Object, PromiseRaw, ToNapiValue};
 use napi::{Env, JsValue, Status};
 
 use crate::config::camel;
 
-/// Run a core future on napi's tokio runtime and settle a JS promise with its result,
-/// converted by `convert` on success and by [`to_js_error`] on failure.
+/// The result of an asynchronous method: a promise, or the value itself when the core had
+/// it at once.
+pub(crate) type Later<'env, V> = Either<PromiseRaw<'env, V>, V>;
+
+/// Run a core future: its result at once if the first poll gives it (converted by
+/// `convert` on success, thrown as [`to_js_error`] on failure), else a JS promise settled
+/// the same way once it completes on napi's tokio runtime.
 pub(crate) fn promise<'env, T, V, F, C>(
     env: &'env Env,
     fut: F,
     convert: C,
-) -> napi::Result<PromiseRaw<'env, V>>
+) -> napi::Result<Later<'env, V>>
 where
     T: Send + 'static,
     V: ToNapiValue,
     F: Future<Output = tenantry::Result<T>> + Send + 'static,
     C: FnOnce(T) -> V + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, result| {
-        result.map(convert).map_err(|err| to_js_error(env, err))
-    })
+    let mut fut = Box::pin(fut);
+    if let Some(runtime) = RUNTIME.get() {
+        let first = {
+            let _inside = runtime.enter();
+            let mut cx = Context::from_waker(Waker::noop());
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)))
+        };
+        match first {
+            Ok(Poll::Pending) => {}
+            Ok(Poll::Ready(result)) => {
+                return result
+                    .map(|value| Either::B(convert(value)))
+                    .map_err(|err| to_js_error(env, err))
+            }
+            Err(_) => {
+                let bug = tenantry::Error::Internal("the operation panicked".into());
+                return Err(to_js_error(env, bug));
+            }
+        }
+    }
+    env.spawn_future_with_callback(
+        async move {
+            // The first call (connecting) runs here, on napi's runtime: later polls on the
+            // JS thread enter it (the core's futures spawn tasks and set timers).
+            RUNTIME.get_or_init(tokio::runtime::Handle::current);
+            Ok(fut.await)
+        },
+        move |env, result| result.map(convert).map_err(|err| to_js_error(env, err)),
+    )
+    .map(Either::A)
 }
+
+/// napi's tokio runtime, once a future has run on it.
+static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
 
 /// A core error as a napi error wrapping a JS `Error` object with the core's details.
 pub(crate) fn to_js_error(env: &Env, err: tenantry::Error) -> napi::Error {

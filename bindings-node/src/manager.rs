@@ -6,7 +6,6 @@
 //! `error::promise` for why these are not plain `#[napi] async fn`s). Arguments are copied
 //! into the future before it starts, so the caller may reuse or drop them at once.
 
-use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 use tenantry::mongodb::bson::Document;
@@ -14,7 +13,7 @@ use tenantry::mongodb::bson::Document;
 use serde_json::{Map, Value};
 
 use crate::config::{camel_error, settings, to_object};
-use crate::error::{promise, to_js_error};
+use crate::error::{promise, to_js_error, Later};
 use crate::types::{AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantUpdate};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -31,11 +30,11 @@ impl TenantManager {
     /// Connect with the given options (the core's settings, camelCase; those left out take the
     /// core's defaults), create the indexes the invariants rest on, and adopt records written
     /// by the original service.
-    #[napi(ts_return_type = "Promise<TenantManager>")]
+    #[napi(ts_return_type = "TenantManager | Promise<TenantManager>")]
     pub fn connect(
         env: &Env,
         options: Option<Map<String, Value>>,
-    ) -> napi::Result<PromiseRaw<'_, TenantManager>> {
+    ) -> napi::Result<Later<'_, TenantManager>> {
         let config = settings(options).and_then(|s| s.into_config().map_err(camel_error));
         promise(
             env,
@@ -49,11 +48,11 @@ impl TenantManager {
 
     /// Like `connect`, configured from the environment (`MONGO_URI`, `JWT_SECRET`, ...), the
     /// given options taking precedence.
-    #[napi(ts_return_type = "Promise<TenantManager>")]
+    #[napi(ts_return_type = "TenantManager | Promise<TenantManager>")]
     pub fn from_env(
         env: &Env,
         overrides: Option<Map<String, Value>>,
-    ) -> napi::Result<PromiseRaw<'_, TenantManager>> {
+    ) -> napi::Result<Later<'_, TenantManager>> {
         // Read now, on the JS thread: `process.env` changes made by JS before this call are
         // visible to the process environment, and later ones must not race the read.
         let config = settings(overrides)
@@ -88,14 +87,14 @@ impl TenantManager {
     }
 
     /// Create a tenant: its record, its admin user and its own collection, all or nothing.
-    #[napi(ts_return_type = "Promise<Tenant>")]
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
     pub fn create_tenant<'env>(
         &self,
         env: &'env Env,
         name: String,
         email: String,
         password: String,
-    ) -> napi::Result<PromiseRaw<'env, Tenant>> {
+    ) -> napi::Result<Later<'env, Tenant>> {
         let manager = self.inner.clone();
         promise(
             env,
@@ -105,12 +104,12 @@ impl TenantManager {
     }
 
     /// Find a tenant by name (any spelling with the same normalized key).
-    #[napi(ts_return_type = "Promise<Tenant>")]
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
     pub fn get_tenant<'env>(
         &self,
         env: &'env Env,
         name: String,
-    ) -> napi::Result<PromiseRaw<'env, Tenant>> {
+    ) -> napi::Result<Later<'env, Tenant>> {
         let manager = self.inner.clone();
         promise(
             env,
@@ -121,13 +120,13 @@ impl TenantManager {
 
     /// Change the claims' admin's email and/or password, and/or rename the claims' tenant (its
     /// collection moves with all its data).
-    #[napi(ts_return_type = "Promise<Tenant>")]
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
     pub fn update_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
         update: TenantUpdate,
-    ) -> napi::Result<PromiseRaw<'env, Tenant>> {
+    ) -> napi::Result<Later<'env, Tenant>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         let update = tenantry::TenantUpdate::from(update);
         promise(
@@ -138,13 +137,13 @@ impl TenantManager {
     }
 
     /// Rename the claims' tenant, moving its collection with all its data.
-    #[napi(ts_return_type = "Promise<Tenant>")]
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
     pub fn rename_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
         new_name: String,
-    ) -> napi::Result<PromiseRaw<'env, Tenant>> {
+    ) -> napi::Result<Later<'env, Tenant>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         promise(
             env,
@@ -154,12 +153,12 @@ impl TenantManager {
     }
 
     /// Delete the claims' tenant: its collection, its admin users and its record.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "void | Promise<void>")]
     pub fn delete_tenant<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<Later<'env, ()>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         promise(
             env,
@@ -178,14 +177,14 @@ impl TenantManager {
     }
 
     /// Log an admin in and issue an access token.
-    #[napi(ts_return_type = "Promise<AccessToken>")]
+    #[napi(ts_return_type = "AccessToken | Promise<AccessToken>")]
     pub fn authenticate<'env>(
         &self,
         env: &'env Env,
         email: String,
         password: String,
         client: Option<String>,
-    ) -> napi::Result<PromiseRaw<'env, AccessToken>> {
+    ) -> napi::Result<Later<'env, AccessToken>> {
         let manager = self.inner.clone();
         promise(
             env,
@@ -200,12 +199,12 @@ impl TenantManager {
 
     /// Check a token's signature, algorithm and expiry, then that it has not been revoked
     /// (password changed, admin or tenant deleted).
-    #[napi(ts_return_type = "Promise<Claims>")]
+    #[napi(ts_return_type = "Claims | Promise<Claims>")]
     pub fn verify_token<'env>(
         &self,
         env: &'env Env,
         token: String,
-    ) -> napi::Result<PromiseRaw<'env, Claims>> {
+    ) -> napi::Result<Later<'env, Claims>> {
         let manager = self.inner.clone();
         promise(
             env,
@@ -226,12 +225,12 @@ impl TenantManager {
 
     /// Where the claims' tenant keeps its own data, so application code reaches its own
     /// tenant's collection only.
-    #[napi(ts_return_type = "Promise<TenantCollection>")]
+    #[napi(ts_return_type = "TenantCollection | Promise<TenantCollection>")]
     pub fn tenant_collection<'env>(
         &self,
         env: &'env Env,
         claims: &Claims,
-    ) -> napi::Result<PromiseRaw<'env, TenantCollection>> {
+    ) -> napi::Result<Later<'env, TenantCollection>> {
         let (manager, claims) = (self.inner.clone(), claims.inner.clone());
         promise(
             env,
@@ -274,8 +273,8 @@ impl TenantManager {
 
     /// Close: later calls reject with `CLOSED`; operations already running end first; the
     /// connections of the client made from `mongoUri` are closed.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> napi::Result<Later<'env, ()>> {
         let manager = self.inner.clone();
         promise(
             env,
@@ -288,8 +287,8 @@ impl TenantManager {
     }
 
     /// Resolves when the database answers; rejects with `DATABASE` if it does not.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn ping<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn ping<'env>(&self, env: &'env Env) -> napi::Result<Later<'env, ()>> {
         let manager = self.inner.clone();
         promise(env, async move { manager.ping().await }, |()| ())
     }
@@ -297,8 +296,8 @@ impl TenantManager {
     /// Finish or undo every lifecycle operation whose owner stopped before the end (a crash, a
     /// killed process) and whose lease has run out; adopt records written by the original
     /// service; list unclaimed `org_*` collections.
-    #[napi(ts_return_type = "Promise<RecoveryReport>")]
-    pub fn recover<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, RecoveryReport>> {
+    #[napi(ts_return_type = "RecoveryReport | Promise<RecoveryReport>")]
+    pub fn recover<'env>(&self, env: &'env Env) -> napi::Result<Later<'env, RecoveryReport>> {
         let manager = self.inner.clone();
         promise(
             env,

@@ -1,8 +1,9 @@
 //! The extension's one tokio runtime (pyo3-async-runtimes' own) and the bridge from a core
 //! future to an `asyncio.Future`.
 //!
-//! Every async method goes through [`future_into_py`]: the core future runs on the
-//! runtime's worker threads without the GIL; the GIL is taken once at the end, on the
+//! Every async method goes through [`future_into_py`]: the core future is polled once on
+//! the calling thread (an answer from memory resolves the `asyncio.Future` there and then);
+//! otherwise it runs on the runtime's worker threads without the GIL; the GIL is taken once at the end, on the
 //! blocking pool (waiting for it must not stall a worker), to convert the result (or the
 //! core error) and hand it to the event loop with `call_soon_threadsafe`.
 //!
@@ -49,11 +50,28 @@ where
 {
     let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
     let future = event_loop.call_method0("create_future")?;
+    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    // One poll here first: an answer the core has in memory (a cached tenant, a token
+    // checked against cached versions) resolves the future at once, with no trip through
+    // the runtime's threads, the GIL hand-over and the event loop's wake-up.
+    let mut fut = Box::pin(fut);
+    let first = {
+        let _runtime = runtime.enter();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)))
+    };
+    match first {
+        Ok(std::task::Poll::Pending) => {}
+        Ok(std::task::Poll::Ready(result)) => return resolved(py, future, result),
+        Err(panic) => {
+            let err = tenantry::Error::Internal(panic_message(panic));
+            return resolved::<T>(py, future, Err(err));
+        }
+    }
     let target = Target {
         event_loop: event_loop.unbind(),
         future: future.clone().unbind(),
     };
-    let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let task = runtime.spawn(fut);
     let abort = task.abort_handle();
     runtime.spawn(async move {
@@ -68,6 +86,25 @@ where
     });
     // The completion needs the GIL this thread holds, so it cannot run before this.
     future.call_method1("add_done_callback", (AbortOnCancel(abort),))?;
+    Ok(future)
+}
+
+/// `future` with `result` set on it, now.
+fn resolved<'py, T>(
+    py: Python<'py>,
+    future: Bound<'py, PyAny>,
+    result: tenantry::Result<T>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a>,
+{
+    match result
+        .map_err(|e| crate::error::to_py_err(py, e))
+        .and_then(|value| value.into_py_any(py))
+    {
+        Ok(value) => future.call_method1("set_result", (value,))?,
+        Err(err) => future.call_method1("set_exception", (err.into_value(py),))?,
+    };
     Ok(future)
 }
 

@@ -114,7 +114,7 @@ async def test_lifespan_makes_the_apps_own_client_and_tenant_collection_uses_it(
         return {"collection": notes.name, "db": notes.database.name, "master": tenants.master_db}
 
     async with app.router.lifespan_context(app):
-        tenants = glue.manager(cast(Any, SimpleNamespace(app=app)))
+        tenants = glue.manager_of(cast(Any, SimpleNamespace(app=app)))
         made = await create(tenants)
         token = (await tenants.authenticate(made.email, PASSWORD)).access_token
         transport = httpx.ASGITransport(app=app)

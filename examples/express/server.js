@@ -3,7 +3,8 @@
 //
 // Configured like the original service, by the core (`TenantManager.fromEnv`): MONGO_URI
 // (or MONGODB_URI), MASTER_DB, JWT_SECRET (required), JWT_ALGO, JWT_EXPIRE_MINUTES,
-// BCRYPT_COST; plus HOST (127.0.0.1), PORT (8000) and LOG_FORMAT=json for JSON logs.
+// BCRYPT_COST; plus HOST (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON logs and
+// REQUEST_LOG=off to drop the line per request.
 
 import { TenantManager } from 'tenantry'
 
@@ -64,7 +65,9 @@ try {
   log('error', `recovery failed; serving anyway: ${err instanceof Error ? err.message : String(err)}`)
 }
 
-const app = createApp(/** @type {TenantManager} */ (manager), log)
+const app = createApp(/** @type {TenantManager} */ (manager), log, {
+  requestLog: process.env.REQUEST_LOG !== 'off',
+})
 const server = app.listen(port, host, () => {
   log('info', `listening on http://${host}:${port}; docs at http://${host}:${port}/docs`)
 })

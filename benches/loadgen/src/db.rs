@@ -84,6 +84,7 @@ async fn manager(args: &Args, cost: u32) -> Res<TenantManager> {
         .master_db(args.req::<String>("db")?)
         .bcrypt_cost(cost)
         .login_throttle(None)
+        .cache_capacity(args.get("capacity", 100_000)?)
         .build()?;
     Ok(TenantManager::connect(config).await?)
 }
@@ -347,6 +348,67 @@ pub async fn scale(args: &Args) -> Res<Value> {
     }))
 }
 
+/// Resident memory of this process (VmRSS), in KiB.
+fn rss_kib() -> Res<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .ok_or("no VmRSS in /proc/self/status")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .ok_or("malformed VmRSS")?
+        .parse()?)
+}
+
+/// The memory of the hot path's cache: `--tenants` tenants present (one created through
+/// the core, the rest seeded in bulk as its copies, without their collections, which
+/// `get_tenant` never reads), each read once through `get_tenant` by a manager whose cache
+/// holds at most `--capacity` entries (one per tenant read); the process's RSS before and
+/// after, and the entries held.
+pub async fn cache_memory(args: &Args) -> Res<Value> {
+    let tenants: usize = args.get("tenants", 100_000)?;
+    let conc: usize = args.get("conc", 16)?;
+    let m = manager(args, 4).await?;
+    let names: Vec<String> = (0..tenants).map(|i| format!("Cache Org {i:06}")).collect();
+    let first = names.first().ok_or("--tenants must be at least 1")?;
+    m.create_tenant(first, &scale_email(0), PASSWORD).await?;
+    let t0 = Instant::now();
+    seed_bulk_records(&m, first, &names[1..], 1, conc, false).await?;
+    let seed_s = t0.elapsed().as_secs_f64();
+    // Warm everything but the cache: the driver's pool, the allocator's arenas.
+    for _ in 0..200 {
+        m.get_tenant(first).await?;
+    }
+    let before = rss_kib()?;
+    let t0 = Instant::now();
+    stream::iter(names.iter())
+        .map(|name| {
+            let m = m.clone();
+            async move { m.get_tenant(name).await }
+        })
+        .buffer_unordered(conc)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let read_s = t0.elapsed().as_secs_f64();
+    let after = rss_kib()?;
+    let stats = m.cache_stats();
+    Ok(json!({
+        "tenants": tenants,
+        "capacity": m.config().cache_capacity,
+        "entries": stats.entries,
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "bytes_per_entry": (after.saturating_sub(before) * 1024) as f64 / stats.entries.max(1) as f64,
+        "seed_seconds": seed_s,
+        "read_seconds": read_s,
+        "hits": stats.hits,
+        "misses": stats.misses,
+        "bypassed": stats.bypassed,
+    }))
+}
+
 fn scale_email(i: usize) -> String {
     format!("scale{i}@bench.example")
 }
@@ -429,6 +491,18 @@ async fn seed_bulk(
     first: usize,
     conc: usize,
 ) -> Res<()> {
+    seed_bulk_records(m, template, names, first, conc, true).await
+}
+
+/// [`seed_bulk`], with or without the tenants' collections.
+async fn seed_bulk_records(
+    m: &TenantManager,
+    template: &str,
+    names: &[String],
+    first: usize,
+    conc: usize,
+    collections: bool,
+) -> Res<()> {
     let master = m.config().master_db.clone();
     let db = m.client().database(&master);
     let from = &Identity::of(&m.get_tenant(template).await?, &master)?;
@@ -453,7 +527,8 @@ async fn seed_bulk(
             strings,
         });
     }
-    stream::iter(targets.iter().map(|t| t.strings[0].clone()))
+    let wanted = if collections { targets.len() } else { 0 };
+    stream::iter(targets[..wanted].iter().map(|t| t.strings[0].clone()))
         .map(|collection| {
             let db = db.clone();
             async move { db.run_command(doc! { "create": collection }).await }

@@ -13,6 +13,7 @@
 //! | `raw-find` | the `find_one` behind `get_tenant`, straight through the driver |
 //! | `rename`   | `rename_tenant` of tenants holding `--sizes` documents |
 //! | `scale`    | `get_tenant` / `create_tenant` latency with `--levels` tenants present |
+//! | `cache-memory` | RSS growth of the hot path's cache with `--tenants` tenants read (`--capacity`) |
 
 mod args;
 mod db;
@@ -27,7 +28,7 @@ use args::Args;
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
-    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale> [--key value]...";
+    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|cache-memory> [--key value]...";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -65,6 +66,7 @@ fn run(command: &str, args: &Args) -> Res<serde_json::Value> {
             "raw-find" => db::raw_find(args).await,
             "rename" => db::rename(args).await,
             "scale" => db::scale(args).await,
+            "cache-memory" => db::cache_memory(args).await,
             other => Err(format!("unknown subcommand '{other}'; {USAGE}").into()),
         }
     })

@@ -1,5 +1,5 @@
 //! Password hashing and verification: bcrypt, run on the process's hashing threads, off
-//! the async executor and below it in priority.
+//! the async executor, leaving it a core (see [`HashingPool`]).
 //!
 //! bcrypt reads at most 72 bytes. Rather than truncate silently, a password longer than
 //! that is hashed in the seed's `$bcrypt-sha256$` form: bcrypt over the raw SHA-256 digest
@@ -99,32 +99,39 @@ pub(crate) fn needs_rehash(stored: &str, cost: u32) -> bool {
 /// A job for the hashing threads.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The process's hashing threads: one per core (more cannot hash faster), started on first
-/// use, each at a lower scheduling priority than the threads that serve requests.
+/// The process's hashing threads: one fewer than the cores (at least one), started on
+/// first use, at normal priority with a short scheduling slice.
 ///
-/// bcrypt is CPU-bound by design. On tokio's blocking pool a login storm puts a crowd of
-/// hashing threads at the same priority as the async workers, and every request waits for
-/// its turn on a core behind them (GET p99 ×3.4 during a storm, BENCHMARKS.md). Here the
-/// hashes still use every idle cycle, but the kernel runs a ready request first.
+/// bcrypt is CPU-bound by design, and a login storm must neither stall the requests that
+/// do not hash nor be starved by them. The choice, measured under a closed-loop GET flood
+/// beside 8 login connections (BENCHMARKS.md, "The hot path"):
+///
+/// - **Reserved core**: never more hashing threads than cores − 1, so the threads that
+///   serve requests (an event loop, the async workers) always have a core that no hash
+///   holds. That is what keeps GET p99 in a storm within 2× of rest. It costs login
+///   throughput when logins are all there is: on 2 cores, half the machine's bcrypt rate.
+/// - **Normal priority**: the hashes get their fair share when requests saturate the rest,
+///   so logins keep at least 40% of their rate alone. At nice 19 (this pool's former
+///   setting) a GET flood starved them: 0–24% of their rate alone.
+/// - **Short slice** (Linux ≥ 6.12, `sched_setattr` with a 100 µs runtime; ignored
+///   elsewhere): a woken request thread that lands on a hashing thread's core waits at most
+///   about that long instead of the default slice (3 ms), the difference between GET p99
+///   ×1.7 and ×4 of rest in the same runs.
 struct HashingPool {
     /// The process that started the threads: a forked child has none of them.
     pid: u32,
     jobs: mpsc::Sender<Job>,
 }
 
-/// Niceness of the hashing threads (Linux, where it applies per thread). 19, the lowest,
-/// is what lets a woken event loop (Node's, Python's) take the core back promptly: GET p99
-/// during a login storm was ×1.5–2.0 of rest at nice 10, ×0.8–1.1 at 19 and ×0.55–0.9 as
-/// `SCHED_IDLE` (Express, BENCHMARKS.md). 19 rather than `SCHED_IDLE` because a saturated
-/// server still gives a nice-19 thread about 1.5% of a core, so logins slow down under
-/// overload but do not stop.
+/// The scheduling slice requested for the hashing threads, in nanoseconds.
 #[cfg(target_os = "linux")]
-const HASHING_NICENESS: libc::c_int = 19;
+const HASHING_SLICE_NS: u64 = 100_000;
 
 impl HashingPool {
-    /// One thread per core this process may run on (a process pinned to one cpu gets one).
+    /// One thread fewer than the cores this process may run on, at least one (a process
+    /// pinned to one or two cpus gets one).
     fn size() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     }
 
     fn start(pid: u32) -> Result<Self> {
@@ -152,7 +159,7 @@ impl HashingPool {
     }
 
     fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-        lower_priority();
+        short_slice();
         loop {
             // The lock is held while waiting: one idle thread waits for a job, the others
             // wait for the lock. It is released before the job runs.
@@ -178,19 +185,71 @@ impl HashingPool {
     }
 }
 
+/// `struct sched_attr` of sched_setattr(2), in its first (48-byte) version.
 #[cfg(target_os = "linux")]
-fn lower_priority() {
-    // On Linux, PRIO_PROCESS with `who` = 0 sets the niceness of the calling thread only.
-    // Raising one's own niceness needs no privilege; if it fails the thread simply keeps
-    // the default priority.
-    // SAFETY: setpriority reads no memory; the arguments are plain integers.
+#[repr(C)]
+struct SchedAttr {
+    size: u32,
+    policy: u32,
+    flags: u64,
+    nice: i32,
+    priority: u32,
+    runtime: u64,
+    deadline: u64,
+    period: u64,
+}
+
+/// Ask for a [`HASHING_SLICE_NS`] slice for the calling thread (`SCHED_OTHER`, nice 0).
+/// Kernels before 6.12 ignore the runtime of a `SCHED_OTHER` thread; one without
+/// sched_setattr refuses the call. Either way the thread hashes as before.
+#[cfg(target_os = "linux")]
+fn short_slice() {
+    let attr = SchedAttr {
+        size: std::mem::size_of::<SchedAttr>() as u32,
+        policy: libc::SCHED_OTHER as u32,
+        flags: 0,
+        nice: 0,
+        priority: 0,
+        runtime: HASHING_SLICE_NS,
+        deadline: 0,
+        period: 0,
+    };
+    // SAFETY: sched_setattr(pid 0 = the calling thread, attr, flags 0) only reads `attr`,
+    // whose `size` field says how many bytes it may read.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICENESS);
+        libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0);
     }
 }
 
+/// The slice the calling thread runs with (`sched_getattr`), in nanoseconds.
+#[cfg(all(test, target_os = "linux"))]
+fn current_slice() -> Option<u64> {
+    let mut attr = SchedAttr {
+        size: 0,
+        policy: 0,
+        flags: 0,
+        nice: 0,
+        priority: 0,
+        runtime: 0,
+        deadline: 0,
+        period: 0,
+    };
+    let size = std::mem::size_of::<SchedAttr>() as u32;
+    // SAFETY: sched_getattr writes at most `size` bytes into `attr`, which holds that many.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_sched_getattr,
+            0,
+            &mut attr as *mut SchedAttr,
+            size,
+            0,
+        )
+    };
+    (rc == 0).then_some(attr.runtime)
+}
+
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+fn short_slice() {}
 
 /// Run `f` on a hashing thread and wait for its result without blocking the executor.
 /// A job whose caller has gone (a cancelled request) is skipped, not hashed.
@@ -282,12 +341,29 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn hashing_threads_run_below_request_priority() {
-        // SAFETY: getpriority reads no memory.
-        let niceness = blocking(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) })
-            .await
-            .unwrap();
-        assert!(niceness >= HASHING_NICENESS, "niceness {niceness}");
+    async fn hashing_threads_leave_a_core_and_take_short_slices() {
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(HashingPool::size(), cores.saturating_sub(1).max(1));
+        let (slice, niceness) = blocking(|| {
+            // SAFETY: getpriority reads no memory.
+            (current_slice(), unsafe {
+                libc::getpriority(libc::PRIO_PROCESS, 0)
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            niceness, 0,
+            "normal priority: a GET flood must not starve logins"
+        );
+        // Kernels with custom slices (6.12+) report what was asked; older ones their default.
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut version = kernel
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|p| p.parse::<u32>().ok());
+        if (version.next().unwrap_or(0), version.next().unwrap_or(0)) >= (6, 12) {
+            assert_eq!(slice, Some(HASHING_SLICE_NS));
+        }
     }
 
     #[tokio::test]
