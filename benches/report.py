@@ -82,9 +82,45 @@ def evaluate(r: dict[str, Any]) -> None:
                f"{num(get(srv, 'storm', 'storm_p99_us'), 0)} µs / {num(get(srv, 'storm', 'rest_p99_us'), 0)} µs",
                srv.get("status", "not run") if value is None else "")
 
+    for kind, label in SERVERS:
+        srv = get(r, "servers", kind) or {}
+        storm, alone = get(srv, "storm", "storm_logins_per_second"), get(srv, "login", "per_second")
+        target(f"Logins during the storm / alone ({label}, own generator)", ratio(storm, alone), ">=", 0.4,
+               f"{num(storm, 1)} / {num(alone, 1)} logins/s", srv.get("status", "not run") if storm is None else "")
+
+    hot = get(r, "hotpath", "servers") or {}
+    for kind, label in SERVERS:
+        h = hot.get(kind) or {}
+        why = "" if h else "not run"
+        target(f"Login storm under wrk ({label}): GET p99 storm / rest", h.get("p99_ratio"), "<=", 2.0,
+               f"{num(h.get('storm_p99_us'))} µs / {num(h.get('rest_p99_us'))} µs", why)
+        target(f"Login storm under wrk ({label}): logins during the storm / alone", h.get("logins_ratio"), ">=", 0.4,
+               f"{num(h.get('storm_logins_per_second'), 1)} / {num(h.get('logins_alone_per_second'), 1)} logins/s", why)
+    for kind, label, before, goal in (("fastapi", "FastAPI", 1216, 2.0), ("express", "Express", 2390, 3.0)):
+        rps = get(hot, kind, "get32_per_second")
+        target(f"{label} GET /org/get under wrk (32 connections) / {before:,} req/s before this work (issue 13's run)",
+               ratio(rps, before), ">=", goal, f"{num(rps)} req/s; side by side with the old build: FINDINGS below",
+               "" if rps else "not run")
+
     rust_rps, raw_rps = get(r, "servers", "rust", "lookup", "per_second"), get(r, "raw_find", "per_second")
-    target("Lookup: Rust server GET /org/get per s / raw driver find_one per s", ratio(rust_rps, raw_rps), ">=", 0.5,
+    target("Lookup: Rust server GET /org/get per s / raw driver find_one per s", ratio(rust_rps, raw_rps), ">=", 1.5,
            f"{num(rust_rps)} / {num(raw_rps)}")
+
+    dec, ver = get(r, "criterion", "token/decode_token", "median_ns"), get(r, "criterion", "token/verify_token", "median_ns")
+    target("verify_token with the revocation check (cached) / decode_token", ratio(ver, dec), "<=", 3.0,
+           f"{num((ver or 0) / 1000, 2)} µs / {num((dec or 0) / 1000, 2)} µs")
+
+    rev = get(r, "revocation") or {}
+    target("Revocation seen by another process: p99 (ms)", rev.get("p99_ms"), "<=", 1000.0,
+           f"{rev.get('trials', '?')} trials, p50 {num(rev.get('p50_ms'), 1)} ms, max {num(rev.get('max_ms'), 1)} ms",
+           "" if rev else "not run")
+
+    mem = get(r, "cache_memory") or {}
+    small = mem.get("10000") or {}
+    target("Cache bounded: entries held / capacity, 100,000 tenants read at capacity 10,000",
+           ratio(small.get("entries"), small.get("capacity")), "<=", 1.0,
+           f"{num(small.get('entries'))} entries; RSS +{num((small.get('rss_after_kib', 0) - small.get('rss_before_kib', 0)) / 1024, 1)} MB",
+           "" if small else "not run")
 
     py = get(r, "binding_python") or {}
     target("Binding overhead (Python): get_tenant / pymongo find_one (async client)", py.get("ratio_vs_async"), "<=", 1.3,
@@ -174,11 +210,34 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     else:
         add("Node binding", "status", node.get("status", "not run"))
 
-    for key, label in (("token/decode_token", "decode_token (no revocation check)"), ("token/verify_token", "verify_token (revocation check: 2 reads)"),
+    for key, label in (("token/decode_token", "decode_token (no revocation check)"),
+                       ("token/verify_token", "verify_token (revocation check, from the cache)"),
+                       ("token/verify_token_uncached", "verify_token (revocation check, cache off: 2 reads)"),
                        ("naming/name_key_ascii", "name_key, ASCII name"), ("naming/name_key_unicode", "name_key, Unicode name")):
         c = get(r, "criterion", key)
         if c:
             add("Criterion", label, f"{num(c['median_ns'] / 1000, 2)} µs = {num(c['per_second_per_core'])} /s per core")
+
+    hot = get(r, "hotpath") or {}
+    for kind, label in SERVERS:
+        h = get(hot, "servers", kind)
+        if not h:
+            continue
+        add(label + ", wrk", "GET /org/get, 32 connections", f"{num(h['get32_per_second'])} req/s (p99 {num(h['get32_p99_us'])} µs)")
+        add(label + ", wrk", "GET p99 at 4 connections: rest → beside 8 login connections",
+            f"{num(h['rest_p99_us'])} µs → {num(h['storm_p99_us'])} µs (×{num(h['p99_ratio'], 2)})")
+        add(label + ", wrk", "logins/s at 8 connections (default cost 12): alone → in the storm",
+            f"{num(h['logins_alone_per_second'], 1)} → {num(h['storm_logins_per_second'], 1)} (×{num(h['logins_ratio'], 2)})")
+    rev = get(r, "revocation")
+    if rev:
+        add("Coherence", f"revocation seen by another process, {rev['trials']} trials: p50 / p99 / max",
+            f"{num(rev['p50_ms'], 1)} / {num(rev['p99_ms'], 1)} / {num(rev['max_ms'], 1)} ms")
+        add("Coherence", f"{rev['changes']} renames and a delete seen by another manager ({num(rev['racing_reads'])} racing reads)",
+            f"within {num(rev['changes_seen_within_ms'], 1)} ms")
+    for cap, m in (get(r, "cache_memory") or {}).items():
+        grown = (m["rss_after_kib"] - m["rss_before_kib"]) / 1024
+        add("Cache memory", f"{num(m['tenants'])} tenants read, capacity {num(m['capacity'])}: entries, RSS growth",
+            f"{num(m['entries'])} entries, +{num(grown, 1)} MB ({num(m['bytes_per_entry'])} B per entry)")
 
     for lv in get(r, "scale", "levels") or []:
         add("Tenant count", f"{lv['tenants']:,} tenants: get_tenant / create_tenant median",
@@ -253,6 +312,11 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         " ones only, spread over 16 admins (login throttling stays on; successful logins reset it).",
         "- Storm: one connection sends `GET /org/get` every 2 ms; its p99 alone, then while 8 connections log in back to"
         " back (measured after 1 s of storm).",
+        "- Hot path under wrk (benches/hotpath.py): each server unpinned, at its default bcrypt cost (12), with wrk"
+        " sharing the cores: `GET /org/get` at 32 connections; at 4 connections alone and beside 8 connections logging"
+        " in back to back (the storm); logins alone and in the storm. Medians over "
+        + str(get(r, "hotpath", "rounds") or "?") + " rounds of " + num(get(r, "hotpath", "seconds") or 0) + " s per phase,"
+        " the servers alternating.",
         "- Tenant-count runs use bcrypt cost 4 (hashing ≈ "
         + num(get(r, "bcrypt", "cost4", "hash_ms"), 2)
         + " ms of each create). Tenants are created through `create_tenant`, 16 at a time, within a time budget per level;"

@@ -438,6 +438,69 @@ def node_binding(layout: Layout, uri: str) -> dict[str, Any]:
     }
 
 
+# --- the hot path ----------------------------------------------------------------------
+
+HOT_ROUNDS = int(os.environ.get("BENCH_HOT_ROUNDS", "3"))
+HOT_SECS = float(os.environ.get("BENCH_HOT_SECS", "8"))
+
+
+def hot_path(uri: str) -> dict[str, Any]:
+    """The three servers under wrk (benches/hotpath.py), at the default bcrypt cost."""
+    import hotpath
+
+    servers = [(kind, how[0], how[1]) for kind, how in server_commands().items() if not isinstance(how, str)]
+    return {
+        "rounds": HOT_ROUNDS,
+        "seconds": HOT_SECS,
+        "servers": hotpath.compare(servers, uri, HOT_ROUNDS, HOT_SECS, env={"BCRYPT_COST": ""}),
+    }
+
+
+def duration_ms(text: str) -> float:
+    """A Rust `Duration` as `Debug` prints it (`1.99ms`, `350µs`, `1.2s`), in ms."""
+    m = re.fullmatch(r"([\d.]+)(ns|µs|ms|s)", text.strip())
+    if not m:
+        raise ValueError(f"not a duration: {text!r}")
+    scale = {"ns": 1e-6, "µs": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def revocation(uri: str) -> dict[str, Any]:
+    """core/tests/cache.rs: a token revoked by one process, refused by another (200
+    trials), and renames and deletes seen by a second manager under racing reads."""
+    proc = subprocess.run(
+        ["cargo", "test", "--release", "-p", "tenantry", "--test", "cache", "--", "--nocapture", "--test-threads", "1"],
+        cwd=ROOT, env=dict(os.environ, MONGODB_URI=uri, TENANTRY_REVOCATIONS="200"),
+        capture_output=True, text=True,
+    )
+    if proc.returncode:
+        raise RuntimeError(f"core/tests/cache.rs failed: {(proc.stdout + proc.stderr)[-2000:]}")
+    m = re.search(r"over (\d+) trials: p50 (\S+), p99 (\S+), max (\S+)", proc.stdout)
+    w = re.search(r"within (\S+) \(worst of (\d+)\), (\d+) racing reads", proc.stdout)
+    if not m or not w:
+        raise RuntimeError(f"cannot read core/tests/cache.rs output:\n{proc.stdout[-2000:]}")
+    return {
+        "trials": int(m.group(1)),
+        "p50_ms": duration_ms(m.group(2)),
+        "p99_ms": duration_ms(m.group(3)),
+        "max_ms": duration_ms(m.group(4)),
+        "changes_seen_within_ms": duration_ms(w.group(1)),
+        "changes": int(w.group(2)),
+        "racing_reads": int(w.group(3)),
+    }
+
+
+def cache_memory(layout: Layout, uri: str) -> dict[str, Any]:
+    """RSS growth of the cache with 100,000 tenants read, at the default capacity and at a
+    tenth of it (loadgen cache-memory)."""
+    out = {}
+    for capacity in (100_000, 10_000):
+        out[str(capacity)] = loadgen(layout, layout.server, "cache-memory", uri=uri,
+                                     db=f"bench_cache_{capacity}_{os.getpid()}", tenants=100_000,
+                                     capacity=capacity, conc=16)
+    return out
+
+
 # --- main ----------------------------------------------------------------------------
 
 
@@ -521,6 +584,9 @@ def main() -> int:
         section("servers", run_servers)
         if "raw_find" in servers.get("rust", {}):
             results["raw_find"] = servers["rust"].pop("raw_find")
+        section("hotpath", lambda: hot_path(uri))
+        section("revocation", lambda: revocation(uri))
+        section("cache_memory", lambda: cache_memory(layout, uri))
         section("binding_python", lambda: python_binding(layout, uri))
         section("binding_node", lambda: node_binding(layout, uri))
         section(

@@ -22,6 +22,7 @@ missing=()
 command -v taskset >/dev/null || missing+=(util-linux)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+command -v wrk >/dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
   echo "installing ${missing[*]} (apt)..." >&2
   if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq "${missing[@]}" >&2
