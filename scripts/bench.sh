@@ -60,7 +60,7 @@ fi
 step "build: Node binding (napi build --release) and the Express example's packages"
 if [ -f bindings-node/package.json ] && [ -f examples/express/package.json ]; then
   if (cd bindings-node && { [ -d node_modules ] || npm ci --no-audit --no-fund >&2; } &&
-    npx napi build --platform --release >&2) &&
+    npm run build >&2) &&
     (cd examples/express && { [ -d node_modules ] || npm ci --no-audit --no-fund >&2; }); then
     :
   else

@@ -9,7 +9,7 @@ import time
 import pytest
 from pymongo.database import Database
 
-from tenantry import TenantAlreadyExists, TenantManager, Tenant
+from tenantry import TenantAlreadyExists, TenantManager, TenantNotFound, Tenant
 
 from conftest import PASSWORD, Doc, connect, create, email_for, unique
 
@@ -108,3 +108,33 @@ async def test_event_loop_keeps_ticking_while_bcrypt_runs(master_db: str, cost: 
         f"loop stalled {stall * 1000:.1f} ms (longest gap {longest * 1000:.1f} ms) "
         f"during {busy * 1000:.0f} ms of logins"
     )
+
+
+async def test_a_cached_answer_is_a_done_future(manager: TenantManager) -> None:
+    """A tenant the core has in memory comes back in a future that is already done: no
+    trip through the runtime's threads and the event loop. A miss, or an error, still
+    arrives the usual way and means the same."""
+    created = await create(manager)
+    # The cache answers once its change stream is live (right after connecting it may
+    # not be yet): the first reads fill it.
+    deadline = time.monotonic() + 5
+    while True:
+        hit = manager.get_tenant(created.tenant.name)
+        if hit.done() or time.monotonic() > deadline:
+            break
+        await hit
+        await asyncio.sleep(0.05)
+    assert hit.done(), "a cached tenant must resolve at once"
+    assert (await hit) == created.tenant
+    with pytest.raises(TenantNotFound):
+        await manager.get_tenant(unique("Absent"))
+
+
+async def test_with_the_cache_off_every_answer_goes_through_the_loop(master_db: str) -> None:
+    manager = await connect(master_db, cache_capacity=0)
+    async with manager:
+        created = await create(manager)
+        await manager.get_tenant(created.tenant.name)
+        pending = manager.get_tenant(created.tenant.name)
+        assert not pending.done()
+        assert (await pending) == created.tenant

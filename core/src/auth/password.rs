@@ -117,6 +117,8 @@ type Job = Box<dyn FnOnce() + Send>;
 ///   elsewhere): a woken request thread that lands on a hashing thread's core waits at most
 ///   about that long instead of the default slice (3 ms), the difference between GET p99
 ///   ×1.7 and ×4 of rest in the same runs.
+/// - **One core**: a process confined to one core has no core to leave; its one hashing
+///   thread runs at the lowest priority instead (see [`set_scheduling`]).
 struct HashingPool {
     /// The process that started the threads: a forked child has none of them.
     pid: u32,
@@ -128,10 +130,15 @@ struct HashingPool {
 const HASHING_SLICE_NS: u64 = 100_000;
 
 impl HashingPool {
+    /// The cores this process may run on.
+    fn cores() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
     /// One thread fewer than the cores this process may run on, at least one (a process
     /// pinned to one or two cpus gets one).
     fn size() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+        Self::cores().saturating_sub(1).max(1)
     }
 
     fn start(pid: u32) -> Result<Self> {
@@ -159,7 +166,7 @@ impl HashingPool {
     }
 
     fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-        short_slice();
+        set_scheduling(HashingPool::cores());
         loop {
             // The lock is held while waiting: one idle thread waits for a job, the others
             // wait for the lock. It is released before the job runs.
@@ -199,25 +206,46 @@ struct SchedAttr {
     period: u64,
 }
 
-/// Ask for a [`HASHING_SLICE_NS`] slice for the calling thread (`SCHED_OTHER`, nice 0).
+/// How the calling hashing thread is scheduled, given the process's `cores`: with a core
+/// left for the requests, at normal priority (nice 0) with a [`HASHING_SLICE_NS`] slice;
+/// confined to one core, with no core to leave, at the lowest priority (nice 19) and the
+/// default slice, so that a request always goes first and logins use the idle time (a
+/// saturated one-core server delays them; at nice 0 the hashes held the one core and GET
+/// p99 during a storm rose ×8–14 there, BENCHMARKS.md).
+///
 /// Kernels before 6.12 ignore the runtime of a `SCHED_OTHER` thread; one without
 /// sched_setattr refuses the call. Either way the thread hashes as before.
 #[cfg(target_os = "linux")]
-fn short_slice() {
+fn set_scheduling(cores: usize) {
+    let (nice, runtime) = scheduling(cores);
     let attr = SchedAttr {
         size: std::mem::size_of::<SchedAttr>() as u32,
         policy: libc::SCHED_OTHER as u32,
         flags: 0,
-        nice: 0,
+        nice,
         priority: 0,
-        runtime: HASHING_SLICE_NS,
+        runtime,
         deadline: 0,
         period: 0,
     };
     // SAFETY: sched_setattr(pid 0 = the calling thread, attr, flags 0) only reads `attr`,
     // whose `size` field says how many bytes it may read.
-    unsafe {
-        libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0);
+    let rc = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) };
+    if rc != 0 {
+        // SAFETY: setpriority reads no memory; PRIO_PROCESS with `who` 0 is this thread.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+        }
+    }
+}
+
+/// (niceness, slice in ns; 0 = the kernel's default) of the hashing threads.
+#[cfg(target_os = "linux")]
+fn scheduling(cores: usize) -> (i32, u64) {
+    if cores > 1 {
+        (0, HASHING_SLICE_NS)
+    } else {
+        (19, 0)
     }
 }
 
@@ -249,7 +277,7 @@ fn current_slice() -> Option<u64> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn short_slice() {}
+fn set_scheduling(_cores: usize) {}
 
 /// Run `f` on a hashing thread and wait for its result without blocking the executor.
 /// A job whose caller has gone (a cancelled request) is skipped, not hashed.
@@ -342,7 +370,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_threads_leave_a_core_and_take_short_slices() {
-        let cores = std::thread::available_parallelism().unwrap().get();
+        let cores = HashingPool::cores();
         assert_eq!(HashingPool::size(), cores.saturating_sub(1).max(1));
         let (slice, niceness) = blocking(|| {
             // SAFETY: getpriority reads no memory.
@@ -352,18 +380,25 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(
-            niceness, 0,
-            "normal priority: a GET flood must not starve logins"
-        );
+        let (nice, runtime) = scheduling(cores);
+        assert_eq!(niceness, nice);
         // Kernels with custom slices (6.12+) report what was asked; older ones their default.
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
         let mut version = kernel
             .split(|c: char| !c.is_ascii_digit())
             .filter_map(|p| p.parse::<u32>().ok());
-        if (version.next().unwrap_or(0), version.next().unwrap_or(0)) >= (6, 12) {
-            assert_eq!(slice, Some(HASHING_SLICE_NS));
+        let custom = (version.next().unwrap_or(0), version.next().unwrap_or(0)) >= (6, 12);
+        if custom && runtime > 0 {
+            assert_eq!(slice, Some(runtime));
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn normal_priority_with_a_core_to_spare_lowest_on_one_core() {
+        assert_eq!(scheduling(2), (0, HASHING_SLICE_NS));
+        assert_eq!(scheduling(16), (0, HASHING_SLICE_NS));
+        assert_eq!(scheduling(1), (19, 0));
     }
 
     #[tokio::test]
