@@ -280,6 +280,13 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         + ".",
         "",
     ]
+    again = m.get("rerun_after")
+    if again:
+        md += [
+            f"Re-run with `BENCH_ONLY={','.join(again['sections'])} benches/run.py` at {again['date']} (commit"
+            f" `{again['git']}`), merged into this run's results: {again['why']}.",
+            "",
+        ]
     busy = max(mach["load_average_at_start"][0], (mach.get("load_average_at_end") or [0])[0])
     if busy > 0.5 * (mach["cores"] or 1):
         md += [
