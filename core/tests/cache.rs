@@ -56,7 +56,7 @@ async fn a_revocation_in_one_process_is_refused_by_another_within_a_second() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     let t = TestDb::new().await;
-    let (a, b) = (t.manager().await, t.second_manager().await);
+    let (a, b) = (t.cached_manager().await, t.second_cached_manager().await);
     live(&b).await;
     a.create_tenant("Revoked Corp", "rev@x.io", PASSWORD)
         .await
@@ -96,7 +96,7 @@ async fn a_revocation_in_one_process_is_refused_by_another_within_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn renames_and_deletes_reach_the_other_process_and_racing_reads_never_stay_stale() {
     let t = TestDb::new().await;
-    let (a, b) = (t.manager().await, t.second_manager().await);
+    let (a, b) = (t.cached_manager().await, t.second_cached_manager().await);
     live(&b).await;
     let claims = tenant_with_login(&a, "Moving 0", "moving@x.io").await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -225,7 +225,7 @@ async fn pipe(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stalled_change_stream_makes_the_cache_step_aside() {
     let t = TestDb::new().await;
-    let a = t.manager().await;
+    let a = t.cached_manager().await;
     let target: SocketAddr = {
         let uri = mongo_uri();
         let host = uri

@@ -45,7 +45,18 @@ impl TestDb {
         TestDb { name, client }
     }
 
+    /// The suites' configuration: bcrypt at cost 4, and the hot path's cache off. These
+    /// suites check the database against what they expect right after another manager (a
+    /// second process) changed it; with the cache, a second manager sees a change when its
+    /// event arrives, within the bound that `cache.rs` measures and asserts. The cache is
+    /// on in `cache.rs` ([`TestDb::cached_config`]) and in the HTTP and binding suites
+    /// (the default settings).
     pub fn config(&self) -> ConfigBuilder {
+        self.cached_config().cache_capacity(0)
+    }
+
+    /// [`TestDb::config`] with the default cache.
+    pub fn cached_config(&self) -> ConfigBuilder {
         Config::builder_with_client(self.client.clone(), SECRET)
             .master_db(&self.name)
             .bcrypt_cost(4)
@@ -59,12 +70,29 @@ impl TestDb {
 
     /// A second manager with its own client, as a second process would have.
     pub async fn second_manager(&self) -> TenantManager {
-        let config = Config::builder(mongo_uri(), SECRET)
+        TenantManager::connect(self.second_config().cache_capacity(0).build().unwrap())
+            .await
+            .expect("connect")
+    }
+
+    /// A manager with the default cache, on this test's client.
+    pub async fn cached_manager(&self) -> TenantManager {
+        TenantManager::connect(self.cached_config().build().unwrap())
+            .await
+            .expect("connect")
+    }
+
+    /// A second manager with the default cache and its own client.
+    pub async fn second_cached_manager(&self) -> TenantManager {
+        TenantManager::connect(self.second_config().build().unwrap())
+            .await
+            .expect("connect")
+    }
+
+    fn second_config(&self) -> ConfigBuilder {
+        Config::builder(mongo_uri(), SECRET)
             .master_db(&self.name)
             .bcrypt_cost(4)
-            .build()
-            .unwrap();
-        TenantManager::connect(config).await.expect("connect")
     }
 
     pub fn db(&self) -> Database {
