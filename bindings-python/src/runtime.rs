@@ -98,14 +98,24 @@ fn resolved<'py, T>(
 where
     T: for<'a> IntoPyObject<'a>,
 {
-    match result
-        .map_err(|e| crate::error::to_py_err(py, e))
-        .and_then(|value| value.into_py_any(py))
-    {
-        Ok(value) => future.call_method1("set_result", (value,))?,
-        Err(err) => future.call_method1("set_exception", (err.into_value(py),))?,
-    };
+    let (value, failed) = outcome(py, result);
+    resolve(&future, value.bind(py), failed)?;
     Ok(future)
+}
+
+/// A core result as what the future is given: the converted value, or the exception of
+/// the core error (or of a failed conversion) and `true`.
+fn outcome<T>(py: Python<'_>, result: tenantry::Result<T>) -> (Py<PyAny>, bool)
+where
+    T: for<'a> IntoPyObject<'a>,
+{
+    let converted = result
+        .map_err(|e| crate::error::to_py_err(py, e))
+        .and_then(|value| value.into_py_any(py));
+    match converted {
+        Ok(value) => (value, false),
+        Err(err) => (err.into_value(py).into_any(), true),
+    }
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -133,13 +143,7 @@ impl Target {
             return; // The interpreter is exiting: nothing awaits the result any more.
         };
         Python::attach(|py| {
-            let outcome = result
-                .map_err(|e| crate::error::to_py_err(py, e))
-                .and_then(|value| value.into_py_any(py));
-            let (value, failed) = match outcome {
-                Ok(value) => (value, false),
-                Err(err) => (err.into_value(py).into_any(), true),
-            };
+            let (value, failed) = outcome(py, result);
             let resolve =
                 RESOLVE.get_or_try_init(py, || wrap_pyfunction!(resolve, py).map(Bound::unbind));
             let scheduled = resolve.and_then(|resolve| {
