@@ -177,6 +177,12 @@ impl Shared {
         self.counters.drops.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The stream is gone (failed, or the manager closed): not live, nothing held.
+    fn lose_stream(&self) {
+        self.heard.store(0, Ordering::Release);
+        self.drop_all();
+    }
+
     /// The stream answered: stamp it, dropping everything first if it had gone silent.
     fn heard_now(&self) {
         let now = self.now_ms();
@@ -271,8 +277,7 @@ impl Cache {
         if let Some(watcher) = &self.watcher {
             watcher.abort();
         }
-        self.shared.heard.store(0, Ordering::Release);
-        self.shared.drop_all();
+        self.shared.lose_stream();
     }
 
     /// Forget everything: this process changed the master collections itself, and its
@@ -426,8 +431,7 @@ async fn watch(shared: Arc<Shared>, store: Store) {
                 tracing::warn!(error = %e, "cache: cannot open the change stream; reading the database");
             }
         }
-        shared.heard.store(0, Ordering::Release);
-        shared.drop_all();
+        shared.lose_stream();
         tokio::time::sleep(RETRY).await;
     }
 }

@@ -195,6 +195,7 @@ impl HashingPool {
 /// `struct sched_attr` of sched_setattr(2), in its first (48-byte) version.
 #[cfg(target_os = "linux")]
 #[repr(C)]
+#[derive(Default)]
 struct SchedAttr {
     size: u32,
     policy: u32,
@@ -221,12 +222,9 @@ fn set_scheduling(cores: usize) {
     let attr = SchedAttr {
         size: std::mem::size_of::<SchedAttr>() as u32,
         policy: libc::SCHED_OTHER as u32,
-        flags: 0,
         nice,
-        priority: 0,
         runtime,
-        deadline: 0,
-        period: 0,
+        ..SchedAttr::default()
     };
     // SAFETY: sched_setattr(pid 0 = the calling thread, attr, flags 0) only reads `attr`,
     // whose `size` field says how many bytes it may read.
@@ -252,16 +250,7 @@ fn scheduling(cores: usize) -> (i32, u64) {
 /// The slice the calling thread runs with (`sched_getattr`), in nanoseconds.
 #[cfg(all(test, target_os = "linux"))]
 fn current_slice() -> Option<u64> {
-    let mut attr = SchedAttr {
-        size: 0,
-        policy: 0,
-        flags: 0,
-        nice: 0,
-        priority: 0,
-        runtime: 0,
-        deadline: 0,
-        period: 0,
-    };
+    let mut attr = SchedAttr::default();
     let size = std::mem::size_of::<SchedAttr>() as u32;
     // SAFETY: sched_getattr writes at most `size` bytes into `attr`, which holds that many.
     let rc = unsafe {
