@@ -17,8 +17,6 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-
 _second: tuple[int, str] = (-1, "")
 
 
@@ -32,20 +30,21 @@ def timestamp(t: float) -> str:
     return f"{_second[1]}.{int((t - whole) * 1000):03d}+00:00"
 
 
+def json_line(created: float, level: str, logger: str, msg: str, fields: dict[str, Any]) -> str:
+    """One log line: time, level, logger, message, then `fields`, as a JSON object."""
+    entry: dict[str, Any] = {"ts": timestamp(created), "level": level, "logger": logger, "msg": msg}
+    entry.update(fields)
+    return json.dumps(entry, default=str)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the record's `fields`."""
+    """One JSON object per line (:func:`json_line`) with the record's `fields`."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": timestamp(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
+        fields = dict(getattr(record, "fields", {}))
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+            fields["exc"] = self.formatException(record.exc_info)
+        return json_line(record.created, record.levelname.lower(), record.name, record.getMessage(), fields)
 
 
 class Lines:
@@ -189,11 +188,7 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             client = scope.get("client")
-            entry = {
-                "ts": timestamp(time.time()),
-                "level": "info",
-                "logger": "tenantry.http",
-                "msg": "request",
+            fields = {
                 "request_id": request_id,
                 "method": scope["method"],
                 "path": scope["path"],
@@ -201,4 +196,4 @@ class RequestLog:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "client": client[0] if client else None,
             }
-            LINES.add(json.dumps(entry) + "\n")
+            LINES.add(json_line(time.time(), "info", "tenantry.http", "request", fields) + "\n")
