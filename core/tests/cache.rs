@@ -98,6 +98,8 @@ async fn renames_and_deletes_reach_the_other_process_and_racing_reads_never_stay
     let t = TestDb::new().await;
     let (a, b) = (t.cached_manager().await, t.second_cached_manager().await);
     live(&b).await;
+    // Other tenants and collections no tenant owns, in the same database.
+    let bystanders = Bystanders::seed(&t, &a).await;
     let claims = tenant_with_login(&a, "Moving 0", "moving@x.io").await;
     let stop = Arc::new(AtomicBool::new(false));
     // Readers on B fill its cache while the changes happen.
@@ -162,6 +164,12 @@ async fn renames_and_deletes_reach_the_other_process_and_racing_reads_never_stay
             "{name}"
         );
     }
+    // The other tenants' records were never invalidated into wrong answers either.
+    for name in ["Bystander One", "Bystander Two"] {
+        let fresh = a.get_tenant(name).await.unwrap();
+        assert_eq!(b.get_tenant(name).await.unwrap(), fresh, "{name}");
+    }
+    bystanders.assert_untouched(&t, "after the renames").await;
     let stats = b.cache_stats();
     assert!(stats.hits > 0 && stats.events > 0, "{stats:?}");
 }
