@@ -17,8 +17,17 @@ if [ -z "$external" ]; then
 else
   MONGODB_URI=$external
 fi
-export MONGODB_URI MONGO_URI=$MONGODB_URI
-echo "== MongoDB-wire server: $MONGODB_URI"
+# Two more servers, as the other clusters of the multi-cluster tests (MONGODB_URI_2 and
+# MONGODB_URI_3 may point at servers of one's own).
+if [ -z "${MONGODB_URI_2:-}" ] || [ -z "${MONGODB_URI_3:-}" ]; then
+  scripts/mongo.sh install
+  clusters=$(mktemp -d)
+  MONGODB_URI_2=$(scripts/mongo.sh start "$clusters/2")
+  MONGODB_URI_3=$(scripts/mongo.sh start "$clusters/3")
+  trap 'scripts/mongo.sh stop "$clusters/2"; scripts/mongo.sh stop "$clusters/3"; rm -rf "$clusters"; [ -z "${dir:-}" ] || { scripts/mongo.sh stop "$dir"; rm -rf "$dir"; }' EXIT
+fi
+export MONGODB_URI MONGO_URI=$MONGODB_URI MONGODB_URI_2 MONGODB_URI_3
+echo "== MongoDB-wire servers: $MONGODB_URI, $MONGODB_URI_2, $MONGODB_URI_3"
 
 echo "== Rust: cargo test"
 cargo test --workspace

@@ -28,6 +28,9 @@ pub struct TenantCollection<T: Send + Sync> {
     cx: Arc<Cx>,
     tenant: ObjectId,
     current: Mutex<Collection<T>>,
+    /// Whether the collection moves when the tenant is renamed (the default collection of
+    /// a `slug`-named tenant); a write refused in another is not retried elsewhere.
+    follows: bool,
 }
 
 impl<T: Send + Sync> std::fmt::Debug for TenantCollection<T> {
@@ -40,13 +43,20 @@ impl<T: Send + Sync> std::fmt::Debug for TenantCollection<T> {
 }
 
 impl<T: Send + Sync> TenantCollection<T> {
-    pub(crate) fn new(cx: Arc<Cx>, tenant: ObjectId, name: &str) -> Self {
-        let collection = cx.store.db.collection(name);
+    pub(crate) fn new(cx: Arc<Cx>, tenant: ObjectId, collection: Collection<T>) -> Self {
         TenantCollection {
             cx,
             tenant,
             current: Mutex::new(collection),
+            follows: true,
         }
+    }
+
+    /// Whether writes refused by a tombstone are retried on the tenant's current
+    /// collection (by default they are).
+    pub(crate) fn following_renames(mut self, follows: bool) -> Self {
+        self.follows = follows;
+        self
     }
 
     /// The collection as last resolved: for reads, and for anything the handle does not
@@ -71,6 +81,9 @@ impl<T: Send + Sync> TenantCollection<T> {
     /// The tenant's collection now, waiting out a rename in flight; `None` once the tenant
     /// is gone.
     async fn resolve(&self, stale: &str) -> Result<Option<Collection<T>>> {
+        if !self.follows {
+            return Ok(None);
+        }
         let deadline = Instant::now() + self.cx.config.database_timeout;
         loop {
             let Some(org) = self.cx.store.org(self.tenant).await? else {
@@ -78,7 +91,7 @@ impl<T: Send + Sync> TenantCollection<T> {
             };
             let name = org.data_collection();
             if name != stale {
-                let fresh: Collection<T> = self.cx.store.db.collection(name);
+                let fresh: Collection<T> = self.cx.data(&org)?.db.collection(name);
                 *self.current.lock().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
                 return Ok(Some(fresh));
             }

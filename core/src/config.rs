@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::naming::validate_database_name;
+use crate::placement::{Layout, Naming};
 
 /// Signing algorithm for access tokens. Pinned: a token signed otherwise is refused, and
 /// `none` does not exist here.
@@ -239,6 +240,102 @@ impl fmt::Debug for Connection {
     }
 }
 
+/// A cluster besides the home one (which holds the catalog), where tenants' data may be
+/// placed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Cluster {
+    /// Its name, as recorded in the tenants placed on it.
+    pub name: String,
+    /// Its connection.
+    pub connection: Connection,
+    /// Tags a placement may ask for (a region, a tier).
+    pub tags: Vec<String>,
+}
+
+impl Cluster {
+    /// The cluster `name` at `uri`.
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Cluster {
+            name: name.into(),
+            connection: Connection::Uri(Secret::new(uri)),
+            tags: Vec::new(),
+        }
+    }
+
+    /// The cluster `name` reached through the application's own client.
+    pub fn with_client(name: impl Into<String>, client: mongodb::Client) -> Self {
+        Cluster {
+            name: name.into(),
+            connection: Connection::Client(client),
+            tags: Vec::new(),
+        }
+    }
+
+    /// Add a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+}
+
+impl FromStr for Cluster {
+    type Err = Error;
+
+    /// `name=uri` or `name@tag+tag=uri` (the form of one `CLUSTERS` entry).
+    fn from_str(s: &str) -> Result<Self> {
+        let bad =
+            || Error::Config("clusters: each entry must be name=uri or name@tag+tag=uri".into());
+        let (head, uri) = s.trim().split_once('=').ok_or_else(bad)?;
+        let (name, tags) = match head.split_once('@') {
+            Some((name, tags)) => (name, tags.split('+').map(str::to_owned).collect()),
+            None => (head, Vec::new()),
+        };
+        if uri.is_empty() {
+            return Err(bad());
+        }
+        Ok(Cluster {
+            tags,
+            ..Cluster::new(name, uri)
+        })
+    }
+}
+
+/// How a tenant created without a cluster is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PlacementPolicy {
+    /// On the home cluster (the default).
+    #[default]
+    Home,
+    /// On the cluster (home included) holding the fewest tenants.
+    FewestTenants,
+}
+
+impl PlacementPolicy {
+    /// The name used in `PLACEMENT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementPolicy::Home => "home",
+            PlacementPolicy::FewestTenants => "fewest",
+        }
+    }
+}
+
+impl FromStr for PlacementPolicy {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "home" => Ok(PlacementPolicy::Home),
+            "fewest" => Ok(PlacementPolicy::FewestTenants),
+            other => Err(Error::Config(format!(
+                "placement: '{other}' is not supported (use home or fewest)"
+            ))),
+        }
+    }
+}
+
 /// Everything a [`TenantManager`](crate::TenantManager) needs. Build one with
 /// [`Config::builder`] or [`Config::from_env`].
 #[derive(Debug, Clone)]
@@ -246,8 +343,22 @@ impl fmt::Debug for Connection {
 pub struct Config {
     /// The MongoDB connection.
     pub connection: Connection,
-    /// Database holding `organizations`, `admin_users` and the tenant collections.
+    /// The catalog: database holding `organizations`, `admin_users` and the other
+    /// collections of the library (and the tenants' data unless `tenants_db` is set).
     pub master_db: String,
+    /// Database of the tenants' data in the `collection` and `shared` layouts; `None`
+    /// keeps it in `master_db` (the original service's layout). Set it so that an
+    /// application's connection can be given the tenants' data without the catalog's
+    /// credentials.
+    pub tenants_db: Option<String>,
+    /// The layout of a tenant created without one.
+    pub layout: Layout,
+    /// How physical names are made in the `collection` layout.
+    pub naming: Naming,
+    /// Clusters besides the home one, where tenants' data may be placed.
+    pub clusters: Vec<Cluster>,
+    /// How a tenant created without a cluster is placed.
+    pub placement: PlacementPolicy,
     /// HMAC secret for access tokens.
     pub jwt_secret: Secret,
     /// Token signing algorithm (pinned).
@@ -394,6 +505,11 @@ impl Config {
             .map_err(|e| Settings::named_by_env(e, |name| !given.contains_key(name)))
     }
 
+    /// The database of the tenants' data in the `collection` and `shared` layouts.
+    pub fn tenants_db(&self) -> &str {
+        self.tenants_db.as_deref().unwrap_or(&self.master_db)
+    }
+
     /// Like [`Config::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
         Settings::from_lookup(lookup)?
@@ -415,6 +531,21 @@ impl Config {
             },
             jwt_secret: None,
             master_db: Some(self.master_db.clone()),
+            tenants_db: Some(self.tenants_db().to_owned()),
+            tenant_layout: Some(self.layout.as_str().to_owned()),
+            tenant_naming: Some(self.naming.as_str().to_owned()),
+            // Their connection strings may hold passwords: names and tags only.
+            clusters: (!self.clusters.is_empty()).then(|| {
+                self.clusters
+                    .iter()
+                    .map(|c| match c.tags.is_empty() {
+                        true => c.name.clone(),
+                        false => format!("{}@{}", c.name, c.tags.join("+")),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            placement: Some(self.placement.as_str().to_owned()),
             jwt_algorithm: Some(self.jwt_algorithm.as_str().to_owned()),
             jwt_expire_minutes: Some(self.jwt_expiry.as_secs() / 60),
             jwt_issuer: self.jwt_issuer.clone(),
@@ -590,6 +721,16 @@ settings! {
     jwt_secret: String => "JWT_SECRET",
     /// Database of the tenant records, admins and tenant collections (`master_db`).
     master_db: String => "MASTER_DB",
+    /// Database of the tenants' data, apart from the catalog (the master database).
+    tenants_db: String => "TENANTS_DB",
+    /// Layout of new tenants: `collection` (default), `database` or `shared`.
+    tenant_layout: String => "TENANT_LAYOUT",
+    /// Physical names in the `collection` layout: `slug` (default) or `stable`.
+    tenant_naming: String => "TENANT_NAMING",
+    /// Clusters besides the home one, space-separated `name=uri` or `name@tag+tag=uri`.
+    clusters: String => "CLUSTERS",
+    /// Placement of new tenants: `home` (default) or `fewest` (the emptiest cluster).
+    placement: String => "PLACEMENT",
     /// `HS256` (default), `HS384` or `HS512`.
     jwt_algorithm: String => "JWT_ALGO",
     /// Token lifetime in minutes (1440).
@@ -704,6 +845,23 @@ impl Settings {
         if let Some(db) = self.master_db {
             b = b.master_db(db);
         }
+        if let Some(db) = self.tenants_db {
+            b = b.tenants_db(db);
+        }
+        if let Some(layout) = self.tenant_layout {
+            b = b.layout(layout.parse().map_err(config_field("tenant_layout"))?);
+        }
+        if let Some(naming) = self.tenant_naming {
+            b = b.naming(naming.parse().map_err(config_field("tenant_naming"))?);
+        }
+        if let Some(clusters) = self.clusters {
+            for entry in clusters.split_whitespace() {
+                b = b.cluster(entry.parse()?);
+            }
+        }
+        if let Some(policy) = self.placement {
+            b = b.placement(policy.parse()?);
+        }
         if let Some(algorithm) = self.jwt_algorithm {
             b = b.jwt_algorithm(algorithm.parse()?);
         }
@@ -772,6 +930,14 @@ impl Settings {
     }
 }
 
+/// A setting's parse error as a `CONFIG` error naming the setting.
+fn config_field(name: &'static str) -> impl Fn(Error) -> Error {
+    move |e| match e {
+        Error::InvalidInput { message, .. } => Error::Config(format!("{name}: {message}")),
+        other => other,
+    }
+}
+
 /// Builder for [`Config`]; [`ConfigBuilder::build`] validates everything at once.
 #[derive(Debug, Clone)]
 pub struct ConfigBuilder {
@@ -786,6 +952,11 @@ impl ConfigBuilder {
             config: Config {
                 connection,
                 master_db: "master_db".into(),
+                tenants_db: None,
+                layout: Layout::Collection,
+                naming: Naming::Slug,
+                clusters: Vec::new(),
+                placement: PlacementPolicy::Home,
                 jwt_secret: Secret::new(jwt_secret),
                 jwt_algorithm: JwtAlgorithm::HS256,
                 jwt_expiry: Duration::from_secs(1440 * 60),
@@ -811,6 +982,37 @@ impl ConfigBuilder {
     /// Master database name (default `master_db`).
     pub fn master_db(mut self, name: impl Into<String>) -> Self {
         self.config.master_db = name.into();
+        self
+    }
+
+    /// Database of the tenants' data, apart from the catalog (default: the master
+    /// database).
+    pub fn tenants_db(mut self, name: impl Into<String>) -> Self {
+        self.config.tenants_db = Some(name.into());
+        self
+    }
+
+    /// Layout of a tenant created without one (default `collection`).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.config.layout = layout;
+        self
+    }
+
+    /// Physical names in the `collection` layout (default `slug`).
+    pub fn naming(mut self, naming: Naming) -> Self {
+        self.config.naming = naming;
+        self
+    }
+
+    /// Add a cluster where tenants' data may be placed.
+    pub fn cluster(mut self, cluster: Cluster) -> Self {
+        self.config.clusters.push(cluster);
+        self
+    }
+
+    /// How a tenant created without a cluster is placed (default: home).
+    pub fn placement(mut self, policy: PlacementPolicy) -> Self {
+        self.config.placement = policy;
         self
     }
 
@@ -920,6 +1122,33 @@ impl ConfigBuilder {
     pub fn build(self) -> Result<Config> {
         let c = &self.config;
         validate_database_name(&c.master_db)?;
+        if let Some(db) = &c.tenants_db {
+            validate_database_name(db).map_err(|e| match e {
+                Error::Config(m) => Error::Config(m.replacen("master_db", "tenants_db", 1)),
+                other => other,
+            })?;
+        }
+        let mut names = vec![crate::placement::HOME_CLUSTER];
+        for cluster in &c.clusters {
+            let n = cluster.name.as_str();
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            };
+            if !valid(n) || !cluster.tags.iter().all(|t| valid(t)) {
+                return Err(Error::Config(format!(
+                    "clusters: '{n}': names and tags are 1 to 64 letters, digits, '-' or '_'"
+                )));
+            }
+            if names.contains(&n) {
+                return Err(Error::Config(format!(
+                    "clusters: '{n}' is named twice (or is the home cluster's name)"
+                )));
+            }
+            names.push(n);
+        }
         if c.jwt_secret.expose().len() < 16 {
             return Err(Error::Config(
                 "jwt_secret: must be at least 16 bytes".into(),

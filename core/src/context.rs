@@ -1,6 +1,8 @@
 //! The context every operation runs in: configuration, the store, the token codec and the
 //! test failpoints. `TenantManager` holds one behind an `Arc`; operations take a `&Cx`.
 
+use std::collections::HashMap;
+
 use mongodb::options::ClientOptions;
 use mongodb::Client;
 use tokio::sync::OnceCell;
@@ -10,6 +12,7 @@ use crate::auth::token::TokenCodec;
 use crate::cache::Cache;
 use crate::config::{Config, Connection};
 use crate::error::{Error, Result};
+use crate::placement::HOME_CLUSTER;
 use crate::store::Store;
 
 pub(crate) struct Cx {
@@ -24,6 +27,8 @@ pub(crate) struct Cx {
     pub running: tokio_util::task::TaskTracker,
     /// The hot path's cache of tenant records and token versions.
     pub cache: Cache,
+    /// The clients of the other clusters, by name, with their tags.
+    pub clusters: HashMap<String, (Client, Vec<String>)>,
 }
 
 #[cfg(feature = "failpoints")]
@@ -49,22 +54,12 @@ impl Failpoints {
 impl Cx {
     /// Connect, build the store and create its indexes.
     pub(crate) async fn connect(config: Config) -> Result<Cx> {
-        let client = match &config.connection {
-            Connection::Uri(uri) => {
-                let mut options = ClientOptions::parse(uri.expose())
-                    .await
-                    .map_err(uri_error)?;
-                // A timeout the URI sets itself wins over the configured default.
-                options
-                    .server_selection_timeout
-                    .get_or_insert(config.database_timeout);
-                options
-                    .connect_timeout
-                    .get_or_insert(config.database_timeout);
-                Client::with_options(options).map_err(uri_error)?
-            }
-            Connection::Client(client) => client.clone(),
-        };
+        let client = client_of(&config.connection, &config).await?;
+        let mut clusters = HashMap::new();
+        for cluster in &config.clusters {
+            let client = client_of(&cluster.connection, &config).await?;
+            clusters.insert(cluster.name.clone(), (client, cluster.tags.clone()));
+        }
         let store = Store::new(client, &config.master_db, config.durability.write_concern());
         store.ensure_indexes().await?;
         let cache = Cache::start(&store, config.cache_capacity);
@@ -76,7 +71,30 @@ impl Cx {
             store,
             dummy_hash: OnceCell::new(),
             running: tokio_util::task::TaskTracker::new(),
+            clusters,
         })
+    }
+
+    /// The client of the cluster named `name`. `CONFIG` for a cluster that is not
+    /// configured (a record placed by a process configured with more clusters).
+    pub(crate) fn client_of(&self, name: &str) -> Result<&Client> {
+        if name == HOME_CLUSTER {
+            return Ok(&self.store.client);
+        }
+        match self.clusters.get(name) {
+            Some((client, _)) => Ok(client),
+            None => Err(Error::Config(format!(
+                "clusters: a tenant is placed on cluster '{name}', which is not configured"
+            ))),
+        }
+    }
+
+    /// The store on the database (and cluster) of a tenant's data.
+    pub(crate) fn data(&self, org: &crate::store::OrgDoc) -> Result<Store> {
+        let client = self.client_of(org.cluster())?;
+        Ok(self
+            .store
+            .on_client(client, org.database(&self.config.master_db)))
     }
 
     /// The hash verified when there is no account to verify against.
@@ -97,6 +115,27 @@ fn failpoints_of(config: &Config) -> Failpoints {
 #[cfg(not(feature = "failpoints"))]
 fn failpoints_of(_: &Config) -> Failpoints {
     Failpoints
+}
+
+/// The client of a connection: one made from a URI gets the configured timeouts (unless the
+/// URI sets its own); a client passed in keeps its settings.
+async fn client_of(connection: &Connection, config: &Config) -> Result<Client> {
+    Ok(match connection {
+        Connection::Uri(uri) => {
+            let mut options = ClientOptions::parse(uri.expose())
+                .await
+                .map_err(uri_error)?;
+            // A timeout the URI sets itself wins over the configured default.
+            options
+                .server_selection_timeout
+                .get_or_insert(config.database_timeout);
+            options
+                .connect_timeout
+                .get_or_insert(config.database_timeout);
+            Client::with_options(options).map_err(uri_error)?
+        }
+        Connection::Client(client) => client.clone(),
+    })
 }
 
 /// An unusable connection string, said without the string (it may hold a password).

@@ -13,6 +13,8 @@ pub mod http;
 mod lifecycle;
 mod manager;
 mod naming;
+mod placement;
+mod scope;
 mod store;
 mod tenant;
 
@@ -20,8 +22,8 @@ pub use auth::{AccessToken, Claims};
 pub use cache::{CacheStats, STALE_AFTER};
 pub use collection::TenantCollection;
 pub use config::{
-    Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle, Secret, Setting,
-    Settings, TrustedProxy, MIN_OPERATION_LEASE,
+    Cluster, Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle,
+    PlacementPolicy, Secret, Setting, Settings, TrustedProxy, MIN_OPERATION_LEASE,
 };
 pub use error::{Error, Result};
 pub use manager::TenantManager;
@@ -29,7 +31,11 @@ pub use naming::{
     name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES,
     MAX_PASSWORD_BYTES,
 };
-pub use tenant::{RecoveryFailure, RecoveryReport, Tenant, TenantUpdate};
+pub use placement::{
+    Layout, Naming, DATABASE_PREFIX, DEFAULT_COLLECTION, HOME_CLUSTER, SHARED_PREFIX, TENANT_FIELD,
+};
+pub use scope::{Confinement, Location, ScopedCollection, TenantScope};
+pub use tenant::{RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantUpdate};
 
 /// Entry points for the fuzz targets in `core/fuzz` (feature `fuzzing` only).
 #[cfg(feature = "fuzzing")]

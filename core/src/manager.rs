@@ -20,7 +20,8 @@ use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::lifecycle::{create, delete, recover, update};
 use crate::naming::TenantName;
-use crate::tenant::{RecoveryReport, Tenant, TenantUpdate};
+use crate::scope::{Location, TenantScope};
+use crate::tenant::{RecoveryReport, Tenant, TenantOptions, TenantUpdate};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 ///
@@ -104,20 +105,35 @@ impl TenantManager {
         admin_email: &str,
         admin_password: &str,
     ) -> Result<Tenant> {
+        self.create_tenant_with(name, admin_email, admin_password, TenantOptions::new())
+            .await
+    }
+
+    /// [`create_tenant`](Self::create_tenant), with the tenant's layout and naming chosen
+    /// here rather than by the configuration.
+    pub async fn create_tenant_with(
+        &self,
+        name: &str,
+        admin_email: &str,
+        admin_password: &str,
+        options: TenantOptions,
+    ) -> Result<Tenant> {
         self.open()?;
         let (name, email, password) = (
             name.to_owned(),
             admin_email.to_owned(),
             admin_password.to_owned(),
         );
-        self.changing(|cx| async move { create::create(&cx, &name, &email, &password).await })
-            .await
+        self.changing(move |cx| async move {
+            create::create(&cx, &name, &email, &password, options).await
+        })
+        .await
     }
 
     /// Find a tenant by name (any spelling with the same normalized key).
     pub async fn get_tenant(&self, name: &str) -> Result<Tenant> {
         self.open()?;
-        let target = TenantName::parse(name, &self.cx.config.master_db)?;
+        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
         match self
             .cx
             .cache
@@ -134,7 +150,7 @@ impl TenantManager {
     /// act on (the HTTP contract's `organization_name`); the operations themselves act on
     /// the claims' tenant.
     pub fn check_tenant_name(&self, claims: &Claims, name: &str) -> Result<()> {
-        let target = TenantName::parse(name, &self.cx.config.master_db)?;
+        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
         if target.key() == crate::naming::name_key(claims.tenant_name()) {
             Ok(())
         } else {
@@ -245,11 +261,44 @@ impl TenantManager {
     ) -> Result<TenantCollection<T>> {
         self.open()?;
         let org = login::check_not_revoked(&self.cx, claims).await?;
+        let collection = self.cx.data(&org)?.db.collection(org.data_collection());
         Ok(TenantCollection::new(
             Arc::clone(&self.cx),
             org.id,
-            org.data_collection(),
+            collection,
         ))
+    }
+
+    /// The claims' tenant's data, whatever its layout (see [`TenantScope`]).
+    pub async fn scope(&self, claims: &Claims) -> Result<TenantScope> {
+        self.open()?;
+        let org = login::check_not_revoked(&self.cx, claims).await?;
+        Ok(TenantScope::new(Arc::clone(&self.cx), &org))
+    }
+
+    /// Where the logical collection `logical` of the claims' tenant is, for the
+    /// application's own driver ([`DEFAULT_COLLECTION`](crate::DEFAULT_COLLECTION) is the
+    /// tenant's default one). No round trip: verified claims carry the tenant's placement
+    /// (`INVALID_INPUT` for claims from [`decode_token`](Self::decode_token)). In the
+    /// `shared` layout, every operation must go through the returned confinement.
+    pub fn locate(&self, claims: &Claims, logical: &str) -> Result<Location> {
+        crate::scope::locate(claims, logical)
+    }
+
+    /// The data of the tenant named `name`, for administration (migrations, support,
+    /// exports): no token is checked, so only trusted code may call it.
+    pub async fn admin_scope(&self, name: &str) -> Result<TenantScope> {
+        self.open()?;
+        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
+        match self
+            .cx
+            .cache
+            .visible_org_by_key(&self.cx.store, target.key())
+            .await?
+        {
+            Some(org) => Ok(TenantScope::new(Arc::clone(&self.cx), &org)),
+            None => Err(Error::not_found(target.display())),
+        }
     }
 
     /// The counters of the hot path's cache (tenant records and token versions, kept
@@ -291,6 +340,13 @@ impl TenantManager {
                 .shutdown()
                 .immediate(true)
                 .await;
+        }
+        for cluster in &self.cx.config.clusters {
+            if matches!(cluster.connection, crate::config::Connection::Uri(_)) {
+                if let Ok(client) = self.cx.client_of(&cluster.name) {
+                    client.clone().shutdown().immediate(true).await;
+                }
+            }
         }
     }
 

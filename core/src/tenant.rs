@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::oid::ObjectId;
 
 use crate::error::Error;
+use crate::placement::{Layout, Naming};
 use crate::store::OrgDoc;
 
 /// A tenant (organization) as seen by callers.
@@ -16,10 +17,17 @@ pub struct Tenant {
     pub id: ObjectId,
     /// The tenant's name, as given at creation or last rename.
     pub name: String,
-    /// The tenant's own collection, `org_<slug>`.
+    /// The tenant's default collection: `org_<slug>` (or `org_<id>` with stable names) in
+    /// the `collection` layout, `data` in the `database` layout, `shared_data` in the
+    /// `shared` layout.
     pub collection_name: String,
     /// The database holding the collection.
     pub database: String,
+    /// How the tenant's data is laid out.
+    pub layout: Layout,
+    /// The cluster holding the tenant's data ([`HOME_CLUSTER`](crate::HOME_CLUSTER) unless
+    /// placed on another).
+    pub cluster: String,
     /// The admin's email.
     pub admin_email: String,
     /// The admin's stable id.
@@ -31,12 +39,18 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The tenant of a record; `database` is the master database (where the original
+    /// service kept every tenant's data).
     pub(crate) fn from_doc(doc: OrgDoc, database: &str) -> Self {
+        let database = doc.database(database).to_owned();
+        let cluster = doc.cluster().to_owned();
         Tenant {
             id: doc.id,
             name: doc.organization_name,
+            database,
             collection_name: doc.collection_name,
-            database: database.to_owned(),
+            layout: doc.layout,
+            cluster,
             admin_email: doc.admin_email,
             admin_id: doc.admin_id,
             created_at: doc.created_at,
@@ -125,6 +139,55 @@ impl fmt::Debug for TenantUpdate {
             )
             .field("new_name", &self.new_name)
             .finish()
+    }
+}
+
+/// Where a new tenant's data goes (see [`create_tenant_with`]); unset fields take the
+/// configured defaults.
+///
+/// [`create_tenant_with`]: crate::TenantManager::create_tenant_with
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TenantOptions {
+    /// The tenant's layout.
+    pub layout: Option<Layout>,
+    /// How its physical names are made (the `collection` layout only; the others always
+    /// use stable names).
+    pub naming: Option<Naming>,
+    /// The cluster to place it on, by name.
+    pub cluster: Option<String>,
+    /// Place it on the configured cluster with this tag that holds the fewest tenants.
+    pub tag: Option<String>,
+}
+
+impl TenantOptions {
+    /// The configured defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set the layout.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = Some(layout);
+        self
+    }
+
+    /// Set the naming.
+    pub fn naming(mut self, naming: Naming) -> Self {
+        self.naming = Some(naming);
+        self
+    }
+
+    /// Place the tenant on the cluster named `cluster`.
+    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.cluster = Some(cluster.into());
+        self
+    }
+
+    /// Place the tenant on the cluster with this tag that holds the fewest tenants.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
+        self
     }
 }
 

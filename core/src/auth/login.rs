@@ -76,10 +76,7 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
 pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
     let claims = cx.tokens.decode(token)?;
     let org = check_not_revoked(cx, &claims).await?;
-    Ok(claims.with_tenant(
-        org.organization_name.clone(),
-        org.data_collection().to_owned(),
-    ))
+    Ok(claims.with_tenant(&org, &cx.config.master_db))
 }
 
 /// The tenant record of valid, unrevoked claims, from the hot path's cache (as fresh as

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::placement::Layout;
+use crate::store::OrgDoc;
 
 /// What a verified token says: who the admin is and which tenant they administer.
 ///
@@ -38,6 +40,10 @@ pub struct Claims {
     /// The tenant's collection when the claims were verified (none after a decode).
     #[serde(rename = "collection_name")]
     collection: Option<String>,
+    /// The database of the tenant's data when the claims were verified.
+    database: Option<String>,
+    /// The tenant's layout when the claims were verified.
+    layout: Option<Layout>,
 }
 
 impl Claims {
@@ -80,6 +86,20 @@ impl Claims {
         self.collection.as_deref()
     }
 
+    /// The database of the tenant's data when
+    /// [`verify_token`](crate::TenantManager::verify_token) checked the claims (`None` for
+    /// claims from [`decode_token`](crate::TenantManager::decode_token)).
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// The tenant's layout when [`verify_token`](crate::TenantManager::verify_token)
+    /// checked the claims (`None` for claims from
+    /// [`decode_token`](crate::TenantManager::decode_token)).
+    pub fn layout(&self) -> Option<Layout> {
+        self.layout
+    }
+
     /// The field names, in order (for bindings to check their mirrors against).
     pub fn field_names() -> Vec<String> {
         let sample = Claims {
@@ -90,14 +110,18 @@ impl Claims {
             issued_at: Utc::now(),
             expires_at: Utc::now(),
             collection: None,
+            database: None,
+            layout: None,
         };
         crate::tenant::field_names(&sample)
     }
 
-    /// The same claims, verified: the tenant's current name and collection.
-    pub(crate) fn with_tenant(mut self, name: String, collection: String) -> Self {
-        self.tenant_name = name;
-        self.collection = Some(collection);
+    /// The same claims, verified: the tenant's current name and where its data is.
+    pub(crate) fn with_tenant(mut self, org: &OrgDoc, master_db: &str) -> Self {
+        self.tenant_name = org.organization_name.clone();
+        self.collection = Some(org.data_collection().to_owned());
+        self.database = Some(org.database(master_db).to_owned());
+        self.layout = Some(org.layout);
         self
     }
 }
@@ -271,6 +295,8 @@ impl TokenCodec {
             issued_at: seconds(wire.iat)?,
             expires_at: seconds(wire.exp)?,
             collection: None,
+            database: None,
+            layout: None,
         })
     }
 }

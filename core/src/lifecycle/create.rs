@@ -1,11 +1,14 @@
-//! Create: the record (state `creating`, with its journal) -> `keys` (name, collection,
-//! email) -> `collection` (created marked as this operation's, only if the name is free)
-//! -> `admin` -> `release` (marker cleared, record active).
+//! Create: the record (state `creating`, with its journal and its placement) -> `keys`
+//! (name, email, and the collection in the `collection` layout) -> `collection` (the
+//! tenant's collection, or its database's first collection, created marked as this
+//! operation's, only if the name is free; in the `shared` layout, the shared collection
+//! made or proven to be the library's) -> `admin` -> `release` (marker cleared, record
+//! active).
 //!
 //! Before the commit point (`admin`), a taken name or email, or a collection name held by
 //! data that no tenant owns, refuses the create, and it is undone: the collection only if
 //! its marker proves this operation made it, the keys only those this operation stamped,
-//! the record last.
+//! the record last. A shared collection is never undone: it holds other tenants' data.
 
 use std::time::Instant;
 
@@ -14,11 +17,13 @@ use mongodb::bson::oid::ObjectId;
 use super::keys::{self, live_holder};
 use super::{execute, new_journal, recover, started, Fail, Operation, Run, StepResult};
 use crate::auth::password;
+use crate::config::PlacementPolicy;
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
+use crate::placement::{self, Layout, HOME_CLUSTER};
 use crate::store::{self, AdminDoc, Detail, Key, Kind, OrgDoc, State};
-use crate::tenant::Tenant;
+use crate::tenant::{Tenant, TenantOptions};
 
 /// A create, as journaled in its record.
 pub(crate) struct Create {
@@ -35,19 +40,39 @@ impl Create {
         }
     }
 
-    fn keys(&self) -> [(Key, ObjectId); 3] {
+    fn keys(&self) -> Vec<(Key, ObjectId)> {
         let org = &self.org;
-        [
+        let mut keys = vec![
             (
                 Key::new(Kind::Name, org.name_key.clone().unwrap_or_default()),
                 org.id,
             ),
-            (Key::new(Kind::Collection, &org.collection_name), org.id),
             (
                 Key::new(Kind::Email, org.admin_email.to_lowercase()),
                 org.admin_id,
             ),
-        ]
+        ];
+        // Only the `collection` layout names a collection after the tenant; the others
+        // derive theirs from the tenant's id, or share them.
+        if org.layout == Layout::Collection {
+            keys.push((Key::new(Kind::Collection, &org.collection_name), org.id));
+        }
+        keys
+    }
+
+    /// Make the tenant's collection, marked as this operation's (whether it is ours now).
+    async fn make_collection(&self, run: &Run<'_>) -> Result<bool> {
+        let (org, op) = (&self.org, run.fence.op);
+        let data = run.cx.data(org)?;
+        let name = &org.collection_name;
+        Ok(match org.layout {
+            Layout::Collection => {
+                data.create_marked(name, op).await?
+                    || (data.remove_tombstone(name).await? && data.create_marked(name, op).await?)
+            }
+            Layout::Database => data.create_marked(name, op).await?,
+            Layout::Shared => data.ensure_shared(name).await?,
+        })
     }
 }
 
@@ -66,11 +91,7 @@ impl Operation for Create {
                 Err(taken) => Err(Fail::Refused(taken.error("name"))),
             },
             1 => {
-                let name = &org.collection_name;
-                let ours = store.create_marked(name, run.fence.op).await?
-                    || (store.remove_tombstone(name).await?
-                        && store.create_marked(name, run.fence.op).await?);
-                if ours {
+                if self.make_collection(run).await? {
                     Ok(())
                 } else {
                     Err(Fail::Refused(Error::storage_taken("name")))
@@ -92,7 +113,9 @@ impl Operation for Create {
                 Ok(())
             }
             _ => {
-                store.clear_marker(&org.collection_name).await?;
+                if org.layout != Layout::Shared {
+                    run.cx.data(org)?.clear_marker(&org.collection_name).await?;
+                }
                 run.fenced(store.release_unchanged(&run.fence).await?)
             }
         }
@@ -103,17 +126,28 @@ impl Operation for Create {
         run.guard().await?;
         match i {
             1 => {
-                // Only a collection of a name this operation holds, and only if its marker
-                // proves this operation made it.
-                let key = Key::new(Kind::Collection, &self.org.collection_name);
-                let held = store
-                    .key(&key)
-                    .await?
-                    .is_some_and(|k| k.owner == self.org.id && k.op == Some(run.fence.op));
-                if held {
-                    store
-                        .drop_marked(&self.org.collection_name, run.fence.op)
-                        .await?;
+                let org = &self.org;
+                let data = run.cx.data(org)?;
+                match org.layout {
+                    Layout::Collection => {
+                        // Only a collection of a name this operation holds, and only if its
+                        // marker proves this operation made it.
+                        let key = Key::new(Kind::Collection, &org.collection_name);
+                        let held = store
+                            .key(&key)
+                            .await?
+                            .is_some_and(|k| k.owner == org.id && k.op == Some(run.fence.op));
+                        if held {
+                            data.drop_marked(&org.collection_name, run.fence.op).await?;
+                        }
+                    }
+                    // The database is named after this tenant's id; its collection is
+                    // dropped only if the marker proves this operation made it.
+                    Layout::Database => {
+                        data.drop_marked(&org.collection_name, run.fence.op).await?;
+                    }
+                    // Other tenants' data: never undone.
+                    Layout::Shared => {}
                 }
                 Ok(())
             }
@@ -135,8 +169,14 @@ impl Operation for Create {
 }
 
 /// Create a tenant with its admin and its collection, all or nothing.
-pub(crate) async fn create(cx: &Cx, name: &str, email: &str, password: &str) -> Result<Tenant> {
-    let name = TenantName::parse(name, &cx.config.master_db)?;
+pub(crate) async fn create(
+    cx: &Cx,
+    name: &str,
+    email: &str,
+    password: &str,
+    options: TenantOptions,
+) -> Result<Tenant> {
+    let name = TenantName::parse(name, cx.config.tenants_db())?;
     let email = Email::parse(email)?;
     validate_password(password, cx.config.min_password_chars)?;
     let hashed = password::hash(password, cx.config.bcrypt_cost).await?;
@@ -147,12 +187,14 @@ pub(crate) async fn create(cx: &Cx, name: &str, email: &str, password: &str) -> 
     }
     let mut retried = false;
     loop {
-        let result = try_create(cx, &name, &email, &hashed).await;
+        let result = try_create(cx, &name, &email, &hashed, &options).await;
         match &result {
             Err(Error::AlreadyExists { field, .. }) if !retried => {
                 // The holder may be an abandoned operation: recover it and try once more.
                 let candidates = match *field {
                     "email" => vec![Key::new(Kind::Email, email.key())],
+                    // A slug collection name is only taken in the `collection` layout, but
+                    // its holder is recovered whatever the new tenant's layout.
                     _ => vec![
                         Key::new(Kind::Name, name.key()),
                         Key::new(Kind::Collection, name.collection()),
@@ -172,8 +214,23 @@ pub(crate) async fn create(cx: &Cx, name: &str, email: &str, password: &str) -> 
     }
 }
 
-async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> Result<Tenant> {
+async fn try_create(
+    cx: &Cx,
+    name: &TenantName,
+    email: &Email,
+    hashed: &str,
+    options: &TenantOptions,
+) -> Result<Tenant> {
     let now = store::now();
+    let id = ObjectId::new();
+    let cluster = choose_cluster(cx, options).await?;
+    let home = placement::home(
+        options.layout.unwrap_or(cx.config.layout),
+        options.naming.unwrap_or(cx.config.naming),
+        id,
+        name,
+        cx.config.tenants_db(),
+    );
     let journal = new_journal(
         cx,
         Detail::Create {
@@ -182,15 +239,19 @@ async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> 
     );
     let owner = journal.owner;
     let org = OrgDoc {
-        id: ObjectId::new(),
+        id,
         organization_name: name.display().to_owned(),
-        collection_name: name.collection().to_owned(),
+        collection_name: home.collection,
         admin_email: email.display().to_owned(),
         admin_id: ObjectId::new(),
         created_at: now,
         updated_at: now,
         name_key: Some(name.key().to_owned()),
         state: State::Creating,
+        layout: home.layout,
+        naming: home.naming,
+        database: Some(home.database),
+        cluster: (cluster != HOME_CLUSTER).then_some(cluster),
         op: Some(journal),
     };
     let sent = Instant::now();
@@ -206,6 +267,48 @@ async fn try_create(cx: &Cx, name: &TenantName, email: &Email, hashed: &str) -> 
         },
         &cx.config.master_db,
     ))
+}
+
+/// The cluster a new tenant goes to: the one named in `options`, or the least used of those
+/// with its tag, or by the configured policy.
+async fn choose_cluster(cx: &Cx, options: &TenantOptions) -> Result<String> {
+    if let Some(name) = &options.cluster {
+        cx.client_of(name)
+            .map_err(|_| Error::invalid("cluster", format_args!("no cluster is named '{name}'")))?;
+        return Ok(name.clone());
+    }
+    let candidates: Vec<&str> = match (&options.tag, cx.config.placement) {
+        (Some(tag), _) => {
+            let tagged: Vec<&str> = cx
+                .clusters
+                .iter()
+                .filter(|(_, (_, tags))| tags.contains(tag))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            if tagged.is_empty() {
+                return Err(Error::invalid(
+                    "tag",
+                    format_args!("no cluster has the tag '{tag}'"),
+                ));
+            }
+            tagged
+        }
+        (None, PlacementPolicy::Home) => return Ok(HOME_CLUSTER.to_owned()),
+        (None, _) => std::iter::once(HOME_CLUSTER)
+            .chain(cx.clusters.keys().map(String::as_str))
+            .collect(),
+    };
+    let mut best: Option<(u64, &str)> = None;
+    for name in candidates {
+        let count = cx.store.tenants_on(name).await?;
+        // Ties go to the first name in order, so the choice is stable.
+        if best.is_none_or(|(n, b)| count < n || (count == n && name < b)) {
+            best = Some((count, name));
+        }
+    }
+    Ok(best
+        .map(|(_, n)| n.to_owned())
+        .unwrap_or_else(|| HOME_CLUSTER.to_owned()))
 }
 
 /// If a key's live holder is a tenant whose operation was abandoned, recover it; whether

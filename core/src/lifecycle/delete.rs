@@ -1,7 +1,9 @@
 //! Delete: claim the record (state `deleting`, with the identity of the tenant's collection
 //! and its admins) -> `check` (the token checked again) -> `collection` (dropped only if it
-//! is still the collection of that identity) -> `admins` -> `release` (the record removed)
-//! -> the keys given back, last.
+//! is still the collection of that identity; in the `database` layout the database whose
+//! first collection has that identity; in the `shared` layout the documents stamped with
+//! the tenant's id) -> `admins` -> `release` (the record removed) -> the keys given back,
+//! last.
 //!
 //! Until the record is gone the tenant's keys stay taken, so no create can reuse its name
 //! or collection while the delete runs; and what the delete drops is identified by the
@@ -13,6 +15,7 @@ use super::{execute, new_journal, started, tenant_of, Fail, Operation, Run, Step
 use crate::auth::Claims;
 use crate::context::Cx;
 use crate::error::{Error, Result};
+use crate::placement::Layout;
 use crate::store::{DeleteDetail, Detail, OrgDoc, State};
 
 /// A delete, as journaled in its record.
@@ -53,8 +56,26 @@ impl Operation for Delete {
                 }
             }
             1 => {
-                if let Some(uuid) = &d.collection_uuid {
-                    store.drop_if_uuid(&self.org.collection_name, uuid).await?;
+                let (org, data) = (&self.org, run.cx.data(&self.org)?);
+                match org.layout {
+                    Layout::Collection => {
+                        if let Some(uuid) = &d.collection_uuid {
+                            data.drop_if_uuid(&org.collection_name, uuid).await?;
+                        }
+                    }
+                    // The database whose first collection is the one the create made.
+                    Layout::Database => {
+                        if let Some(uuid) = &d.collection_uuid {
+                            data.drop_database_if(&org.collection_name, uuid).await?;
+                        }
+                    }
+                    // The tenant's documents only, by their stamp.
+                    Layout::Shared => {
+                        for shared in data.shared_collections().await? {
+                            run.guard().await?;
+                            data.delete_stamped(&shared, org.id).await?;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -87,7 +108,10 @@ pub(crate) async fn delete(cx: &Cx, claims: &Claims) -> Result<()> {
     let org = tenant_of(cx, claims).await?;
     let detail = DeleteDetail {
         admins: cx.store.admin_ids_of(org.id).await?,
-        collection_uuid: cx.store.collection_uuid(&org.collection_name).await?,
+        collection_uuid: match org.layout {
+            Layout::Shared => None,
+            _ => cx.data(&org)?.collection_uuid(&org.collection_name).await?,
+        },
         acting_admin: claims.admin_id(),
         token_version: claims.token_version(),
     };

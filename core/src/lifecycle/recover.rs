@@ -7,6 +7,7 @@
 //! recoverers one wins, and a live owner, renewing, is never taken over. Each tenant is
 //! recovered on its own: one that cannot be fixed is reported, never blocks the others.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::Duration as ChronoDuration;
@@ -20,6 +21,7 @@ use super::{lease_ms, new_owner, resume, started};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{name_key, COLLECTION_PREFIX};
+use crate::placement::HOME_CLUSTER;
 use crate::store::{Detail, Journal, Key, Kind, OrgDoc, State, TombstoneDoc};
 use crate::tenant::{RecoveryFailure, RecoveryReport};
 
@@ -68,8 +70,18 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
                 &e,
             )),
         }
-        match cx
-            .store
+        let data = match tombstone_store(cx, &tombstone) {
+            Ok(data) => data,
+            Err(e) => {
+                report.failed.push(RecoveryFailure::of(
+                    Some(tombstone.tenant),
+                    &tombstone.name,
+                    &e,
+                ));
+                continue;
+            }
+        };
+        match data
             .sweep_tombstone(&tombstone, cx.config.tombstone_retention)
             .await
         {
@@ -89,18 +101,32 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
 /// Move documents that reached a tombstone after its rename was over (a write the server
 /// let through as the tombstone was put in place) to its tenant's collection; how many.
 /// A tombstone whose tenant is gone keeps them: it is listed with the orphans.
+/// The store on a tombstone's database and cluster.
+fn tombstone_store(cx: &Cx, tombstone: &TombstoneDoc) -> Result<crate::store::Store> {
+    let cluster = tombstone.cluster.as_deref().unwrap_or(HOME_CLUSTER);
+    let database = tombstone
+        .database
+        .as_deref()
+        .unwrap_or(&cx.config.master_db);
+    Ok(cx.store.on_client(cx.client_of(cluster)?, database))
+}
+
 async fn heal_tombstone(cx: &Cx, tombstone: &TombstoneDoc) -> Result<u64> {
-    if cx.store.is_empty(&tombstone.name).await? {
+    let data = tombstone_store(cx, tombstone)?;
+    if data.is_empty(&tombstone.name).await? {
         return Ok(0);
     }
     let Some(org) = cx.store.org(tombstone.tenant).await? else {
         return Ok(0);
     };
-    if org.state != State::Active {
+    let home = cx.data(&org)?;
+    if org.state != State::Active
+        || home.db.name() != data.db.name()
+        || org.cluster() != tombstone.cluster.as_deref().unwrap_or(HOME_CLUSTER)
+    {
         return Ok(0); // Its operation comes first; the next recovery moves them.
     }
-    let merged = cx
-        .store
+    let merged = data
         .move_documents(&tombstone.name, &org.collection_name, org.id)
         .await?;
     tracing::warn!(organization_id = %org.id, moved = merged.moved, parked = merged.parked,
@@ -214,37 +240,62 @@ pub(crate) async fn adopt_legacy(cx: &Cx, report: &mut RecoveryReport) -> Result
     Ok(())
 }
 
-/// Collections no tenant owns: `org_*` collections no record claims (registered
-/// tombstones excepted). Never dropped automatically: they may hold data written outside
-/// this library.
+/// Collections no tenant owns: `org_*` collections of the master and tenants' databases
+/// that no record claims (registered tombstones excepted). Never dropped automatically:
+/// they may hold data written outside this library. Those of the master database are
+/// named alone, the others as `database.collection`. (`tenant_*` databases are not listed:
+/// several installations may share a deployment, and a database that no record of this
+/// one claims may be another's.)
 async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
+    let master = cx.config.master_db.as_str();
     let orgs = cx.store.all_orgs().await?;
-    let mut owned: Vec<String> = Vec::new();
-    for org in &orgs {
-        owned.push(org.collection_name.clone());
+    let mut owned: HashSet<(String, String)> = HashSet::new();
+    for org in orgs.iter().filter(|o| o.cluster() == HOME_CLUSTER) {
+        let db = org.database(master).to_owned();
+        owned.insert((db.clone(), org.collection_name.clone()));
         if let Some(Journal {
             detail: Detail::Update(u),
             ..
         }) = &org.op
         {
-            owned.extend(u.rename.iter().map(|r| r.collection.clone()));
+            owned.extend(u.rename.iter().map(|r| (db.clone(), r.collection.clone())));
         }
     }
     for tombstone in cx.store.tombstones().await? {
+        let db = tombstone.database.as_deref().unwrap_or(master);
+        if tombstone
+            .cluster
+            .as_deref()
+            .is_some_and(|c| c != HOME_CLUSTER)
+        {
+            continue; // Only the home cluster's databases are scanned.
+        }
         // A tombstone holding documents that no tenant takes any more is an orphan.
-        if cx.store.is_empty(&tombstone.name).await?
+        if cx.store.on(db).is_empty(&tombstone.name).await?
             || cx.store.org(tombstone.tenant).await?.is_some()
         {
-            owned.push(tombstone.name);
+            owned.insert((db.to_owned(), tombstone.name));
         }
     }
-    let mut orphans: Vec<String> = cx
-        .store
-        .collection_names()
-        .await?
-        .into_iter()
-        .filter(|n| n.starts_with(COLLECTION_PREFIX) && !owned.contains(n))
-        .collect();
+    let qualified = |db: &str, name: &str| {
+        if db == master {
+            name.to_owned()
+        } else {
+            format!("{db}.{name}")
+        }
+    };
+    let mut orphans = Vec::new();
+    let mut scanned = vec![master.to_owned()];
+    if cx.config.tenants_db() != master {
+        scanned.push(cx.config.tenants_db().to_owned());
+    }
+    for db in &scanned {
+        for name in cx.store.on(db).collection_names().await? {
+            if name.starts_with(COLLECTION_PREFIX) && !owned.contains(&(db.clone(), name.clone())) {
+                orphans.push(qualified(db, &name));
+            }
+        }
+    }
     orphans.sort();
     Ok(orphans)
 }

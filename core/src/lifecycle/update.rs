@@ -25,6 +25,7 @@ use crate::auth::{password, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
+use crate::placement;
 use crate::store::{
     self, AdminChange, Detail, Key, Kind, OrgDoc, RenameTarget, Renamed, State, UpdateDetail,
 };
@@ -95,7 +96,7 @@ impl Update {
 
     /// Create the target collection, marked as ours, if its name is free.
     async fn placeholder(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
-        let store = run.store();
+        let store = &run.cx.data(&self.org)?;
         let op = run.fence.op;
         let ours = store.create_marked(&target.collection, op).await?
             || (store.remove_tombstone(&target.collection).await?
@@ -109,7 +110,7 @@ impl Update {
 
     /// Rename the tenant's collection onto the placeholder, unless that is done already.
     async fn move_data(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
-        let store = run.store();
+        let store = &run.cx.data(&self.org)?;
         // The placeholder still stands (proven by its marker): the data has not moved.
         // Otherwise the target holds the tenant's collection already, and the old name
         // may hold a stray: renaming it onto the target would replace the tenant's data.
@@ -137,13 +138,15 @@ impl Update {
     /// without a collection at the name for another write to slip into; its documents then
     /// go to the tenant's collection.
     async fn tombstone(&self, run: &Run<'_>, target: &RenameTarget) -> StepResult {
-        let store = run.store();
+        let store = &run.cx.data(&self.org)?;
         let old = &self.org.collection_name;
         if !store.ensure_tombstone(old).await? {
             store.make_tombstone(old).await?;
             run.hit("update.tombstone.stray_fenced").await?;
         }
-        store.register_tombstone(old, self.org.id).await?;
+        store
+            .register_tombstone(old, self.org.id, self.org.cluster())
+            .await?;
         let merged = store
             .move_documents(old, &target.collection, self.org.id)
             .await?;
@@ -222,11 +225,9 @@ impl Operation for Update {
                 if let Some(target) = self.target() {
                     // A placeholder that became the collection (nothing was moved onto it)
                     // loses its marker; the tenant's own collection keeps its options.
-                    if store
-                        .create_marked(&target.collection, run.fence.op)
-                        .await?
-                    {
-                        store.clear_marker(&target.collection).await?;
+                    let data = run.cx.data(&self.org)?;
+                    if data.create_marked(&target.collection, run.fence.op).await? {
+                        data.clear_marker(&target.collection).await?;
                     }
                 }
                 run.fenced(store.release_as(&run.fence, &self.released()).await?)
@@ -246,7 +247,10 @@ impl Operation for Update {
                     .await?
                     .is_some_and(|k| k.owner == self.org.id && k.op == Some(run.fence.op));
                 if held {
-                    store.drop_marked(&target.collection, run.fence.op).await?;
+                    run.cx
+                        .data(&self.org)?
+                        .drop_marked(&target.collection, run.fence.op)
+                        .await?;
                 }
             }
             return Ok(());
@@ -283,7 +287,7 @@ impl Operation for Update {
 
 /// Change the acting admin's email and/or password, and/or rename the claims' tenant.
 pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Result<Tenant> {
-    let db = &cx.config.master_db;
+    let db = cx.config.tenants_db();
     let new_email = update
         .admin_email
         .as_deref()
@@ -314,8 +318,11 @@ pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Re
     let rename = new_name
         .filter(|n| n.display() != org.organization_name)
         .map(|n| RenameTarget {
-            // Same key (a change of spelling or case only): the collection stays.
-            collection: if Some(n.key()) == org.name_key.as_deref() {
+            // Same key (a change of spelling or case only), or names that do not follow the
+            // tenant's name: the collection stays, and the rename is the record's alone.
+            collection: if Some(n.key()) == org.name_key.as_deref()
+                || !placement::rename_moves(org.layout, org.naming)
+            {
                 org.collection_name.clone()
             } else {
                 n.collection().to_owned()
@@ -345,7 +352,7 @@ pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Re
     let run = started(cx, org.id, &journal, journal.owner, sent, "update.claimed").await?;
     let update = Update::from_record(&org, &detail);
     execute(&update, &run).await?;
-    Ok(Tenant::from_doc(update.released(), db))
+    Ok(Tenant::from_doc(update.released(), &cx.config.master_db))
 }
 
 /// Errors about the new name speak of the field the caller sent.

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 use crate::error::{command_code, Result, DUPLICATE_KEY};
+use crate::placement::{SHARED_PREFIX, TENANT_FIELD};
 
 /// Server error codes.
 const NAMESPACE_NOT_FOUND: i32 = 26;
@@ -65,6 +66,12 @@ pub(crate) struct TombstoneDoc {
     pub name: String,
     /// The tenant whose rename left it.
     pub tenant: ObjectId,
+    /// The database holding it (absent: the master database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The cluster holding it (absent: the home cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
     pub created_at: DateTime<Utc>,
 }
@@ -91,6 +98,17 @@ fn tombstone() -> Document {
             "_id": { "$exists": false },
             TOMBSTONE_FIELD: "this tenant's data was renamed; resolve its collection again",
         },
+        "validationLevel": "strict",
+        "validationAction": "error",
+    }
+}
+
+/// The options of a shared collection of the `shared` layout: every document carries its
+/// tenant's id (a write without one is refused, whoever makes it). Also what proves, in
+/// O(1), that a collection is one of the library's shared collections.
+fn shared_options() -> Document {
+    doc! {
+        "validator": { TENANT_FIELD: { "$type": "objectId" } },
         "validationLevel": "strict",
         "validationAction": "error",
     }
@@ -158,6 +176,69 @@ impl Store {
         Ok(false)
     }
 
+    /// Make `name` a shared collection of the `shared` layout with its tenant index, or
+    /// prove it is one: `false` when another collection holds the name.
+    pub(crate) async fn ensure_shared(&self, name: &str) -> Result<bool> {
+        if !self.create_with(name, shared_options()).await? {
+            return Ok(false);
+        }
+        let options = mongodb::options::IndexOptions::builder()
+            .name(TENANT_FIELD.to_owned())
+            .build();
+        let index = mongodb::IndexModel::builder()
+            .keys(doc! { TENANT_FIELD: 1 })
+            .options(options)
+            .build();
+        self.db
+            .collection::<Document>(name)
+            .create_index(index)
+            .await?;
+        Ok(true)
+    }
+
+    /// The shared collections of the `shared` layout in this database (proven by their
+    /// options, not by their names alone).
+    pub(crate) async fn shared_collections(&self) -> Result<Vec<String>> {
+        let mut shared = Vec::new();
+        for name in self.collection_names().await? {
+            if name.starts_with(SHARED_PREFIX) && self.create_with(&name, shared_options()).await? {
+                shared.push(name);
+            }
+        }
+        Ok(shared)
+    }
+
+    /// Remove every document stamped with `tenant` from a shared collection.
+    pub(crate) async fn delete_stamped(&self, name: &str, tenant: ObjectId) -> Result<u64> {
+        let options = mongodb::options::DeleteOptions::builder()
+            .write_concern(self.write_concern.clone())
+            .build();
+        let deleted = self
+            .db
+            .collection::<Document>(name)
+            .delete_many(doc! { TENANT_FIELD: tenant })
+            .with_options(options)
+            .await?;
+        Ok(deleted.deleted_count)
+    }
+
+    /// Drop this database if its collection `anchor` is the one with this UUID (the
+    /// database a create made); whether it was dropped.
+    pub(crate) async fn drop_database_if(&self, anchor: &str, uuid: &Binary) -> Result<bool> {
+        if self.collection_uuid(anchor).await?.as_ref() != Some(uuid) {
+            return Ok(false);
+        }
+        let mut command = doc! { "dropDatabase": 1 };
+        if let Some(wc) = &self.write_concern {
+            command.insert(
+                "writeConcern",
+                bson::to_bson(wc).map_err(crate::Error::internal)?,
+            );
+        }
+        self.db.run_command(command).await?;
+        Ok(true)
+    }
+
     /// Make `name` a tombstone, or prove it is one: `false` when another collection holds
     /// the name (a stray, or data that is not ours).
     pub(crate) async fn ensure_tombstone(&self, name: &str) -> Result<bool> {
@@ -184,13 +265,21 @@ impl Store {
         Ok(true)
     }
 
-    /// Record a tombstone left by `tenant`'s rename.
-    pub(crate) async fn register_tombstone(&self, name: &str, tenant: ObjectId) -> Result<()> {
+    /// Record a tombstone left by `tenant`'s rename (in this store's database, on
+    /// `cluster`).
+    pub(crate) async fn register_tombstone(
+        &self,
+        name: &str,
+        tenant: ObjectId,
+        cluster: &str,
+    ) -> Result<()> {
         self.tombstones
             .update_one(
                 doc! { "_id": name },
                 doc! { "$setOnInsert": {
                     "tenant": tenant,
+                    "database": self.db.name(),
+                    "cluster": cluster,
                     "created_at": bson::DateTime::now(),
                 } },
             )

@@ -75,6 +75,28 @@ impl Store {
         }
     }
 
+    /// The same store with `database` as the database of tenants' data: the collection
+    /// commands of `catalog.rs` run there; the library's own collections stay the
+    /// catalog's.
+    pub(crate) fn on(&self, database: &str) -> Store {
+        if self.db.name() == database {
+            return self.clone();
+        }
+        Store {
+            db: self.client.database(database),
+            ..self.clone()
+        }
+    }
+
+    /// [`on`](Self::on) a database of another cluster's `client`.
+    pub(crate) fn on_client(&self, client: &Client, database: &str) -> Store {
+        Store {
+            db: client.database(database),
+            client: client.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Create the lookup indexes (idempotent). Uniqueness is in the key documents.
     pub(crate) async fn ensure_indexes(&self) -> Result<()> {
         fn index(keys: Document, name: &str) -> IndexModel {
@@ -86,6 +108,7 @@ impl Store {
                 index(doc! { "name_key": 1 }, "name_key"),
                 index(doc! { "state": 1 }, "state"),
                 index(doc! { "admin_id": 1 }, "admin_id"),
+                index(doc! { "cluster": 1 }, "cluster"),
             ])
             .await?;
         self.admins

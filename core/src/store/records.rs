@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Store;
 use crate::error::{duplicate_key, Error, Result};
+use crate::placement::{Layout, Naming};
 
 /// Lifecycle state of a tenant record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -159,6 +160,19 @@ pub(crate) struct OrgDoc {
     pub name_key: Option<String>,
     #[serde(default)]
     pub state: State,
+    /// The tenant's layout (absent on records of the original service: `collection`).
+    #[serde(default)]
+    pub layout: Layout,
+    /// How the tenant's physical names are made (absent: `slug`).
+    #[serde(default)]
+    pub naming: Naming,
+    /// The database of the tenant's data (absent on records of the original service: the
+    /// master database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The cluster of the tenant's data (absent: the home cluster, the catalog's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     /// The journal of the operation in flight. One that cannot be read (written by another
     /// version, or damaged) reads as none: the record stays in its state, invisible unless
     /// active, and `recover()` reports it.
@@ -190,8 +204,24 @@ impl OrgDoc {
             updated_at: Utc::now(),
             name_key: None,
             state: State::Active,
+            layout: Layout::Collection,
+            naming: Naming::Slug,
+            database: None,
+            cluster: None,
             op: None,
         }
+    }
+
+    /// The cluster of the tenant's data.
+    pub(crate) fn cluster(&self) -> &str {
+        self.cluster
+            .as_deref()
+            .unwrap_or(crate::placement::HOME_CLUSTER)
+    }
+
+    /// The database of the tenant's data; `master` for records of the original service.
+    pub(crate) fn database<'a>(&'a self, master: &'a str) -> &'a str {
+        self.database.as_deref().unwrap_or(master)
     }
 
     /// Whether callers see the tenant (not being created or deleted).
@@ -320,6 +350,16 @@ impl Store {
                 o.state != State::Active && key.is_none_or(|k| o.name_key.as_deref() == Some(k))
             })
             .collect())
+    }
+
+    /// How many tenants (in any state) have their data on `cluster`.
+    pub(crate) async fn tenants_on(&self, cluster: &str) -> Result<u64> {
+        let filter = if cluster == crate::placement::HOME_CLUSTER {
+            doc! { "cluster": { "$exists": false } }
+        } else {
+            doc! { "cluster": cluster }
+        };
+        Ok(self.orgs.count_documents(filter).await?)
     }
 
     pub(crate) async fn all_orgs(&self) -> Result<Vec<OrgDoc>> {

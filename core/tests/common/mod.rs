@@ -21,6 +21,49 @@ pub fn mongo_uri() -> String {
         )
 }
 
+/// The `n`th server (2 or 3), a cluster of the multi-cluster tests: `MONGODB_URI_<n>`.
+/// There is no fallback: `make test` starts them.
+pub fn cluster_uri(n: u8) -> String {
+    std::env::var(format!("MONGODB_URI_{n}")).unwrap_or_else(|_| {
+        panic!("MONGODB_URI_{n} must point at a second MongoDB-wire server; `make test` starts one")
+    })
+}
+
+/// Drops a test's databases on the other clusters when the test ends.
+pub struct ClusterCleanup {
+    pub databases: Vec<String>,
+}
+
+impl Drop for ClusterCleanup {
+    fn drop(&mut self) {
+        let dbs = std::mem::take(&mut self.databases);
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                for n in [2, 3] {
+                    let Ok(uri) = std::env::var(format!("MONGODB_URI_{n}")) else {
+                        continue;
+                    };
+                    let Ok(client) = Client::with_uri_str(uri).await else {
+                        continue;
+                    };
+                    for db in &dbs {
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(10),
+                            client.database(db).drop(),
+                        )
+                        .await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A database of its own for each test, dropped when the test ends.
 pub struct TestDb {
     pub name: String,
@@ -173,7 +216,23 @@ impl TestDb {
                 "record not settled: {org}"
             );
             assert!(org.get("op").is_none(), "journal entry left: {org}");
-            claimed.push(org.get_str("collection_name").unwrap().to_owned());
+            let collection = org.get_str("collection_name").unwrap().to_owned();
+            match layout_of(org) {
+                // On another cluster: that cluster's tests check its collections.
+                _ if org.get_str("cluster").is_ok() => {}
+                "collection" if database_of(org, &self.name) == self.name => {
+                    claimed.push(collection)
+                }
+                _ => {
+                    // Its collection stands in its own (or the tenants') database.
+                    let db = self.client.database(database_of(org, &self.name));
+                    let names = db.list_collection_names().await.unwrap();
+                    assert!(
+                        names.contains(&collection),
+                        "{collection} missing for {org}"
+                    );
+                }
+            }
         }
         // Every other `org_*` collection is a registered, empty tombstone left by a rename.
         let tombstones = self.tombstones().await;
@@ -215,8 +274,10 @@ impl TestDb {
             let id = org.get_object_id("_id").unwrap();
             let name = format!("name:{}", org.get_str("name_key").unwrap());
             assert!(held(name.clone(), id), "{name} not held by its tenant");
-            let coll = format!("collection:{}", org.get_str("collection_name").unwrap());
-            assert!(held(coll.clone(), id), "{coll} not held by its tenant");
+            if layout_of(org) == "collection" {
+                let coll = format!("collection:{}", org.get_str("collection_name").unwrap());
+                assert!(held(coll.clone(), id), "{coll} not held by its tenant");
+            }
         }
         for admin in &admins {
             let email = format!("email:{}", admin.get_str("email_key").unwrap());
@@ -236,7 +297,14 @@ impl TestDb {
     /// [`assert_no_garbage_keys`](Self::assert_no_garbage_keys) beside `foreign` collections.
     pub async fn assert_no_garbage_keys_beside(&self, foreign: &[String]) {
         self.assert_consistent_beside(foreign).await;
-        let expected = 2 * self.count("organizations").await + self.count("admin_users").await;
+        let collection_layout = doc! { "layout": { "$in": [null, "collection"] } };
+        let expected = self.count("organizations").await
+            + self
+                .raw("organizations")
+                .count_documents(collection_layout)
+                .await
+                .unwrap()
+            + self.count("admin_users").await;
         assert_eq!(
             self.count("tenant_keys").await,
             expected,
@@ -258,6 +326,21 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 let drop = async {
                     let client = Client::with_uri_str(mongo_uri()).await?;
+                    // The databases of its tenants in the `database` layout, and its tenants'
+                    // database, go with it.
+                    let orgs = client
+                        .database(&name)
+                        .collection::<Document>("organizations");
+                    let mut others = vec![format!("{name}_data")];
+                    let mut cursor = orgs.find(doc! { "database": { "$ne": &name } }).await?;
+                    while cursor.advance().await? {
+                        if let Ok(db) = cursor.deserialize_current()?.get_str("database") {
+                            others.push(db.to_owned());
+                        }
+                    }
+                    for db in others {
+                        client.database(&db).drop().await?;
+                    }
                     client.database(&name).drop().await
                 };
                 let _ = tokio::time::timeout(Duration::from_secs(10), drop).await;
@@ -265,6 +348,16 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// A record's layout (`collection` for records without one).
+pub fn layout_of(org: &Document) -> &str {
+    org.get_str("layout").unwrap_or("collection")
+}
+
+/// A record's database (`master` for records without one).
+pub fn database_of<'a>(org: &'a Document, master: &'a str) -> &'a str {
+    org.get_str("database").unwrap_or(master)
 }
 
 fn chrono_suffix() -> u128 {
