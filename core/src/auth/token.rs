@@ -44,6 +44,8 @@ pub struct Claims {
     database: Option<String>,
     /// The tenant's layout when the claims were verified.
     layout: Option<Layout>,
+    /// The cluster of the tenant's data when the claims were verified.
+    cluster: Option<String>,
 }
 
 impl Claims {
@@ -100,6 +102,13 @@ impl Claims {
         self.layout
     }
 
+    /// The cluster of the tenant's data when
+    /// [`verify_token`](crate::TenantManager::verify_token) checked the claims (`None` for
+    /// claims from [`decode_token`](crate::TenantManager::decode_token)).
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
     /// The field names, in order (for bindings to check their mirrors against).
     pub fn field_names() -> Vec<String> {
         let sample = Claims {
@@ -112,6 +121,7 @@ impl Claims {
             collection: None,
             database: None,
             layout: None,
+            cluster: None,
         };
         crate::tenant::field_names(&sample)
     }
@@ -122,6 +132,7 @@ impl Claims {
         self.collection = Some(org.data_collection().to_owned());
         self.database = Some(org.database(master_db).to_owned());
         self.layout = Some(org.layout);
+        self.cluster = Some(org.cluster().to_owned());
         self
     }
 }
@@ -297,6 +308,7 @@ impl TokenCodec {
             collection: None,
             database: None,
             layout: None,
+            cluster: None,
         })
     }
 }

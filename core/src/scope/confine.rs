@@ -179,13 +179,34 @@ impl Confinement {
         Ok(confined)
     }
 
-    /// An aggregation pipeline over this tenant's documents only.
+    /// An aggregation pipeline over this tenant's documents only, its results without the
+    /// stamp.
     pub fn pipeline(&self, stages: Vec<Document>) -> Result<Vec<Document>> {
         check_pipeline(&stages)?;
-        let mut confined = Vec::with_capacity(stages.len() + 1);
+        let mut confined = Vec::with_capacity(stages.len() + 2);
         confined.push(doc! { "$match": self.stamp() });
         confined.extend(stages);
+        confined.push(doc! { "$unset": TENANT_FIELD });
         Ok(confined)
+    }
+
+    /// A find's projection that leaves the stamp out of the results: added to an exclusion
+    /// projection (or none), removed from an inclusion one.
+    pub fn projection(&self, projection: Option<Document>) -> Document {
+        let mut projection = projection.unwrap_or_default();
+        projection.remove(TENANT_FIELD);
+        let excluding = projection
+            .iter()
+            .filter(|(k, _)| k.as_str() != "_id")
+            .all(|(_, v)| {
+                matches!(v, Bson::Boolean(false))
+                    || v.as_f64() == Some(0.0)
+                    || matches!(v, Bson::Int32(0) | Bson::Int64(0))
+            });
+        if excluding {
+            projection.insert(TENANT_FIELD, 0);
+        }
+        projection
     }
 
     /// A change stream pipeline delivering the events of this tenant's documents only:
@@ -390,6 +411,28 @@ mod tests {
         assert!(c
             .pipeline(vec![doc! { "$match": {}, "$limit": 1 }])
             .is_err());
+    }
+
+    #[test]
+    fn projections_leave_the_stamp_out() {
+        let (c, _) = c();
+        assert_eq!(c.projection(None), doc! { "_tenant": 0 });
+        assert_eq!(
+            c.projection(Some(doc! { "a": 0 })),
+            doc! { "a": 0, "_tenant": 0 }
+        );
+        assert_eq!(
+            c.projection(Some(doc! { "_id": 1, "a": false })),
+            doc! { "_id": 1, "a": false, "_tenant": 0 }
+        );
+        assert_eq!(
+            c.projection(Some(doc! { "a": 1, "_tenant": 1 })),
+            doc! { "a": 1 }
+        );
+        assert_eq!(
+            c.projection(Some(doc! { "_id": 0, "a": true })),
+            doc! { "_id": 0, "a": true }
+        );
     }
 
     #[test]

@@ -36,6 +36,9 @@ use crate::store::OrgDoc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Location {
+    /// The cluster ([`HOME_CLUSTER`](crate::HOME_CLUSTER) unless the tenant was placed on
+    /// another: an application's own driver must then be connected to that cluster).
+    pub cluster: String,
     /// The database.
     pub database: String,
     /// The physical collection.
@@ -56,6 +59,7 @@ pub(crate) fn locate(claims: &crate::Claims, logical: &str) -> Result<Location> 
     };
     Ok(Location {
         collection: placement::physical_collection(layout, database, default, logical)?,
+        cluster: claims.cluster().unwrap_or(crate::HOME_CLUSTER).to_owned(),
         database: database.to_owned(),
         confinement: (layout == Layout::Shared).then(|| Confinement::new(claims.tenant_id())),
     })
@@ -122,6 +126,17 @@ impl TenantScope {
     /// MongoDB cannot hold, and for any other than the default in the `collection` layout.
     pub fn collection_name(&self, logical: &str) -> Result<String> {
         placement::physical_collection(self.layout, &self.database, &self.default, logical)
+    }
+
+    /// Where the tenant's logical collection `logical` is, for an application's own driver
+    /// (see [`Location`]).
+    pub fn locate(&self, logical: &str) -> Result<Location> {
+        Ok(Location {
+            collection: self.collection_name(logical)?,
+            database: self.database.clone(),
+            cluster: self.cluster.clone(),
+            confinement: self.confinement(),
+        })
     }
 
     /// What confines operations to the tenant: `Some` in the `shared` layout only. For
