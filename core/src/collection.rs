@@ -1,4 +1,5 @@
-//! [`TenantCollection`]: a tenant's own collection that follows the tenant across renames.
+//! [`TenantCollection`]: a tenant's own collection that follows the tenant across renames
+//! and moves.
 //!
 //! A rename leaves a tombstone at the old collection name that refuses every write (error
 //! 121). A write through this handle that meets it resolves the tenant's current collection
@@ -18,7 +19,8 @@ use serde::Serialize;
 
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::store::{is_validation_failure, Detail};
+use crate::placement::{self, Layout};
+use crate::store::{is_validation_failure, Detail, OrgDoc};
 
 /// How long a write waits between two looks at a tenant being renamed.
 const RENAME_POLL: Duration = Duration::from_millis(20);
@@ -27,10 +29,12 @@ const RENAME_POLL: Duration = Duration::from_millis(20);
 pub struct TenantCollection<T: Send + Sync> {
     cx: Arc<Cx>,
     tenant: ObjectId,
-    current: Mutex<Collection<T>>,
-    /// Whether the collection moves when the tenant is renamed (the default collection of
-    /// a `slug`-named tenant); a write refused in another is not retried elsewhere.
-    follows: bool,
+    /// The tenant's logical collection this handle is.
+    logical: String,
+    /// Whether it was opened in the `shared` layout (its writes are confined).
+    shared: bool,
+    /// The cluster and collection as last resolved.
+    current: Mutex<(String, Collection<T>)>,
 }
 
 impl<T: Send + Sync> std::fmt::Debug for TenantCollection<T> {
@@ -43,25 +47,27 @@ impl<T: Send + Sync> std::fmt::Debug for TenantCollection<T> {
 }
 
 impl<T: Send + Sync> TenantCollection<T> {
-    pub(crate) fn new(cx: Arc<Cx>, tenant: ObjectId, collection: Collection<T>) -> Self {
+    pub(crate) fn new(cx: Arc<Cx>, org: &OrgDoc, logical: &str, collection: Collection<T>) -> Self {
         TenantCollection {
             cx,
-            tenant,
-            current: Mutex::new(collection),
-            follows: true,
+            tenant: org.id,
+            logical: logical.to_owned(),
+            shared: org.layout == Layout::Shared,
+            current: Mutex::new((org.cluster().to_owned(), collection)),
         }
-    }
-
-    /// Whether writes refused by a tombstone are retried on the tenant's current
-    /// collection (by default they are).
-    pub(crate) fn following_renames(mut self, follows: bool) -> Self {
-        self.follows = follows;
-        self
     }
 
     /// The collection as last resolved: for reads, and for anything the handle does not
     /// wrap (its writes are refused by a tombstone after a rename, never lost).
     pub fn collection(&self) -> Collection<T> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone()
+    }
+
+    fn current(&self) -> (String, Collection<T>) {
         self.current
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -78,31 +84,42 @@ impl<T: Send + Sync> TenantCollection<T> {
         self.collection().name().to_owned()
     }
 
-    /// The tenant's collection now, waiting out a rename in flight; `None` once the tenant
-    /// is gone.
-    async fn resolve(&self, stale: &str) -> Result<Option<Collection<T>>> {
-        if !self.follows {
-            return Ok(None);
-        }
+    /// The tenant's collection now, waiting out a rename or a move in flight; `None` once
+    /// the tenant is gone, or when it is where `stale` is and nothing is in flight.
+    async fn resolve(&self, stale: &(String, Collection<T>)) -> Result<Option<Collection<T>>> {
         let deadline = Instant::now() + self.cx.config.database_timeout;
         loop {
             let Some(org) = self.cx.store.org(self.tenant).await? else {
                 return Ok(None);
             };
-            let name = org.data_collection();
-            if name != stale {
-                let fresh: Collection<T> = self.cx.data(&org)?.db.collection(name);
-                *self.current.lock().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+            if (org.layout == Layout::Shared) != self.shared {
+                return Err(Error::Conflict {
+                    message: "the tenant's data moved to another layout; open its scope again"
+                        .into(),
+                });
+            }
+            let name = placement::physical_collection(
+                org.layout,
+                org.database(&self.cx.config.master_db),
+                org.data_collection(),
+                &self.logical,
+            )?;
+            let fresh: Collection<T> = self.cx.data(&org)?.db.collection(&name);
+            let cluster = org.cluster().to_owned();
+            if cluster != stale.0 || fresh.namespace() != stale.1.namespace() {
+                *self.current.lock().unwrap_or_else(PoisonError::into_inner) =
+                    (cluster, fresh.clone());
                 return Ok(Some(fresh));
             }
-            let renaming = match &org.op {
+            let in_flight = match &org.op {
                 Some(journal) => match &journal.detail {
                     Detail::Update(update) => update.moving(&org).is_some(),
+                    Detail::Move(_) => true,
                     _ => false,
                 },
                 None => false,
             };
-            if !renaming || Instant::now() > deadline {
+            if !in_flight || Instant::now() > deadline {
                 return Ok(None);
             }
             tokio::time::sleep(RENAME_POLL).await;
@@ -125,17 +142,16 @@ impl<T: Send + Sync> TenantCollection<T> {
         F: Fn(Collection<T>) -> Fut,
         Fut: Future<Output = mongodb::error::Result<R>>,
     {
-        let mut collection = self.collection();
         loop {
-            let stale = collection.name().to_owned();
-            match op(collection).await {
+            let stale = self.current();
+            match op(stale.1.clone()).await {
                 Ok(r) if !retry_if(&r) => return Ok(r),
                 Ok(r) => match self.resolve(&stale).await? {
-                    Some(fresh) => collection = fresh,
+                    Some(_) => {}
                     None => return Ok(r),
                 },
                 Err(e) if is_validation_failure(&e) => match self.resolve(&stale).await? {
-                    Some(fresh) => collection = fresh,
+                    Some(_) => {}
                     None => return Err(Error::from(e)),
                 },
                 Err(e) => return Err(e.into()),

@@ -20,15 +20,18 @@ pub const INNER: &[&str] = &[
     "update.tombstone.stray_fenced",
     "update.tombstone.stray_merged",
     "delete.claimed",
+    "move.claimed",
     "recover.taken_over",
 ];
 
 /// Every failpoint, in the order the operations can reach them.
 pub fn all() -> Vec<String> {
+    use crate::lifecycle::relocate::Move;
     use crate::lifecycle::{create::Create, delete::Delete, failpoint_names, update::Update};
     let mut names = failpoint_names::<Create>();
     names.extend(failpoint_names::<Update>());
     names.extend(failpoint_names::<Delete>());
+    names.extend(failpoint_names::<Move>());
     names.extend(INNER.iter().map(|s| s.to_string()));
     names
 }

@@ -35,7 +35,9 @@ pub use placement::{
     Layout, Naming, DATABASE_PREFIX, DEFAULT_COLLECTION, HOME_CLUSTER, SHARED_PREFIX, TENANT_FIELD,
 };
 pub use scope::{Confinement, Location, ScopedCollection, TenantScope};
-pub use tenant::{RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantUpdate};
+pub use tenant::{
+    MoveProgress, MoveTarget, RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantUpdate,
+};
 
 /// Entry points for the fuzz targets in `core/fuzz` (feature `fuzzing` only).
 #[cfg(feature = "fuzzing")]

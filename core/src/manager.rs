@@ -21,7 +21,9 @@ use crate::error::{Error, Result};
 use crate::lifecycle::{create, delete, recover, update};
 use crate::naming::TenantName;
 use crate::scope::{Location, TenantScope};
-use crate::tenant::{RecoveryReport, Tenant, TenantOptions, TenantUpdate};
+use crate::tenant::{
+    MoveProgress, MoveTarget, RecoveryReport, Tenant, TenantOptions, TenantUpdate,
+};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 ///
@@ -264,9 +266,49 @@ impl TenantManager {
         let collection = self.cx.data(&org)?.db.collection(org.data_collection());
         Ok(TenantCollection::new(
             Arc::clone(&self.cx),
-            org.id,
+            &org,
+            crate::placement::DEFAULT_COLLECTION,
             collection,
         ))
+    }
+
+    /// Move the data of the tenant named `name` to another layout and/or cluster, online:
+    /// copied in batches, caught up with a change stream, then writes fenced for a short
+    /// cut-over while the copy is verified (counts and a content checksum) and the record
+    /// switched; the source is emptied only then. Writes through a scope during the
+    /// cut-over wait for it (up to the database timeout) and land in the new place; a
+    /// handle of the application's own driver kept across the move gets its writes refused
+    /// (error 121), never lost. A crash at any step is finished or undone by
+    /// [`recover`](Self::recover).
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn move_tenant(&self, name: &str, target: MoveTarget) -> Result<Tenant> {
+        self.relocate(name, target, None).await
+    }
+
+    /// [`move_tenant`](Self::move_tenant), reporting progress to `progress` (after each
+    /// batch copied, and when done).
+    pub async fn move_tenant_with_progress(
+        &self,
+        name: &str,
+        target: MoveTarget,
+        progress: impl Fn(&MoveProgress) + Send + Sync + 'static,
+    ) -> Result<Tenant> {
+        self.relocate(name, target, Some(Arc::new(progress))).await
+    }
+
+    async fn relocate(
+        &self,
+        name: &str,
+        target: MoveTarget,
+        progress: Option<crate::lifecycle::relocate::Progress>,
+    ) -> Result<Tenant> {
+        self.open()?;
+        let name = name.to_owned();
+        self.changing(move |cx| async move {
+            crate::lifecycle::relocate::relocate(&cx, &name, target, progress).await
+        })
+        .await
     }
 
     /// The claims' tenant's data, whatever its layout (see [`TenantScope`]).

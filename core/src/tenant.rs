@@ -191,6 +191,52 @@ impl TenantOptions {
     }
 }
 
+/// Where [`move_tenant`](crate::TenantManager::move_tenant) takes a tenant's data; unset
+/// fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MoveTarget {
+    /// The layout to move to.
+    pub layout: Option<Layout>,
+    /// The cluster to move to.
+    pub cluster: Option<String>,
+}
+
+impl MoveTarget {
+    /// Nowhere yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Move to this layout.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = Some(layout);
+        self
+    }
+
+    /// Move to this cluster.
+    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.cluster = Some(cluster.into());
+        self
+    }
+}
+
+/// How a move is going, as reported to its progress callback.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MoveProgress {
+    /// `copy`, `catch-up` or `done`.
+    pub phase: &'static str,
+    /// Documents copied so far.
+    pub copied: u64,
+    /// Documents to copy (as counted when the copy started).
+    pub total: u64,
+    /// Documents copied per second since the move started.
+    pub rate: f64,
+    /// Time left at that rate.
+    pub eta: Option<std::time::Duration>,
+}
+
 /// What [`recover`](crate::TenantManager::recover) found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

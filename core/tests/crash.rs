@@ -19,8 +19,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
+use futures_util::TryStreamExt;
 use tenantry::mongodb::bson::{doc, Document};
-use tenantry::{failpoints, TenantManager, TenantUpdate};
+use tenantry::{
+    failpoints, Layout, MoveTarget, TenantManager, TenantOptions, TenantUpdate, DEFAULT_COLLECTION,
+};
 
 const OLD: &str = "Crash Co";
 const NEW: &str = "Crash Renamed";
@@ -29,6 +32,7 @@ const NEW_EMAIL: &str = "new-admin@crash.io";
 const LOSER_EMAIL: &str = "loser@crash.io";
 const NEW_PASSWORD: &str = "a-brand-new-password";
 const DOCS: i32 = 300;
+const NEIGHBOUR: &str = "Crash Neighbour";
 
 /// What a child does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,9 +52,15 @@ enum Scenario {
     Delete,
     /// A delete that crashes, then a create of the same name inside its lease.
     DeleteRecreate,
+    /// A move from the `collection` layout into the shared collection a neighbour uses.
+    MoveToShared,
+    /// A move out of the shared collection (beside a neighbour) to the `database` layout.
+    MoveFromShared,
 }
 
-const SCENARIOS: [Scenario; 8] = [
+const SCENARIOS: [Scenario; 10] = [
+    Scenario::MoveToShared,
+    Scenario::MoveFromShared,
     Scenario::Create,
     Scenario::CreateDuplicate,
     Scenario::CreateOverForeign,
@@ -71,6 +81,25 @@ impl Scenario {
             .into_iter()
             .find(|c| c.name() == s)
             .unwrap_or_else(|| panic!("unknown scenario {s}"))
+    }
+
+    fn is_move(self) -> bool {
+        matches!(self, Scenario::MoveToShared | Scenario::MoveFromShared)
+    }
+
+    /// Where a move scenario starts, and where it goes.
+    fn move_source(self) -> Layout {
+        match self {
+            Scenario::MoveFromShared => Layout::Shared,
+            _ => Layout::Collection,
+        }
+    }
+
+    fn move_target(self) -> Layout {
+        match self {
+            Scenario::MoveFromShared => Layout::Database,
+            _ => Layout::Shared,
+        }
     }
 
     /// The lease the child runs with: zero (recoverable at once) except where the test is
@@ -169,6 +198,11 @@ async fn child() {
         Scenario::Delete | Scenario::DeleteRecreate => {
             m.delete_tenant(&login().await).await.unwrap();
         }
+        Scenario::MoveToShared | Scenario::MoveFromShared => {
+            m.move_tenant(OLD, MoveTarget::new().layout(scenario.move_target()))
+                .await
+                .unwrap();
+        }
     }
 }
 
@@ -246,6 +280,35 @@ async fn world(scenario: Scenario) -> World {
                 .add_foreign(&t, "org_crash_co", foreign("squatter"))
                 .await
         }
+        _ if scenario.is_move() => {
+            // The subject, and a neighbour in the shared collection, both with data.
+            let neighbour = TenantOptions::new().layout(Layout::Shared);
+            m.create_tenant_with(NEIGHBOUR, "neighbour@crash.io", PASSWORD, neighbour)
+                .await
+                .unwrap();
+            let theirs: Vec<Document> = (0..25)
+                .map(|i| doc! { "_id": 100_000 + i, "neighbour": true })
+                .collect();
+            let scope = m.admin_scope(NEIGHBOUR).await.unwrap();
+            let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+            c.insert_many(&theirs).await.unwrap();
+            let options = TenantOptions::new().layout(scenario.move_source());
+            m.create_tenant_with(OLD, EMAIL, PASSWORD, options)
+                .await
+                .unwrap();
+            let scope = m.admin_scope(OLD).await.unwrap();
+            let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+            c.insert_many(&data).await.unwrap();
+            let neighbour_id = m.get_tenant(NEIGHBOUR).await.unwrap().id;
+            let raw = t.documents("shared_data").await;
+            let snapshot = raw
+                .into_iter()
+                .filter(|d| d.get_object_id("_tenant") == Ok(neighbour_id))
+                .collect();
+            bystanders
+                .stamped
+                .push(("shared_data".to_owned(), neighbour_id, snapshot));
+        }
         _ => {
             let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
             t.raw(&tenant.collection_name)
@@ -299,6 +362,10 @@ impl World {
         let new = m.get_tenant(NEW).await.ok();
         match (&old, &new) {
             (Some(_), Some(_)) => panic!("{ctx}: both the old and the new name exist"),
+            (Some(t), None) if scenario.is_move() => {
+                assert!(m.authenticate(EMAIL, PASSWORD).await.is_ok(), "{ctx}");
+                self.assert_moved_or_not(m, t, scenario, ctx).await;
+            }
             (Some(t), None) => {
                 let token = m.authenticate(EMAIL, PASSWORD).await;
                 assert!(token.is_ok(), "{ctx}: old form, old credentials refused");
@@ -346,6 +413,56 @@ impl World {
             assert!(
                 m.authenticate(LOSER_EMAIL, PASSWORD).await.is_err(),
                 "{ctx}"
+            );
+        }
+    }
+
+    /// A moved subject is whole where it is now (where it was, or where it went), and
+    /// nothing of it is left in the other place.
+    async fn assert_moved_or_not(
+        &self,
+        m: &TenantManager,
+        t: &tenantry::Tenant,
+        scenario: Scenario,
+        ctx: &str,
+    ) {
+        assert!(
+            t.layout == scenario.move_source() || t.layout == scenario.move_target(),
+            "{ctx}: {t:?}"
+        );
+        assert_eq!(
+            subject_data(m).await,
+            self.data,
+            "{ctx}: the data where it is now"
+        );
+        let stamped = self
+            .t
+            .raw("shared_data")
+            .count_documents(doc! { "_tenant": t.id })
+            .await
+            .unwrap();
+        let own_db = format!("tenant_{}", t.id.to_hex());
+        let own = self
+            .t
+            .client
+            .database(&own_db)
+            .list_collection_names()
+            .await
+            .unwrap();
+        match t.layout {
+            // In the shared collection: nothing in a database of its own.
+            Layout::Shared => assert!(own.is_empty(), "{ctx}: left in {own_db}: {own:?}"),
+            Layout::Database => assert_eq!(stamped, 0, "{ctx}: left in shared_data"),
+            _ => {
+                assert_eq!(stamped, 0, "{ctx}: left in shared_data");
+                assert_eq!(t.collection_name, "org_crash_co", "{ctx}");
+            }
+        }
+        if t.layout != Layout::Collection && scenario == Scenario::MoveToShared {
+            assert_eq!(
+                self.t.count("org_crash_co").await,
+                0,
+                "{ctx}: the source emptied"
             );
         }
     }
@@ -435,6 +552,22 @@ impl World {
                 }
             }
             Scenario::DeleteRecreate => unreachable!("has its own trial"),
+            Scenario::MoveToShared | Scenario::MoveFromShared => {
+                let now = m.get_tenant(OLD).await.unwrap().layout;
+                let next = if now == Layout::Shared {
+                    Layout::Collection
+                } else {
+                    Layout::Shared
+                };
+                m.move_tenant(OLD, MoveTarget::new().layout(next))
+                    .await
+                    .unwrap_or_else(|e| panic!("{ctx}: move again: {e}"));
+                assert_eq!(
+                    subject_data(m).await,
+                    self.data,
+                    "{ctx}: after moving again"
+                );
+            }
         }
     }
 }
@@ -595,6 +728,21 @@ async fn delete_recreate_trial(failpoint: &str) -> bool {
     w.t.assert_no_garbage_keys_beside(&w.bystanders.foreign_names())
         .await;
     true
+}
+
+/// The subject's data, read through its scope, in `_id` order.
+async fn subject_data(m: &TenantManager) -> Vec<Document> {
+    let scope = m.admin_scope(OLD).await.unwrap();
+    let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+    let mut docs: Vec<Document> = c
+        .find(doc! {}, None)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    docs.sort_by_key(|d| d.get_i32("_id").unwrap());
+    docs
 }
 
 async fn t_insert(t: &TestDb, coll: &str, docs: &[Document]) {

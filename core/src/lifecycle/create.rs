@@ -21,7 +21,7 @@ use crate::config::PlacementPolicy;
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::naming::{validate_password, Email, TenantName};
-use crate::placement::{self, Layout, HOME_CLUSTER};
+use crate::placement::{self, Layout, Naming, HOME_CLUSTER};
 use crate::store::{self, AdminDoc, Detail, Key, Kind, OrgDoc, State};
 use crate::tenant::{Tenant, TenantOptions};
 
@@ -52,9 +52,9 @@ impl Create {
                 org.admin_id,
             ),
         ];
-        // Only the `collection` layout names a collection after the tenant; the others
-        // derive theirs from the tenant's id, or share them.
-        if org.layout == Layout::Collection {
+        // Only `slug` names in the `collection` layout name a collection after the tenant;
+        // the others derive theirs from the tenant's id, or share them.
+        if placement::rename_moves(org.layout, org.naming) {
             keys.push((Key::new(Kind::Collection, &org.collection_name), org.id));
         }
         keys
@@ -129,7 +129,7 @@ impl Operation for Create {
                 let org = &self.org;
                 let data = run.cx.data(org)?;
                 match org.layout {
-                    Layout::Collection => {
+                    Layout::Collection if org.naming == Naming::Slug => {
                         // Only a collection of a name this operation holds, and only if its
                         // marker proves this operation made it.
                         let key = Key::new(Kind::Collection, &org.collection_name);
@@ -141,9 +141,9 @@ impl Operation for Create {
                             data.drop_marked(&org.collection_name, run.fence.op).await?;
                         }
                     }
-                    // The database is named after this tenant's id; its collection is
-                    // dropped only if the marker proves this operation made it.
-                    Layout::Database => {
+                    // Names derived from this tenant's id: the collection is dropped only
+                    // if the marker proves this operation made it.
+                    Layout::Collection | Layout::Database => {
                         data.drop_marked(&org.collection_name, run.fence.op).await?;
                     }
                     // Other tenants' data: never undone.

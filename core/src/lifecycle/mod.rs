@@ -24,6 +24,7 @@ pub(crate) mod create;
 pub(crate) mod delete;
 pub(crate) mod keys;
 pub(crate) mod recover;
+pub(crate) mod relocate;
 pub(crate) mod update;
 
 use std::future::Future;

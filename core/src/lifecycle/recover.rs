@@ -16,6 +16,7 @@ use mongodb::bson::oid::ObjectId;
 use super::create::Create;
 use super::delete::Delete;
 use super::keys::{self, Taken};
+use super::relocate::Move;
 use super::update::Update;
 use super::{lease_ms, new_owner, resume, started};
 use crate::context::Cx;
@@ -174,6 +175,9 @@ async fn recover_org(cx: &Cx, org: &OrgDoc) -> Result<Outcome> {
         }
         (State::Deleting, Detail::Delete(d)) => {
             resume(&Delete::from_record(org, d), &run, journal).await?
+        }
+        (State::Updating, Detail::Move(d)) => {
+            resume(&Move::from_record(org, d, None), &run, journal).await?
         }
         (state, _) => {
             return Err(Error::internal(format_args!(

@@ -27,7 +27,7 @@ pub use confine::Confinement;
 use crate::collection::TenantCollection;
 use crate::context::Cx;
 use crate::error::{Error, Result};
-use crate::placement::{self, Layout, Naming, DEFAULT_COLLECTION};
+use crate::placement::{self, Layout};
 use crate::store::OrgDoc;
 
 /// Where one of a tenant's logical collections is, for an application's own driver: the
@@ -69,10 +69,10 @@ pub(crate) fn locate(claims: &crate::Claims, logical: &str) -> Result<Location> 
 #[derive(Clone)]
 pub struct TenantScope {
     cx: Arc<Cx>,
+    org: OrgDoc,
     tenant: ObjectId,
     cluster: String,
     layout: Layout,
-    naming: Naming,
     database: String,
     default: String,
 }
@@ -91,10 +91,10 @@ impl std::fmt::Debug for TenantScope {
 impl TenantScope {
     pub(crate) fn new(cx: Arc<Cx>, org: &OrgDoc) -> Self {
         TenantScope {
+            org: org.clone(),
             tenant: org.id,
             cluster: org.cluster().to_owned(),
             layout: org.layout,
-            naming: org.naming,
             database: org.database(&cx.config.master_db).to_owned(),
             default: org.data_collection().to_owned(),
             cx,
@@ -148,14 +148,10 @@ impl TenantScope {
     /// The tenant's logical collection `logical`, holding documents of type `T`.
     pub fn collection<T>(&self, logical: &str) -> Result<ScopedCollection<T>> {
         let physical = self.collection_name(logical)?;
-        // Only the default collection of a `slug`-named tenant moves on a rename.
-        let follows =
-            logical == DEFAULT_COLLECTION && placement::rename_moves(self.layout, self.naming);
         let client = self.cx.client_of(&self.cluster)?;
         let collection = client.database(&self.database).collection(&physical);
         Ok(ScopedCollection {
-            inner: TenantCollection::new(Arc::clone(&self.cx), self.tenant, collection)
-                .following_renames(follows),
+            inner: TenantCollection::new(Arc::clone(&self.cx), &self.org, logical, collection),
             confine: self.confinement(),
             _type: PhantomData,
         })

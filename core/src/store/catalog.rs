@@ -179,7 +179,8 @@ impl Store {
     /// Make `name` a shared collection of the `shared` layout with its tenant index, or
     /// prove it is one: `false` when another collection holds the name.
     pub(crate) async fn ensure_shared(&self, name: &str) -> Result<bool> {
-        if !self.create_with(name, shared_options()).await? {
+        // Created now, or proven ours in O(1); or ours with tenants fenced in it.
+        if !self.create_with(name, shared_options()).await? && !self.is_shared(name).await? {
             return Ok(false);
         }
         let options = mongodb::options::IndexOptions::builder()
@@ -201,7 +202,7 @@ impl Store {
     pub(crate) async fn shared_collections(&self) -> Result<Vec<String>> {
         let mut shared = Vec::new();
         for name in self.collection_names().await? {
-            if name.starts_with(SHARED_PREFIX) && self.create_with(&name, shared_options()).await? {
+            if name.starts_with(SHARED_PREFIX) && self.is_shared(&name).await? {
                 shared.push(name);
             }
         }

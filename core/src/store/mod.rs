@@ -10,6 +10,7 @@
 mod attempts;
 mod catalog;
 mod keys;
+mod moves;
 mod records;
 
 use mongodb::bson::{doc, Document};
@@ -20,9 +21,10 @@ use mongodb::{Client, Collection, Database, IndexModel};
 pub(crate) use attempts::Reservation;
 pub(crate) use catalog::{is_validation_failure, Renamed, TombstoneDoc};
 pub(crate) use keys::{Key, KeyDoc, Kind};
+pub(crate) use moves::portable;
 pub(crate) use records::{
-    bson_time, now, AdminChange, AdminDoc, DeleteDetail, Detail, Fence, Journal, OrgDoc,
-    RenameTarget, State, UpdateDetail,
+    bson_time, now, AdminChange, AdminDoc, DeleteDetail, Detail, Fence, Journal, MoveDetail,
+    OrgDoc, Place, RenameTarget, State, UpdateDetail,
 };
 
 use crate::error::Result;
@@ -37,6 +39,8 @@ pub(crate) const TENANT_KEYS: &str = "tenant_keys";
 pub(crate) const TENANT_TOMBSTONES: &str = "tenant_tombstones";
 /// Collection of stray documents that could not be merged (their `_id` was taken).
 pub(crate) const TENANT_CONFLICTS: &str = "tenant_conflicts";
+/// Collection of the fences of tenants in shared collections (see `moves.rs`).
+pub(crate) const TENANT_FENCES: &str = "tenant_fences";
 /// Collection of failed-login counters, expired by a TTL index.
 pub(crate) const LOGIN_ATTEMPTS: &str = "login_attempts";
 
@@ -52,6 +56,7 @@ pub(crate) struct Store {
     pub tombstones: Collection<TombstoneDoc>,
     pub conflicts: Collection<Document>,
     pub attempts: Collection<Document>,
+    pub fences: Collection<Document>,
     /// Applied to every write and catalog command; `None` leaves the server's default.
     pub write_concern: Option<WriteConcern>,
 }
@@ -68,6 +73,7 @@ impl Store {
             keys: db.collection_with_options(TENANT_KEYS, options.clone()),
             tombstones: db.collection_with_options(TENANT_TOMBSTONES, options.clone()),
             conflicts: db.collection_with_options(TENANT_CONFLICTS, options.clone()),
+            fences: db.collection_with_options(TENANT_FENCES, options.clone()),
             attempts: db.collection_with_options(LOGIN_ATTEMPTS, options),
             client,
             db,

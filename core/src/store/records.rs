@@ -85,6 +85,32 @@ pub(crate) enum Detail {
     Update(UpdateDetail),
     /// A delete.
     Delete(DeleteDetail),
+    /// A move of the tenant's data to another layout or cluster.
+    Move(MoveDetail),
+}
+
+/// Where a tenant's data is: the fields of its record that say so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Place {
+    pub cluster: String,
+    pub database: String,
+    pub layout: Layout,
+    pub naming: Naming,
+    /// The default collection's physical name.
+    pub collection: String,
+}
+
+/// What a move does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MoveDetail {
+    pub source: Place,
+    pub target: Place,
+    /// The tenant's logical collections, as found when the move started.
+    pub collections: Vec<String>,
+    /// Each source collection's validation options before the move (restored if it is
+    /// undone, given to its copy), by logical name.
+    #[serde(default)]
+    pub options: Document,
 }
 
 /// What an update changes.
@@ -217,6 +243,17 @@ impl OrgDoc {
         self.cluster
             .as_deref()
             .unwrap_or(crate::placement::HOME_CLUSTER)
+    }
+
+    /// Where the tenant's data is.
+    pub(crate) fn place(&self, master: &str) -> Place {
+        Place {
+            cluster: self.cluster().to_owned(),
+            database: self.database(master).to_owned(),
+            layout: self.layout,
+            naming: self.naming,
+            collection: self.collection_name.clone(),
+        }
     }
 
     /// The database of the tenant's data; `master` for records of the original service.
@@ -513,6 +550,30 @@ impl Store {
     async fn release(&self, fence: &Fence, mut set: Document) -> Result<bool> {
         set.insert("state", State::Active.as_str());
         let change = doc! { "$set": set, "$unset": { "op": "" } };
+        Ok(self
+            .orgs
+            .update_one(fence.filter(), change)
+            .await?
+            .matched_count
+            == 1)
+    }
+
+    /// Point the record of a move at its data's new place (the move's commit).
+    pub(crate) async fn switch_place(&self, fence: &Fence, place: &Place) -> Result<bool> {
+        let mut set = doc! {
+            "database": &place.database,
+            "layout": place.layout.as_str(),
+            "naming": place.naming.as_str(),
+            "collection_name": &place.collection,
+            "updated_at": bson::DateTime::now(),
+        };
+        let mut change = doc! {};
+        if place.cluster == crate::placement::HOME_CLUSTER {
+            change.insert("$unset", doc! { "cluster": "" });
+        } else {
+            set.insert("cluster", &place.cluster);
+        }
+        change.insert("$set", set);
         Ok(self
             .orgs
             .update_one(fence.filter(), change)

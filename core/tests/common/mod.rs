@@ -274,7 +274,7 @@ impl TestDb {
             let id = org.get_object_id("_id").unwrap();
             let name = format!("name:{}", org.get_str("name_key").unwrap());
             assert!(held(name.clone(), id), "{name} not held by its tenant");
-            if layout_of(org) == "collection" {
+            if layout_of(org) == "collection" && org.get_str("naming").unwrap_or("slug") == "slug" {
                 let coll = format!("collection:{}", org.get_str("collection_name").unwrap());
                 assert!(held(coll.clone(), id), "{coll} not held by its tenant");
             }
@@ -297,7 +297,10 @@ impl TestDb {
     /// [`assert_no_garbage_keys`](Self::assert_no_garbage_keys) beside `foreign` collections.
     pub async fn assert_no_garbage_keys_beside(&self, foreign: &[String]) {
         self.assert_consistent_beside(foreign).await;
-        let collection_layout = doc! { "layout": { "$in": [null, "collection"] } };
+        let collection_layout = doc! {
+            "layout": { "$in": [null, "collection"] },
+            "naming": { "$in": [null, "slug"] },
+        };
         let expected = self.count("organizations").await
             + self
                 .raw("organizations")
@@ -395,6 +398,12 @@ pub async fn tenant_with_login(m: &TenantManager, name: &str, email: &str) -> Cl
 pub struct Bystanders {
     /// Every collection of bystander data with its documents, as written.
     pub snapshot: Vec<(String, Vec<Document>)>,
+    /// Documents of bystander tenants in shared collections: (collection, tenant, documents).
+    pub stamped: Vec<(
+        String,
+        tenantry::mongodb::bson::oid::ObjectId,
+        Vec<Document>,
+    )>,
 }
 
 impl Bystanders {
@@ -419,7 +428,10 @@ impl Bystanders {
                 .collect();
             t.raw(coll).insert_many(docs.iter()).await.unwrap();
         }
-        Bystanders { snapshot }
+        Bystanders {
+            snapshot,
+            stamped: Vec::new(),
+        }
     }
 
     /// Add a foreign collection holding `docs` to the snapshot (and the database).
@@ -435,6 +447,18 @@ impl Bystanders {
                 &t.documents(coll).await,
                 docs,
                 "{context}: data not owned by the subject changed in {coll}"
+            );
+        }
+        for (coll, tenant, docs) in &self.stamped {
+            let theirs: Vec<Document> = t
+                .documents(coll)
+                .await
+                .into_iter()
+                .filter(|d| d.get_object_id("_tenant") == Ok(*tenant))
+                .collect();
+            assert_eq!(
+                &theirs, docs,
+                "{context}: a bystander's documents changed in {coll}"
             );
         }
     }

@@ -1,0 +1,621 @@
+//! Move: a tenant's data to another layout and/or cluster, online. Claim the record (with
+//! the source and target places, the tenant's logical collections and their options) ->
+//! `target` (the target collections made, marked as this operation's, with the source's
+//! indexes; in a shared target, the library's shared collections) -> `copy` (a change
+//! stream on the source opened first, then every document copied in batches, then the
+//! stream's changes applied) -> `fence` (the source refuses writes: a tombstone's validator,
+//! or the tenant fenced in its shared collections) -> `verify` (the stream drained, every
+//! document compared and mended, counts and a content checksum of both sides equal) ->
+//! `switch` (the record points at the target: the commit point) -> `source` (the source
+//! emptied; its fences stay, so a stale handle's write is refused, never lost) -> `release`.
+//!
+//! Before the commit point every step is undone after a crash or a refusal: the source
+//! gets its options back, the target collections this operation made are dropped (proven
+//! by their marker), the documents it stamped into a shared target are removed. Writes
+//! through a scope during the fence are refused (error 121) and retried by the scope's
+//! collection once the record points at the target, within the database timeout.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::TryStreamExt;
+use mongodb::bson::{self, doc, Bson, Document};
+use mongodb::change_stream::{event::ChangeStreamEvent, ChangeStream};
+use mongodb::options::FullDocumentType;
+use sha2::{Digest, Sha256};
+
+use super::keys::give_back_if_unused;
+use super::{execute, new_journal, started, Fail, Operation, Run, StepResult};
+use crate::context::Cx;
+use crate::error::{Error, Result};
+use crate::placement::{self, Layout, Naming, DEFAULT_COLLECTION, TENANT_FIELD};
+use crate::scope::Confinement;
+use crate::store::{portable, Detail, Key, Kind, MoveDetail, OrgDoc, Place, State, Store};
+use crate::tenant::{MoveProgress, MoveTarget, Tenant};
+
+/// Documents copied per batch.
+const BATCH: i64 = 1000;
+
+/// A callback that hears how a move is going.
+pub(crate) type Progress = Arc<dyn Fn(&MoveProgress) + Send + Sync>;
+
+/// A move, as journaled in its record.
+pub(crate) struct Move {
+    org: OrgDoc,
+    detail: MoveDetail,
+    progress: Option<Progress>,
+    started: Instant,
+    /// The change stream on the source, from the start of the copy (in this process only:
+    /// a move resumed elsewhere mends what it missed in `verify`).
+    stream: tokio::sync::Mutex<Option<ChangeStream<ChangeStreamEvent<Document>>>>,
+}
+
+impl Move {
+    pub(crate) fn from_record(
+        org: &OrgDoc,
+        detail: &MoveDetail,
+        progress: Option<Progress>,
+    ) -> Self {
+        Move {
+            org: org.clone(),
+            detail: detail.clone(),
+            progress,
+            started: Instant::now(),
+            stream: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn store(cx: &Cx, place: &Place) -> Result<Store> {
+        Ok(cx
+            .store
+            .on_client(cx.client_of(&place.cluster)?, &place.database))
+    }
+
+    fn physical(place: &Place, logical: &str) -> Result<String> {
+        placement::physical_collection(place.layout, &place.database, &place.collection, logical)
+    }
+
+    /// The source's and target's physical names of each logical collection.
+    fn pairs(&self) -> Result<Vec<(String, String, String)>> {
+        self.detail
+            .collections
+            .iter()
+            .map(|l| {
+                Ok((
+                    l.clone(),
+                    Self::physical(&self.detail.source, l)?,
+                    Self::physical(&self.detail.target, l)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The tenant's documents in a collection of `place`.
+    fn filter(&self, place: &Place) -> Document {
+        match place.layout {
+            Layout::Shared => doc! { TENANT_FIELD: self.org.id },
+            _ => doc! {},
+        }
+    }
+
+    /// A source document as the target holds it.
+    fn to_target(&self, mut doc: Document) -> Document {
+        if self.detail.source.layout == Layout::Shared {
+            doc.remove(TENANT_FIELD);
+        }
+        if self.detail.target.layout == Layout::Shared {
+            doc.insert(TENANT_FIELD, self.org.id);
+        }
+        doc
+    }
+
+    /// The stamp of the tenant's documents in the target (a shared one only).
+    fn stamp(&self) -> Option<bson::oid::ObjectId> {
+        (self.detail.target.layout == Layout::Shared).then_some(self.org.id)
+    }
+
+    /// The filter of one document of the tenant in a collection of `place`.
+    fn one(&self, place: &Place, id: &Bson) -> Document {
+        let mut filter = doc! { "_id": id.clone() };
+        filter.extend(self.filter(place));
+        filter
+    }
+
+    fn report(&self, phase: &'static str, copied: u64, total: u64) {
+        if let Some(progress) = &self.progress {
+            let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+            let rate = copied as f64 / elapsed;
+            let eta = (rate > 0.0 && total >= copied)
+                .then(|| std::time::Duration::from_secs_f64((total - copied) as f64 / rate));
+            progress(&MoveProgress {
+                phase,
+                copied,
+                total,
+                rate,
+                eta,
+            });
+        }
+    }
+
+    async fn make_target(&self, run: &Run<'_>) -> StepResult {
+        let (src, dst) = (
+            Self::store(run.cx, &self.detail.source)?,
+            Self::store(run.cx, &self.detail.target)?,
+        );
+        for (_, s, t) in self.pairs()? {
+            run.guard().await?;
+            let ours = match self.detail.target.layout {
+                Layout::Shared => dst.ensure_shared(&t).await?,
+                _ => dst.create_marked(&t, run.fence.op).await?,
+            };
+            if !ours {
+                return Err(Fail::Refused(Error::storage_taken("target")));
+            }
+            for index in src.indexes(&s).await? {
+                let mut index = portable(index);
+                if self.detail.source.layout == Layout::Shared {
+                    index.keys.remove(TENANT_FIELD);
+                    if index.keys.is_empty() {
+                        continue; // The stamp's own index.
+                    }
+                }
+                if self.detail.target.layout == Layout::Shared {
+                    let keys = std::mem::take(&mut index.keys);
+                    index.keys = Confinement::new(self.org.id)
+                        .index_keys(keys)
+                        .map_err(Fail::Refused)?;
+                }
+                if let Err(e) = dst.ensure_index(&t, index).await {
+                    return Err(match e {
+                        Error::Database(_) => Fail::Refused(Error::invalid(
+                            "target",
+                            "an index of the tenant's collections cannot be made in the target",
+                        )),
+                        other => Fail::Stop(other),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn copy(&self, run: &Run<'_>) -> StepResult {
+        let (src, dst) = (
+            Self::store(run.cx, &self.detail.source)?,
+            Self::store(run.cx, &self.detail.target)?,
+        );
+        let pairs = self.pairs()?;
+        // The stream first: every change after it opened is in it.
+        let sources: Vec<&str> = pairs.iter().map(|(_, s, _)| s.as_str()).collect();
+        let mut matched = doc! { "ns.coll": { "$in": sources } };
+        if self.detail.source.layout == Layout::Shared {
+            matched = doc! { "$and": [matched, { "$or": [
+                { "operationType": "delete" },
+                { format!("fullDocument.{TENANT_FIELD}"): self.org.id },
+            ] }] };
+        }
+        let stream = src
+            .db
+            .watch()
+            .pipeline([doc! { "$match": matched }])
+            .full_document(FullDocumentType::UpdateLookup)
+            .await?;
+        *self.stream.lock().await = Some(stream);
+        let mut total = 0;
+        for (_, s, _) in &pairs {
+            total += src.count(s, self.filter(&self.detail.source)).await?;
+        }
+        let mut copied = 0;
+        self.report("copy", copied, total);
+        for (_, s, t) in &pairs {
+            let mut after: Option<Bson> = None;
+            loop {
+                run.guard().await?;
+                let batch = src
+                    .batch_after(s, &self.filter(&self.detail.source), after.as_ref(), BATCH)
+                    .await?;
+                let Some(last) = batch.last() else { break };
+                after = last.get("_id").cloned();
+                let n = batch.len() as u64;
+                let docs: Vec<Document> = batch.into_iter().map(|d| self.to_target(d)).collect();
+                dst.put_documents(t, &docs, self.stamp())
+                    .await
+                    .map_err(refusal)?;
+                copied += n;
+                self.report("copy", copied, total.max(copied));
+            }
+        }
+        self.catch_up(run).await?;
+        self.report("catch-up", copied, total.max(copied));
+        Ok(())
+    }
+
+    /// Apply the changes the stream holds: each changed document is read again from the
+    /// source and written to (or removed from) the target.
+    async fn catch_up(&self, run: &Run<'_>) -> StepResult {
+        let mut stream = self.stream.lock().await;
+        let Some(stream) = stream.as_mut() else {
+            return Ok(());
+        };
+        let (src, dst) = (
+            Self::store(run.cx, &self.detail.source)?,
+            Self::store(run.cx, &self.detail.target)?,
+        );
+        let pairs = self.pairs()?;
+        while let Some(event) = stream.next_if_any().await? {
+            let (Some(ns), Some(key)) = (&event.ns, &event.document_key) else {
+                continue;
+            };
+            let (Some(coll), Some(id)) = (&ns.coll, key.get("_id")) else {
+                continue;
+            };
+            let Some((_, s, t)) = pairs.iter().find(|(_, s, _)| s == coll) else {
+                continue;
+            };
+            run.guard().await?;
+            let found = src
+                .batch_after(s, &self.one(&self.detail.source, id), None, 1)
+                .await?;
+            match found.into_iter().next() {
+                Some(doc) => dst
+                    .put_document(t, &self.to_target(doc), self.stamp())
+                    .await
+                    .map_err(refusal)?,
+                None => {
+                    dst.delete_document(t, self.one(&self.detail.target, id))
+                        .await?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn fence(&self, run: &Run<'_>, on: bool) -> StepResult {
+        let src = Self::store(run.cx, &self.detail.source)?;
+        for (logical, s, _) in self.pairs()? {
+            run.guard().await?;
+            match (self.detail.source.layout, on) {
+                (Layout::Shared, _) => {
+                    src.set_shared_fence(&self.detail.source.cluster, &s, self.org.id, on)
+                        .await?
+                }
+                (_, true) => {
+                    if !src.ensure_tombstone(&s).await? {
+                        src.make_tombstone(&s).await?;
+                    }
+                }
+                (_, false) => {
+                    let options = self
+                        .detail
+                        .options
+                        .get_document(&logical)
+                        .cloned()
+                        .unwrap_or_default();
+                    src.set_options(&s, &options).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Mend the target from the source (fenced: nothing changes there any more), then
+    /// compare counts and checksums of both.
+    async fn verify(&self, run: &Run<'_>) -> StepResult {
+        self.catch_up(run).await?;
+        let (src, dst) = (
+            Self::store(run.cx, &self.detail.source)?,
+            Self::store(run.cx, &self.detail.target)?,
+        );
+        for (logical, s, t) in self.pairs()? {
+            let mut held = std::collections::HashMap::new();
+            for doc in read_all(&dst, &t, &self.filter(&self.detail.target)).await? {
+                held.insert(id_key(&doc)?, digest(&doc)?);
+            }
+            let (mut count, mut sum) = (0u64, 0u64);
+            let mut after: Option<Bson> = None;
+            loop {
+                run.guard().await?;
+                let batch = src
+                    .batch_after(&s, &self.filter(&self.detail.source), after.as_ref(), BATCH)
+                    .await?;
+                let Some(last) = batch.last() else { break };
+                after = last.get("_id").cloned();
+                for doc in batch {
+                    let doc = self.to_target(doc);
+                    let (key, hash) = (id_key(&doc)?, digest(&doc)?);
+                    if held.remove(&key) != Some(hash) {
+                        dst.put_document(&t, &doc, self.stamp())
+                            .await
+                            .map_err(refusal)?;
+                    }
+                    count += 1;
+                    sum = sum.wrapping_add(hash);
+                }
+            }
+            for key in held.into_keys() {
+                let id = bson::from_slice::<Document>(&key)
+                    .map_err(Error::internal)?
+                    .get("_id")
+                    .cloned()
+                    .unwrap_or(Bson::Null);
+                dst.delete_document(&t, self.one(&self.detail.target, &id))
+                    .await?;
+            }
+            let (mut copied, mut copied_sum) = (0u64, 0u64);
+            for doc in read_all(&dst, &t, &self.filter(&self.detail.target)).await? {
+                copied += 1;
+                copied_sum = copied_sum.wrapping_add(digest(&doc)?);
+            }
+            if (copied, copied_sum) != (count, sum) {
+                return Err(Fail::Refused(Error::Conflict {
+                    message: format!(
+                        "the copy of '{logical}' did not verify ({copied} documents against \
+                         {count}); the move was undone"
+                    ),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn switch(&self, run: &Run<'_>) -> StepResult {
+        let dst = Self::store(run.cx, &self.detail.target)?;
+        if self.detail.target.layout != Layout::Shared {
+            // The copies lose their marker and get the source's validation options.
+            for (logical, _, t) in self.pairs()? {
+                let options = self
+                    .detail
+                    .options
+                    .get_document(&logical)
+                    .cloned()
+                    .unwrap_or_default();
+                dst.set_options(&t, &options).await?;
+            }
+        }
+        run.fenced(
+            run.store()
+                .switch_place(&run.fence, &self.detail.target)
+                .await?,
+        )
+    }
+
+    /// Empty the source. Its fences stay: a write through a handle opened before the move
+    /// is refused there, never lost.
+    async fn empty_source(&self, run: &Run<'_>) -> StepResult {
+        let src = Self::store(run.cx, &self.detail.source)?;
+        for (_, s, _) in self.pairs()? {
+            run.guard().await?;
+            match self.detail.source.layout {
+                Layout::Shared => {
+                    src.delete_stamped(&s, self.org.id).await?;
+                }
+                _ => {
+                    src.empty(&s).await?;
+                    src.register_tombstone(&s, self.org.id, &self.detail.source.cluster)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Operation for Move {
+    const KIND: &'static str = "move";
+    const STEPS: &'static [&'static str] = &[
+        "target", "copy", "fence", "verify", "switch", "source", "release",
+    ];
+    const COMMIT: u32 = 4;
+
+    async fn step(&self, run: &Run<'_>, i: u32) -> StepResult {
+        run.guard().await?;
+        match i {
+            0 => self.make_target(run).await,
+            1 => self.copy(run).await,
+            2 => self.fence(run, true).await,
+            3 => self.verify(run).await,
+            4 => self.switch(run).await,
+            5 => self.empty_source(run).await,
+            _ => {
+                let released = run.store().release_unchanged(&run.fence).await?;
+                self.report("done", 0, 0);
+                run.fenced(released)
+            }
+        }
+    }
+
+    async fn undo(&self, run: &Run<'_>, i: u32) -> StepResult {
+        run.guard().await?;
+        match i {
+            2 => self.fence(run, false).await,
+            0 => {
+                let dst = Self::store(run.cx, &self.detail.target)?;
+                for (_, _, t) in self.pairs()? {
+                    match self.detail.target.layout {
+                        Layout::Shared => {
+                            dst.delete_stamped(&t, self.org.id).await?;
+                        }
+                        _ => {
+                            dst.drop_marked(&t, run.fence.op).await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn abandon(&self, run: &Run<'_>) -> StepResult {
+        run.fenced(run.store().release_unchanged(&run.fence).await?)
+    }
+
+    async fn after(&self, cx: &Cx) -> Result<()> {
+        // A slug collection name the tenant left is free again.
+        if self.detail.source.layout == Layout::Collection {
+            let old = Key::new(Kind::Collection, &self.detail.source.collection);
+            give_back_if_unused(cx, &[old], self.org.id).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A write refused for the caller's reasons (an `_id` taken in a shared target) undoes the
+/// move; anything else stops it for recovery.
+fn refusal(e: Error) -> Fail {
+    match e {
+        Error::InvalidInput { .. } => Fail::Refused(e),
+        other => Fail::Stop(other),
+    }
+}
+
+async fn read_all(store: &Store, name: &str, filter: &Document) -> Result<Vec<Document>> {
+    Ok(store
+        .db
+        .collection::<Document>(name)
+        .find(filter.clone())
+        .await?
+        .try_collect()
+        .await?)
+}
+
+/// A document's `_id`, as bytes.
+fn id_key(doc: &Document) -> Result<Vec<u8>> {
+    let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
+    bson::to_vec(&doc! { "_id": id }).map_err(Error::internal)
+}
+
+/// The first 64 bits of a document's SHA-256.
+fn digest(doc: &Document) -> Result<u64> {
+    let bytes = bson::to_vec(doc).map_err(Error::internal)?;
+    let hash = Sha256::digest(&bytes);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    Ok(u64::from_le_bytes(first))
+}
+
+/// The place a tenant moves to.
+fn target_place(cx: &Cx, org: &OrgDoc, target: &MoveTarget) -> Result<Place> {
+    let cluster = target
+        .cluster
+        .clone()
+        .unwrap_or_else(|| org.cluster().to_owned());
+    cx.client_of(&cluster)
+        .map_err(|_| Error::invalid("cluster", format_args!("no cluster is named '{cluster}'")))?;
+    let layout = target.layout.unwrap_or(org.layout);
+    let (database, collection) = match layout {
+        Layout::Collection => (
+            cx.config.tenants_db().to_owned(),
+            format!("{}{}", crate::naming::COLLECTION_PREFIX, org.id.to_hex()),
+        ),
+        Layout::Database => (
+            placement::tenant_database(org.id),
+            DEFAULT_COLLECTION.to_owned(),
+        ),
+        Layout::Shared => (
+            cx.config.tenants_db().to_owned(),
+            placement::shared_collection(DEFAULT_COLLECTION),
+        ),
+    };
+    Ok(Place {
+        cluster,
+        database,
+        layout,
+        naming: Naming::Stable,
+        collection,
+    })
+}
+
+/// The tenant's logical collections now, each with its validation options.
+async fn logical_collections(cx: &Cx, org: &OrgDoc) -> Result<(Vec<String>, Document)> {
+    let src = cx.data(org)?;
+    let mut names = match org.layout {
+        Layout::Collection => vec![DEFAULT_COLLECTION.to_owned()],
+        Layout::Database => src
+            .collection_names()
+            .await?
+            .into_iter()
+            .filter(|n| !n.starts_with("system."))
+            .collect(),
+        Layout::Shared => src
+            .shared_collections()
+            .await?
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(placement::SHARED_PREFIX).map(str::to_owned))
+            .collect(),
+    };
+    if !names.iter().any(|n| n == DEFAULT_COLLECTION) {
+        names.push(DEFAULT_COLLECTION.to_owned());
+    }
+    names.sort();
+    let mut options = Document::new();
+    if org.layout != Layout::Shared {
+        for logical in &names {
+            let physical = placement::physical_collection(
+                org.layout,
+                org.database(&cx.config.master_db),
+                &org.collection_name,
+                logical,
+            )?;
+            if let Some(o) = src.collection_options(&physical).await? {
+                options.insert(logical.clone(), o);
+            }
+        }
+    }
+    Ok((names, options))
+}
+
+/// Move the tenant named `name` to `target`, online.
+pub(crate) async fn relocate(
+    cx: &Cx,
+    name: &str,
+    target: MoveTarget,
+    progress: Option<Progress>,
+) -> Result<Tenant> {
+    let key = crate::naming::TenantName::parse(name, cx.config.tenants_db())?;
+    let org = cx
+        .store
+        .visible_org_by_key(key.key())
+        .await?
+        .ok_or_else(|| Error::not_found(key.display()))?;
+    if org.state != State::Active {
+        if !super::recover::recover_if_stale(cx, &org).await? {
+            return Err(Error::busy());
+        }
+        return Box::pin(relocate(cx, name, target, progress)).await;
+    }
+    let source = org.place(&cx.config.master_db);
+    let destination = target_place(cx, &org, &target)?;
+    if destination.cluster == source.cluster
+        && destination.database == source.database
+        && destination.layout == source.layout
+        && (destination.layout == Layout::Shared || destination.collection == source.collection)
+    {
+        return Err(Error::invalid(
+            "target",
+            "the tenant's data is there already",
+        ));
+    }
+    let (collections, options) = logical_collections(cx, &org).await?;
+    if destination.layout == Layout::Collection && collections.len() > 1 {
+        return Err(Error::invalid(
+            "layout",
+            "the collection layout holds one collection per tenant, and this tenant has several",
+        ));
+    }
+    let detail = MoveDetail {
+        source,
+        target: destination,
+        collections,
+        options,
+    };
+    let journal = new_journal(cx, Detail::Move(detail.clone()));
+    let sent = Instant::now();
+    if !cx.store.claim(&org, State::Updating, &journal).await? {
+        return Err(Error::busy());
+    }
+    let run = started(cx, org.id, &journal, journal.owner, sent, "move.claimed").await?;
+    execute(&Move::from_record(&org, &detail, progress), &run).await?;
+    let moved = cx.store.org(org.id).await?.ok_or_else(Error::revoked)?;
+    Ok(Tenant::from_doc(moved, &cx.config.master_db))
+}

@@ -1,0 +1,377 @@
+//! Online moves of a tenant between layouts and clusters: every document (same `_id`s,
+//! same content) and index arrives, the source is emptied and refuses stale writes, other
+//! tenants and foreign data are untouched, and a writer that keeps writing during the move
+//! loses no acknowledged write.
+
+mod common;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use futures_util::TryStreamExt;
+use tenantry::mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use tenantry::mongodb::options::IndexOptions;
+use tenantry::mongodb::{Client, IndexModel};
+use tenantry::{
+    Cluster, Layout, MoveProgress, MoveTarget, TenantManager, TenantOptions, TenantScope,
+    DEFAULT_COLLECTION,
+};
+
+async fn manager(t: &TestDb) -> TenantManager {
+    let config = t
+        .config()
+        .database_timeout(Duration::from_secs(60))
+        .cluster(Cluster::new("two", cluster_uri(2)))
+        .build()
+        .unwrap();
+    TenantManager::connect(config).await.unwrap()
+}
+
+async fn all(scope: &TenantScope, logical: &str) -> Vec<Document> {
+    let c = scope.collection::<Document>(logical).unwrap();
+    let mut docs: Vec<Document> = c
+        .find(doc! {}, None)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    docs.sort_by_key(|d| format!("{}", d.get("_id").unwrap()));
+    docs
+}
+
+fn sample(n: i64) -> Vec<Document> {
+    sample_from(0, n)
+}
+
+fn sample_from(first: i64, n: i64) -> Vec<Document> {
+    (first..first + n)
+        .map(|i| {
+            doc! {
+                "_id": if i % 3 == 0 { Bson::Int64(i) } else { Bson::ObjectId(ObjectId::new()) },
+                "n": i,
+                "email": format!("user{i}@x.io"),
+                "nested": { "a": [1, 2, { "b": i }], "when": tenantry::mongodb::bson::DateTime::from_millis(i * 1000) },
+                "f": i as f64 / 3.0,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn moves_between_every_layout_and_cluster_keep_everything() {
+    let t = TestDb::new().await;
+    let _cleanup = ClusterCleanup {
+        databases: vec![t.name.clone()],
+    };
+    let m = manager(&t).await;
+    let by = Bystanders::seed(&t, &m).await;
+    // A neighbour in the shared layout, on each cluster.
+    let mut neighbours = Vec::new();
+    for (i, cluster) in ["home", "two"].into_iter().enumerate() {
+        let email = format!("n{i}@n.io");
+        m.create_tenant_with(
+            &format!("Neighbour {i}"),
+            &email,
+            PASSWORD,
+            TenantOptions::new().layout(Layout::Shared).cluster(cluster),
+        )
+        .await
+        .unwrap();
+        let scope = m.admin_scope(&format!("Neighbour {i}")).await.unwrap();
+        let docs = sample(30);
+        scope
+            .collection::<Document>(DEFAULT_COLLECTION)
+            .unwrap()
+            .insert_many(&docs)
+            .await
+            .unwrap();
+        neighbours.push(scope);
+    }
+    let before_neighbours = {
+        let mut v = Vec::new();
+        for s in &neighbours {
+            v.push(all(s, DEFAULT_COLLECTION).await);
+        }
+        v
+    };
+
+    m.create_tenant("Traveller", "t@t.io", PASSWORD)
+        .await
+        .unwrap();
+    let scope = m.admin_scope("Traveller").await.unwrap();
+    let data = sample_from(1000, 400);
+    let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+    c.insert_many(&data).await.unwrap();
+    let unique = IndexOptions::builder()
+        .unique(true)
+        .name("email_unique".to_owned())
+        .build();
+    c.create_index(
+        IndexModel::builder()
+            .keys(doc! { "email": 1 })
+            .options(unique)
+            .build(),
+    )
+    .await
+    .unwrap();
+    let expected = all(&scope, DEFAULT_COLLECTION).await;
+    let first_namespace = c.namespace();
+
+    let route = [
+        MoveTarget::new().layout(Layout::Shared),
+        MoveTarget::new().layout(Layout::Database),
+        MoveTarget::new().cluster("two"),
+        MoveTarget::new().layout(Layout::Shared),
+        MoveTarget::new().layout(Layout::Collection).cluster("home"),
+    ];
+    for target in route {
+        let label = format!("{target:?}");
+        let seen = Arc::new(Mutex::new(Vec::<MoveProgress>::new()));
+        let log = seen.clone();
+        let moved = m
+            .move_tenant_with_progress("Traveller", target.clone(), move |p| {
+                log.lock().unwrap().push(p.clone())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        if let Some(layout) = target.layout {
+            assert_eq!(moved.layout, layout, "{label}");
+        }
+        if let Some(cluster) = &target.cluster {
+            assert_eq!(&moved.cluster, cluster, "{label}");
+        }
+        let scope = m.admin_scope("Traveller").await.unwrap();
+        assert_eq!(
+            all(&scope, DEFAULT_COLLECTION).await,
+            expected,
+            "{label}: the documents"
+        );
+        // The unique index came along (per tenant in the shared layout).
+        let err = scope
+            .collection::<Document>(DEFAULT_COLLECTION)
+            .unwrap()
+            .insert_one(&doc! { "email": "user1001@x.io" })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{label}: unique index");
+        let progress = seen.lock().unwrap().clone();
+        let last_copy = progress
+            .iter()
+            .rev()
+            .find(|p| p.phase == "copy")
+            .expect("copy progress");
+        assert_eq!((last_copy.copied, last_copy.total), (400, 400), "{label}");
+        assert_eq!(progress.last().unwrap().phase, "done", "{label}");
+        by.assert_untouched(&t, &label).await;
+        for (s, before) in neighbours.iter().zip(&before_neighbours) {
+            assert_eq!(
+                &all(s, DEFAULT_COLLECTION).await,
+                before,
+                "{label}: a neighbour"
+            );
+        }
+    }
+    // A tenant whose `_id`s another tenant of the target shared collection holds cannot
+    // move there: refused and undone, and the other tenant's documents stay as they were.
+    m.create_tenant("Collider", "c@c.io", PASSWORD)
+        .await
+        .unwrap();
+    let collider = m.admin_scope("Collider").await.unwrap();
+    let mine = sample(5);
+    collider
+        .collection::<Document>(DEFAULT_COLLECTION)
+        .unwrap()
+        .insert_many(&mine)
+        .await
+        .unwrap();
+    let err = m
+        .move_tenant("Collider", MoveTarget::new().layout(Layout::Shared))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+    let collider = m.admin_scope("Collider").await.unwrap();
+    assert_eq!(collider.layout(), Layout::Collection);
+    assert_eq!(all(&collider, DEFAULT_COLLECTION).await.len(), 5);
+    for (s, before) in neighbours.iter().zip(&before_neighbours) {
+        assert_eq!(
+            &all(s, DEFAULT_COLLECTION).await,
+            before,
+            "after the refused move: a neighbour"
+        );
+    }
+    // A write through the first, long stale namespace is refused, never lost.
+    let stale = t
+        .client
+        .database(&first_namespace.db)
+        .collection::<Document>(&first_namespace.coll);
+    assert!(stale.insert_one(doc! { "late": true }).await.is_err());
+    let report = m.recover().await.unwrap();
+    assert!(
+        report.failed.is_empty() && report.swept_keys == 0,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.orphan_collections,
+        by.foreign_names()[..1],
+        "{report:?}"
+    );
+    t.assert_no_garbage_keys_beside(&by.foreign_names()).await;
+    // Nowhere to go, and nowhere that exists.
+    let err = m
+        .move_tenant("Traveller", MoveTarget::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let err = m
+        .move_tenant("Traveller", MoveTarget::new().cluster("mars"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("INVALID_INPUT", Some("cluster"))
+    );
+    assert_eq!(
+        m.move_tenant("Nobody", MoveTarget::new().layout(Layout::Shared))
+            .await
+            .unwrap_err()
+            .code(),
+        "TENANT_NOT_FOUND"
+    );
+}
+
+/// Writers keep writing through a scope opened before the move, and through the
+/// application's own driver at the namespace they were given; every write acknowledged to
+/// either is in the tenant's data afterwards.
+async fn writers_lose_nothing(docs: i64, from: Layout, to: MoveTarget) {
+    let t = TestDb::new().await;
+    let _cleanup = ClusterCleanup {
+        databases: vec![t.name.clone()],
+    };
+    let m = manager(&t).await;
+    m.create_tenant_with(
+        "Busy",
+        "b@b.io",
+        PASSWORD,
+        TenantOptions::new().layout(from),
+    )
+    .await
+    .unwrap();
+    let scope = m.admin_scope("Busy").await.unwrap();
+    let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+    let bulk: Vec<Document> = (0..docs)
+        .map(|i| doc! { "_id": format!("bulk-{i}"), "n": i })
+        .collect();
+    for chunk in bulk.chunks(10_000) {
+        c.insert_many(chunk).await.unwrap();
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let scope_writer = {
+        let (done, acked, c) = (
+            done.clone(),
+            acked.clone(),
+            scope.collection::<Document>(DEFAULT_COLLECTION).unwrap(),
+        );
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                let id = format!("scope-{i}");
+                if c.insert_one(&doc! { "_id": &id, "w": "scope" })
+                    .await
+                    .is_ok()
+                {
+                    acked.lock().unwrap().insert(id);
+                }
+                i += 1;
+            }
+            i
+        })
+    };
+    let raw_writer = (from != Layout::Shared).then(|| {
+        let ns = c.namespace();
+        let (done, acked) = (done.clone(), acked.clone());
+        tokio::spawn(async move {
+            let client = Client::with_uri_str(mongo_uri()).await.unwrap();
+            let raw = client.database(&ns.db).collection::<Document>(&ns.coll);
+            let (mut ok, mut refused) = (0, 0);
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                let id = format!("raw-{i}");
+                match raw.insert_one(doc! { "_id": &id, "w": "raw" }).await {
+                    Ok(_) => {
+                        acked.lock().unwrap().insert(id);
+                        ok += 1;
+                    }
+                    Err(_) => refused += 1,
+                }
+                i += 1;
+                if refused > 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            (ok, refused)
+        })
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    m.move_tenant("Busy", to).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    done.store(true, Ordering::Relaxed);
+    let scope_writes = scope_writer.await.unwrap();
+    let raw = match raw_writer {
+        Some(w) => Some(w.await.unwrap()),
+        None => None,
+    };
+    let after = m.admin_scope("Busy").await.unwrap();
+    let held: BTreeSet<String> = after
+        .collection::<Document>(DEFAULT_COLLECTION)
+        .unwrap()
+        .find(doc! {}, None)
+        .await
+        .unwrap()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.get_str("_id").unwrap().to_owned())
+        .collect();
+    let acked = acked.lock().unwrap().clone();
+    let lost: Vec<&String> = acked.difference(&held).collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged writes lost: {} (e.g. {:?})",
+        lost.len(),
+        lost.iter().take(5).collect::<Vec<_>>()
+    );
+    assert!(
+        bulk.iter()
+            .all(|d| held.contains(d.get_str("_id").unwrap())),
+        "bulk documents lost"
+    );
+    println!(
+        "move of {docs} documents from {from:?}: {scope_writes} scope writes, raw writes (acknowledged, refused) {raw:?}, {} acknowledged in all, 0 lost",
+        acked.len()
+    );
+}
+
+#[tokio::test]
+async fn a_writer_loses_nothing_during_a_move_of_100000_documents() {
+    writers_lose_nothing(
+        100_000,
+        Layout::Collection,
+        MoveTarget::new().layout(Layout::Database),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_writer_loses_nothing_during_a_move_out_of_shared_to_another_cluster() {
+    writers_lose_nothing(
+        5_000,
+        Layout::Shared,
+        MoveTarget::new().layout(Layout::Database).cluster("two"),
+    )
+    .await;
+}
