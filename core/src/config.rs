@@ -398,6 +398,10 @@ pub struct Config {
     /// Entries (tenant records and admins) the hot path's cache may hold; 0 turns it off
     /// (see [`TenantManager::cache_stats`](crate::TenantManager::cache_stats)).
     pub cache_capacity: usize,
+    /// The bearer token of operator calls (see
+    /// [`TenantManager::check_operator`](crate::TenantManager::check_operator)); `None`
+    /// turns them off.
+    pub operator_token: Option<Secret>,
     /// Failpoints armed by tests.
     #[cfg(feature = "failpoints")]
     #[doc(hidden)]
@@ -569,6 +573,8 @@ impl Config {
                     .collect(),
             ),
             cache_capacity: Some(self.cache_capacity as u64),
+            // A secret, like the JWT secret: never given back.
+            operator_token: None,
         }
     }
 }
@@ -767,13 +773,17 @@ settings! {
     trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
     /// Entries the hot path's cache may hold (100000); 0 turns the cache off.
     cache_capacity: u64 => "CACHE_CAPACITY",
+    /// Bearer token of the operator endpoints (moves); unset turns them off.
+    operator_token: String => "OPERATOR_TOKEN",
 }
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = self.to_map();
-        if map.contains_key("jwt_secret") {
-            map.insert("jwt_secret".into(), "***".into());
+        for secret in ["jwt_secret", "operator_token"] {
+            if map.contains_key(secret) {
+                map.insert(secret.into(), "***".into());
+            }
         }
         if let Some(uri) = self.mongo_uri.as_deref() {
             map.insert(
@@ -908,6 +918,9 @@ impl Settings {
         if let Some(entries) = self.cache_capacity {
             b = b.cache_capacity(usize::try_from(entries).unwrap_or(usize::MAX));
         }
+        if let Some(token) = self.operator_token {
+            b = b.operator_token(token);
+        }
         let default = LoginThrottle::default();
         let throttle = LoginThrottle {
             max_failures: self.login_max_failures.unwrap_or(default.max_failures),
@@ -972,6 +985,7 @@ impl ConfigBuilder {
                 tombstone_retention: Duration::from_secs(24 * 3600),
                 trusted_proxies: Vec::new(),
                 cache_capacity: 100_000,
+                operator_token: None,
                 #[cfg(feature = "failpoints")]
                 failpoints: None,
             },
@@ -1001,6 +1015,12 @@ impl ConfigBuilder {
     /// Physical names in the `collection` layout (default `slug`).
     pub fn naming(mut self, naming: Naming) -> Self {
         self.config.naming = naming;
+        self
+    }
+
+    /// The bearer token of operator calls (at least 16 bytes).
+    pub fn operator_token(mut self, token: impl Into<String>) -> Self {
+        self.config.operator_token = Some(Secret::new(token));
         self
     }
 
@@ -1148,6 +1168,14 @@ impl ConfigBuilder {
                 )));
             }
             names.push(n);
+        }
+        if c.operator_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(Error::Config(
+                "operator_token: must be at least 16 bytes".into(),
+            ));
         }
         if c.jwt_secret.expose().len() < 16 {
             return Err(Error::Config(

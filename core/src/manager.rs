@@ -272,6 +272,32 @@ impl TenantManager {
         ))
     }
 
+    /// `Ok` if `token` is the configured operator token (compared in constant time):
+    /// `FORBIDDEN` when operator calls are off (no token configured), `UNAUTHORIZED` for
+    /// another token. For servers that expose operator calls such as
+    /// [`move_tenant`](Self::move_tenant).
+    pub fn check_operator(&self, token: &str) -> Result<()> {
+        use sha2::{Digest, Sha256};
+        let Some(expected) = &self.cx.config.operator_token else {
+            return Err(Error::Forbidden {
+                message: "operator calls are off (no operator token is configured)".into(),
+            });
+        };
+        let (a, b) = (
+            Sha256::digest(token.as_bytes()),
+            Sha256::digest(expected.expose().as_bytes()),
+        );
+        let differ = a
+            .iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+        if differ == 0 {
+            Ok(())
+        } else {
+            Err(Error::unauthorized("the operator token is not valid"))
+        }
+    }
+
     /// Move the data of the tenant named `name` to another layout and/or cluster, online:
     /// copied in batches, caught up with a change stream, then writes fenced for a short
     /// cut-over while the copy is verified (counts and a content checksum) and the record

@@ -25,6 +25,7 @@ __all__ = ["free_port", "mongo_uri"]
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "contract-suite-secret-0123456789"
+OPERATOR_TOKEN = "contract-operator-token-0123456789"
 PASSWORD = "securepassword123"
 
 
@@ -68,12 +69,21 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
     master_db = f"contract_{uuid.uuid4().hex[:12]}"
-    env = dict(MONGO_URI=mongo_uri(), MASTER_DB=master_db, JWT_SECRET=JWT_SECRET, BCRYPT_COST="4")
+    env = dict(
+        MONGO_URI=mongo_uri(),
+        MASTER_DB=master_db,
+        JWT_SECRET=JWT_SECRET,
+        BCRYPT_COST="4",
+        OPERATOR_TOKEN=OPERATOR_TOKEN,
+    )
     log = tmp_path_factory.mktemp("server") / "server.log"
     process = Process(request.config.getoption("--server-cmd"), log, env)
     process.wait_ready(healthy)
     yield Server(process, master_db)
     process.stop()
+    # The databases of its tenants in the `database` layout go with it.
+    for org in mongo[master_db].organizations.find({"layout": "database"}):
+        mongo.drop_database(org["database"])
     mongo.drop_database(master_db)
 
 

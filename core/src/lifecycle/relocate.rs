@@ -586,14 +586,10 @@ pub(crate) async fn relocate(
     }
     let source = org.place(&cx.config.master_db);
     let destination = target_place(cx, &org, &target)?;
-    if destination.cluster == source.cluster
-        && destination.database == source.database
-        && destination.layout == source.layout
-        && (destination.layout == Layout::Shared || destination.collection == source.collection)
-    {
+    if destination.cluster == source.cluster && destination.layout == source.layout {
         return Err(Error::invalid(
             "target",
-            "the tenant's data is there already",
+            "the tenant's data is there already (name another layout or cluster)",
         ));
     }
     let (collections, options) = logical_collections(cx, &org).await?;

@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenantry::{Tenant, TenantManager, TenantUpdate};
+use tenantry::{MoveTarget, Tenant, TenantManager, TenantOptions, TenantUpdate};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -24,6 +24,13 @@ pub struct CreateOrg {
     email: String,
     #[schema(example = "securepassword123")]
     password: String,
+    /// Extension: the tenant's layout, `collection` (the default), `database` or `shared`.
+    #[serde(default)]
+    #[schema(example = "shared")]
+    layout: Option<String>,
+    /// Extension: the cluster to place the tenant on (one of the configured `CLUSTERS`).
+    #[serde(default)]
+    cluster: Option<String>,
 }
 
 impl Schema for CreateOrg {
@@ -31,7 +38,55 @@ impl Schema for CreateOrg {
         ("organization_name", false),
         ("email", false),
         ("password", false),
+        ("layout", true),
+        ("cluster", true),
     ];
+}
+
+/// `POST /admin/move` body (an operator call).
+#[derive(Deserialize, ToSchema)]
+pub struct MoveOrg {
+    #[schema(example = "Acme Corp")]
+    organization_name: String,
+    /// The layout to move to: `collection`, `database` or `shared`.
+    #[serde(default)]
+    #[schema(example = "database")]
+    layout: Option<String>,
+    /// The cluster to move to.
+    #[serde(default)]
+    cluster: Option<String>,
+}
+
+impl Schema for MoveOrg {
+    const FIELDS: &'static [(&'static str, bool)] = &[
+        ("organization_name", false),
+        ("layout", true),
+        ("cluster", true),
+    ];
+}
+
+/// Where an organization's data is (the operator calls' answer).
+#[derive(Serialize, ToSchema)]
+pub struct Placement {
+    organization_name: String,
+    collection_name: String,
+    database: String,
+    #[schema(example = "database")]
+    layout: String,
+    #[schema(example = "home")]
+    cluster: String,
+}
+
+impl From<Tenant> for Placement {
+    fn from(t: Tenant) -> Self {
+        Placement {
+            organization_name: t.name,
+            collection_name: t.collection_name,
+            database: t.database,
+            layout: t.layout.as_str().to_owned(),
+            cluster: t.cluster,
+        }
+    }
 }
 
 /// `POST /admin/login` body.
@@ -129,10 +184,37 @@ async fn create_org(
     State(m): State<TenantManager>,
     JsonBody(body): JsonBody<CreateOrg>,
 ) -> Result<(StatusCode, Json<Org>), ApiError> {
+    let mut options = TenantOptions::new();
+    options.layout = body.layout.as_deref().map(str::parse).transpose()?;
+    options.cluster = body.cluster;
     let tenant = m
-        .create_tenant(&body.organization_name, &body.email, &body.password)
+        .create_tenant_with(
+            &body.organization_name,
+            &body.email,
+            &body.password,
+            options,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(tenant.into())))
+}
+
+#[utoipa::path(post, path = "/admin/move", tag = "operators", request_body = MoveOrg, security(("bearer" = [])),
+    description = "Move an organization's data to another layout and/or cluster, online. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.",
+    responses((status = 200, body = Placement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+async fn move_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<MoveOrg>,
+) -> Result<Json<Placement>, ApiError> {
+    m.check_operator(&token)?;
+    let mut target = MoveTarget::new();
+    target.layout = body.layout.as_deref().map(str::parse).transpose()?;
+    target.cluster = body.cluster;
+    Ok(Json(
+        m.move_tenant(&body.organization_name, target).await?.into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/org/get", tag = "organizations",
@@ -237,8 +319,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -255,6 +337,7 @@ pub fn router(manager: TenantManager) -> Router {
             delete(delete_org).fallback(allowed(&["DELETE"])),
         )
         .route("/health", get(health).fallback(allowed(&["GET"])))
+        .route("/admin/move", post(move_org).fallback(allowed(&["POST"])))
         .route(
             "/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }).fallback(allowed(&["GET"])),
