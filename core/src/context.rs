@@ -94,7 +94,7 @@ impl Cx {
         let client = self.client_of(org.cluster())?;
         Ok(self
             .store
-            .on_client(client, org.database(&self.config.master_db)))
+            .on_cluster(org.cluster(), client, org.database(&self.config.master_db)))
     }
 
     /// The hash verified when there is no account to verify against.

@@ -126,6 +126,9 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
         MoveTarget::new().cluster("two"),
         MoveTarget::new().layout(Layout::Shared),
         MoveTarget::new().layout(Layout::Collection).cluster("home"),
+        // Back into the shared collection it left at the start: its fence there goes.
+        MoveTarget::new().layout(Layout::Shared),
+        MoveTarget::new().layout(Layout::Collection),
     ];
     for target in route {
         let label = format!("{target:?}");
@@ -144,6 +147,15 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
             assert_eq!(&moved.cluster, cluster, "{label}");
         }
         let scope = m.admin_scope("Traveller").await.unwrap();
+        // Writable where it is now (then that write is taken out again).
+        let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+        let probe = c
+            .insert_one(&doc! { "probe": true })
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        c.delete_one(doc! { "_id": probe.inserted_id })
+            .await
+            .unwrap();
         assert_eq!(
             all(&scope, DEFAULT_COLLECTION).await,
             expected,
@@ -374,4 +386,49 @@ async fn a_writer_loses_nothing_during_a_move_out_of_shared_to_another_cluster()
         MoveTarget::new().layout(Layout::Database).cluster("two"),
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_tombstones_moves_leave_are_registered_apart_and_swept() {
+    let t = TestDb::new().await;
+    let config = t
+        .config()
+        .tombstone_retention(Duration::ZERO)
+        .build()
+        .unwrap();
+    let m = TenantManager::connect(config).await.unwrap();
+    let mut databases = Vec::new();
+    for i in 0..2 {
+        let name = format!("Leaver {i}");
+        let options = TenantOptions::new().layout(Layout::Database);
+        let tenant = m
+            .create_tenant_with(&name, &format!("l{i}@l.io"), PASSWORD, options)
+            .await
+            .unwrap();
+        let scope = m.admin_scope(&name).await.unwrap();
+        let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+        // `_id`s of their own: both go to one shared collection.
+        c.insert_many(&sample_from(100 * i, 10)).await.unwrap();
+        m.move_tenant(&name, MoveTarget::new().layout(Layout::Shared))
+            .await
+            .unwrap();
+        databases.push(tenant.database);
+    }
+    // Both left a tombstone named `data`, each in its own database: two entries.
+    let entries = t
+        .raw("tenant_tombstones")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(entries, 2);
+    let report = m.recover().await.unwrap();
+    assert_eq!(report.swept_tombstones, 2, "{report:?}");
+    let left = t.client.list_database_names().await.unwrap();
+    for db in &databases {
+        assert!(!left.contains(db), "{db} is gone with its last tombstone");
+    }
+    for i in 0..2 {
+        let scope = m.admin_scope(&format!("Leaver {i}")).await.unwrap();
+        assert_eq!(all(&scope, DEFAULT_COLLECTION).await.len(), 10);
+    }
 }

@@ -109,12 +109,14 @@ fn tombstone_store(cx: &Cx, tombstone: &TombstoneDoc) -> Result<crate::store::St
         .database
         .as_deref()
         .unwrap_or(&cx.config.master_db);
-    Ok(cx.store.on_client(cx.client_of(cluster)?, database))
+    Ok(cx
+        .store
+        .on_cluster(cluster, cx.client_of(cluster)?, database))
 }
 
 async fn heal_tombstone(cx: &Cx, tombstone: &TombstoneDoc) -> Result<u64> {
     let data = tombstone_store(cx, tombstone)?;
-    if data.is_empty(&tombstone.name).await? {
+    if data.is_empty(tombstone.collection()).await? {
         return Ok(0);
     }
     let Some(org) = cx.store.org(tombstone.tenant).await? else {
@@ -128,7 +130,7 @@ async fn heal_tombstone(cx: &Cx, tombstone: &TombstoneDoc) -> Result<u64> {
         return Ok(0); // Its operation comes first; the next recovery moves them.
     }
     let merged = data
-        .move_documents(&tombstone.name, &org.collection_name, org.id)
+        .move_documents(tombstone.collection(), &org.collection_name, org.id)
         .await?;
     tracing::warn!(organization_id = %org.id, moved = merged.moved, parked = merged.parked,
         "documents found in a tombstone were moved to the tenant's collection");
@@ -275,10 +277,10 @@ async fn orphan_collections(cx: &Cx) -> Result<Vec<String>> {
             continue; // Only the home cluster's databases are scanned.
         }
         // A tombstone holding documents that no tenant takes any more is an orphan.
-        if cx.store.on(db).is_empty(&tombstone.name).await?
+        if cx.store.on(db).is_empty(tombstone.collection()).await?
             || cx.store.org(tombstone.tenant).await?.is_some()
         {
-            owned.insert((db.to_owned(), tombstone.name));
+            owned.insert((db.to_owned(), tombstone.collection().to_owned()));
         }
     }
     let qualified = |db: &str, name: &str| {

@@ -66,9 +66,11 @@ impl Move {
     }
 
     fn store(cx: &Cx, place: &Place) -> Result<Store> {
-        Ok(cx
-            .store
-            .on_client(cx.client_of(&place.cluster)?, &place.database))
+        Ok(cx.store.on_cluster(
+            &place.cluster,
+            cx.client_of(&place.cluster)?,
+            &place.database,
+        ))
     }
 
     fn physical(place: &Place, logical: &str) -> Result<String> {
@@ -146,10 +148,20 @@ impl Move {
             run.guard().await?;
             let ours = match self.detail.target.layout {
                 Layout::Shared => dst.ensure_shared(&t).await?,
-                _ => dst.create_marked(&t, run.fence.op).await?,
+                // A tombstone the tenant left there in an earlier move gives way.
+                _ => {
+                    dst.create_marked(&t, run.fence.op).await?
+                        || (dst.remove_tombstone(&t).await?
+                            && dst.create_marked(&t, run.fence.op).await?)
+                }
             };
             if !ours {
                 return Err(Fail::Refused(Error::storage_taken("target")));
+            }
+            if self.detail.target.layout == Layout::Shared {
+                // Back in a shared collection it left before: its fence there goes.
+                dst.set_shared_fence(&self.detail.target.cluster, &t, self.org.id, false)
+                    .await?;
             }
             for index in src.indexes(&s).await? {
                 let mut index = portable(index);
@@ -391,8 +403,7 @@ impl Move {
                 }
                 _ => {
                     src.empty(&s).await?;
-                    src.register_tombstone(&s, self.org.id, &self.detail.source.cluster)
-                        .await?;
+                    src.register_tombstone(&s, self.org.id).await?;
                 }
             }
         }

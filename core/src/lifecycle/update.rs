@@ -144,9 +144,7 @@ impl Update {
             store.make_tombstone(old).await?;
             run.hit("update.tombstone.stray_fenced").await?;
         }
-        store
-            .register_tombstone(old, self.org.id, self.org.cluster())
-            .await?;
+        store.register_tombstone(old, self.org.id).await?;
         let merged = store
             .move_documents(old, &target.collection, self.org.id)
             .await?;

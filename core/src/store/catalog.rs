@@ -61,9 +61,13 @@ pub(crate) enum Renamed {
 /// A registered tombstone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TombstoneDoc {
-    /// The collection name.
+    /// Its key: the collection name in the master database of the home cluster (as the
+    /// registry always had it), `<cluster>/<database>/<collection>` elsewhere.
     #[serde(rename = "_id")]
     pub name: String,
+    /// The collection name, when the key is not it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
     /// The tenant whose rename left it.
     pub tenant: ObjectId,
     /// The database holding it (absent: the master database).
@@ -74,6 +78,13 @@ pub(crate) struct TombstoneDoc {
     pub cluster: Option<String>,
     #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
     pub created_at: DateTime<Utc>,
+}
+
+impl TombstoneDoc {
+    /// The tombstone's collection.
+    pub(crate) fn collection(&self) -> &str {
+        self.collection.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// What merging a stray did.
@@ -262,25 +273,33 @@ impl Store {
             return Ok(false);
         }
         self.drop_collection(name).await?;
-        self.tombstones.delete_one(doc! { "_id": name }).await?;
+        self.tombstones
+            .delete_one(doc! { "_id": self.tombstone_key(name) })
+            .await?;
         Ok(true)
     }
 
-    /// Record a tombstone left by `tenant`'s rename (in this store's database, on
-    /// `cluster`).
-    pub(crate) async fn register_tombstone(
-        &self,
-        name: &str,
-        tenant: ObjectId,
-        cluster: &str,
-    ) -> Result<()> {
+    /// The registry key of a tombstone at `name` in this store's database and cluster.
+    fn tombstone_key(&self, name: &str) -> String {
+        let master = self.orgs.namespace().db;
+        if self.cluster == crate::placement::HOME_CLUSTER && self.db.name() == master {
+            name.to_owned()
+        } else {
+            format!("{}/{}/{name}", self.cluster, self.db.name())
+        }
+    }
+
+    /// Record a tombstone left by `tenant`'s rename or move (in this store's database and
+    /// cluster).
+    pub(crate) async fn register_tombstone(&self, name: &str, tenant: ObjectId) -> Result<()> {
         self.tombstones
             .update_one(
-                doc! { "_id": name },
+                doc! { "_id": self.tombstone_key(name) },
                 doc! { "$setOnInsert": {
                     "tenant": tenant,
+                    "collection": name,
                     "database": self.db.name(),
-                    "cluster": cluster,
+                    "cluster": &self.cluster,
                     "created_at": bson::DateTime::now(),
                 } },
             )
@@ -304,7 +323,7 @@ impl Store {
         if age.to_std().unwrap_or_default() < retention {
             return Ok(false);
         }
-        let dropped = self.remove_tombstone(&entry.name).await?;
+        let dropped = self.remove_tombstone(entry.collection()).await?;
         self.tombstones
             .delete_one(doc! { "_id": &entry.name, "created_at": bson::DateTime::from_chrono(entry.created_at) })
             .await?;

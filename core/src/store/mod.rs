@@ -59,6 +59,9 @@ pub(crate) struct Store {
     pub fences: Collection<Document>,
     /// Applied to every write and catalog command; `None` leaves the server's default.
     pub write_concern: Option<WriteConcern>,
+    /// The cluster of `client` and `db` (the catalog's collections are always the home
+    /// cluster's).
+    pub cluster: String,
 }
 
 impl Store {
@@ -78,6 +81,7 @@ impl Store {
             client,
             db,
             write_concern,
+            cluster: crate::placement::HOME_CLUSTER.to_owned(),
         }
     }
 
@@ -94,11 +98,12 @@ impl Store {
         }
     }
 
-    /// [`on`](Self::on) a database of another cluster's `client`.
-    pub(crate) fn on_client(&self, client: &Client, database: &str) -> Store {
+    /// [`on`](Self::on) a database of the cluster `cluster`, reached by `client`.
+    pub(crate) fn on_cluster(&self, cluster: &str, client: &Client, database: &str) -> Store {
         Store {
             db: client.database(database),
             client: client.clone(),
+            cluster: cluster.to_owned(),
             ..self.clone()
         }
     }
