@@ -2,7 +2,8 @@
 //!
 //! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module and
 //! only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value types,
-//! `error.rs` the error enum, `config.rs` the `Settings`, `http.rs` the HTTP error table;
+//! `scope.rs` the `Confinement` and `Location` of a tenant's data, `error.rs` the error
+//! enum, `config.rs` the `Settings`, `http.rs` the HTTP error table;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
 //! type stubs, defines the exception classes, and holds the FastAPI glue.
@@ -12,6 +13,7 @@ mod error;
 mod http;
 mod manager;
 mod runtime;
+mod scope;
 mod types;
 
 use pyo3::prelude::*;
@@ -21,12 +23,16 @@ use pyo3::prelude::*;
 fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     runtime::init(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add("HOME_CLUSTER", tenantry::HOME_CLUSTER)?;
+    module.add("DEFAULT_COLLECTION", tenantry::DEFAULT_COLLECTION)?;
     module.add_class::<manager::PyTenantManager>()?;
     module.add_class::<types::PyTenant>()?;
     module.add_class::<types::PyClaims>()?;
     module.add_class::<types::PyAccessToken>()?;
     module.add_class::<types::PyRecoveryReport>()?;
     module.add_class::<types::PyRecoveryFailure>()?;
+    module.add_class::<scope::PyConfinement>()?;
+    module.add_class::<scope::PyLocation>()?;
     module.add_function(wrap_pyfunction!(types::restore, module)?)?;
     module.add_function(wrap_pyfunction!(types::core_fields, module)?)?;
     module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;

@@ -3,16 +3,17 @@
 //! Each async method clones the manager (an `Arc` inside), moves owned arguments into a
 //! core future and returns it as an awaitable through [`runtime::future_into_py`]. Nothing
 //! here blocks while holding the GIL: the synchronous methods (`decode_token`,
-//! `check_tenant_name`, `collection`, `client_address`, the settings) do no I/O.
+//! `check_tenant_name`, `locate`, `collection`, `client_address`, the settings) do no I/O.
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tenantry::mongodb::bson::Document;
-use tenantry::{Config, TenantManager, TenantUpdate};
+use tenantry::{Config, TenantManager, TenantOptions, TenantUpdate, DEFAULT_COLLECTION};
 
 use crate::config::{settings, to_python};
 use crate::error::to_py_err;
 use crate::runtime;
+use crate::scope::{self, PyLocation};
 use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -72,7 +73,8 @@ impl PyTenantManager {
         to_python(py, &serde_json::Value::Object(map))
     }
 
-    /// The master database: tenant records, admins and the tenants' collections.
+    /// The master database: tenant records and admins (and the tenants' data unless the
+    /// `tenants_db` setting names another).
     #[getter]
     fn master_db(&self) -> &str {
         &self.inner.config().master_db
@@ -84,18 +86,29 @@ impl PyTenantManager {
         self.inner.is_closed()
     }
 
+    /// Create a tenant; `layout` (`collection`, `database`, `shared`), `naming` (`slug`,
+    /// `stable`), `cluster` and `tag` override the configuration's placement, and are
+    /// parsed and checked by the core (a bad one fails the future with `InvalidInput`).
+    #[pyo3(signature = (name, email, password, *, layout = None, naming = None, cluster = None, tag = None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn create_tenant<'py>(
         &self,
         py: Python<'py>,
         name: String,
         email: String,
         password: String,
+        layout: Option<String>,
+        naming: Option<String>,
+        cluster: Option<String>,
+        tag: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
+        let options = tenant_options(layout, naming, cluster, tag);
         runtime::future_into_py(py, async move {
-            Ok(PyTenant(
-                manager.create_tenant(&name, &email, &password).await?,
-            ))
+            let tenant = manager
+                .create_tenant_with(&name, &email, &password, options?)
+                .await?;
+            Ok(PyTenant(tenant))
         })
     }
 
@@ -211,24 +224,55 @@ impl PyTenantManager {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// The claims' tenant's collection on the application's own driver: `client` is a
-    /// pymongo `MongoClient` or `AsyncMongoClient`, or a motor client (anything indexed as
-    /// `client[database][collection]`). No round trip: verified claims carry the name.
+    /// Where the claims' tenant's logical collection `name` is (no round trip: verified
+    /// claims carry the tenant's placement).
+    #[pyo3(signature = (claims, name = DEFAULT_COLLECTION))]
+    fn locate(
+        &self,
+        py: Python<'_>,
+        claims: &Bound<'_, PyClaims>,
+        name: &str,
+    ) -> PyResult<PyLocation> {
+        self.inner
+            .locate(&claims.get().0, name)
+            .map(PyLocation)
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// The claims' tenant's logical collection `name` on the application's own driver:
+    /// `client` is a pymongo `MongoClient` or `AsyncMongoClient`, or a motor client
+    /// (anything indexed as `client[database][collection]`), connected to the tenant's
+    /// cluster. In the `shared` layout the collection comes wrapped in a
+    /// `ConfinedCollection`. No round trip: verified claims carry the placement.
+    #[pyo3(signature = (claims, client, name = DEFAULT_COLLECTION))]
     fn collection<'py>(
         &self,
         claims: &Bound<'py, PyClaims>,
         client: &Bound<'py, PyAny>,
+        name: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Some(name) = claims.get().0.collection_name() else {
-            let err = tenantry::Error::InvalidInput {
-                field: "claims",
-                message: "carry no collection; use verify_token, not decode_token".into(),
-            };
-            return Err(to_py_err(claims.py(), err));
-        };
-        client
-            .get_item(&self.inner.config().master_db)?
-            .get_item(name)
+        let location = self
+            .inner
+            .locate(&claims.get().0, name)
+            .map_err(|e| to_py_err(claims.py(), e))?;
+        scope::collection_on(client, &location)
+    }
+
+    /// [`collection`](Self::collection) for the tenant named `name`, for administration:
+    /// no token is checked, so only trusted code may call it (a round trip).
+    #[pyo3(signature = (name, client, collection = DEFAULT_COLLECTION.to_owned()))]
+    fn admin_collection<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        client: Py<PyAny>,
+        collection: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            let location = manager.admin_scope(&name).await?.locate(&collection)?;
+            Ok(scope::Opened { client, location })
+        })
     }
 
     /// The name of the claims' tenant's collection now (a round trip; verified claims also
@@ -289,4 +333,19 @@ impl PyTenantManager {
         let db = pyo3::types::PyString::new(py, &self.inner.config().master_db);
         Ok(format!("TenantManager(master_db={})", db.repr()?))
     }
+}
+
+/// The core's options of a new tenant, from `create_tenant`'s keyword arguments.
+fn tenant_options(
+    layout: Option<String>,
+    naming: Option<String>,
+    cluster: Option<String>,
+    tag: Option<String>,
+) -> tenantry::Result<TenantOptions> {
+    let mut options = TenantOptions::new();
+    options.layout = layout.map(|l| l.parse()).transpose()?;
+    options.naming = naming.map(|n| n.parse()).transpose()?;
+    options.cluster = cluster;
+    options.tag = tag;
+    Ok(options)
 }

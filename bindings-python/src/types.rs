@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 /// `repr()` of a string, the way Python writes it.
-fn quoted(py: Python<'_>, s: &str) -> PyResult<String> {
+pub(crate) fn quoted(py: Python<'_>, s: &str) -> PyResult<String> {
     Ok(PyString::new(py, s).repr()?.to_string())
 }
 
@@ -106,6 +106,14 @@ impl PyTenant {
         self.0.namespace()
     }
     #[getter]
+    fn layout(&self) -> &'static str {
+        self.0.layout.as_str()
+    }
+    #[getter]
+    fn cluster(&self) -> &str {
+        &self.0.cluster
+    }
+    #[getter]
     fn admin_email(&self) -> &str {
         &self.0.admin_email
     }
@@ -127,6 +135,8 @@ impl PyTenant {
         d.set_item("name", self.name())?;
         d.set_item("collection_name", self.collection_name())?;
         d.set_item("database", self.database())?;
+        d.set_item("layout", self.layout())?;
+        d.set_item("cluster", self.cluster())?;
         d.set_item("admin_email", self.admin_email())?;
         d.set_item("admin_id", self.admin_id())?;
         d.set_item("created_at", self.created_at())?;
@@ -182,6 +192,18 @@ impl PyClaims {
     fn collection_name(&self) -> Option<&str> {
         self.0.collection_name()
     }
+    #[getter]
+    fn database(&self) -> Option<&str> {
+        self.0.database()
+    }
+    #[getter]
+    fn layout(&self) -> Option<&'static str> {
+        self.0.layout().map(tenantry::Layout::as_str)
+    }
+    #[getter]
+    fn cluster(&self) -> Option<&str> {
+        self.0.cluster()
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("admin_id", self.admin_id())?;
@@ -191,6 +213,9 @@ impl PyClaims {
         d.set_item("issued_at", self.issued_at())?;
         d.set_item("expires_at", self.expires_at())?;
         d.set_item("collection_name", self.collection_name())?;
+        d.set_item("database", self.database())?;
+        d.set_item("layout", self.layout())?;
+        d.set_item("cluster", self.cluster())?;
         Ok(d)
     }
     fn __reduce__(&self) -> PyResult<()> {

@@ -16,10 +16,10 @@ from fastapi import Depends, FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
 
 import tenantry.fastapi as glue
-from tenantry import Claims, TenantManager, TenantryError
+from tenantry import HOME_CLUSTER, Claims, ConfinedCollection, TenantManager, TenantryError
 from tenantry._native import _error_codes, _http_response, _raise_sample_error
 
-from conftest import PASSWORD, connect, create
+from conftest import PASSWORD, connect, create, mongo_uri
 
 #: The claims' tenant's collection on the app's own client (module level: FastAPI resolves
 #: annotations by name).
@@ -126,3 +126,25 @@ async def test_lifespan_makes_the_apps_own_client_and_tenant_collection_uses_it(
     assert tenants.closed
     with pytest.raises(pymongo.errors.InvalidOperation):
         await made_clients[0][master_db]["x"].count_documents({})
+
+
+async def test_tenant_collection_serves_shared_tenants_and_refuses_other_clusters(master_db: str) -> None:
+    app = FastAPI(
+        lifespan=glue.lifespan(
+            lambda: connect(master_db, clusters=f"east={mongo_uri()}"),
+            driver=lambda s: pymongo.AsyncMongoClient(s["mongo_uri"]),
+        )
+    )
+    async with app.router.lifespan_context(app):
+        request = cast(Any, SimpleNamespace(app=app))
+        tenants = glue.manager_of(request)
+        shared = await tenants.create_tenant("Shared Glue", "shared@glue.io", PASSWORD, layout="shared")
+        east = await tenants.create_tenant("East Glue", "east@glue.io", PASSWORD, cluster="east")
+        for tenant, email in ((shared, "shared@glue.io"), (east, "east@glue.io")):
+            claims = await tenants.verify_token((await tenants.authenticate(email, PASSWORD)).access_token)
+            if tenant.cluster == HOME_CLUSTER:
+                assert isinstance(await glue.tenant_collection(request, claims), ConfinedCollection)
+            else:
+                # The lifespan's client is the home cluster's: never the wrong cluster's data.
+                with pytest.raises(RuntimeError, match="cluster 'east'"):
+                    await glue.tenant_collection(request, claims)

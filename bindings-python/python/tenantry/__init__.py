@@ -6,18 +6,27 @@ The work happens in the Rust core; this package is its thin binding::
     async with await TenantManager.connect(mongo_uri=..., jwt_secret=...) as manager:
         tenant = await manager.create_tenant("Acme", "admin@acme.example", "s3cret-pass")
 
+A tenant's data is in its own collection, its own database or, stamped, in collections
+shared with other tenants (its ``layout``); ``manager.collection(claims, client)`` gives
+it on the application's own driver, a :class:`ConfinedCollection` in the shared layout.
+
 ``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
 
 from tenantry._native import (
+    DEFAULT_COLLECTION,
+    HOME_CLUSTER,
     AccessToken,
     Claims,
+    Confinement,
+    Location,
     RecoveryFailure,
     RecoveryReport,
     Tenant,
     TenantManager,
     __version__,
 )
+from tenantry._confined import ConfinedCollection
 from tenantry.settings import Settings
 from tenantry.exceptions import (
     BY_CODE,
@@ -45,6 +54,11 @@ __all__ = [
     "AccessToken",
     "RecoveryFailure",
     "RecoveryReport",
+    "Location",
+    "Confinement",
+    "ConfinedCollection",
+    "DEFAULT_COLLECTION",
+    "HOME_CLUSTER",
     "BY_CODE",
     "TenantryError",
     "TenantNotFound",

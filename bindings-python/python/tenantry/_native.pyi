@@ -11,12 +11,16 @@ from tenantry.settings import Settings
 
 __all__ = [
     "__version__",
+    "HOME_CLUSTER",
+    "DEFAULT_COLLECTION",
     "TenantManager",
     "Tenant",
     "Claims",
     "AccessToken",
     "RecoveryReport",
     "RecoveryFailure",
+    "Location",
+    "Confinement",
     "_core_fields",
     "_error_codes",
     "_http_response",
@@ -29,6 +33,10 @@ __all__ = [
 ]
 
 __version__: str
+#: The cluster of the catalog, where tenants live unless placed on another.
+HOME_CLUSTER: str
+#: A tenant's default logical collection (the only one in the ``collection`` layout).
+DEFAULT_COLLECTION: str
 
 @final
 class Tenant:
@@ -42,13 +50,21 @@ class Tenant:
         """The name as given at creation or last rename."""
     @property
     def collection_name(self) -> str:
-        """The tenant's own collection (``org_<slug>``)."""
+        """The tenant's default collection: ``org_<slug>`` (or ``org_<id>`` with stable
+        names) in the ``collection`` layout, ``data`` in the ``database`` layout,
+        ``shared_data`` (shared with other tenants) in the ``shared`` layout."""
     @property
     def database(self) -> str:
         """The database holding the collection."""
     @property
     def namespace(self) -> str:
         """``database.collection``."""
+    @property
+    def layout(self) -> str:
+        """``collection``, ``database`` or ``shared``."""
+    @property
+    def cluster(self) -> str:
+        """The cluster of the tenant's data (``HOME_CLUSTER`` unless placed on another)."""
     @property
     def admin_email(self) -> str:
         """The admin's email."""
@@ -91,8 +107,20 @@ class Claims:
         """When the token expires."""
     @property
     def collection_name(self) -> str | None:
-        """The tenant's collection when ``verify_token`` checked the claims (None after
-        ``decode_token``)."""
+        """The tenant's default collection when ``verify_token`` checked the claims (None
+        after ``decode_token``)."""
+    @property
+    def database(self) -> str | None:
+        """The database of the tenant's data when ``verify_token`` checked the claims (None
+        after ``decode_token``)."""
+    @property
+    def layout(self) -> str | None:
+        """The tenant's layout (``collection``, ``database`` or ``shared``) when
+        ``verify_token`` checked the claims (None after ``decode_token``)."""
+    @property
+    def cluster(self) -> str | None:
+        """The cluster of the tenant's data when ``verify_token`` checked the claims (None
+        after ``decode_token``): an application's own client must be connected to it."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
@@ -179,6 +207,56 @@ class RecoveryFailure:
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
+class Confinement:
+    """What confines operations on a shared collection to one tenant (the ``shared``
+    layout): the core's rules, BSON bytes in and out. ``ConfinedCollection`` uses it;
+    arrays and updates travel wrapped: ``{"p": [stages]}``, ``{"u": update}``. A refused
+    input raises ``InvalidInput``."""
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant's id (24 hex digits): the value of the ``_tenant`` stamp."""
+    def filter(self, filter: bytes) -> bytes:
+        """A filter matching the tenant's documents only."""
+    def document(self, document: bytes) -> bytes:
+        """A document to insert, or a replacement, stamped (another tenant's stamp is
+        refused)."""
+    def update(self, update: bytes) -> bytes:
+        """``{"u": operators or stages}``: the update cannot change the stamp, and an
+        upsert inserts the tenant's document."""
+    def pipeline(self, pipeline: bytes) -> bytes:
+        """``{"p": stages}``: an aggregation over the tenant's documents, reaching no other
+        collection, its results without the stamp."""
+    def projection(self, projection: bytes | None = None) -> bytes:
+        """A find's projection leaving the stamp out of the results."""
+    def change_stream(self, pipeline: bytes) -> bytes:
+        """``{"p": stages}``: a change stream of the tenant's documents only."""
+    def index_keys(self, keys: bytes) -> bytes:
+        """Index keys led by the stamp (a unique index is unique per tenant)."""
+
+@final
+class Location:
+    """Where one of a tenant's logical collections is."""
+
+    @property
+    def cluster(self) -> str:
+        """The cluster (``HOME_CLUSTER`` unless the tenant was placed on another): the
+        client must be connected to it."""
+    @property
+    def database(self) -> str:
+        """The database."""
+    @property
+    def collection(self) -> str:
+        """The physical collection (shared with other tenants in the ``shared`` layout)."""
+    @property
+    def namespace(self) -> str:
+        """``database.collection``."""
+    @property
+    def confinement(self) -> Confinement | None:
+        """What every operation must go through, in the ``shared`` layout (None in the
+        others)."""
+
+@final
 class TenantManager:
     """Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 
@@ -204,13 +282,26 @@ class TenantManager:
         """The settings in force after defaults (the JWT secret left out)."""
     @property
     def master_db(self) -> str:
-        """The database of the tenant records, admins and tenant collections."""
+        """The database of the tenant records and admins (and of the tenants' data unless
+        the ``tenants_db`` setting names another)."""
     @property
     def closed(self) -> bool:
         """Whether ``aclose()`` was called."""
-    def create_tenant(self, name: str, email: str, password: str) -> asyncio.Future[Tenant]:
-        """Create a tenant with its admin and its own collection, all or nothing. Raises
-        ``InvalidInput`` or ``TenantAlreadyExists`` (see ``field``)."""
+    def create_tenant(
+        self,
+        name: str,
+        email: str,
+        password: str,
+        *,
+        layout: str | None = None,
+        naming: str | None = None,
+        cluster: str | None = None,
+        tag: str | None = None,
+    ) -> asyncio.Future[Tenant]:
+        """Create a tenant with its admin and its data's home, all or nothing. ``layout``
+        (``collection``, ``database``, ``shared``), ``naming`` (``slug``, ``stable``), and
+        ``cluster`` or ``tag`` (a configured cluster, or one carrying the tag) override the
+        settings. Raises ``InvalidInput`` or ``TenantAlreadyExists`` (see ``field``)."""
     def get_tenant(self, name: str) -> asyncio.Future[Tenant]:
         """Find a tenant by name (any spelling). Raises ``TenantNotFound``."""
     def update_tenant(
@@ -241,9 +332,20 @@ class TenantManager:
         """Check a token's signature, algorithm, expiry and revocation. Raises ``Unauthorized``."""
     def decode_token(self, token: str) -> Claims:
         """Signature, algorithm and expiry only (no database: a revoked token passes)."""
-    def collection(self, claims: Claims, client: Any) -> Any:
-        """The claims' tenant's collection on the application's own driver
-        (``client[master_db][collection]``: pymongo or motor), with no round trip."""
+    def locate(self, claims: Claims, name: str = ...) -> Location:
+        """Where the claims' tenant's logical collection ``name`` is (``"data"``, the
+        ``DEFAULT_COLLECTION``, when left out), with no round trip. Raises ``InvalidInput``
+        for claims from ``decode_token``, for a name MongoDB cannot hold, and for any name
+        but ``"data"`` in the ``collection`` layout."""
+    def collection(self, claims: Claims, client: Any, name: str = ...) -> Any:
+        """The claims' tenant's logical collection ``name`` (``"data"`` when left out) on
+        the application's own driver (pymongo ``MongoClient``/``AsyncMongoClient`` or
+        motor), with no round trip: ``client[database][collection]``, wrapped in a
+        ``ConfinedCollection`` in the ``shared`` layout. ``client`` must be connected to
+        ``claims.cluster``. Raises as ``locate``."""
+    def admin_collection(self, name: str, client: Any, collection: str = ...) -> asyncio.Future[Any]:
+        """``collection`` for the tenant named ``name``, for administration: no token is
+        checked, so only trusted code may call it. Raises ``TenantNotFound``."""
     def tenant_collection_name(self, claims: Claims) -> asyncio.Future[str]:
         """The claims' tenant's collection name now (a round trip)."""
     def recover(self) -> asyncio.Future[RecoveryReport]:

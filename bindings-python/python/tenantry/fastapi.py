@@ -6,7 +6,8 @@
   ``Authorization: Bearer`` token (401 with ``WWW-Authenticate: Bearer`` without one);
 - :func:`tenant_collection` (with ``lifespan(driver=...)``) and :func:`collection_of`:
   dependencies giving the claims' tenant's collection on the application's own driver
-  (pymongo or motor), with no extra round trip;
+  (pymongo or motor), with no extra round trip (a ``ConfinedCollection`` for a tenant in
+  the ``shared`` layout);
 - :func:`client_address`: the request's client for the login throttle (``X-Forwarded-For``
   only from the manager's trusted proxies);
 - :func:`install`: exception handlers answering tenantry's errors, request validation
@@ -39,7 +40,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from tenantry import Claims, TenantManager, TenantryError
+from tenantry import HOME_CLUSTER, Claims, TenantManager, TenantryError
 from tenantry._native import _http_method_not_allowed, _http_response, _http_validation_response
 
 __all__ = [
@@ -156,10 +157,18 @@ def collection_of(client: Any) -> Callable[[Request, Claims], Awaitable[Any]]:
 
 async def tenant_collection(request: Request, claims: VerifiedClaims) -> Any:
     """The verified claims' tenant's collection on the client ``lifespan(driver=...)``
-    made: ``notes: Annotated[AsyncCollection, Depends(tenant_collection)]``."""
+    made: ``notes: Annotated[AsyncCollection, Depends(tenant_collection)]``. That client is
+    the home cluster's: a tenant placed on another cluster is refused here rather than
+    served from the wrong one (``manager.collection(claims, client)`` takes that cluster's
+    client)."""
     client = getattr(request.app.state, DRIVER_KEY, None)
     if client is None:
         raise RuntimeError("no driver client: use tenantry.fastapi.lifespan(driver=...)")
+    if claims.cluster not in (None, HOME_CLUSTER):
+        raise RuntimeError(
+            f"the tenant's data is on cluster {claims.cluster!r}, the driver client of "
+            "lifespan(driver=...) is the home cluster's: use manager.collection(claims, <that cluster's client>)"
+        )
     return manager_of(request).collection(claims, client)
 
 

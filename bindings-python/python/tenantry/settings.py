@@ -18,8 +18,19 @@ class Settings(TypedDict, total=False):
     mongo_uri: str
     #: HMAC key of the access tokens, at least 16 bytes (env ``JWT_SECRET``).
     jwt_secret: str
-    #: Database of the records, admins and tenant collections (``master_db``).
+    #: Database of the records and admins, and of the tenants' data unless ``tenants_db`` is
+    #: set (``master_db``).
     master_db: str
+    #: Database of the tenants' data, apart from the records (the master database).
+    tenants_db: str
+    #: Layout of new tenants: ``collection`` (default), ``database`` or ``shared``.
+    tenant_layout: str
+    #: Physical names in the ``collection`` layout: ``slug`` (default) or ``stable``.
+    tenant_naming: str
+    #: Clusters besides the home one, space-separated ``name=uri`` or ``name@tag+tag=uri``.
+    clusters: str
+    #: Placement of new tenants: ``home`` (default) or ``fewest`` (the emptiest cluster).
+    placement: str
     #: ``HS256`` (default), ``HS384`` or ``HS512`` (env ``JWT_ALGO``).
     jwt_algorithm: str
     #: Token lifetime in minutes (1440).
@@ -56,6 +67,9 @@ class Settings(TypedDict, total=False):
     trusted_proxies: str | list[str]
     #: Entries the hot path's cache may hold (100000); 0 turns the cache off.
     cache_capacity: int
+    #: Bearer token of the operator's calls (moves); unset turns them off (env
+    #: ``OPERATOR_TOKEN``). A secret: ``manager.settings`` never gives it back.
+    operator_token: str
 
 
 __all__ = ["Settings"]
