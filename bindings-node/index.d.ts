@@ -1,13 +1,18 @@
 // Types of the package's entry point (index.js). The result types are generated from the
-// Rust sources into native.d.ts and re-exported from here.
+// Rust sources into native.d.ts and re-exported from here. A tenant's collection is typed
+// with the `mongodb` driver's own types.
+
+import type { Collection, Document } from 'mongodb'
 
 import type {
   AccessToken,
   Claims,
   HttpResponse,
+  Location,
   RecoveryReport,
   Tenant,
   TenantCollection,
+  TenantOptions,
   TenantUpdate,
 } from './native'
 
@@ -18,12 +23,15 @@ export type {
   CheckedBody,
   CheckedParam,
   ClaimsObject,
+  Confinement,
   HttpProblem,
   HttpResponse,
+  Location,
   RecoveryFailure,
   RecoveryReport,
   Tenant,
   TenantCollection,
+  TenantOptions,
   TenantUpdate,
 } from './native'
 export {
@@ -47,6 +55,22 @@ export interface ConnectOptions {
   jwtSecret?: string
   /** Database of the records, admins and tenant collections; `master_db` (env `MASTER_DB`). */
   masterDb?: string
+  /**
+   * Database of the tenants' data in the `collection` and `shared` layouts, apart from the
+   * catalog; the master database (env `TENANTS_DB`).
+   */
+  tenantsDb?: string
+  /** Layout of new tenants: `collection` (default), `database` or `shared` (env `TENANT_LAYOUT`). */
+  tenantLayout?: Layout
+  /** Physical names in the `collection` layout: `slug` (default) or `stable` (env `TENANT_NAMING`). */
+  tenantNaming?: Naming
+  /**
+   * Clusters besides the home one, space-separated `name=uri` or `name@tag+tag=uri`
+   * (env `CLUSTERS`).
+   */
+  clusters?: string
+  /** Placement of new tenants: `home` (default) or `fewest`, the emptiest cluster (env `PLACEMENT`). */
+  placement?: 'home' | 'fewest'
   /** `HS256` (default), `HS384` or `HS512` (env `JWT_ALGO`). */
   jwtAlgorithm?: string
   /** Token lifetime in minutes; 1440 (env `JWT_EXPIRE_MINUTES`). */
@@ -83,7 +107,19 @@ export interface ConnectOptions {
   trustedProxies?: string | string[]
   /** Entries the hot path's cache may hold; 100000, 0 turns the cache off. */
   cacheCapacity?: number
+  /** Bearer token of the operator calls (moves), at least 16 bytes; unset turns them off. */
+  operatorToken?: string
 }
+
+/**
+ * How a tenant's data is laid out: `collection` (its own collection in the tenants'
+ * database), `database` (its own database) or `shared` (collections shared by every tenant,
+ * each document stamped with its tenant's id).
+ */
+export type Layout = 'collection' | 'database' | 'shared'
+
+/** How physical names are made in the `collection` layout: `org_<slug>` or `org_<id>`. */
+export type Naming = 'slug' | 'stable'
 
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
@@ -186,10 +222,68 @@ export declare class InternalError extends TenantryError {
 /** Each code's class. */
 export declare const errorClasses: Readonly<Record<ErrorCode, typeof TenantryError>>
 
-/** The collection part of a `mongodb` client, as `collection` needs it. */
-export interface DriverClient<C> {
-  db(name: string): { collection(name: string): C }
+/** The part of a `mongodb` client that `collection` uses. */
+export interface DriverClient {
+  db(name: string): { collection(name: string): unknown }
 }
+
+/** The members of the driver's `Collection` that a `ConfinedCollection` has. */
+export type ConfinedMember =
+  | 'collectionName'
+  | 'dbName'
+  | 'namespace'
+  | 'find'
+  | 'findOne'
+  | 'countDocuments'
+  | 'distinct'
+  | 'aggregate'
+  | 'watch'
+  | 'insertOne'
+  | 'insertMany'
+  | 'updateOne'
+  | 'updateMany'
+  | 'replaceOne'
+  | 'deleteOne'
+  | 'deleteMany'
+  | 'findOneAndUpdate'
+  | 'findOneAndReplace'
+  | 'findOneAndDelete'
+  | 'bulkWrite'
+  | 'createIndex'
+
+/**
+ * A tenant's collection in the `shared` layout: the driver's collection, shared by every
+ * tenant, behind the methods that can be confined to one. Each passes its arguments through
+ * the core's confinement and returns what the driver returns (promises, cursors):
+ *
+ * - filters (and a cursor's later `filter`) match the tenant's documents only, whatever
+ *   they say;
+ * - inserted and replacing documents are stamped with the tenant's id (`_tenant`); one
+ *   stamped for another tenant is refused;
+ * - updates may not change or remove the stamp; an upsert inserts a stamped document;
+ * - aggregation pipelines start by matching the tenant's documents and may use only stages
+ *   that read the documents flowing through them (`$lookup`, `$unionWith`, `$out`,
+ *   `$merge`, ... are refused, in `$facet` too, and so are later `addStage` calls);
+ * - documents read back carry no stamp;
+ * - index keys start with the stamp, so a unique index is unique per tenant;
+ * - change streams deliver the events whose full document is the tenant's (deletes carry
+ *   none and are not delivered).
+ *
+ * Refusals reject (or throw, for `aggregate` and `watch`) with `InvalidInputError`.
+ * Every other member of the driver's collection (`drop`, `rename`,
+ * `estimatedDocumentCount`, `createIndexes`, ...) would act on every tenant's documents:
+ * reading one throws a `TypeError`.
+ */
+export declare class ConfinedCollection<TSchema extends Document = Document> {
+  private constructor()
+}
+export interface ConfinedCollection<TSchema extends Document = Document>
+  extends Pick<Collection<TSchema>, ConfinedMember> {}
+
+/** A tenant's collection: the driver's own, or in the `shared` layout a confined one. */
+export type TenantDataCollection<TSchema extends Document = Document> =
+  | Collection<TSchema>
+  | ConfinedCollection<TSchema>
 
 /**
  * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -207,19 +301,20 @@ export declare class TenantManager {
   static connect(options: ConnectOptions): Promise<TenantManager>
   /** Like `connect`, the environment giving every option `overrides` leaves out. */
   static fromEnv(overrides?: ConnectOptions): Promise<TenantManager>
-  /** The options in force, defaults included (`jwtSecret` left out). */
-  get settings(): Readonly<Omit<ConnectOptions, 'jwtSecret'>>
+  /** The options in force, defaults included (the secrets left out). */
+  get settings(): Readonly<Omit<ConnectOptions, 'jwtSecret' | 'operatorToken'>>
   /** The database of the records, admins and tenant collections. */
   get masterDb(): string
   /** Whether `close()` was called. */
   get closed(): boolean
 
   /**
-   * Create a tenant: its record, its admin and its own collection, all or nothing.
-   * Rejects with `InvalidInputError` (`field`: `name`, `email`, `password`) or
-   * `TenantAlreadyExistsError` (`field`: `name` or `email`).
+   * Create a tenant: its record, its admin and its data's home, all or nothing, in the
+   * layout, naming and cluster `options` give (the configured defaults otherwise). Rejects
+   * with `InvalidInputError` (`field`: `name`, `email`, `password`, `layout`, `naming`,
+   * `cluster` or `tag`) or `TenantAlreadyExistsError` (`field`: `name` or `email`).
    */
-  createTenant(name: string, email: string, password: string): Promise<Tenant>
+  createTenant(name: string, email: string, password: string, options?: TenantOptions | null): Promise<Tenant>
   /**
    * The tenant of that name (any spelling with the same normalized key). Rejects with
    * `TenantNotFoundError`, or `InvalidInputError` for a name no tenant can have.
@@ -256,14 +351,42 @@ export declare class TenantManager {
    * without the database: a revoked token passes. Throws `UnauthorizedError`.
    */
   decodeToken(token: string): Claims
-  /** Where the claims' tenant keeps its data now (a round trip). */
+  /**
+   * Where the claims' tenant keeps its default collection now (a round trip). In the
+   * `shared` layout that collection is every tenant's: reach it through `collection`.
+   */
   tenantCollection(claims: Claims): Promise<TenantCollection>
   /**
-   * The claims' tenant's collection on the application's own `mongodb` client, with no
-   * round trip: `client.db(masterDb).collection(claims.collectionName)`. Throws
-   * `InvalidInputError` for claims of `decodeToken` (they name no collection).
+   * Where the claims' tenant's logical collection `name` (`data`, its default one, unless
+   * given) is, with no round trip: the cluster, the database, the physical collection and,
+   * in the `shared` layout, the confinement. Throws `InvalidInputError` for claims of
+   * `decodeToken` (they name no collection) and for a name the tenant cannot have (any
+   * but `data` in the `collection` layout).
    */
-  collection<C>(claims: Claims, client: DriverClient<C>): C
+  locate(claims: Claims, name?: string | null): Location
+  /**
+   * The claims' tenant's logical collection `name` (`data` unless given) on the
+   * application's own `mongodb` client, with no round trip: the driver's collection in the
+   * `collection` and `database` layouts, a `ConfinedCollection` in the `shared` layout.
+   * `client` must be connected to the tenant's cluster (`claims.cluster`; `home` is the
+   * manager's own). Throws as `locate`.
+   */
+  collection<TSchema extends Document = Document>(
+    claims: Claims,
+    client: DriverClient,
+    name?: string | null,
+  ): TenantDataCollection<TSchema>
+  /**
+   * The logical collection `collection` (`data` unless given) of the tenant named `name`,
+   * as `collection` gives it, for administration code (migrations, support, exports): no
+   * token is checked, so only trusted code may call it. Rejects with `TenantNotFoundError`
+   * or `InvalidInputError`.
+   */
+  adminCollection<TSchema extends Document = Document>(
+    name: string,
+    client: DriverClient,
+    collection?: string | null,
+  ): Promise<TenantDataCollection<TSchema>>
   /**
    * The client a request comes from, for `authenticate`: `peer`, or what `forwardedFor`
    * (an `X-Forwarded-For` header) says when `peer` is a trusted proxy. Throws

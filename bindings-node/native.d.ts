@@ -33,8 +33,51 @@ export declare class Claims {
    * `decodeToken`).
    */
   get collectionName(): string | null
+  /**
+   * The database of the tenant's data when `verifyToken` checked the claims (`null` after
+   * `decodeToken`).
+   */
+  get database(): string | null
+  /**
+   * The tenant's layout when `verifyToken` checked the claims (`null` after
+   * `decodeToken`).
+   */
+  get layout(): 'collection' | 'database' | 'shared' | null
+  /**
+   * The cluster of the tenant's data when `verifyToken` checked the claims (`null` after
+   * `decodeToken`): an application's own client must be connected to it.
+   */
+  get cluster(): string | null
   /** The claims as a plain object (used by `JSON.stringify` and `console.log`). */
   toJSON(): ClaimsObject
+}
+
+/**
+ * What confines operations on a shared collection to one tenant (`ConfinedCollection`
+ * calls it): each method takes and returns a BSON document (`BSON.serialize` of the
+ * `mongodb` package; a pipeline wrapped as `{ p: [...] }`, an update as `{ u: ... }`) and
+ * throws `INVALID_INPUT` for what it refuses. Obtained from a `Location` only.
+ */
+export declare class Confinement {
+  /** The tenant's id (24 hex digits). */
+  get tenantId(): string
+  /** A query filter matching the tenant's documents only. */
+  filter(filter: Uint8Array): Buffer
+  /** A document to insert, or a replacement, stamped with the tenant. */
+  document(document: Uint8Array): Buffer
+  /** An update, `{ u: operators }` or `{ u: [stages] }`, that cannot touch the stamp. */
+  update(update: Uint8Array): Buffer
+  /** An aggregation pipeline, `{ p: [stages] }`, over the tenant's documents only. */
+  pipeline(pipeline: Uint8Array): Buffer
+  /** A find's projection (or none) that leaves the stamp out of the results. */
+  projection(projection?: Uint8Array | undefined | null): Buffer
+  /** A change stream pipeline, `{ p: [stages] }`, delivering the tenant's events only. */
+  changeStream(pipeline: Uint8Array): Buffer
+  /**
+   * Index keys led by the stamp, so that every index (a unique one included) is per
+   * tenant.
+   */
+  indexKeys(keys: Uint8Array): Buffer
 }
 
 /**
@@ -64,8 +107,11 @@ export declare class TenantManager {
   get closed(): boolean
   /** The master database in use. */
   get masterDb(): string
-  /** Create a tenant: its record, its admin user and its own collection, all or nothing. */
-  createTenant(name: string, email: string, password: string): Tenant | Promise<Tenant>
+  /**
+   * Create a tenant: its record, its admin user and its own collection, all or nothing;
+   * `options` choose its layout, naming and cluster (the configured defaults otherwise).
+   */
+  createTenant(name: string, email: string, password: string, options?: TenantOptions | undefined | null): Tenant | Promise<Tenant>
   /** Find a tenant by name (any spelling with the same normalized key). */
   getTenant(name: string): Tenant | Promise<Tenant>
   /**
@@ -99,6 +145,17 @@ export declare class TenantManager {
    * tenant's collection only.
    */
   tenantCollection(claims: Claims): TenantCollection | Promise<TenantCollection>
+  /**
+   * Where the claims' tenant's logical collection `name` (`data` by default) is, for the
+   * application's own driver, with no round trip; in the `shared` layout with the
+   * confinement every operation must go through.
+   */
+  locate(claims: Claims, name?: string | undefined | null): Location
+  /**
+   * Where the logical collection `collection` (`data` by default) of the tenant named `name`
+   * is, for administration code: no token is checked, so only trusted code may call it.
+   */
+  adminLocate(name: string, collection?: string | undefined | null): Location | Promise<Location>
   /**
    * The client a request comes from, for `authenticate(email, password, client)`: `peer`
    * (the connection's address), or the address `forwardedFor` (an `X-Forwarded-For` header)
@@ -179,6 +236,12 @@ export interface ClaimsObject {
   expiresAt: Date
   /** The tenant's collection when the claims were verified. */
   collectionName?: string
+  /** The database of the tenant's data when the claims were verified. */
+  database?: string
+  /** The tenant's layout when the claims were verified. */
+  layout?: 'collection' | 'database' | 'shared' | null
+  /** The cluster of the tenant's data when the claims were verified. */
+  cluster?: string
 }
 
 /**
@@ -226,6 +289,27 @@ export interface HttpResponse {
  */
 export declare function httpValidationResponse(problems: Array<Array<string>>): HttpResponse
 
+/**
+ * Where one of a tenant's logical collections is: on the application's own `mongodb`
+ * client, `client.db(database).collection(collection)`.
+ */
+export interface Location {
+  /**
+   * The cluster (`home` unless the tenant was placed on another): the client must be
+   * connected to it.
+   */
+  cluster: string
+  /** The database. */
+  database: string
+  /** The physical collection (shared with other tenants in the `shared` layout). */
+  collection: string
+  /**
+   * In the `shared` layout, what every operation on the collection must go through;
+   * `null` in the others.
+   */
+  confinement: Confinement | null
+}
+
 /** One tenant `recover()` could not fix. */
 export interface RecoveryFailure {
   /** The tenant's id (absent for a failed sweep). */
@@ -266,12 +350,20 @@ export interface Tenant {
   id: string
   /** The tenant's name, as given at creation or last rename. */
   name: string
-  /** The tenant's own collection, `org_<slug>`. */
+  /**
+   * The tenant's default collection: `org_<slug>` (or `org_<id>` with stable names) in
+   * the `collection` layout, `data` in the `database` layout, `shared_data` in the
+   * `shared` layout.
+   */
   collectionName: string
   /** The database holding the collection. */
   database: string
   /** `database.collection`. */
   namespace: string
+  /** How the tenant's data is laid out. */
+  layout: 'collection' | 'database' | 'shared'
+  /** The cluster holding the tenant's data (`home` unless placed on another). */
+  cluster: string
   /** The admin's email. */
   adminEmail: string
   /** The admin's stable id (24 hex digits). */
@@ -289,10 +381,32 @@ export interface Tenant {
 export interface TenantCollection {
   /** The database holding the collection. */
   database: string
-  /** The tenant's collection, `org_<slug>`. */
+  /**
+   * The tenant's default collection (in the `shared` layout, every tenant's: reach it
+   * through `collection(claims, client)`, which confines each operation to the tenant).
+   */
   collectionName: string
   /** `database.collection`. */
   namespace: string
+}
+
+/**
+ * Where a new tenant's data goes (`createTenant`'s options); those left out take the
+ * configured defaults (`tenantLayout`, `tenantNaming`, `placement`). The core parses and
+ * checks every value.
+ */
+export interface TenantOptions {
+  /** The tenant's layout. */
+  layout?: 'collection' | 'database' | 'shared'
+  /**
+   * How its physical names are made (the `collection` layout only; the others always use
+   * stable names).
+   */
+  naming?: 'slug' | 'stable'
+  /** The cluster to place it on, by name (`home`, or one of `clusters`). */
+  cluster?: string
+  /** Place it on the cluster with this tag that holds the fewest tenants. */
+  tag?: string
 }
 
 /** What `updateTenant` changes; absent (or `null`) fields stay as they are. */

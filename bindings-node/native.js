@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Claims = nativeBinding.Claims
+module.exports.Confinement = nativeBinding.Confinement
 module.exports.TenantManager = nativeBinding.TenantManager
 module.exports.httpJsonObject = nativeBinding.httpJsonObject
 module.exports.httpMethodNotAllowed = nativeBinding.httpMethodNotAllowed

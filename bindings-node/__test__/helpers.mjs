@@ -18,6 +18,7 @@ export const binding = /** @type {{
   __errorCodes(): string[],
   __settingsFields(): [string, string][],
   __coreFields(kind: string): string[],
+  __layouts(): string[],
 }} */ (/** @type {unknown} */ (require('../native.js')))
 
 export const MONGODB_URI = process.env.MONGODB_URI || process.env.MONGO_URI || ''
@@ -90,10 +91,11 @@ export async function freshManager(t, options = {}) {
  *
  * @param {import('../index.js').TenantManager} manager
  * @param {string} [name]
+ * @param {import('../index.js').TenantOptions} [options] its layout, naming, cluster
  */
-export async function tenantWithAdmin(manager, name = uniqueName()) {
+export async function tenantWithAdmin(manager, name = uniqueName(), options = undefined) {
   const email = uniqueEmail()
-  const tenant = await manager.createTenant(name, email, PASSWORD)
+  const tenant = await manager.createTenant(name, email, PASSWORD, options)
   const token = await manager.authenticate(email, PASSWORD)
   const claims = await manager.verifyToken(token.accessToken)
   return { tenant, email, token, claims }

@@ -287,8 +287,13 @@ describe('auth', () => {
       issuedAt: verified.issuedAt.toISOString(),
       expiresAt: verified.expiresAt.toISOString(),
       collectionName: tenant.collectionName,
+      database: tenant.database,
+      layout: 'collection',
+      cluster: 'home',
     })
-    assert.equal(decoded.collectionName, null, 'decoded claims were not checked against the database')
+    for (const field of /** @type {const} */ (['collectionName', 'database', 'layout', 'cluster'])) {
+      assert.equal(decoded[field], null, `decoded claims were not checked against the database: ${field}`)
+    }
   })
 
   test('Claims cannot be forged from JavaScript', () => {

@@ -2,11 +2,13 @@
 //! napi-rs.
 //!
 //! Each file mirrors a core module and only converts types: `manager.rs` (the
-//! `TenantManager` class), `types.rs` (results), `config.rs` (options to the core's
-//! `Settings`), `error.rs` (core errors to JS `Error`s with the core's details), `http.rs`
-//! (the core's HTTP error table). Parsing, validation and policy stay in core; the
-//! package's JavaScript layer (`tenantry.js`, `express.js`) adds the error classes, the
-//! caller's stack, `Symbol.asyncDispose` and the Express glue.
+//! `TenantManager` class), `types.rs` (results), `scope.rs` (a collection's location and
+//! the shared layout's confinement), `config.rs` (options to the core's `Settings`),
+//! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
+//! HTTP error table). Parsing, validation and policy stay in core; the
+//! package's JavaScript layer (`index.js`, `confined.js`, `express.js`) adds the error
+//! classes, the caller's stack, `Symbol.asyncDispose`, the shared layout's collection
+//! wrapper and the Express glue.
 //!
 //! Futures run on napi's tokio runtime; bcrypt runs on the core's hashing threads,
 //! so no call ever blocks the Node event loop.
@@ -17,6 +19,7 @@ mod config;
 mod error;
 mod http;
 mod manager;
+mod scope;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
@@ -27,7 +30,8 @@ pub use http::{
     CheckedBody, CheckedParam, HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
+pub use scope::{Confinement, Location};
 pub use types::{
-    core_fields, AccessToken, Claims, ClaimsObject, RecoveryFailure, RecoveryReport, Tenant,
-    TenantCollection, TenantUpdate,
+    core_fields, layouts, AccessToken, Claims, ClaimsObject, RecoveryFailure, RecoveryReport,
+    Tenant, TenantCollection, TenantOptions, TenantUpdate,
 };

@@ -14,7 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error, Later};
-use crate::types::{AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantUpdate};
+use crate::scope::Location;
+use crate::types::{
+    AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantUpdate,
+};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 ///
@@ -86,7 +89,8 @@ impl TenantManager {
         self.inner.config().master_db.clone()
     }
 
-    /// Create a tenant: its record, its admin user and its own collection, all or nothing.
+    /// Create a tenant: its record, its admin user and its own collection, all or nothing;
+    /// `options` choose its layout, naming and cluster (the configured defaults otherwise).
     #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
     pub fn create_tenant<'env>(
         &self,
@@ -94,11 +98,17 @@ impl TenantManager {
         name: String,
         email: String,
         password: String,
+        options: Option<TenantOptions>,
     ) -> napi::Result<Later<'env, Tenant>> {
         let manager = self.inner.clone();
+        let options = options.map_or_else(|| Ok(tenantry::TenantOptions::new()), TryInto::try_into);
         promise(
             env,
-            async move { manager.create_tenant(&name, &email, &password).await },
+            async move {
+                manager
+                    .create_tenant_with(&name, &email, &password, options?)
+                    .await
+            },
             Tenant::from,
         )
     }
@@ -243,6 +253,41 @@ impl TenantManager {
                     collection_name: namespace.coll,
                 }
             },
+        )
+    }
+
+    /// Where the claims' tenant's logical collection `name` (`data` by default) is, for the
+    /// application's own driver, with no round trip; in the `shared` layout with the
+    /// confinement every operation must go through.
+    #[napi]
+    pub fn locate(
+        &self,
+        env: &Env,
+        claims: &Claims,
+        name: Option<String>,
+    ) -> napi::Result<Location> {
+        let name = name.as_deref().unwrap_or(tenantry::DEFAULT_COLLECTION);
+        self.inner
+            .locate(&claims.inner, name)
+            .map(Location::from)
+            .map_err(|err| to_js_error(env, err))
+    }
+
+    /// Where the logical collection `collection` (`data` by default) of the tenant named `name`
+    /// is, for administration code: no token is checked, so only trusted code may call it.
+    #[napi(ts_return_type = "Location | Promise<Location>")]
+    pub fn admin_locate<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        collection: Option<String>,
+    ) -> napi::Result<Later<'env, Location>> {
+        let manager = self.inner.clone();
+        let collection = collection.unwrap_or_else(|| tenantry::DEFAULT_COLLECTION.to_owned());
+        promise(
+            env,
+            async move { manager.admin_scope(&name).await?.locate(&collection) },
+            Location::from,
         )
     }
 

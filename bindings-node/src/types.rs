@@ -12,12 +12,19 @@ pub struct Tenant {
     pub id: String,
     /// The tenant's name, as given at creation or last rename.
     pub name: String,
-    /// The tenant's own collection, `org_<slug>`.
+    /// The tenant's default collection: `org_<slug>` (or `org_<id>` with stable names) in
+    /// the `collection` layout, `data` in the `database` layout, `shared_data` in the
+    /// `shared` layout.
     pub collection_name: String,
     /// The database holding the collection.
     pub database: String,
     /// `database.collection`.
     pub namespace: String,
+    /// How the tenant's data is laid out.
+    #[napi(ts_type = "'collection' | 'database' | 'shared'")]
+    pub layout: String,
+    /// The cluster holding the tenant's data (`home` unless placed on another).
+    pub cluster: String,
     /// The admin's email.
     pub admin_email: String,
     /// The admin's stable id (24 hex digits).
@@ -36,6 +43,8 @@ impl From<tenantry::Tenant> for Tenant {
             name: t.name,
             collection_name: t.collection_name,
             database: t.database,
+            layout: t.layout.as_str().to_owned(),
+            cluster: t.cluster,
             admin_email: t.admin_email,
             admin_id: t.admin_id.to_hex(),
             created_at: t.created_at,
@@ -83,6 +92,45 @@ impl From<TenantUpdate> for tenantry::TenantUpdate {
             update = update.new_name(name);
         }
         update
+    }
+}
+
+/// Where a new tenant's data goes (`createTenant`'s options); those left out take the
+/// configured defaults (`tenantLayout`, `tenantNaming`, `placement`). The core parses and
+/// checks every value.
+#[napi(object)]
+pub struct TenantOptions {
+    /// The tenant's layout.
+    #[napi(ts_type = "'collection' | 'database' | 'shared'")]
+    pub layout: Option<String>,
+    /// How its physical names are made (the `collection` layout only; the others always use
+    /// stable names).
+    #[napi(ts_type = "'slug' | 'stable'")]
+    pub naming: Option<String>,
+    /// The cluster to place it on, by name (`home`, or one of `clusters`).
+    pub cluster: Option<String>,
+    /// Place it on the cluster with this tag that holds the fewest tenants.
+    pub tag: Option<String>,
+}
+
+impl TryFrom<TenantOptions> for tenantry::TenantOptions {
+    type Error = tenantry::Error;
+
+    fn try_from(o: TenantOptions) -> tenantry::Result<Self> {
+        let mut options = tenantry::TenantOptions::new();
+        if let Some(layout) = o.layout {
+            options = options.layout(layout.parse()?);
+        }
+        if let Some(naming) = o.naming {
+            options = options.naming(naming.parse()?);
+        }
+        if let Some(cluster) = o.cluster {
+            options = options.cluster(cluster);
+        }
+        if let Some(tag) = o.tag {
+            options = options.tag(tag);
+        }
+        Ok(options)
     }
 }
 
@@ -170,6 +218,27 @@ impl Claims {
         self.inner.collection_name().map(str::to_owned)
     }
 
+    /// The database of the tenant's data when `verifyToken` checked the claims (`null` after
+    /// `decodeToken`).
+    #[napi(getter)]
+    pub fn database(&self) -> Option<String> {
+        self.inner.database().map(str::to_owned)
+    }
+
+    /// The tenant's layout when `verifyToken` checked the claims (`null` after
+    /// `decodeToken`).
+    #[napi(getter, ts_return_type = "'collection' | 'database' | 'shared' | null")]
+    pub fn layout(&self) -> Option<String> {
+        self.inner.layout().map(|l| l.as_str().to_owned())
+    }
+
+    /// The cluster of the tenant's data when `verifyToken` checked the claims (`null` after
+    /// `decodeToken`): an application's own client must be connected to it.
+    #[napi(getter)]
+    pub fn cluster(&self) -> Option<String> {
+        self.inner.cluster().map(str::to_owned)
+    }
+
     /// The claims as a plain object (used by `JSON.stringify` and `console.log`).
     #[napi(js_name = "toJSON")]
     pub fn to_json(&self) -> ClaimsObject {
@@ -181,6 +250,9 @@ impl Claims {
             issued_at: self.issued_at(),
             expires_at: self.expires_at(),
             collection_name: self.collection_name(),
+            database: self.database(),
+            layout: self.layout(),
+            cluster: self.cluster(),
         }
     }
 }
@@ -208,6 +280,13 @@ pub struct ClaimsObject {
     pub expires_at: DateTime<Utc>,
     /// The tenant's collection when the claims were verified.
     pub collection_name: Option<String>,
+    /// The database of the tenant's data when the claims were verified.
+    pub database: Option<String>,
+    /// The tenant's layout when the claims were verified.
+    #[napi(ts_type = "'collection' | 'database' | 'shared' | null")]
+    pub layout: Option<String>,
+    /// The cluster of the tenant's data when the claims were verified.
+    pub cluster: Option<String>,
 }
 
 /// Where a tenant's own data lives, for use with the `mongodb` driver:
@@ -216,7 +295,8 @@ pub struct ClaimsObject {
 pub struct TenantCollection {
     /// The database holding the collection.
     pub database: String,
-    /// The tenant's collection, `org_<slug>`.
+    /// The tenant's default collection (in the `shared` layout, every tenant's: reach it
+    /// through `collection(claims, client)`, which confines each operation to the tenant).
     pub collection_name: String,
     /// `database.collection`.
     pub namespace: String,
@@ -297,4 +377,11 @@ pub fn core_fields(kind: String) -> Vec<String> {
         _ => Vec::new(),
     };
     names.iter().map(|n| crate::config::camel(n)).collect()
+}
+
+/// The core's layouts (`Layout::ALL`), for the test that checks the type declarations
+/// against them. Not part of the public API.
+#[napi(skip_typescript, js_name = "__layouts")]
+pub fn layouts() -> Vec<&'static str> {
+    tenantry::Layout::ALL.iter().map(|l| l.as_str()).collect()
 }
