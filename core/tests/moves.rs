@@ -298,6 +298,8 @@ async fn writers_lose_nothing(docs: i64, from: Layout, to: MoveTarget) {
                     acked.lock().unwrap().insert(id);
                 }
                 i += 1;
+                // A steady writer, not a flood: the server is shared with the move.
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
             i
         })
@@ -320,9 +322,7 @@ async fn writers_lose_nothing(docs: i64, from: Layout, to: MoveTarget) {
                     Err(_) => refused += 1,
                 }
                 i += 1;
-                if refused > 0 {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
             (ok, refused)
         })
