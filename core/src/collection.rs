@@ -2,10 +2,11 @@
 //! and moves.
 //!
 //! A rename leaves a tombstone at the old collection name that refuses every write (error
-//! 121). A write through this handle that meets it resolves the tenant's current collection
-//! again and is retried there; while the rename is still running, it waits for it (up to the
-//! configured database timeout). A write the tombstone refused was not applied, so the retry
-//! applies it once.
+//! 121); a move fences its source the same way for its cut-over, and leaves it fenced. A
+//! write through this handle that meets a refusal resolves the tenant's current collection
+//! again and is retried there; while the rename or move is still running, it waits for it
+//! (up to the configured database timeout, then `CONFLICT`: retry). A refused write was not
+//! applied, so the retry applies it once.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -119,8 +120,12 @@ impl<T: Send + Sync> TenantCollection<T> {
                 },
                 None => false,
             };
-            if !in_flight || Instant::now() > deadline {
+            if !in_flight {
                 return Ok(None);
+            }
+            if Instant::now() > deadline {
+                // Still being renamed or moved: the write was not applied; retry it.
+                return Err(Error::busy());
             }
             tokio::time::sleep(RENAME_POLL).await;
         }
