@@ -211,6 +211,8 @@ impl Move {
             .watch()
             .pipeline([doc! { "$match": matched }])
             .full_document(FullDocumentType::UpdateLookup)
+            // Catching up asks for what is there, and must not wait for more.
+            .max_await_time(std::time::Duration::from_millis(10))
             .await?;
         *self.stream.lock().await = Some(stream);
         let mut total = 0;
@@ -220,21 +222,31 @@ impl Move {
         let mut copied = 0;
         self.report("copy", copied, total);
         for (_, s, t) in &pairs {
-            let mut after: Option<Bson> = None;
+            // One cursor per collection: a crash makes the copy start again, idempotently.
+            let mut cursor = src
+                .db
+                .collection::<Document>(s)
+                .find(self.filter(&self.detail.source))
+                .batch_size(BATCH as u32)
+                .await?;
+            let mut batch = Vec::with_capacity(BATCH as usize);
             loop {
+                let next = cursor.try_next().await?;
+                let end = next.is_none();
+                batch.extend(next.map(|d| self.to_target(d)));
+                if batch.len() < BATCH as usize && !end {
+                    continue;
+                }
                 run.guard().await?;
-                let batch = src
-                    .batch_after(s, &self.filter(&self.detail.source), after.as_ref(), BATCH)
-                    .await?;
-                let Some(last) = batch.last() else { break };
-                after = last.get("_id").cloned();
-                let n = batch.len() as u64;
-                let docs: Vec<Document> = batch.into_iter().map(|d| self.to_target(d)).collect();
-                dst.put_documents(t, &docs, self.stamp())
+                dst.put_documents(t, &batch, self.stamp())
                     .await
                     .map_err(refusal)?;
-                copied += n;
+                copied += batch.len() as u64;
+                batch.clear();
                 self.report("copy", copied, total.max(copied));
+                if end {
+                    break;
+                }
             }
         }
         self.catch_up(run).await?;
@@ -311,63 +323,79 @@ impl Move {
     }
 
     /// Mend the target from the source (fenced: nothing changes there any more), then
-    /// compare counts and checksums of both.
+    /// check it: every document of each side compared by content digest, both sides read at
+    /// once; what differs (writes the stream did not bring yet, a copy made again after a
+    /// crash) mended and compared again; the counts equal.
     async fn verify(&self, run: &Run<'_>) -> StepResult {
         self.catch_up(run).await?;
         let (src, dst) = (
             Self::store(run.cx, &self.detail.source)?,
             Self::store(run.cx, &self.detail.target)?,
         );
+        let (from, to) = (&self.detail.source, &self.detail.target);
         for (logical, s, t) in self.pairs()? {
-            let mut held = std::collections::HashMap::new();
-            for doc in read_all(&dst, &t, &self.filter(&self.detail.target)).await? {
-                held.insert(id_key(&doc)?, digest(&doc)?);
-            }
-            let (mut count, mut sum) = (0u64, 0u64);
-            let mut after: Option<Bson> = None;
-            loop {
-                run.guard().await?;
-                let batch = src
-                    .batch_after(&s, &self.filter(&self.detail.source), after.as_ref(), BATCH)
-                    .await?;
-                let Some(last) = batch.last() else { break };
-                after = last.get("_id").cloned();
-                for doc in batch {
-                    let doc = self.to_target(doc);
-                    let (key, hash) = (id_key(&doc)?, digest(&doc)?);
-                    if held.remove(&key) != Some(hash) {
-                        dst.put_document(&t, &doc, self.stamp())
+            run.guard().await?;
+            let (source, target) =
+                tokio::try_join!(self.digests(&src, &s, from), self.digests(&dst, &t, to))?;
+            let mut mended = Vec::new();
+            for (key, hash) in &source {
+                if target.get(key) != Some(hash) {
+                    let id = id_of(key)?;
+                    let found = src.batch_after(&s, &self.one(from, &id), None, 1).await?;
+                    if let Some(doc) = found.into_iter().next() {
+                        dst.put_document(&t, &self.to_target(doc), self.stamp())
                             .await
                             .map_err(refusal)?;
                     }
-                    count += 1;
-                    sum = sum.wrapping_add(hash);
+                    mended.push((id, Some(*hash)));
                 }
             }
-            for key in held.into_keys() {
-                let id = bson::from_slice::<Document>(&key)
-                    .map_err(Error::internal)?
-                    .get("_id")
-                    .cloned()
-                    .unwrap_or(Bson::Null);
-                dst.delete_document(&t, self.one(&self.detail.target, &id))
-                    .await?;
+            for key in target.keys().filter(|k| !source.contains_key(*k)) {
+                let id = id_of(key)?;
+                dst.delete_document(&t, self.one(to, &id)).await?;
+                mended.push((id, None));
             }
-            let (mut copied, mut copied_sum) = (0u64, 0u64);
-            for doc in read_all(&dst, &t, &self.filter(&self.detail.target)).await? {
-                copied += 1;
-                copied_sum = copied_sum.wrapping_add(digest(&doc)?);
+            let mut wrong = 0usize;
+            for (id, hash) in &mended {
+                let now = dst.batch_after(&t, &self.one(to, id), None, 1).await?;
+                let got = now.first().map(digest).transpose()?;
+                wrong += usize::from(got != *hash);
             }
-            if (copied, copied_sum) != (count, sum) {
+            let copied = dst.count(&t, self.filter(to)).await?;
+            if wrong > 0 || copied != source.len() as u64 {
                 return Err(Fail::Refused(Error::Conflict {
                     message: format!(
                         "the copy of '{logical}' did not verify ({copied} documents against \
-                         {count}); the move was undone"
+                         {}, {wrong} differing); the move was undone",
+                        source.len()
                     ),
                 }));
             }
         }
         Ok(())
+    }
+
+    /// The content digest of every document of the tenant in `name` of `place`, by `_id`,
+    /// as the target holds (or should hold) it.
+    async fn digests(
+        &self,
+        store: &Store,
+        name: &str,
+        place: &Place,
+    ) -> Result<std::collections::HashMap<Vec<u8>, u64>> {
+        let mut digests = std::collections::HashMap::new();
+        let mut cursor = store
+            .db
+            .collection::<Document>(name)
+            .find(self.filter(place))
+            .batch_size(BATCH as u32)
+            .await?;
+        let source = place == &self.detail.source;
+        while let Some(doc) = cursor.try_next().await? {
+            let doc = if source { self.to_target(doc) } else { doc };
+            digests.insert(id_key(&doc)?, digest(&doc)?);
+        }
+        Ok(digests)
     }
 
     async fn switch(&self, run: &Run<'_>) -> StepResult {
@@ -480,14 +508,10 @@ fn refusal(e: Error) -> Fail {
     }
 }
 
-async fn read_all(store: &Store, name: &str, filter: &Document) -> Result<Vec<Document>> {
-    Ok(store
-        .db
-        .collection::<Document>(name)
-        .find(filter.clone())
-        .await?
-        .try_collect()
-        .await?)
+/// The `_id` of a key made by [`id_key`].
+fn id_of(key: &[u8]) -> Result<Bson> {
+    let doc = bson::from_slice::<Document>(key).map_err(Error::internal)?;
+    Ok(doc.get("_id").cloned().unwrap_or(Bson::Null))
 }
 
 /// A document's `_id`, as bytes.
