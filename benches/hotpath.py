@@ -98,7 +98,7 @@ def parse(proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"wrk ({what}) failed: {proc.stderr.strip()[-800:]}")
     line = proc.stdout.strip().splitlines()[-1]
-    out = json.loads(line)
+    out: dict[str, Any] = json.loads(line)
     out["per_second"] = out["requests"] / (out["duration_us"] / 1e6)
     return out
 

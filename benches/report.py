@@ -16,13 +16,16 @@ import json
 import math
 import sys
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVERS = (("rust", "Rust (axum)"), ("fastapi", "FastAPI"), ("express", "Express"))
+# The tenant-count sections, with what their target names say of their layout.
+SCALES = (("scale", ""), ("scale_shared", ", shared layout"))
 
 
-def get(d: Any, *path: str | int) -> Any:
+def get(d: Any, *path: str | int | None) -> Any:
     for p in path:
         if isinstance(d, dict) and p in d:
             d = d[p]
@@ -132,19 +135,61 @@ def evaluate(r: dict[str, Any]) -> None:
            f"{num(node.get('binding_us'))} µs / {num(node.get('driver_us'))} µs",
            node.get("status", "not run") if node.get("ratio") is None else "")
 
-    levels = {lv["tenants"]: lv for lv in get(r, "scale", "levels") or []}
-    low = min(levels) if levels else None
-    high = max(levels) if levels else None
-    for op in ("get", "create"):
-        a, b = get(levels, high, op, "p50_us"), get(levels, low, op, "p50_us")
-        target(f"Tenant-count scaling: {op}_tenant median at {num(high)} / at {num(low)} tenants", ratio(a, b), "<=", 1.5,
-               f"{num(a)} µs / {num(b)} µs")
+    for section, label in SCALES:
+        levels = {lv["tenants"]: lv for lv in get(r, section, "levels") or []}
+        low = min(levels) if levels else None
+        high = max(levels) if levels else None
+        why = "" if levels else "not run"
+        for op in ("get", "create"):
+            a, b = get(levels, high, op, "p50_us"), get(levels, low, op, "p50_us")
+            target(f"Tenant-count scaling{label}: {op}_tenant median at {num(high)} / at {num(low)} tenants", ratio(a, b),
+                   "<=", 1.5, f"{num(a)} µs / {num(b)} µs", why)
+        if section == "scale_shared":
+            a, b = get(levels, high, "master_collections"), get(levels, low, "master_collections")
+            target(f"Shared layout: collections in the master database at {num(high)} / at {num(low)} tenants (constant)",
+                   ratio(a, b), "<=", 1.0, f"{num(a)} / {num(b)}", why)
+
+    sizes = {s["documents"]: s for s in get(r, "rename_stable", "sizes") or []}
+    t1k, t100k = get(sizes, 1000, "rename_ms"), get(sizes, 100000, "rename_ms")
+    target("Rename scaling with stable names: time(100k docs) / time(1k docs)", ratio(t100k, t1k), "<=", 2.0,
+           f"{num(t100k, 1)} ms / {num(t1k, 1)} ms; a bare update_one {num(get(sizes, 100000, 'bare_update_ms'), 2)} ms"
+           f" / {num(get(sizes, 1000, 'bare_update_ms'), 2)} ms", "" if sizes else "not run")
+
+    moves = get(r, "move", "sizes") or []
+    for m in moves:
+        target(f"Move throughput at {num(m['documents'])} docs: move_tenant / bare copy (documents per second)", m["ratio"],
+               ">=", 0.7, f"{num(m['move_docs_per_second'])} / {num(m['bare_docs_per_second'])} docs/s")
+    if not moves:
+        target("Move throughput: move_tenant / bare copy (documents per second)", None, ">=", 0.7, "", "not run")
 
     rest = get(r, "servers", "rust", "memory_at_rest_kib", "VmRSS")
     target("Memory: Rust server RSS at rest (MB)", rest / 1024 if rest else None, "<=", 30.0,
            f"after the load runs {num((get(r, 'servers', 'rust', 'memory_after_load_kib', 'VmRSS') or 0) / 1024, 1)} MB, "
            f"peak {num((get(r, 'servers', 'rust', 'memory_after_load_kib', 'VmHWM') or 0) / 1024, 1)} MB")
     r["targets"] = targets
+
+
+def commands(r: dict[str, Any]) -> list[str]:
+    """What the layout sections ran, for "How it runs"."""
+    described = {
+        "rename": "Rename, slug names (the collection renamed)",
+        "rename_stable": "Rename, stable names (`org_<id>`: records only); each rename is followed by a bare `update_one` of"
+                         " one document in a scratch collection of the same database",
+        "scale": "Tenant count, collection layout",
+        "scale_shared": "Tenant count, shared layout (`shared_data`: creating a tenant creates no collection)",
+        "move": "Move: a tenant created in the collection layout and filled, then moved through the layouts in turn"
+                " (copy in batches of 1,000 + change-stream catch-up + fence + verification by count and checksum +"
+                " switch + source emptied); before each move, a bare copy of the same documents from where the move"
+                " reads them (`find` in `_id` order, 1,000 per batch, `insert_many` into a scratch collection)",
+    }
+    out = []
+    for section, text in described.items():
+        opts = get(r, section, "options")
+        if not opts:
+            continue
+        args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in opts.items() if k not in ("command", "db"))
+        out.append(f"{text}: `tenantry-loadgen {opts['command']} {args}` (on the run's server, a database of its own).")
+    return out
 
 
 def cpus(ids: list[int]) -> str:
@@ -160,12 +205,21 @@ def verdict(t: dict[str, Any]) -> str:
 def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(benchmark, measurement, value) rows of the results table."""
     out: list[tuple[str, str, str]] = []
-    add = lambda a, b, c: out.append((a, b, c))  # noqa: E731
 
-    for s in get(r, "rename", "sizes") or []:
-        add("Rename", f"{s['documents']:,} docs × {s['doc_bson_bytes']} B: rename_tenant (median of {get(r, 'rename', 'runs')})",
-            f"{num(s['rename_ms'], 1)} ms")
-        add("Rename", f"{s['documents']:,} docs: bare renameCollection, same server", f"{num(s['raw_rename_ms'], 1)} ms")
+    def add(benchmark: str, measurement: str, value: str) -> None:
+        out.append((benchmark, measurement, value))
+
+    for section, label in (("rename", "Rename"), ("rename_stable", "Rename, stable names")):
+        runs = get(r, section, "runs")
+        for s in get(r, section, "sizes") or []:
+            kept = "" if s.get("collection_renamed", True) else ", the collection kept"
+            add(label, f"{s['documents']:,} docs × {s['doc_bson_bytes']} B: rename_tenant{kept} (median of {runs})",
+                f"{num(s['rename_ms'], 1)} ms")
+            if s.get("raw_rename_ms") is not None:
+                add(label, f"{s['documents']:,} docs: bare renameCollection, same server", f"{num(s['raw_rename_ms'], 1)} ms")
+            if s.get("bare_update_ms") is not None:
+                add(label, f"{s['documents']:,} docs: bare update_one of one document, same database (median of {runs})",
+                    f"{num(s['bare_update_ms'], 2)} ms (rename ×{num(s['rename_per_bare_update'], 1)})")
 
     b10, b4 = get(r, "bcrypt", "cost10"), get(r, "bcrypt", "cost4")
     if b10:
@@ -239,9 +293,35 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         add("Cache memory", f"{num(m['tenants'])} tenants read, capacity {num(m['capacity'])}: entries, RSS growth",
             f"{num(m['entries'])} entries, +{num(grown, 1)} MB ({num(m['bytes_per_entry'])} B per entry)")
 
-    for lv in get(r, "scale", "levels") or []:
-        add("Tenant count", f"{lv['tenants']:,} tenants: get_tenant / create_tenant median",
-            f"{num(lv['get']['p50_us'])} µs / {num(lv['create']['p50_us'] / 1000, 1)} ms")
+    for section, label in SCALES:
+        levels = get(r, section, "levels") or []
+        for lv in levels:
+            first = levels[0]
+            collections = f" ({num(lv['master_collections'])} collections in the master database)" if "master_collections" in lv else ""
+            scaled = "" if lv is first else (
+                f"; ×{num(ratio(lv['get']['p50_us'], first['get']['p50_us']), 2)}"
+                f" / ×{num(ratio(lv['create']['p50_us'], first['create']['p50_us']), 2)} of {num(first['tenants'])}")
+            add("Tenant count" + label, f"{lv['tenants']:,} tenants{collections}: get_tenant / create_tenant median (p99)",
+                f"{num(lv['get']['p50_us'])} µs / {num(lv['create']['p50_us'] / 1000, 1)} ms"
+                f" (p99 {num(lv['get']['p99_us'])} µs / {num(lv['create']['p99_us'] / 1000, 1)} ms){scaled}")
+
+    route = " → ".join([get(r, "move", "sizes", 0, "moves", 0, "from") or "collection"] + (get(r, "move", "layouts") or []))
+    for m in get(r, "move", "sizes") or []:
+        n, count = f"{m['documents']:,} docs", len(m["moves"])
+        add("Move", f"{n} × {m['doc_bson_bytes']} B: move_tenant {route} (median of {count})",
+            f"{num(m['move_docs_per_second'])} docs/s ({num(median([mv['seconds'] for mv in m['moves']]), 2)} s per move)")
+        add("Move", f"{n}: bare copy from the same place, {num(get(r, 'move', 'batch'))} per batch in _id order (median of {count})",
+            f"{num(m['bare_docs_per_second'])} docs/s")
+        add("Move", f"{n}: move / bare copy (each move / the copy before it)",
+            f"×{num(m['ratio'], 2)} ({', '.join(num(x, 2) for x in m['pair_ratios'])})")
+        heard = [mv["progress"] for mv in m["moves"]]
+        add("Move", f"{n}: progress callback, per move (median): reports (copy, catch-up, done); last rate before done;"
+            " the copy caught up after",
+            f"{num(median([h['reports'] for h in heard]))} ({num(median([h['copy_reports'] for h in heard]))},"
+            f" {num(median([h['catch_up_reports'] for h in heard]))}, {num(median([h['done_reports'] for h in heard]))});"
+            f" {num(median([h['last_rate'] or 0 for h in heard]))} docs/s;"
+            f" {num(median([h['copied_after_seconds'] or 0 for h in heard]), 2)} s of"
+            f" {num(median([mv['seconds'] for mv in m['moves']]), 2)} s")
     return out
 
 
@@ -280,11 +360,17 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         + ".",
         "",
     ]
-    again = m.get("rerun_after")
-    if again:
+    # Sections run again later and merged into these results: one entry, or a list.
+    again = m.get("rerun_after") or []
+    for rerun in again if isinstance(again, list) else [again]:
+        command = rerun.get("command") or f"BENCH_ONLY={','.join(rerun['sections'])} benches/run.py"
+        load = rerun.get("load_average")
         md += [
-            f"Re-run with `BENCH_ONLY={','.join(again['sections'])} benches/run.py` at {again['date']} (commit"
-            f" `{again['git']}`), merged into this run's results: {again['why']}.",
+            f"Re-run with `{command}` at {rerun['date']} (commit `{rerun['git']}`"
+            + (", with uncommitted changes" if rerun.get("git_dirty") else "")
+            + f"), merged into this run's results: {rerun['why']}."
+            + (f" Load average {', '.join(map(str, load[0]))} at its start and {', '.join(map(str, load[1]))} at its end"
+               + (f": {rerun['machine_note']}" if rerun.get("machine_note") else "") + "." if load else ""),
             "",
         ]
     busy = max(mach["load_average_at_start"][0], (mach.get("load_average_at_end") or [0])[0])
@@ -329,8 +415,18 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         + " ms of each create). Tenants are created through `create_tenant`, 16 at a time, within a time budget per level;"
         " should it run out, the rest are seeded in bulk as copies of the records the core wrote (the results show how"
         " many: "
-        + ", ".join(f"{num(lv.get('seeded_in_bulk', 0))} of {num(lv['tenants'])}" for lv in get(r, "scale", "levels") or [])
-        + "). Every measured call goes through the core.",
+        + "; ".join(
+            f"{layout} layout " + ", ".join(f"{num(lv.get('seeded_in_bulk', 0))} of {num(lv['tenants'])}" for lv in levels)
+            for layout, levels in (
+                (get(r, section, "layout") or "collection", get(r, section, "levels") or []) for section, _ in SCALES
+            )
+            if levels
+        )
+        + "). Every measured call goes through the core. The collections counted are those of the master database"
+        " (`listCollections`), which also holds the tenants' data here.",
+    ]
+    md += [f"- {line}" for line in commands(r)]
+    md += [
         "",
         "## Targets",
         "",

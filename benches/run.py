@@ -7,7 +7,8 @@ pins processes to cores with taskset, runs each HTTP server alone, and hands the
 to benches/report.py, which prints the table and regenerates BENCHMARKS.md.
 
 Knobs (environment): BENCH_RUNS (3) runs per measurement, medians quoted; BENCH_SECS (4)
-seconds per measured load run; BENCH_ONLY (comma list of sections) to run a subset.
+seconds per measured load run; BENCH_ONLY (comma list of SECTIONS) to run a subset. A subset's
+run writes results.json and BENCHMARKS.md with that subset only.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ JWT_SECRET = "tenantry-bench-secret-0123456789"
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECS = float(os.environ.get("BENCH_SECS", "4"))
-ONLY = {s for s in os.environ.get("BENCH_ONLY", "").split(",") if s}
+ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
+SECTIONS = ("criterion", "bcrypt", "servers", "hotpath", "revocation", "cache_memory", "binding_python",
+            "binding_node", "rename", "rename_stable", "scale", "scale_shared", "move")
 LOGIN_COST = 10  # bcrypt cost of the admins the login runs use (the default is 12)
 SEED_ORGS = 16  # tenants (and admins) created on each server before its runs
 GET_CONC = 16  # connections of the lookup runs
@@ -98,14 +101,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def loadgen(layout: Layout, cpus: list[int], command: str, **opts: Any) -> dict[str, Any]:
+def loadgen(layout: Layout, cpus: list[int], command: str, /, **opts: Any) -> dict[str, Any]:
+    """Run `tenantry-loadgen command --key value...` on `cpus`; its JSON, with the options
+    it was given under "options" (the report quotes them)."""
     cmd = [str(LOADGEN), command]
     for key, value in opts.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
     proc = subprocess.run(layout.pin(cpus, cmd), capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"loadgen {command} failed: {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    out.setdefault("options", {"command": command, **{k: str(v) for k, v in opts.items() if k not in ("uri", "url")}})
+    return out
 
 
 def med(values: list[float]) -> float:
@@ -505,12 +512,19 @@ def cache_memory(layout: Layout, uri: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    unknown = sorted(ONLY - set(SECTIONS))
+    if unknown:
+        # Running nothing would still regenerate BENCHMARKS.md, empty.
+        log(f"BENCH_ONLY: no section named {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}")
+        return 2
     started = time.monotonic()
     layout = Layout()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "meta": {
-            "command": "make bench",
+            # scripts/bench.sh (`make bench`) sets BENCH_BUILD_SECONDS.
+            "command": (f"BENCH_ONLY={','.join(s for s in SECTIONS if s in ONLY)} " if ONLY else "")
+            + ("make bench" if os.environ.get("BENCH_BUILD_SECONDS") else "benches/run.py"),
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
             # BENCHMARKS.md is this run's own output: a copy from an earlier run does not count.
@@ -595,13 +609,28 @@ def main() -> int:
                             sizes="1000,10000,100000", runs=5),
         )
         section(
+            "rename_stable",
+            lambda: loadgen(layout, layout.server, "rename", uri=uri, db=f"bench_rename_stable_{os.getpid()}",
+                            naming="stable", sizes="1000,10000,100000", runs=5),
+        )
+        # The tenant-count runs read the database path: with the cache, a level's first
+        # reads are misses and its repeats hits, which says nothing of the scaling.
+        section(
             "scale",
             lambda: loadgen(layout, layout.server, "scale", uri=uri, db=f"bench_scale_{os.getpid()}",
-                            levels="100,1000,10000", conc=16, core_fill_budget=90,
-                            get_samples=400, create_samples=20,
-                            # The database path: with the cache, a level's first reads are
-                            # misses and its repeats hits, which says nothing of the scaling.
-                            capacity=0),
+                            layout="collection", levels="100,1000,10000", conc=16, core_fill_budget=90,
+                            get_samples=400, create_samples=20, capacity=0),
+        )
+        section(
+            "scale_shared",
+            lambda: loadgen(layout, layout.server, "scale", uri=uri, db=f"bench_scale_shared_{os.getpid()}",
+                            layout="shared", levels="100,1000,10000,100000", conc=16, core_fill_budget=90,
+                            get_samples=400, create_samples=20, capacity=0),
+        )
+        section(
+            "move",
+            lambda: loadgen(layout, layout.server, "move", uri=uri, db=f"bench_move_{os.getpid()}",
+                            sizes="10000,100000", layouts="shared,collection,database"),
         )
     finally:
         if mongo_dir:

@@ -1,5 +1,6 @@
 //! Benchmarks that talk to the database directly: through the core (`rename`, `scale`)
-//! or through the bare driver (`raw-find`), plus the bcrypt timing (`bcrypt`).
+//! or through the bare driver (`raw-find`), plus the bcrypt timing (`bcrypt`). The bulk
+//! seeding of tenants (copies of the records the core wrote) is here too.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use tenantry::mongodb::bson::{self, doc, Document};
 use tenantry::mongodb::{Client, Collection};
-use tenantry::{Config, TenantManager};
+use tenantry::{Config, Layout, Naming, TenantManager};
 
 use crate::args::Args;
 use crate::http::PASSWORD;
@@ -16,7 +17,7 @@ use crate::Res;
 
 const SECRET: &str = "tenantry-bench-secret-0123456789";
 
-fn millis(d: Duration) -> f64 {
+pub(crate) fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -79,9 +80,13 @@ pub fn bcrypt_timing(args: &Args) -> Res<Value> {
     }))
 }
 
-async fn manager(args: &Args, cost: u32) -> Res<TenantManager> {
+/// A manager on `--uri` / `--db` whose new tenants get `--layout` (`collection`) and
+/// `--naming` (`slug`), the configuration's defaults.
+pub(crate) async fn manager(args: &Args, cost: u32) -> Res<TenantManager> {
     let config = Config::builder(args.req::<String>("uri")?, SECRET)
         .master_db(args.req::<String>("db")?)
+        .layout(args.get("layout", Layout::Collection)?)
+        .naming(args.get("naming", Naming::Slug)?)
         .bcrypt_cost(cost)
         .login_throttle(None)
         .cache_capacity(args.get("capacity", 100_000)?)
@@ -141,7 +146,7 @@ pub async fn raw_find(args: &Args) -> Res<Value> {
 }
 
 /// A document of about `bytes` bytes of BSON.
-fn filler(i: i64, bytes: usize) -> Document {
+pub(crate) fn filler(i: i64, bytes: usize) -> Document {
     let make =
         |pad: usize| doc! { "_id": bson::oid::ObjectId::new(), "i": i, "payload": "x".repeat(pad) };
     let base = bson::to_vec(&make(0)).map(|v| v.len()).unwrap_or(0);
@@ -149,19 +154,24 @@ fn filler(i: i64, bytes: usize) -> Document {
 }
 
 /// Rename tenants holding each of `--sizes` documents of `--doc-bytes` bytes back and
-/// forth `--runs` times through `rename_tenant`; then time the bare `renameCollection`
-/// of the same collection for comparison.
+/// forth `--runs` times through `rename_tenant`, with `--naming` `slug` (`org_<slug>`: the
+/// collection is renamed) or `stable` (`org_<id>`: only records change). Each rename is
+/// followed by a bare metadata update, an `update_one` of one document in a scratch
+/// collection of the same database, for comparison; with `slug` names, the bare
+/// `renameCollection` of the same collection is timed afterwards too.
 pub async fn rename(args: &Args) -> Res<Value> {
     let m = manager(args, 4).await?;
     let sizes: Vec<usize> = args.list("sizes", "1000,10000,100000")?;
     let runs: usize = args.get("runs", 5)?;
     let doc_bytes: usize = args.get("doc-bytes", 200)?;
+    let naming = m.config().naming;
     let db = m.client().database(&m.config().master_db);
+    let scratch = db.collection::<Document>("bench_bare_update");
     let mut out = Vec::new();
     for &n in &sizes {
         let names = [format!("Rename {n} A"), format!("Rename {n} B")];
         let email = format!("rename{n}@bench.example");
-        m.create_tenant(&names[0], &email, PASSWORD).await?;
+        let created = m.create_tenant(&names[0], &email, PASSWORD).await?;
         let token = m.authenticate(&email, PASSWORD).await?;
         let claims = m.verify_token(&token.access_token).await?;
         let coll = m.tenant_collection::<Document>(&claims).await?;
@@ -174,16 +184,36 @@ pub async fn rename(args: &Args) -> Res<Value> {
         }
         let insert_s = t0.elapsed().as_secs_f64();
 
+        // The bare update's document: a record-sized one, changed like a record is.
+        let id = bson::oid::ObjectId::new();
+        let record = |name: &str| {
+            doc! { "organization_name": name, "updated_at": bson::DateTime::now() }
+        };
+        let mut first = record(&names[0]);
+        first.insert("_id", id);
+        scratch.insert_one(first).await?;
         let mut core_ms = Vec::new();
+        let mut bare_ms = Vec::new();
         let mut current = 0;
-        let mut collection = String::new();
+        let mut collection = created.collection_name.clone();
+        let mut moved_collection = false;
         for _ in 0..runs {
             let t0 = Instant::now();
             let tenant = m.rename_tenant(&claims, &names[1 - current]).await?;
             core_ms.push(millis(t0.elapsed()));
+            moved_collection |= tenant.collection_name != collection;
+            let t0 = Instant::now();
+            scratch
+                .update_one(
+                    doc! { "_id": id },
+                    doc! { "$set": record(&names[1 - current]) },
+                )
+                .await?;
+            bare_ms.push(millis(t0.elapsed()));
             current = 1 - current;
             collection = tenant.collection_name;
         }
+        scratch.delete_one(doc! { "_id": id }).await?;
         let count = db
             .collection::<Document>(&collection)
             .count_documents(doc! {})
@@ -194,49 +224,58 @@ pub async fn rename(args: &Args) -> Res<Value> {
             );
         }
 
-        // The server's own `renameCollection` of the same collection, for comparison.
-        let master = &m.config().master_db;
-        let spare = format!("bench_raw_rename_{n}");
+        // The server's own `renameCollection` of the same collection, for comparison (what
+        // a rename with slug names costs; stable names do not rename collections).
         let mut raw_ms = Vec::new();
-        let mut here = collection.clone();
-        for _ in 0..runs {
-            let there = if here == collection {
-                spare.clone()
-            } else {
-                collection.clone()
-            };
-            let t0 = Instant::now();
-            m.client()
-                .database("admin")
-                .run_command(doc! {
-                    "renameCollection": format!("{master}.{here}"),
-                    "to": format!("{master}.{there}"),
-                })
-                .await?;
-            raw_ms.push(millis(t0.elapsed()));
-            here = there;
-        }
-        if here != collection {
-            m.client()
-                .database("admin")
-                .run_command(doc! {
-                    "renameCollection": format!("{master}.{here}"),
-                    "to": format!("{master}.{collection}"),
-                })
-                .await?;
+        if naming == Naming::Slug {
+            let master = &m.config().master_db;
+            let spare = format!("bench_raw_rename_{n}");
+            let mut here = collection.clone();
+            for _ in 0..runs {
+                let there = if here == collection {
+                    spare.clone()
+                } else {
+                    collection.clone()
+                };
+                let t0 = Instant::now();
+                m.client()
+                    .database("admin")
+                    .run_command(doc! {
+                        "renameCollection": format!("{master}.{here}"),
+                        "to": format!("{master}.{there}"),
+                    })
+                    .await?;
+                raw_ms.push(millis(t0.elapsed()));
+                here = there;
+            }
+            if here != collection {
+                m.client()
+                    .database("admin")
+                    .run_command(doc! {
+                        "renameCollection": format!("{master}.{here}"),
+                        "to": format!("{master}.{collection}"),
+                    })
+                    .await?;
+            }
         }
         m.delete_tenant(&claims).await?;
+        let (rename_ms, bare_update_ms) = (median(&core_ms), median(&bare_ms));
         out.push(json!({
             "documents": n,
             "doc_bson_bytes": bson_bytes,
             "insert_seconds": insert_s,
-            "rename_ms": median(&core_ms),
+            "collection_renamed": moved_collection,
+            "rename_ms": rename_ms,
             "rename_samples_ms": core_ms,
-            "raw_rename_ms": median(&raw_ms),
+            "bare_update_ms": bare_update_ms,
+            "bare_update_samples_ms": bare_ms,
+            "rename_per_bare_update": rename_ms / bare_update_ms,
+            "raw_rename_ms": (!raw_ms.is_empty()).then(|| median(&raw_ms)),
             "raw_rename_samples_ms": raw_ms,
         }));
     }
-    Ok(json!({ "runs": runs, "sizes": out }))
+    scratch.drop().await?;
+    Ok(json!({ "naming": naming.as_str(), "runs": runs, "sizes": out }))
 }
 
 /// xorshift64*: reproducible sampling without a dependency.
@@ -251,9 +290,11 @@ impl Rng {
     }
 }
 
-/// With each of `--levels` tenants present, the latency of `--get-samples` sequential
-/// `get_tenant` of random tenants and `--create-samples` sequential `create_tenant` (bcrypt
-/// cost `--cost`, 4 by default, so that hashing is a small part).
+/// With each of `--levels` tenants present, all in `--layout` (`collection`, `shared` or
+/// `database`), the latency of `--get-samples` sequential `get_tenant` of random tenants
+/// and `--create-samples` sequential `create_tenant` (bcrypt cost `--cost`, 4 by default,
+/// so that hashing is a small part), and the number of collections in the master database
+/// (one per tenant in the `collection` layout, a constant in the others).
 ///
 /// Tenants are created through `create_tenant`, `--conc` at a time, for up to
 /// `--core-fill-budget` seconds per level. Should creating be so slow that the budget runs
@@ -270,10 +311,8 @@ pub async fn scale(args: &Args) -> Res<Value> {
     let budget = Duration::from_secs_f64(args.get("core-fill-budget", 60.0)?);
     let get_samples: usize = args.get("get-samples", 400)?;
     let create_samples: usize = args.get("create-samples", 20)?;
-    let orgs = m
-        .client()
-        .database(&m.config().master_db)
-        .collection::<Document>("organizations");
+    let master = m.client().database(&m.config().master_db);
+    let orgs = master.collection::<Document>("organizations");
     let mut names: Vec<String> = Vec::new();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut out = Vec::new();
@@ -313,6 +352,7 @@ pub async fn scale(args: &Args) -> Res<Value> {
         }
         let fill_s = t0.elapsed().as_secs_f64();
         let present = orgs.count_documents(doc! {}).await? as usize;
+        let collections = master.list_collection_names().await?.len();
 
         for _ in 0..20 {
             m.get_tenant(&names[rng.below(names.len())]).await?;
@@ -334,6 +374,7 @@ pub async fn scale(args: &Args) -> Res<Value> {
         }
         out.push(json!({
             "tenants": present,
+            "master_collections": collections,
             "created_by_core": by_core,
             "seeded_in_bulk": wanted - by_core,
             "fill_seconds": fill_s,
@@ -342,6 +383,7 @@ pub async fn scale(args: &Args) -> Res<Value> {
         }));
     }
     Ok(json!({
+        "layout": m.config().layout.as_str(),
         "bcrypt_cost": cost,
         "core_fill_budget_seconds": budget.as_secs_f64(),
         "levels": out,
@@ -416,30 +458,46 @@ fn scale_email(i: usize) -> String {
 /// What identifies a tenant in the master database's documents.
 struct Identity {
     ids: [bson::oid::ObjectId; 2],
-    /// (old, new) strings, longest first so that a collection name is replaced before the
-    /// name key it contains.
+    /// The collection when it is named after the tenant (`slug` names in the `collection`
+    /// layout), the name, its key, the email, its key and the tenant id in hex (in
+    /// `org_<id>` and `tenant_<id>`): longest first, so that a collection name is replaced
+    /// before the name key it contains. `shared_data` is nobody's in particular.
     strings: Vec<String>,
 }
 
 impl Identity {
-    fn of(tenant: &tenantry::Tenant, master: &str) -> Res<Identity> {
-        let name = tenantry::TenantName::parse(&tenant.name, master)?;
-        let email = tenantry::Email::parse(&tenant.admin_email)?;
-        let mut strings: Vec<String> = [
-            tenant.collection_name.as_str(),
-            name.display(),
-            name.key(),
-            email.display(),
-            email.key(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    fn new(
+        ids: [bson::oid::ObjectId; 2],
+        slug_collection: Option<&str>,
+        name: &tenantry::TenantName,
+        email: &tenantry::Email,
+    ) -> Identity {
+        let hex = ids[0].to_hex();
+        let mut strings: Vec<String> = slug_collection
+            .into_iter()
+            .chain([
+                name.display(),
+                name.key(),
+                email.display(),
+                email.key(),
+                hex.as_str(),
+            ])
+            .map(str::to_owned)
+            .collect();
         strings.dedup();
-        Ok(Identity {
-            ids: [tenant.id, tenant.admin_id],
-            strings,
-        })
+        Identity { ids, strings }
+    }
+
+    fn of(tenant: &tenantry::Tenant, db: &str) -> Res<Identity> {
+        let name = tenantry::TenantName::parse(&tenant.name, db)?;
+        let email = tenantry::Email::parse(&tenant.admin_email)?;
+        let slug = slug_named(tenant, &name).then_some(tenant.collection_name.as_str());
+        Ok(Identity::new(
+            [tenant.id, tenant.admin_id],
+            slug,
+            &name,
+            &email,
+        ))
     }
 
     fn mentioned_in(&self, value: &bson::Bson) -> bool {
@@ -451,6 +509,21 @@ impl Identity {
             _ => false,
         }
     }
+
+    /// `s` with this identity's strings replaced by `to`'s.
+    fn translate(&self, s: &str, to: &Identity) -> String {
+        let mut out = s.to_owned();
+        for (old, new) in self.strings.iter().zip(&to.strings) {
+            out = out.replace(old.as_str(), new);
+        }
+        out
+    }
+}
+
+/// Whether the tenant's collection is named after it (`org_<slug>`), so that a copy of it
+/// gets a collection named after the copy.
+fn slug_named(tenant: &tenantry::Tenant, name: &tenantry::TenantName) -> bool {
+    tenant.layout == Layout::Collection && tenant.collection_name == name.collection()
 }
 
 /// `value` with the template's ids and strings replaced by the new tenant's; other
@@ -462,13 +535,7 @@ fn rewrite(value: &bson::Bson, from: &Identity, to: &Identity) -> bson::Bson {
             Some(i) => Bson::ObjectId(to.ids[i]),
             None => Bson::ObjectId(bson::oid::ObjectId::new()),
         },
-        Bson::String(s) => {
-            let mut out = s.clone();
-            for (old, new) in from.strings.iter().zip(&to.strings) {
-                out = out.replace(old.as_str(), new);
-            }
-            Bson::String(out)
-        }
+        Bson::String(s) => Bson::String(from.translate(s, to)),
         Bson::Document(d) => Bson::Document(
             d.iter()
                 .map(|(k, v)| (k.clone(), rewrite(v, from, to)))
@@ -479,11 +546,15 @@ fn rewrite(value: &bson::Bson, from: &Identity, to: &Identity) -> bson::Bson {
     }
 }
 
-/// Seed tenants `first..` named `names` in bulk (see [`scale`]): each tenant's collection
-/// with `create`, then, in every collection of the master database but the tenants' own,
-/// a copy of each document that mentions the template tenant (the first one the core
-/// created), with the template's ids, name, name key, collection and email replaced by
-/// the new tenant's. So the seeded state is whatever the core writes, whatever its layout.
+/// Seed tenants `first..` named `names` in bulk (see [`scale`]): each tenant's own
+/// collection with `create` (`org_<slug>` or `org_<id>` in the tenants' database, `data`
+/// in `tenant_<id>`; none in the `shared` layout, whose tenants live in `shared_data`),
+/// then, in every collection of the master database but the tenants' data, a copy of each
+/// document that mentions the template tenant (the first one the core created), with the
+/// template's ids, name, name key, collection, id and email replaced by the new tenant's.
+/// So the seeded state is whatever the core writes, whatever the layout: a copy keeps the
+/// template's `layout`, `naming`, `database` and `collection_name` but for what names the
+/// tenant.
 async fn seed_bulk(
     m: &TenantManager,
     template: &str,
@@ -494,7 +565,7 @@ async fn seed_bulk(
     seed_bulk_records(m, template, names, first, conc, true).await
 }
 
-/// [`seed_bulk`], with or without the tenants' collections.
+/// [`seed_bulk`], with or without the tenants' own collections.
 async fn seed_bulk_records(
     m: &TenantManager,
     template: &str,
@@ -504,41 +575,50 @@ async fn seed_bulk_records(
     collections: bool,
 ) -> Res<()> {
     let master = m.config().master_db.clone();
+    let tenants_db = m.config().tenants_db().to_owned();
     let db = m.client().database(&master);
-    let from = &Identity::of(&m.get_tenant(template).await?, &master)?;
+    let original = m.get_tenant(template).await?;
+    let from = &Identity::of(&original, &tenants_db)?;
+    let slug = slug_named(
+        &original,
+        &tenantry::TenantName::parse(&original.name, &tenants_db)?,
+    );
     let mut targets = Vec::new();
     for (k, name) in names.iter().enumerate() {
-        let tenant = tenantry::TenantName::parse(name, &master)?;
+        let tenant = tenantry::TenantName::parse(name, &tenants_db)?;
         let email = tenantry::Email::parse(&scale_email(first + k))?;
-        // Same slot order as `Identity::of`.
-        let mut strings = vec![
-            tenant.collection().to_owned(),
-            tenant.display().to_owned(),
-            tenant.key().to_owned(),
-            email.display().to_owned(),
-            email.key().to_owned(),
-        ];
-        strings.dedup();
-        if strings.len() != from.strings.len() {
+        let ids = [bson::oid::ObjectId::new(), bson::oid::ObjectId::new()];
+        let to = Identity::new(ids, slug.then_some(tenant.collection()), &tenant, &email);
+        if to.strings.len() != from.strings.len() {
             return Err(format!("'{name}' does not map onto the template '{template}'").into());
         }
-        targets.push(Identity {
-            ids: [bson::oid::ObjectId::new(), bson::oid::ObjectId::new()],
-            strings,
-        });
+        targets.push(to);
     }
-    let wanted = if collections { targets.len() } else { 0 };
-    stream::iter(targets[..wanted].iter().map(|t| t.strings[0].clone()))
-        .map(|collection| {
-            let db = db.clone();
-            async move { db.run_command(doc! { "create": collection }).await }
-        })
-        .buffer_unordered(conc)
-        .try_collect::<Vec<_>>()
-        .await?;
+    let own = collections && original.layout != Layout::Shared;
+    let wanted = if own { targets.len() } else { 0 };
+    stream::iter(targets[..wanted].iter().map(|to| {
+        (
+            from.translate(&original.database, to),
+            from.translate(&original.collection_name, to),
+        )
+    }))
+    .map(|(database, collection)| {
+        let client = m.client().clone();
+        async move {
+            client
+                .database(&database)
+                .run_command(doc! { "create": collection })
+                .await
+        }
+    })
+    .buffer_unordered(conc)
+    .try_collect::<Vec<_>>()
+    .await?;
     let mut copied = 0;
     for collection in db.list_collection_names().await? {
-        if collection.starts_with(tenantry::COLLECTION_PREFIX) || collection.starts_with("system.")
+        if collection.starts_with(tenantry::COLLECTION_PREFIX)
+            || collection.starts_with(tenantry::SHARED_PREFIX)
+            || collection.starts_with("system.")
         {
             continue;
         }

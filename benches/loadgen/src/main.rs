@@ -11,13 +11,15 @@
 //! | `login`    | `POST /admin/login` logins/s at `--conc` connections, one admin each |
 //! | `storm`    | `GET /org/get` probe latency at rest, then during a login storm |
 //! | `raw-find` | the `find_one` behind `get_tenant`, straight through the driver |
-//! | `rename`   | `rename_tenant` of tenants holding `--sizes` documents |
-//! | `scale`    | `get_tenant` / `create_tenant` latency with `--levels` tenants present |
+//! | `rename`   | `rename_tenant` of tenants holding `--sizes` documents (`--naming`) |
+//! | `scale`    | `get_tenant` / `create_tenant` latency with `--levels` tenants (`--layout`) |
+//! | `move`     | `move_tenant` between layouts, against a bare copy of the documents |
 //! | `cache-memory` | RSS growth of the hot path's cache with `--tenants` tenants read (`--capacity`) |
 
 mod args;
 mod db;
 mod http;
+mod moves;
 mod stats;
 
 use std::process::ExitCode;
@@ -28,7 +30,7 @@ use args::Args;
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
-    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|cache-memory> [--key value]...";
+    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|move|cache-memory> [--key value]...";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -66,6 +68,7 @@ fn run(command: &str, args: &Args) -> Res<serde_json::Value> {
             "raw-find" => db::raw_find(args).await,
             "rename" => db::rename(args).await,
             "scale" => db::scale(args).await,
+            "move" => moves::move_tenant(args).await,
             "cache-memory" => db::cache_memory(args).await,
             other => Err(format!("unknown subcommand '{other}'; {USAGE}").into()),
         }
