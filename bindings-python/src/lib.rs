@@ -2,7 +2,8 @@
 //!
 //! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module and
 //! only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value types,
-//! `scope.rs` the `Confinement` and `Location` of a tenant's data, `error.rs` the error
+//! `scope.rs` the `Confinement` and `Location` of a tenant's data, `moves.rs` a move's
+//! progress reports (a callback on the event loop, an async iterator), `error.rs` the error
 //! enum, `config.rs` the `Settings`, `http.rs` the HTTP error table;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
@@ -12,6 +13,7 @@ mod config;
 mod error;
 mod http;
 mod manager;
+mod moves;
 mod runtime;
 mod scope;
 mod types;
@@ -31,6 +33,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyAccessToken>()?;
     module.add_class::<types::PyRecoveryReport>()?;
     module.add_class::<types::PyRecoveryFailure>()?;
+    module.add_class::<types::PyMoveProgress>()?;
+    module.add_class::<moves::PyMoveProgressIterator>()?;
     module.add_class::<scope::PyConfinement>()?;
     module.add_class::<scope::PyLocation>()?;
     module.add_function(wrap_pyfunction!(types::restore, module)?)?;

@@ -3,15 +3,19 @@
 //! Each async method clones the manager (an `Arc` inside), moves owned arguments into a
 //! core future and returns it as an awaitable through [`runtime::future_into_py`]. Nothing
 //! here blocks while holding the GIL: the synchronous methods (`decode_token`,
-//! `check_tenant_name`, `locate`, `collection`, `client_address`, the settings) do no I/O.
+//! `check_tenant_name`, `check_operator`, `locate`, `collection`, `client_address`, the
+//! settings) do no I/O. A move's progress reports go through `moves.rs`.
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tenantry::mongodb::bson::Document;
-use tenantry::{Config, TenantManager, TenantOptions, TenantUpdate, DEFAULT_COLLECTION};
+use tenantry::{
+    Config, MoveTarget, TenantManager, TenantOptions, TenantUpdate, DEFAULT_COLLECTION,
+};
 
 use crate::config::{settings, to_python};
 use crate::error::to_py_err;
+use crate::moves::{self, PyMoveProgressIterator};
 use crate::runtime;
 use crate::scope::{self, PyLocation};
 use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant};
@@ -224,6 +228,49 @@ impl PyTenantManager {
             .map_err(|e| to_py_err(py, e))
     }
 
+    /// Move the data of the tenant named `name` (any spelling) to another `layout` and/or
+    /// `cluster`, online (the core's `move_tenant`); `progress`, when given, is called on
+    /// the event loop's thread with each `MoveProgress`. An administration call: no token
+    /// is checked, so only trusted code may call it (a server checks its caller with
+    /// `check_operator` first).
+    #[pyo3(signature = (name, *, layout = None, cluster = None, progress = None))]
+    fn move_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        layout: Option<String>,
+        cluster: Option<String>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, target) = (self.inner.clone(), move_target(layout, cluster));
+        match progress {
+            Some(callback) => moves::with_callback(manager, name, target, callback),
+            None => runtime::future_into_py(py, async move {
+                Ok(PyTenant(manager.move_tenant(&name, target?).await?))
+            }),
+        }
+    }
+
+    /// [`move_tenant`](Self::move_tenant) as an async iterator of its progress reports,
+    /// which starts the move when first awaited and ends with it.
+    #[pyo3(signature = (name, *, layout = None, cluster = None))]
+    fn move_tenant_progress(
+        &self,
+        name: String,
+        layout: Option<String>,
+        cluster: Option<String>,
+    ) -> PyMoveProgressIterator {
+        PyMoveProgressIterator::new(self.inner.clone(), name, move_target(layout, cluster))
+    }
+
+    /// Raise `Unauthorized` unless `token` is the configured operator token (compared in
+    /// constant time), `Forbidden` when none is configured (operator calls are off).
+    fn check_operator(&self, py: Python<'_>, token: &str) -> PyResult<()> {
+        self.inner
+            .check_operator(token)
+            .map_err(|e| to_py_err(py, e))
+    }
+
     /// Where the claims' tenant's logical collection `name` is (no round trip: verified
     /// claims carry the tenant's placement).
     #[pyo3(signature = (claims, name = DEFAULT_COLLECTION))]
@@ -348,4 +395,12 @@ fn tenant_options(
     options.cluster = cluster;
     options.tag = tag;
     Ok(options)
+}
+
+/// The core's target of a move, from `move_tenant`'s keyword arguments.
+fn move_target(layout: Option<String>, cluster: Option<String>) -> tenantry::Result<MoveTarget> {
+    let mut target = MoveTarget::new();
+    target.layout = layout.map(|l| l.parse()).transpose()?;
+    target.cluster = cluster;
+    Ok(target)
 }

@@ -13,7 +13,8 @@
 //! pyo3-async-runtimes issue #40). Short scripts hit it after their last `await`, in a few
 //! runs out of a hundred here. So completions pass a [`Gate`] that an `atexit` hook closes,
 //! waiting for those already inside: once Python starts finalizing, no runtime thread
-//! touches it again.
+//! touches it again. A task that hands Python something before its end (a move's progress
+//! reports) takes the GIL through [`attached`], past the same gate.
 
 use std::future::Future;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -159,6 +160,21 @@ impl Target {
 }
 
 static RESOLVE: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
+
+/// Run `f` holding the GIL, on the blocking pool as [`Target::complete`] does, unless the
+/// interpreter is exiting (`None` then): for runtime tasks that hand Python something
+/// before their end (a move's progress reports).
+pub(crate) async fn attached<F, R>(f: F) -> Option<R>
+where
+    F: for<'py> FnOnce(Python<'py>) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let call = tokio::task::spawn_blocking(move || {
+        let _inside = GATE.enter()?;
+        Some(Python::attach(f))
+    });
+    call.await.ok().flatten()
+}
 
 /// Set the future's result or exception, on the loop's thread, unless it was cancelled
 /// (or otherwise finished) meanwhile.

@@ -1,10 +1,11 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::Claims`],
-//! [`tenantry::AccessToken`], [`tenantry::RecoveryReport`] and
-//! [`tenantry::RecoveryFailure`].
+//! [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
+//! [`tenantry::RecoveryFailure`] and [`tenantry::MoveProgress`].
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
-//! 24-digit hex strings, instants aware UTC `datetime`s. They are frozen plain data:
-//! hashable, comparable, `to_dict()`, and (but for `Claims`) picklable. A `Claims` comes
+//! 24-digit hex strings, instants aware UTC `datetime`s, durations seconds. They are frozen
+//! plain data: comparable, `to_dict()`, hashable and picklable (but `Claims`, neither, and
+//! `MoveProgress`, a report of the moment with a float rate, neither). A `Claims` comes
 //! only from `verify_token`/`decode_token`, which is what makes it proof of a checked token:
 //! it cannot be built, changed or unpickled from Python.
 
@@ -414,6 +415,60 @@ impl PyRecoveryFailure {
             "RecoveryFailure(name={}, code={})",
             quoted(py, &self.0.name)?,
             quoted(py, &self.0.code)?
+        ))
+    }
+}
+
+/// How a move is going: what `move_tenant(progress=...)` is called with and
+/// `move_tenant_progress` yields.
+#[pyclass(frozen, eq, module = "tenantry._native", name = "MoveProgress")]
+#[derive(PartialEq)]
+pub(crate) struct PyMoveProgress(pub(crate) tenantry::MoveProgress);
+
+#[pymethods]
+impl PyMoveProgress {
+    /// `copy`, `catch-up` or `done`.
+    #[getter]
+    fn phase(&self) -> &'static str {
+        self.0.phase
+    }
+    #[getter]
+    fn copied(&self) -> u64 {
+        self.0.copied
+    }
+    #[getter]
+    fn total(&self) -> u64 {
+        self.0.total
+    }
+    #[getter]
+    fn rate(&self) -> f64 {
+        self.0.rate
+    }
+    /// Seconds left at the current rate.
+    #[getter]
+    fn eta(&self) -> Option<f64> {
+        self.0.eta.map(|d| d.as_secs_f64())
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("phase", self.phase())?;
+        d.set_item("copied", self.copied())?;
+        d.set_item("total", self.total())?;
+        d.set_item("rate", self.rate())?;
+        d.set_item("eta", self.eta())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let eta = match self.eta() {
+            Some(seconds) => format!("{seconds:.1}"),
+            None => "None".to_owned(),
+        };
+        Ok(format!(
+            "MoveProgress(phase={}, copied={}, total={}, rate={:.1}, eta={eta})",
+            quoted(py, self.0.phase)?,
+            self.0.copied,
+            self.0.total,
+            self.0.rate,
         ))
     }
 }

@@ -148,3 +148,33 @@ async def test_tenant_collection_serves_shared_tenants_and_refuses_other_cluster
                 # The lifespan's client is the home cluster's: never the wrong cluster's data.
                 with pytest.raises(RuntimeError, match="cluster 'east'"):
                     await glue.tenant_collection(request, claims)
+
+
+async def test_operator_dependency_admits_the_operator_only(master_db: str) -> None:
+    operator_token = "fastapi-operator-token-0123456789"
+    for tenants, admitted in ((await connect(master_db, operator_token=operator_token), True), (await connect(master_db), False)):
+        made = await create(tenants)
+        app = FastAPI()
+        app.state.tenants = tenants
+        glue.install(app)
+
+        @app.post("/operate")
+        async def operate(_operator: glue.Operator) -> dict[str, bool]:
+            return {"operator": True}
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            anonymous = await client.post("/operate")
+            assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+            # A tenant admin's token is not the operator's.
+            admin = (await tenants.authenticate(made.email, PASSWORD)).access_token
+            for token in (admin, "not-the-operator-token", operator_token[:-1]):
+                refused = await client.post("/operate", headers={"authorization": f"Bearer {token}"})
+                expected = (401, "UNAUTHORIZED") if admitted else (403, "FORBIDDEN")
+                assert (refused.status_code, refused.json()["code"]) == expected
+            answer = await client.post("/operate", headers={"authorization": f"Bearer {operator_token}"})
+            if admitted:
+                assert (answer.status_code, answer.json()) == (200, {"operator": True})
+            else:  # operator calls are off without an operator token
+                assert (answer.status_code, answer.json()["code"]) == (403, "FORBIDDEN")
+        await tenants.aclose()

@@ -1,6 +1,9 @@
 """The organization-management HTTP contract (tests/contract/CONTRACT.md) served with
 FastAPI on the tenantry Python binding and its FastAPI glue (``tenantry.fastapi``: the
-lifespan, the bearer token, and every error answered from the core's HTTP table).
+lifespan, the bearer token, the operator check, and every error answered from the core's
+HTTP table). Beside the contract, as the Rust server serves them: an optional ``layout``
+and ``cluster`` at create, and the operator's online move (``POST /admin/move``,
+authorized by ``OPERATOR_TOKEN``).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -28,7 +31,19 @@ from pydantic import BaseModel, ValidationError
 
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
-from schemas import CreateOrg, ErrorBody, Health, Login, LoginResult, Message, Org, UpdateOrg, ValidationErrorBody
+from schemas import (
+    CreateOrg,
+    ErrorBody,
+    Health,
+    Login,
+    LoginResult,
+    Message,
+    MoveOrg,
+    Org,
+    Placement,
+    UpdateOrg,
+    ValidationErrorBody,
+)
 from tenantry import __version__
 
 #: Largest accepted request body (the contract's limit).
@@ -100,8 +115,25 @@ def documented(model: type[BaseModel] | None, *statuses: int, answer: type[BaseM
 
 @app.post("/org/create", status_code=201, tags=["organizations"], **documented(CreateOrg, 400, answer=Org))
 async def create_org(body: Annotated[CreateOrg, Depends(json_body(CreateOrg))], manager: glue.Tenants) -> Response:
-    """Create an organization, its admin and its own collection."""
-    return reply(Org.of(await manager.create_tenant(body.organization_name, body.email, body.password)), 201)
+    """Create an organization, its admin and its own collection (or, with `layout`, its own
+    database or its share of shared collections; with `cluster`, on that cluster)."""
+    name, email, password = body.organization_name, body.email, body.password
+    tenant = await manager.create_tenant(name, email, password, layout=body.layout, cluster=body.cluster)
+    return reply(Org.of(tenant), 201)
+
+
+@app.post("/admin/move", tags=["operators"], **documented(MoveOrg, 400, 401, 403, 404, 409, answer=Placement))
+async def move_org(
+    # In this order: the header's presence, the body, then the operator token itself.
+    _token: Token,
+    body: Annotated[MoveOrg, Depends(json_body(MoveOrg))],
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Move an organization's data to another layout and/or cluster, online. Authorized by
+    the operator token (`OPERATOR_TOKEN`); off without one."""
+    moved = await manager.move_tenant(body.organization_name, layout=body.layout, cluster=body.cluster)
+    return reply(Placement.of(moved))
 
 
 @app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404, answer=Org))

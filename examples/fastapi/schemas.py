@@ -1,14 +1,15 @@
-"""Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md).
+"""Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
+its extensions (a layout and a cluster at create, the operator's move).
 
 Requests declare types only: a field that is not a string is refused here, everything
-else about its value (names, emails, passwords) is the core's to judge.
+else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tenantry import AccessToken, Tenant
 
@@ -17,6 +18,22 @@ class CreateOrg(BaseModel):
     organization_name: str
     email: str
     password: str
+    layout: str | None = Field(
+        default=None,
+        description="Extension: the tenant's layout, `collection` (the default), `database` or `shared`.",
+        examples=["shared"],
+    )
+    cluster: str | None = Field(
+        default=None, description="Extension: the cluster to place the tenant on (one of the configured `CLUSTERS`)."
+    )
+
+
+class MoveOrg(BaseModel):
+    organization_name: str
+    layout: str | None = Field(
+        default=None, description="The layout to move to: `collection`, `database` or `shared`.", examples=["database"]
+    )
+    cluster: str | None = Field(default=None, description="The cluster to move to.")
 
 
 class Login(BaseModel):
@@ -46,6 +63,26 @@ class Org(BaseModel):
             admin_email=tenant.admin_email,
             created_at=tenant.created_at,
             updated_at=tenant.updated_at,
+        )
+
+
+class Placement(BaseModel):
+    """Where an organization's data is (the operator calls' answer)."""
+
+    organization_name: str
+    collection_name: str
+    database: str
+    layout: str
+    cluster: str
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> Placement:
+        return cls(
+            organization_name=tenant.name,
+            collection_name=tenant.collection_name,
+            database=tenant.database,
+            layout=tenant.layout,
+            cluster=tenant.cluster,
         )
 
 

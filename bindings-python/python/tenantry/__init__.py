@@ -8,7 +8,8 @@ The work happens in the Rust core; this package is its thin binding::
 
 A tenant's data is in its own collection, its own database or, stamped, in collections
 shared with other tenants (its ``layout``); ``manager.collection(claims, client)`` gives
-it on the application's own driver, a :class:`ConfinedCollection` in the shared layout.
+it on the application's own driver, a :class:`ConfinedCollection` in the shared layout;
+``await manager.move_tenant(name, layout=..., cluster=...)`` moves it there online.
 
 ``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
@@ -20,6 +21,8 @@ from tenantry._native import (
     Claims,
     Confinement,
     Location,
+    MoveProgress,
+    MoveProgressIterator,
     RecoveryFailure,
     RecoveryReport,
     Tenant,
@@ -54,6 +57,8 @@ __all__ = [
     "AccessToken",
     "RecoveryFailure",
     "RecoveryReport",
+    "MoveProgress",
+    "MoveProgressIterator",
     "Location",
     "Confinement",
     "ConfinedCollection",

@@ -2,8 +2,9 @@
 module by ``mypy.stubtest``; the keyword settings against the core's list by the tests)."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn, final
+from typing import Any, ClassVar, NoReturn, final
 
 from typing_extensions import Unpack
 
@@ -19,6 +20,8 @@ __all__ = [
     "AccessToken",
     "RecoveryReport",
     "RecoveryFailure",
+    "MoveProgress",
+    "MoveProgressIterator",
     "Location",
     "Confinement",
     "_core_fields",
@@ -207,6 +210,46 @@ class RecoveryFailure:
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
+class MoveProgress:
+    """How a move is going, as ``move_tenant(progress=...)`` is called with it and
+    ``move_tenant_progress`` yields it: plain data, comparable, ``to_dict()``."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def phase(self) -> str:
+        """``copy`` (as the copy starts, then after each batch), ``catch-up`` (the copy done, changes made
+        meanwhile being applied) or ``done`` (the move's last report, with ``copied`` and
+        ``total`` 0)."""
+    @property
+    def copied(self) -> int:
+        """Documents copied so far."""
+    @property
+    def total(self) -> int:
+        """Documents to copy (as counted when the copy started; raised to ``copied`` when
+        writes added more meanwhile)."""
+    @property
+    def rate(self) -> float:
+        """Documents copied per second since the move started."""
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at that rate (None while nothing has been copied)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+
+@final
+class MoveProgressIterator:
+    """``async for progress in manager.move_tenant_progress(...)``: the move starts when
+    the iteration does and the iteration ends with it, raising the move's error if it
+    failed. Leaving the loop early does not stop the move."""
+
+    def __aiter__(self) -> MoveProgressIterator: ...
+    def __anext__(self) -> asyncio.Future[MoveProgress]: ...
+    @property
+    def tenant(self) -> Tenant | None:
+        """The tenant where the move left it, once the iteration has ended (None before,
+        and after a failed move)."""
+
+@final
 class Confinement:
     """What confines operations on a shared collection to one tenant (the ``shared``
     layout): the core's rules, BSON bytes in and out. ``ConfinedCollection`` uses it;
@@ -332,6 +375,34 @@ class TenantManager:
         """Check a token's signature, algorithm, expiry and revocation. Raises ``Unauthorized``."""
     def decode_token(self, token: str) -> Claims:
         """Signature, algorithm and expiry only (no database: a revoked token passes)."""
+    def move_tenant(
+        self,
+        name: str,
+        *,
+        layout: str | None = None,
+        cluster: str | None = None,
+        progress: Callable[[MoveProgress], object] | None = None,
+    ) -> asyncio.Future[Tenant]:
+        """Move the data of the tenant named ``name`` (any spelling) to another ``layout``
+        and/or ``cluster``, online: copied in batches, caught up with a change stream,
+        writes fenced for a short cut-over while the copy is verified, then the record
+        switched and the source emptied. ``progress``, a plain function, is called on the
+        event loop's thread with each ``MoveProgress``, all of them before the move's
+        future is done; an exception it raises goes to the loop's exception handler and
+        the move goes on. An administration call: no token is checked (a server checks its
+        caller with ``check_operator``). Raises ``TenantNotFound``, ``InvalidInput``
+        (``field``: ``target`` when the data is there already or nothing is named,
+        ``layout``, ``cluster``), ``Conflict`` while another operation holds the tenant;
+        a move interrupted by a crash is finished or undone by ``recover()``."""
+    def move_tenant_progress(
+        self, name: str, *, layout: str | None = None, cluster: str | None = None
+    ) -> MoveProgressIterator:
+        """``move_tenant`` as an async iterator of its ``MoveProgress`` reports: it starts
+        the move when first awaited, ends with it and raises its errors."""
+    def check_operator(self, token: str) -> None:
+        """Raise ``Unauthorized`` unless ``token`` is the ``operator_token`` setting
+        (compared in constant time), ``Forbidden`` when none is set (operator calls are
+        off)."""
     def locate(self, claims: Claims, name: str = ...) -> Location:
         """Where the claims' tenant's logical collection ``name`` is (``"data"``, the
         ``DEFAULT_COLLECTION``, when left out), with no round trip. Raises ``InvalidInput``

@@ -4,6 +4,9 @@
   the manager on ``app.state.tenants`` for the requests, close it at shutdown;
 - :data:`VerifiedClaims`: a dependency giving the verified claims of the request's
   ``Authorization: Bearer`` token (401 with ``WWW-Authenticate: Bearer`` without one);
+- :data:`Operator`: a dependency admitting only the operator (the request's bearer token
+  is the ``operator_token`` setting), for routes of administration calls such as
+  ``manager.move_tenant``;
 - :func:`tenant_collection` (with ``lifespan(driver=...)``) and :func:`collection_of`:
   dependencies giving the claims' tenant's collection on the application's own driver
   (pymongo or motor), with no extra round trip (a ``ConfinedCollection`` for a tenant in
@@ -45,6 +48,7 @@ from tenantry._native import _http_method_not_allowed, _http_response, _http_val
 
 __all__ = [
     "NotAuthenticated",
+    "Operator",
     "Tenants",
     "bearer_token",
     "VerifiedClaims",
@@ -55,6 +59,7 @@ __all__ = [
     "lifespan",
     "manager",
     "manager_of",
+    "operator",
     "tenant_collection",
     "verified_claims",
 ]
@@ -143,6 +148,19 @@ async def verified_claims(request: Request, token: Annotated[str, Depends(bearer
 
 #: ``claims: VerifiedClaims`` in a route's signature.
 VerifiedClaims = Annotated[Claims, Depends(verified_claims)]
+
+
+async def operator(request: Request, token: Annotated[str, Depends(bearer_token)]) -> None:
+    """Admit the operator only: the request's bearer token must be the manager's
+    ``operator_token`` (401 without a token or with another one, 403 when none is set:
+    operator calls are off). The comparison is the core's, in constant time."""
+    manager_of(request).check_operator(token)
+
+
+#: ``_: Operator`` in a route's signature: only the operator gets through. (FastAPI
+#: resolves dependencies in the order of the parameters, so where it stands decides
+#: whether the token is checked before or after a body parsed by a dependency.)
+Operator = Annotated[None, Depends(operator)]
 
 
 def collection_of(client: Any) -> Callable[[Request, Claims], Awaitable[Any]]:

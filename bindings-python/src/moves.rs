@@ -1,0 +1,309 @@
+//! The core's online move (`TenantManager::move_tenant_with_progress`) with its progress
+//! reports as Python takes them: a callback called on the event loop's thread, or an
+//! async iterator.
+//!
+//! The core reports from the runtime's threads, in the middle of the move, so a report
+//! there only goes into a channel: no GIL, no waiting. The move runs as a task of its own
+//! and ends the channel with its result. For a callback, the awaited future takes the
+//! reports out in batches and schedules each batch on the loop with
+//! `call_soon_threadsafe` (the GIL taken on the blocking pool, as `runtime.rs` completes
+//! futures); the result comes last, so every report has been handed to the callback when
+//! the move's future is done. For the iterator, each `__anext__` is an awaitable of the
+//! next item of the channel.
+//!
+//! Either way the move goes on to its end when the caller stops listening (a cancelled
+//! future, a loop left early), as every operation of the core does.
+
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyException, PyStopAsyncIteration, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyCFunction, PyDict};
+use tenantry::{MoveProgress, MoveTarget, Tenant, TenantManager};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use crate::runtime;
+use crate::types::{PyMoveProgress, PyTenant};
+
+/// What a move tells its listener, in order.
+enum Report {
+    Progress(MoveProgress),
+    /// The move's result: nothing follows.
+    Ended(tenantry::Result<Tenant>),
+}
+
+/// A move not started yet, and where it reports.
+struct Start {
+    manager: TenantManager,
+    name: String,
+    /// A target the core could not parse fails the move when it starts.
+    target: tenantry::Result<MoveTarget>,
+    reports: UnboundedSender<Report>,
+}
+
+impl Start {
+    /// Run the move as a task of the runtime, reporting to the channel.
+    fn spawn(self) {
+        let Start {
+            manager,
+            name,
+            target,
+            reports,
+        } = self;
+        pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+            let progress = reports.clone();
+            let report = move |p: &MoveProgress| {
+                // Nobody listens any more: the move goes on all the same.
+                progress.send(Report::Progress(p.clone())).ok();
+            };
+            let result = match target {
+                Ok(target) => {
+                    manager
+                        .move_tenant_with_progress(&name, target, report)
+                        .await
+                }
+                Err(err) => Err(err),
+            };
+            reports.send(Report::Ended(result)).ok();
+        });
+    }
+}
+
+/// The awaitable of a move whose reports go to `callback`, called on the running loop's
+/// thread with one `MoveProgress` at a time. An exception the callback raises goes to the
+/// loop's exception handler; the move goes on.
+pub(crate) fn with_callback<'py>(
+    manager: TenantManager,
+    name: String,
+    target: tenantry::Result<MoveTarget>,
+    callback: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = callback.py();
+    if !callback.is_callable() {
+        return Err(PyTypeError::new_err("progress must be callable"));
+    }
+    let inspect = py.import("inspect")?;
+    if inspect
+        .call_method1("iscoroutinefunction", (&callback,))?
+        .is_truthy()?
+    {
+        return Err(PyTypeError::new_err(
+            "progress must be a plain function: it is called on the event loop, not awaited",
+        ));
+    }
+    let listener = Arc::new(Listener {
+        event_loop: pyo3_async_runtimes::get_running_loop(py)?.unbind(),
+        callback: callback.unbind(),
+    });
+    let (sender, mut reports) = unbounded_channel();
+    Start {
+        manager,
+        name,
+        target,
+        reports: sender,
+    }
+    .spawn();
+    runtime::future_into_py(py, async move {
+        let mut batch = Vec::new();
+        loop {
+            if reports.recv_many(&mut batch, 64).await == 0 {
+                return Err(ended_without_result());
+            }
+            let mut ended = None;
+            let mut progress = Vec::with_capacity(batch.len());
+            for report in batch.drain(..) {
+                match report {
+                    Report::Progress(p) => progress.push(p),
+                    Report::Ended(result) => ended = Some(result),
+                }
+            }
+            if !progress.is_empty() {
+                let listener = Arc::clone(&listener);
+                runtime::attached(move |py| listener.schedule(py, progress)).await;
+            }
+            if let Some(result) = ended {
+                return result.map(PyTenant);
+            }
+        }
+    })
+}
+
+fn ended_without_result() -> tenantry::Error {
+    tenantry::Error::Internal("the move ended without a result".into())
+}
+
+/// Where a callback's reports go.
+struct Listener {
+    event_loop: Py<PyAny>,
+    callback: Py<PyAny>,
+}
+
+static CALL: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
+
+impl Listener {
+    fn schedule(&self, py: Python<'_>, progress: Vec<MoveProgress>) {
+        let scheduled = CALL
+            .get_or_try_init(py, || {
+                wrap_pyfunction!(call_listener, py).map(Bound::unbind)
+            })
+            .and_then(|call| {
+                let progress: Vec<PyMoveProgress> =
+                    progress.into_iter().map(PyMoveProgress).collect();
+                self.event_loop.bind(py).call_method1(
+                    "call_soon_threadsafe",
+                    (call, &self.callback, &self.event_loop, progress),
+                )
+            });
+        // Fails only when the loop is closed, i.e. when nobody is listening.
+        scheduled.ok();
+    }
+}
+
+/// Call `callback` with each report, on the loop's thread. An `Exception` it raises goes
+/// to the loop's exception handler (logged by the default one) and the next report is
+/// still delivered; `KeyboardInterrupt` and `SystemExit` propagate, as from any callback
+/// of the loop.
+#[pyfunction]
+fn call_listener(
+    callback: &Bound<'_, PyAny>,
+    event_loop: &Bound<'_, PyAny>,
+    progress: Vec<Bound<'_, PyMoveProgress>>,
+) -> PyResult<()> {
+    let py = callback.py();
+    for report in progress {
+        let Err(err) = callback.call1((report,)) else {
+            continue;
+        };
+        if !err.is_instance_of::<PyException>(py) {
+            return Err(err);
+        }
+        let context = PyDict::new(py);
+        context.set_item(
+            "message",
+            "a move's progress callback raised an exception (the move goes on)",
+        )?;
+        context.set_item("exception", err.value(py))?;
+        context.set_item("callback", callback)?;
+        event_loop.call_method1("call_exception_handler", (context,))?;
+    }
+    Ok(())
+}
+
+/// An async iterator of a move's progress: `async for progress in
+/// manager.move_tenant_progress(...)`. The move starts with the first `__anext__` and the
+/// iteration ends with it, raising its error if it failed; `tenant` is then the tenant
+/// where it is now.
+#[pyclass(frozen, module = "tenantry._native", name = "MoveProgressIterator")]
+pub(crate) struct PyMoveProgressIterator {
+    start: Mutex<Option<Start>>,
+    feed: Arc<tokio::sync::Mutex<Feed>>,
+    moved: Arc<Mutex<Option<Tenant>>>,
+}
+
+struct Feed {
+    reports: UnboundedReceiver<Report>,
+    ended: bool,
+}
+
+impl PyMoveProgressIterator {
+    pub(crate) fn new(
+        manager: TenantManager,
+        name: String,
+        target: tenantry::Result<MoveTarget>,
+    ) -> Self {
+        let (sender, reports) = unbounded_channel();
+        let start = Start {
+            manager,
+            name,
+            target,
+            reports: sender,
+        };
+        PyMoveProgressIterator {
+            start: Mutex::new(Some(start)),
+            feed: Arc::new(tokio::sync::Mutex::new(Feed {
+                reports,
+                ended: false,
+            })),
+            moved: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+/// The next item of the iteration, as the awaitable of `__anext__` delivers it.
+enum Next {
+    Progress(MoveProgress),
+    /// Raised as `StopAsyncIteration`, which ends `async for`.
+    Finished,
+}
+
+impl<'py> IntoPyObject<'py> for Next {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Next::Progress(p) => Ok(Bound::new(py, PyMoveProgress(p))?.into_any()),
+            Next::Finished => Err(PyStopAsyncIteration::new_err(())),
+        }
+    }
+}
+
+/// Nothing here panics while holding the lock; a poisoned value is still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[pymethods]
+impl PyMoveProgressIterator {
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // Outside a running loop nothing can await the reports: nothing starts.
+        pyo3_async_runtimes::get_running_loop(py)?;
+        if let Some(start) = lock(&self.start).take() {
+            start.spawn();
+        }
+        let (feed, moved) = (Arc::clone(&self.feed), Arc::clone(&self.moved));
+        runtime::future_into_py(py, async move {
+            let mut feed = feed.lock().await;
+            if feed.ended {
+                return Ok(Next::Finished);
+            }
+            let report = feed.reports.recv().await;
+            if !matches!(report, Some(Report::Progress(_))) {
+                feed.ended = true;
+            }
+            match report {
+                Some(Report::Progress(p)) => Ok(Next::Progress(p)),
+                Some(Report::Ended(result)) => {
+                    *lock(&moved) = Some(result?);
+                    Ok(Next::Finished)
+                }
+                None => Err(ended_without_result()),
+            }
+        })
+    }
+
+    /// The tenant where the move left it, once the iteration has ended without an error.
+    #[getter]
+    fn tenant(&self) -> Option<PyTenant> {
+        lock(&self.moved).clone().map(PyTenant)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if lock(&self.start).is_some() {
+            "not started"
+        } else if lock(&self.moved).is_some() {
+            "done"
+        } else {
+            "started"
+        };
+        format!("MoveProgressIterator({state})")
+    }
+}
