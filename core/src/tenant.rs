@@ -225,7 +225,8 @@ impl MoveTarget {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MoveProgress {
-    /// `copy`, `catch-up` or `done`.
+    /// `copy` (as the copy starts, then after each batch), `catch-up` (the changes made
+    /// meanwhile being applied) or `done` (the last report, repeating the last counts).
     pub phase: &'static str,
     /// Documents copied so far.
     pub copied: u64,

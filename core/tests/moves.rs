@@ -176,7 +176,12 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
             .find(|p| p.phase == "copy")
             .expect("copy progress");
         assert_eq!((last_copy.copied, last_copy.total), (400, 400), "{label}");
-        assert_eq!(progress.last().unwrap().phase, "done", "{label}");
+        let done = progress.last().unwrap();
+        assert_eq!(
+            (done.phase, done.copied, done.total),
+            ("done", 400, 400),
+            "{label}"
+        );
         by.assert_untouched(&t, &label).await;
         for (s, before) in neighbours.iter().zip(&before_neighbours) {
             assert_eq!(

@@ -81,9 +81,10 @@ def server(
     process.wait_ready(healthy)
     yield Server(process, master_db)
     process.stop()
-    # The databases of its tenants in the `database` layout go with it.
-    for org in mongo[master_db].organizations.find({"layout": "database"}):
-        mongo.drop_database(org["database"])
+    # The databases its tenants had in the `database` layout (now, or before a move) go
+    # with it.
+    for org in mongo[master_db].organizations.find({}, {"_id": 1}):
+        mongo.drop_database(f"tenant_{org['_id']}")
     mongo.drop_database(master_db)
 
 

@@ -218,8 +218,8 @@ class MoveProgress:
     @property
     def phase(self) -> str:
         """``copy`` (as the copy starts, then after each batch), ``catch-up`` (the copy done, changes made
-        meanwhile being applied) or ``done`` (the move's last report, with ``copied`` and
-        ``total`` 0)."""
+        meanwhile being applied) or ``done`` (the move's last report, repeating the last
+        ``copied`` and ``total``)."""
     @property
     def copied(self) -> int:
         """Documents copied so far."""

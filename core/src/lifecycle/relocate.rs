@@ -48,6 +48,8 @@ pub(crate) struct Move {
     /// The change stream on the source, from the start of the copy (in this process only:
     /// a move resumed elsewhere mends what it missed in `verify`).
     stream: tokio::sync::Mutex<Option<ChangeStream<ChangeStreamEvent<Document>>>>,
+    /// The last (copied, total) reported, which the `done` report repeats.
+    last: std::sync::Mutex<(u64, u64)>,
 }
 
 impl Move {
@@ -62,6 +64,7 @@ impl Move {
             progress,
             started: Instant::now(),
             stream: tokio::sync::Mutex::new(None),
+            last: std::sync::Mutex::new((0, 0)),
         }
     }
 
@@ -124,6 +127,16 @@ impl Move {
     }
 
     fn report(&self, phase: &'static str, copied: u64, total: u64) {
+        let (copied, total) = {
+            let mut last = self
+                .last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if phase != "done" {
+                *last = (copied, total);
+            }
+            *last
+        };
         if let Some(progress) = &self.progress {
             let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
             let rate = copied as f64 / elapsed;
