@@ -81,6 +81,13 @@ export declare function requireToken(): (req: GlueRequest, res: unknown, next: N
 /** Middleware verifying the bearer token, leaving its claims in `req.claims`. */
 export declare function requireClaims(manager: TenantManager): (req: GlueRequest, res: unknown, next: Next) => void
 
+/**
+ * Middleware requiring the operator's bearer token (`manager.checkOperator`; the one
+ * `requireToken` left, if any): 401 without it or with another token, 403 when operator
+ * calls are off.
+ */
+export declare function requireOperator(manager: TenantManager): (req: GlueRequest, res: unknown, next: Next) => void
+
 /** The request's client for `authenticate` (`X-Forwarded-For` only from trusted proxies). */
 export declare function clientAddress(manager: TenantManager, req: Pick<GlueRequest, 'headers' | 'socket'>): string
 

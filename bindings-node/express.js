@@ -182,6 +182,25 @@ function requireClaims(manager) {
 }
 
 /**
+ * Middleware requiring the operator's bearer token (`manager.checkOperator`): 401 with
+ * `WWW-Authenticate: Bearer` without a token or with another one, 403 when the manager has
+ * no operator token (operator calls are off). For the routes of administration calls such
+ * as `manager.moveTenant`.
+ *
+ * @param {import('./index').TenantManager} manager
+ */
+function requireOperator(manager) {
+  return (req, _res, next) => {
+    try {
+      manager.checkOperator(req.token ?? bearerToken(req))
+      next()
+    } catch (err) {
+      next(err)
+    }
+  }
+}
+
+/**
  * The client of the request, for `manager.authenticate(email, password, client)`:
  * `X-Forwarded-For` is believed only from the manager's trusted proxies.
  *
@@ -317,6 +336,7 @@ module.exports = {
   notFound,
   queryParam,
   requireClaims,
+  requireOperator,
   requireToken,
   responseFor,
   sendError,

@@ -9,6 +9,8 @@ import type {
   Claims,
   HttpResponse,
   Location,
+  MoveProgress,
+  MoveTarget,
   RecoveryReport,
   Tenant,
   TenantCollection,
@@ -27,6 +29,8 @@ export type {
   HttpProblem,
   HttpResponse,
   Location,
+  MoveProgress,
+  MoveTarget,
   RecoveryFailure,
   RecoveryReport,
   Tenant,
@@ -351,6 +355,43 @@ export declare class TenantManager {
    * without the database: a revoked token passes. Throws `UnauthorizedError`.
    */
   decodeToken(token: string): Claims
+  /**
+   * Move the data of the tenant named `name` (any spelling) to another layout and/or
+   * cluster, online: copied in batches, caught up with a change stream, then writes fenced
+   * for a short cut-over while the copy is verified and the record switched; the source is
+   * emptied only then. A crash at any step is finished or undone by `recover()`. Resolves
+   * to the tenant where it is now.
+   *
+   * `onProgress`, when given, is called on the JS thread with each report: `copy` as the
+   * copy starts and after each batch, `catch-up`, then `done`. The move never waits for
+   * it; what it throws (or a promise it returns rejects with) becomes a process warning
+   * and the move goes on. When the promise settles, it has seen every report.
+   *
+   * An administration call: no token is checked, so only trusted code may call it (a
+   * server checks its caller with `checkOperator` first). Rejects with
+   * `InvalidInputError` (`field`: `target` when the data is there already or nothing is
+   * named, `layout`, `cluster`), `TenantNotFoundError` or `ConflictError` (another
+   * operation on the tenant is in flight).
+   */
+  moveTenant(
+    name: string,
+    target: MoveTarget | null | undefined,
+    onProgress?: ((progress: MoveProgress) => unknown) | null,
+  ): Promise<Tenant>
+  /**
+   * `moveTenant` as an async iterator of its progress reports:
+   * `for await (const progress of manager.moveTenantProgress(name, target))`. The move
+   * starts with the first step of the iteration and goes on to its end if the loop is left
+   * early; the iteration ends when the move has (its return value is the moved tenant), or
+   * throws the move's error.
+   */
+  moveTenantProgress(name: string, target: MoveTarget | null | undefined): AsyncGenerator<MoveProgress, Tenant, undefined>
+  /**
+   * Throws `UnauthorizedError` unless `token` is the configured operator token
+   * (`operatorToken`, compared in constant time), `ForbiddenError` when none is configured
+   * (operator calls are off). For servers that expose `moveTenant`.
+   */
+  checkOperator(token: string): void
   /**
    * Where the claims' tenant keeps its default collection now (a round trip). In the
    * `shared` layout that collection is every tenant's: reach it through `collection`.

@@ -141,6 +141,18 @@ export declare class TenantManager {
    */
   decodeToken(token: string): Claims
   /**
+   * Move the data of the tenant named `name` (any spelling) to another layout and/or
+   * cluster, online; `onProgress`, when given, is called on the JS thread with each
+   * `MoveProgress`, and has seen them all when the promise settles. An administration
+   * call: no token is checked, so only trusted code may call it.
+   */
+  moveTenant(name: string, target?: MoveTarget | null, onProgress?: ((progress: MoveProgress) => unknown) | null): Tenant | Promise<Tenant>
+  /**
+   * Throws `UNAUTHORIZED` unless `token` is the configured operator token (compared in
+   * constant time), `FORBIDDEN` when none is configured (operator calls are off).
+   */
+  checkOperator(token: string): void
+  /**
    * Where the claims' tenant keeps its own data, so application code reaches its own
    * tenant's collection only.
    */
@@ -308,6 +320,38 @@ export interface Location {
    * `null` in the others.
    */
   confinement: Confinement | null
+}
+
+/** How a move is going, as its progress callback hears it. */
+export interface MoveProgress {
+  /**
+   * `copy` (as the copy starts, then after each batch), `catch-up` (the copy done, the
+   * changes made meanwhile applied) or `done` (the move's last report, repeating the last `copied`
+   * and `total`).
+   */
+  phase: 'copy' | 'catch-up' | 'done'
+  /** Documents copied so far. */
+  copied: number
+  /**
+   * Documents to copy (as counted when the copy started; raised to `copied` when writes
+   * added more meanwhile).
+   */
+  total: number
+  /** Documents copied per second since the move started. */
+  rate: number
+  /** Seconds left at that rate, or `null` while there is no rate to go by. */
+  eta: number | null
+}
+
+/**
+ * Where `moveTenant` takes a tenant's data; a field left out stays as it is. The core
+ * parses and checks every value.
+ */
+export interface MoveTarget {
+  /** The layout to move to. */
+  layout?: 'collection' | 'database' | 'shared'
+  /** The cluster to move to, by name (`home`, or one of `clusters`). */
+  cluster?: string
 }
 
 /** One tenant `recover()` could not fix. */

@@ -1,6 +1,6 @@
 // @ts-check
 // The Express glue (`tenantry/express`) in a real Express app: the verified claims on the
-// request, bodies and query parameters checked by the core (every problem at once, 413
+// request, the operator's token, bodies and query parameters checked by the core (every problem at once, 413
 // over the limit), 404/405 with `Allow` read from the router, and every error answered
 // from the core's HTTP table.
 
@@ -15,6 +15,7 @@ import {
   notFound,
   queryParam,
   requireClaims,
+  requireOperator,
   requireToken,
   responseFor,
 } from '../express.js'
@@ -38,6 +39,9 @@ async function serve(t, manager) {
   })
   app.post('/echo', requireToken(), jsonBody(['a', { name: 'b', optional: true }], { limit: 1024 }), requireClaims(manager), (req, res) => {
     res.json(req.body)
+  })
+  app.post('/operate', requireOperator(manager), (_req, res) => {
+    res.json({ ok: true })
   })
   app.get('/q', (req, res) => {
     res.json({ name: queryParam(req, 'name') })
@@ -77,6 +81,29 @@ test('requireClaims: the verified claims on the request, 401s from the table', a
   assert.deepEqual(none.body, { detail: 'Not authenticated', code: 'UNAUTHORIZED' })
   const bad = await call('/me', { headers: { authorization: 'Bearer garbage' } })
   assert.deepEqual(bad.body, { detail: 'Could not validate credentials', code: 'UNAUTHORIZED' })
+})
+
+test('requireOperator: the operator token only; 401 otherwise, 403 while operator calls are off', async (t) => {
+  const operatorToken = 'express-operator-token-0123456789'
+  const { manager } = await freshManager(t, { operatorToken })
+  const { call } = await serve(t, manager)
+  /** @param {Record<string, string>} headers */
+  const post = (headers) => call('/operate', { method: 'POST', headers })
+  assert.deepEqual((await post({ authorization: `Bearer ${operatorToken}` })).body, { ok: true })
+  const none = await post({})
+  assert.deepEqual([none.status, none.headers.get('www-authenticate')], [401, 'Bearer'])
+  assert.deepEqual(none.body, { detail: 'Not authenticated', code: 'UNAUTHORIZED' })
+  // Another token, a tenant admin's included, is not the operator's.
+  const { token } = await tenantWithAdmin(manager)
+  for (const other of ['not-the-operator-token', token.accessToken]) {
+    const refused = await post({ authorization: `Bearer ${other}` })
+    assert.deepEqual([refused.status, refused.headers.get('www-authenticate')], [401, 'Bearer'])
+    assert.deepEqual(refused.body, { detail: 'Could not validate credentials', code: 'UNAUTHORIZED' })
+  }
+  const { manager: off } = await freshManager(t)
+  const { call: callOff } = await serve(t, off)
+  const forbidden = await callOff('/operate', { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` } })
+  assert.deepEqual([forbidden.status, forbidden.body.code], [403, 'FORBIDDEN'])
 })
 
 test('jsonBody: checked by the core, every problem at once, 413 over the limit', async (t) => {

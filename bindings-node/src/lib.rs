@@ -3,7 +3,8 @@
 //!
 //! Each file mirrors a core module and only converts types: `manager.rs` (the
 //! `TenantManager` class), `types.rs` (results), `scope.rs` (a collection's location and
-//! the shared layout's confinement), `config.rs` (options to the core's `Settings`),
+//! the shared layout's confinement), `moves.rs` (a move's target and its progress reports,
+//! handed to a JS callback), `config.rs` (options to the core's `Settings`),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
 //! HTTP error table). Parsing, validation and policy stay in core; the
 //! package's JavaScript layer (`index.js`, `confined.js`, `express.js`) adds the error
@@ -19,6 +20,7 @@ mod config;
 mod error;
 mod http;
 mod manager;
+mod moves;
 mod scope;
 mod types;
 
@@ -30,6 +32,7 @@ pub use http::{
     CheckedBody, CheckedParam, HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
+pub use moves::{MoveProgress, MoveTarget, ProgressCallback};
 pub use scope::{Confinement, Location};
 pub use types::{
     core_fields, layouts, AccessToken, Claims, ClaimsObject, RecoveryFailure, RecoveryReport,

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error, Later};
+use crate::moves::{Listener, MoveTarget, ProgressCallback};
 use crate::scope::Location;
 use crate::types::{
     AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantUpdate,
@@ -230,6 +231,51 @@ impl TenantManager {
         self.inner
             .decode_token(&token)
             .map(Claims::from)
+            .map_err(|err| to_js_error(env, err))
+    }
+
+    /// Move the data of the tenant named `name` (any spelling) to another layout and/or
+    /// cluster, online; `onProgress`, when given, is called on the JS thread with each
+    /// `MoveProgress`, and has seen them all when the promise settles. An administration
+    /// call: no token is checked, so only trusted code may call it.
+    #[napi(
+        ts_args_type = "name: string, target?: MoveTarget | null, onProgress?: ((progress: MoveProgress) => unknown) | null",
+        ts_return_type = "Tenant | Promise<Tenant>"
+    )]
+    pub fn move_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        target: Option<MoveTarget>,
+        on_progress: Option<ProgressCallback>,
+    ) -> napi::Result<Later<'env, Tenant>> {
+        let manager = self.inner.clone();
+        let target = target.map_or_else(|| Ok(tenantry::MoveTarget::new()), TryInto::try_into);
+        promise(
+            env,
+            async move {
+                let target = target?;
+                let Some(callback) = on_progress else {
+                    return manager.move_tenant(&name, target).await;
+                };
+                let listener = Listener::new(callback);
+                let reporter = listener.clone();
+                let moved = manager
+                    .move_tenant_with_progress(&name, target, move |p| reporter.report(p))
+                    .await;
+                listener.delivered().await;
+                moved
+            },
+            Tenant::from,
+        )
+    }
+
+    /// Throws `UNAUTHORIZED` unless `token` is the configured operator token (compared in
+    /// constant time), `FORBIDDEN` when none is configured (operator calls are off).
+    #[napi]
+    pub fn check_operator(&self, env: &Env, token: String) -> napi::Result<()> {
+        self.inner
+            .check_operator(&token)
             .map_err(|err| to_js_error(env, err))
     }
 

@@ -3,8 +3,9 @@
 //
 // Configured like the original service, by the core (`TenantManager.fromEnv`): MONGO_URI
 // (or MONGODB_URI), MASTER_DB, JWT_SECRET (required), JWT_ALGO, JWT_EXPIRE_MINUTES,
-// BCRYPT_COST; plus HOST (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON logs and
-// REQUEST_LOG=off to drop the line per request.
+// BCRYPT_COST (and the extensions' TENANT_LAYOUT, CLUSTERS, OPERATOR_TOKEN); plus HOST
+// (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON logs and REQUEST_LOG=off to drop the
+// line per request.
 
 import { TenantManager } from 'tenantry'
 

@@ -3,11 +3,19 @@
 // error responses and the 404/405 answers are the package's glue (`tenantry/express`).
 
 import express from 'express'
-import { clientAddress, errorHandler, notFound, queryParam, requireClaims, requireToken } from 'tenantry/express'
+import {
+  clientAddress,
+  errorHandler,
+  notFound,
+  queryParam,
+  requireClaims,
+  requireOperator,
+  requireToken,
+} from 'tenantry/express'
 
 import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
-import { createBody, loginBody, updateBody } from './request.js'
+import { createBody, loginBody, moveBody, updateBody } from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -23,6 +31,21 @@ function org(tenant) {
     admin_email: tenant.adminEmail,
     created_at: tenant.createdAt.toISOString(),
     updated_at: tenant.updatedAt.toISOString(),
+  }
+}
+
+/**
+ * Where an organization's data is (the operator calls' answer).
+ *
+ * @param {import('tenantry').Tenant} tenant
+ */
+function placement(tenant) {
+  return {
+    organization_name: tenant.name,
+    collection_name: tenant.collectionName,
+    database: tenant.database,
+    layout: tenant.layout,
+    cluster: tenant.cluster,
   }
 }
 
@@ -75,8 +98,9 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
   if (logRequests) app.use(requestLog(log))
 
   app.post('/org/create', createBody, async (req, res) => {
-    const { organization_name: name, email, password } = req.body
-    res.status(201).json(org(await manager.createTenant(name, email, password)))
+    const { organization_name: name, email, password, layout, cluster } = req.body
+    const options = { layout: layout ?? undefined, cluster: cluster ?? undefined }
+    res.status(201).json(org(await manager.createTenant(name, email, password, options)))
   })
 
   app.get('/org/get', async (req, res) => {
@@ -122,6 +146,14 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
       res.json({ message: 'Organization deleted successfully' })
     },
   )
+
+  // An operator call, as in the reference server: the header's presence, the body, then
+  // the operator token itself.
+  app.post('/admin/move', requireToken(), moveBody, requireOperator(manager), async (req, res) => {
+    const { organization_name: name, layout, cluster } = req.body
+    const moved = await manager.moveTenant(name, { layout: layout ?? undefined, cluster: cluster ?? undefined })
+    res.json(placement(moved))
+  })
 
   app.get('/health', async (_req, res) => {
     await manager.ping()

@@ -78,6 +78,24 @@ export const openapi = {
         responses: { 200: json('deleted', 'Message'), 401: errors[401], 403: errors[403], 409: errors[409] },
       },
     },
+    '/admin/move': {
+      post: {
+        tags: ['operators'],
+        summary: "Move an organization's data to another layout and/or cluster, online",
+        description:
+          'Authorized by the operator token (`OPERATOR_TOKEN`); off without one. The data is copied while in use, then writes are fenced for a short cut-over.',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('MoveOrg') } } },
+        responses: {
+          200: json('where the organization is now', 'Placement'),
+          400: json('invalid input: no layout or cluster named, or the data is there already', 'ErrorBody'),
+          401: json('missing or invalid operator token', 'ErrorBody'),
+          403: json('operator calls are off', 'ErrorBody'),
+          404: json('no such organization', 'ErrorBody'),
+          409: errors[409],
+        },
+      },
+    },
     '/health': {
       get: {
         tags: ['health'],
@@ -95,6 +113,41 @@ export const openapi = {
           organization_name: { ...string, example: 'Acme Corp' },
           email: { ...string, example: 'admin@acme.com' },
           password: { ...string, example: 'securepassword123' },
+          layout: {
+            type: ['string', 'null'],
+            description: "Extension: the tenant's layout, `collection` (the default), `database` or `shared`.",
+            example: 'shared',
+          },
+          cluster: {
+            type: ['string', 'null'],
+            description: 'Extension: the cluster to place the tenant on (one of the configured `CLUSTERS`).',
+          },
+        },
+      },
+      MoveOrg: {
+        type: 'object',
+        description: '`POST /admin/move` body (an operator call).',
+        required: ['organization_name'],
+        properties: {
+          organization_name: { ...string, example: 'Acme Corp' },
+          layout: {
+            type: ['string', 'null'],
+            description: 'The layout to move to: `collection`, `database` or `shared`.',
+            example: 'database',
+          },
+          cluster: { type: ['string', 'null'], description: 'The cluster to move to.' },
+        },
+      },
+      Placement: {
+        type: 'object',
+        description: "Where an organization's data is (the operator calls' answer).",
+        required: ['organization_name', 'collection_name', 'database', 'layout', 'cluster'],
+        properties: {
+          organization_name: string,
+          collection_name: string,
+          database: string,
+          layout: { ...string, example: 'database' },
+          cluster: { ...string, example: 'home' },
         },
       },
       Login: {

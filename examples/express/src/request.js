@@ -7,8 +7,11 @@ import { jsonBody } from 'tenantry/express'
 /** Largest accepted request body. */
 export const BODY_LIMIT = 64 * 1024
 
-/** `POST /org/create`. */
-export const createBody = jsonBody(['organization_name', 'email', 'password'], { limit: BODY_LIMIT })
+/** `POST /org/create` (`layout` and `cluster`: extensions, optional). */
+export const createBody = jsonBody(
+  ['organization_name', 'email', 'password', { name: 'layout', optional: true }, { name: 'cluster', optional: true }],
+  { limit: BODY_LIMIT },
+)
 
 /** `POST /admin/login`. */
 export const loginBody = jsonBody(['email', 'password'], { limit: BODY_LIMIT })
@@ -16,5 +19,11 @@ export const loginBody = jsonBody(['email', 'password'], { limit: BODY_LIMIT })
 /** `PUT /org/update`. */
 export const updateBody = jsonBody(
   ['organization_name', 'email', 'password', { name: 'new_organization_name', optional: true }],
+  { limit: BODY_LIMIT },
+)
+
+/** `POST /admin/move` (an operator call). */
+export const moveBody = jsonBody(
+  ['organization_name', { name: 'layout', optional: true }, { name: 'cluster', optional: true }],
   { limit: BODY_LIMIT },
 )

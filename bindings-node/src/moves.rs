@@ -1,0 +1,132 @@
+//! The core's online move (`TenantManager::move_tenant_with_progress`): where it goes
+//! ([`MoveTarget`]), how it is going ([`MoveProgress`]), and the listener that hands each
+//! report to a JavaScript callback on the JS thread.
+//!
+//! The core reports from the runtime's threads, in the middle of the move, so a report is
+//! only queued on a threadsafe function (non-blocking, unbounded): a slow callback never
+//! stalls the move, and an exception it throws is caught on the JS thread and dropped, so
+//! it never reaches the move either. Every queued report is acknowledged once the callback
+//! has returned, and the move's promise waits for the last acknowledgement: when it
+//! settles, the callback has seen every report. The package's `index.js` builds the async
+//! iterator form on the callback.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Either, Null};
+use napi::threadsafe_function::{
+    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
+};
+use napi::Status;
+use napi_derive::napi;
+use tokio::sync::watch;
+
+/// Where `moveTenant` takes a tenant's data; a field left out stays as it is. The core
+/// parses and checks every value.
+#[napi(object)]
+pub struct MoveTarget {
+    /// The layout to move to.
+    #[napi(ts_type = "'collection' | 'database' | 'shared'")]
+    pub layout: Option<String>,
+    /// The cluster to move to, by name (`home`, or one of `clusters`).
+    pub cluster: Option<String>,
+}
+
+impl TryFrom<MoveTarget> for tenantry::MoveTarget {
+    type Error = tenantry::Error;
+
+    fn try_from(t: MoveTarget) -> tenantry::Result<Self> {
+        let mut target = tenantry::MoveTarget::new();
+        if let Some(layout) = t.layout {
+            target = target.layout(layout.parse()?);
+        }
+        if let Some(cluster) = t.cluster {
+            target = target.cluster(cluster);
+        }
+        Ok(target)
+    }
+}
+
+/// How a move is going, as its progress callback hears it.
+#[napi(object)]
+pub struct MoveProgress {
+    /// `copy` (as the copy starts, then after each batch), `catch-up` (the copy done, the
+    /// changes made meanwhile applied) or `done` (the move's last report, repeating the last `copied`
+    /// and `total`).
+    #[napi(ts_type = "'copy' | 'catch-up' | 'done'")]
+    pub phase: String,
+    /// Documents copied so far.
+    pub copied: f64,
+    /// Documents to copy (as counted when the copy started; raised to `copied` when writes
+    /// added more meanwhile).
+    pub total: f64,
+    /// Documents copied per second since the move started.
+    pub rate: f64,
+    /// Seconds left at that rate, or `null` while there is no rate to go by.
+    #[napi(ts_type = "number | null")]
+    pub eta: Either<f64, Null>,
+}
+
+impl From<&tenantry::MoveProgress> for MoveProgress {
+    fn from(p: &tenantry::MoveProgress) -> Self {
+        MoveProgress {
+            phase: p.phase.to_owned(),
+            // Counts fit a JS number exactly far beyond any collection's size.
+            copied: p.copied as f64,
+            total: p.total as f64,
+            rate: p.rate,
+            eta: p
+                .eta
+                .map_or(Either::B(Null), |d| Either::A(d.as_secs_f64())),
+        }
+    }
+}
+
+/// A JavaScript progress callback as the move's threads call it: with the report alone
+/// (no error-first argument), and without keeping the event loop alive (the move's
+/// promise does that).
+pub type ProgressCallback =
+    ThreadsafeFunction<MoveProgress, UnknownReturnValue, MoveProgress, Status, false, true>;
+
+/// Hands a move's reports to its callback and knows when the callback has seen them all.
+#[derive(Clone)]
+pub(crate) struct Listener {
+    callback: Arc<ProgressCallback>,
+    /// Reports queued and not yet returned from the callback.
+    pending: Arc<watch::Sender<usize>>,
+}
+
+impl Listener {
+    pub(crate) fn new(callback: ProgressCallback) -> Self {
+        Listener {
+            callback: Arc::new(callback),
+            pending: Arc::new(watch::Sender::new(0)),
+        }
+    }
+
+    /// Queue one report for the JS thread; never waits.
+    pub(crate) fn report(&self, progress: &tenantry::MoveProgress) {
+        self.pending.send_modify(|n| *n += 1);
+        let pending = Arc::clone(&self.pending);
+        let status = self.callback.call_with_return_value(
+            MoveProgress::from(progress),
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |_returned, _env| {
+                // A throw arrives here as `Err`, taken off the JS thread's pending
+                // exception: the move goes on, and the next report is still delivered.
+                pending.send_modify(|n| *n -= 1);
+                Ok(())
+            },
+        );
+        if status != Status::Ok {
+            // Not queued (the environment is shutting down): nothing will acknowledge it.
+            self.pending.send_modify(|n| *n -= 1);
+        }
+    }
+
+    /// Resolves once the callback has returned from every report queued so far.
+    pub(crate) async fn delivered(&self) {
+        let mut pending = self.pending.subscribe();
+        // The sender lives in `self`, so the channel cannot close while this waits.
+        pending.wait_for(|n| *n == 0).await.ok();
+    }
+}
