@@ -134,17 +134,8 @@ impl TenantManager {
 
     /// Find a tenant by name (any spelling with the same normalized key).
     pub async fn get_tenant(&self, name: &str) -> Result<Tenant> {
-        self.open()?;
-        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
-        match self
-            .cx
-            .cache
-            .visible_org_by_key(&self.cx.store, target.key())
-            .await?
-        {
-            Some(org) => Ok(Tenant::from_doc(org, &self.cx.config.master_db)),
-            None => Err(Error::not_found(target.display())),
-        }
+        let org = self.visible(name).await?;
+        Ok(Tenant::from_doc(org, &self.cx.config.master_db))
     }
 
     /// `FORBIDDEN` unless `name` (any spelling) is the name of the claims' tenant, as
@@ -356,17 +347,8 @@ impl TenantManager {
     /// The data of the tenant named `name`, for administration (migrations, support,
     /// exports): no token is checked, so only trusted code may call it.
     pub async fn admin_scope(&self, name: &str) -> Result<TenantScope> {
-        self.open()?;
-        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
-        match self
-            .cx
-            .cache
-            .visible_org_by_key(&self.cx.store, target.key())
-            .await?
-        {
-            Some(org) => Ok(TenantScope::new(Arc::clone(&self.cx), &org)),
-            None => Err(Error::not_found(target.display())),
-        }
+        let org = self.visible(name).await?;
+        Ok(TenantScope::new(Arc::clone(&self.cx), &org))
     }
 
     /// The counters of the hot path's cache (tenant records and token versions, kept
@@ -421,6 +403,18 @@ impl TenantManager {
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.cx.running.is_closed()
+    }
+
+    /// The visible tenant named `name` (any spelling of it).
+    async fn visible(&self, name: &str) -> Result<crate::store::OrgDoc> {
+        self.open()?;
+        let target = TenantName::parse(name, self.cx.config.tenants_db())?;
+        let found = self
+            .cx
+            .cache
+            .visible_org_by_key(&self.cx.store, target.key())
+            .await?;
+        found.ok_or_else(|| Error::not_found(target.display()))
     }
 
     fn open(&self) -> Result<()> {

@@ -76,6 +76,20 @@ impl Move {
         ))
     }
 
+    /// The validation options the source collection of `logical` had.
+    fn options_of(&self, logical: &str) -> Document {
+        let options = self.detail.options.get_document(logical);
+        options.cloned().unwrap_or_default()
+    }
+
+    /// The stores of the source and the target.
+    fn stores(&self, cx: &Cx) -> Result<(Store, Store)> {
+        Ok((
+            Self::store(cx, &self.detail.source)?,
+            Self::store(cx, &self.detail.target)?,
+        ))
+    }
+
     fn physical(place: &Place, logical: &str) -> Result<String> {
         placement::physical_collection(place.layout, &place.database, &place.collection, logical)
     }
@@ -153,10 +167,7 @@ impl Move {
     }
 
     async fn make_target(&self, run: &Run<'_>) -> StepResult {
-        let (src, dst) = (
-            Self::store(run.cx, &self.detail.source)?,
-            Self::store(run.cx, &self.detail.target)?,
-        );
+        let (src, dst) = self.stores(run.cx)?;
         for (_, s, t) in self.pairs()? {
             run.guard().await?;
             let ours = match self.detail.target.layout {
@@ -205,10 +216,7 @@ impl Move {
     }
 
     async fn copy(&self, run: &Run<'_>) -> StepResult {
-        let (src, dst) = (
-            Self::store(run.cx, &self.detail.source)?,
-            Self::store(run.cx, &self.detail.target)?,
-        );
+        let (src, dst) = self.stores(run.cx)?;
         let pairs = self.pairs()?;
         // The stream first: every change after it opened is in it.
         let sources: Vec<&str> = pairs.iter().map(|(_, s, _)| s.as_str()).collect();
@@ -274,10 +282,7 @@ impl Move {
         let Some(stream) = stream.as_mut() else {
             return Ok(());
         };
-        let (src, dst) = (
-            Self::store(run.cx, &self.detail.source)?,
-            Self::store(run.cx, &self.detail.target)?,
-        );
+        let (src, dst) = self.stores(run.cx)?;
         let pairs = self.pairs()?;
         while let Some(event) = stream.next_if_any().await? {
             let (Some(ns), Some(key)) = (&event.ns, &event.document_key) else {
@@ -321,15 +326,7 @@ impl Move {
                         src.make_tombstone(&s).await?;
                     }
                 }
-                (_, false) => {
-                    let options = self
-                        .detail
-                        .options
-                        .get_document(&logical)
-                        .cloned()
-                        .unwrap_or_default();
-                    src.set_options(&s, &options).await?;
-                }
+                (_, false) => src.set_options(&s, &self.options_of(&logical)).await?,
             }
         }
         Ok(())
@@ -341,10 +338,7 @@ impl Move {
     /// crash) mended and compared again; the counts equal.
     async fn verify(&self, run: &Run<'_>) -> StepResult {
         self.catch_up(run).await?;
-        let (src, dst) = (
-            Self::store(run.cx, &self.detail.source)?,
-            Self::store(run.cx, &self.detail.target)?,
-        );
+        let (src, dst) = self.stores(run.cx)?;
         let (from, to) = (&self.detail.source, &self.detail.target);
         for (logical, s, t) in self.pairs()? {
             run.guard().await?;
@@ -416,13 +410,7 @@ impl Move {
         if self.detail.target.layout != Layout::Shared {
             // The copies lose their marker and get the source's validation options.
             for (logical, _, t) in self.pairs()? {
-                let options = self
-                    .detail
-                    .options
-                    .get_document(&logical)
-                    .cloned()
-                    .unwrap_or_default();
-                dst.set_options(&t, &options).await?;
+                dst.set_options(&t, &self.options_of(&logical)).await?;
             }
         }
         run.fenced(

@@ -381,6 +381,17 @@ impl Store {
     /// The UUID of a collection, if it exists. `listCollections`: O(collections) on some
     /// servers, so only deletes use it.
     pub(crate) async fn collection_uuid(&self, name: &str) -> Result<Option<Binary>> {
+        Ok(self
+            .collection_spec(name)
+            .await?
+            .and_then(|spec| spec.info.uuid))
+    }
+
+    /// What `listCollections` says of the collection `name`, if it exists.
+    pub(crate) async fn collection_spec(
+        &self,
+        name: &str,
+    ) -> Result<Option<mongodb::results::CollectionSpecification>> {
         let found: Vec<_> = self
             .db
             .list_collections()
@@ -388,10 +399,7 @@ impl Store {
             .await?
             .try_collect()
             .await?;
-        Ok(found
-            .into_iter()
-            .find(|spec| spec.name == name)
-            .and_then(|spec| spec.info.uuid))
+        Ok(found.into_iter().find(|spec| spec.name == name))
     }
 
     /// Drop `name` only if it is the collection with this UUID; whether it was dropped.

@@ -46,14 +46,7 @@ impl Store {
     /// A collection's validation options (`validator`, `validationLevel`,
     /// `validationAction`), `None` when it does not exist.
     pub(crate) async fn collection_options(&self, name: &str) -> Result<Option<Document>> {
-        let found: Vec<_> = self
-            .db
-            .list_collections()
-            .filter(doc! { "name": name })
-            .await?
-            .try_collect()
-            .await?;
-        let Some(spec) = found.into_iter().find(|s| s.name == name) else {
+        let Some(spec) = self.collection_spec(name).await? else {
             return Ok(None);
         };
         let options = bson::to_document(&spec.options).map_err(Error::internal)?;

@@ -489,23 +489,13 @@ impl Store {
     /// Record that `step` steps are done; renews the lease.
     pub(crate) async fn journal_step(&self, fence: &Fence, step: u32) -> Result<bool> {
         let change = doc! { "$set": { "op.step": step }, "$currentDate": renewed_now() };
-        Ok(self
-            .orgs
-            .update_one(fence.filter(), change)
-            .await?
-            .matched_count
-            == 1)
+        self.fenced_update(fence, change).await
     }
 
     /// Renew the lease.
     pub(crate) async fn renew(&self, fence: &Fence) -> Result<bool> {
         let change = doc! { "$currentDate": renewed_now() };
-        Ok(self
-            .orgs
-            .update_one(fence.filter(), change)
-            .await?
-            .matched_count
-            == 1)
+        self.fenced_update(fence, change).await
     }
 
     /// Take an abandoned operation over: only if nobody renewed it since `seen` was read.
@@ -550,12 +540,7 @@ impl Store {
     async fn release(&self, fence: &Fence, mut set: Document) -> Result<bool> {
         set.insert("state", State::Active.as_str());
         let change = doc! { "$set": set, "$unset": { "op": "" } };
-        Ok(self
-            .orgs
-            .update_one(fence.filter(), change)
-            .await?
-            .matched_count
-            == 1)
+        self.fenced_update(fence, change).await
     }
 
     /// Point the record of a move at its data's new place (the move's commit).
@@ -574,6 +559,11 @@ impl Store {
             set.insert("cluster", &place.cluster);
         }
         change.insert("$set", set);
+        self.fenced_update(fence, change).await
+    }
+
+    /// Apply `change` to the record if the fence still holds it; whether it did.
+    async fn fenced_update(&self, fence: &Fence, change: Document) -> Result<bool> {
         Ok(self
             .orgs
             .update_one(fence.filter(), change)
