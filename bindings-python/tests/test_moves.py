@@ -314,7 +314,8 @@ async def test_move_progress_is_plain_data(manager: TenantManager, databases: se
         "eta": first.eta,
     }
     assert first == reports[0] and first != reports[-1]
-    assert repr(reports[-1]) == "MoveProgress(phase='done', copied=0, total=0, rate=0.0, eta=None)"
+    # The last report repeats the counts.
+    assert repr(reports[-1]).startswith("MoveProgress(phase='done', copied=10, total=10, rate="), repr(reports[-1])
     with pytest.raises(TypeError):
         hash(first)
     with pytest.raises(AttributeError):
