@@ -69,21 +69,17 @@ pub(crate) fn locate(claims: &crate::Claims, logical: &str) -> Result<Location> 
 #[derive(Clone)]
 pub struct TenantScope {
     cx: Arc<Cx>,
+    /// The tenant's record as the scope was opened: everything else is read from it.
     org: OrgDoc,
-    tenant: ObjectId,
-    cluster: String,
-    layout: Layout,
-    database: String,
-    default: String,
 }
 
 impl std::fmt::Debug for TenantScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantScope")
-            .field("tenant", &self.tenant)
-            .field("layout", &self.layout)
-            .field("cluster", &self.cluster)
-            .field("database", &self.database)
+            .field("tenant", &self.org.id)
+            .field("layout", &self.org.layout)
+            .field("cluster", &self.cluster())
+            .field("database", &self.database())
             .finish()
     }
 }
@@ -92,40 +88,36 @@ impl TenantScope {
     pub(crate) fn new(cx: Arc<Cx>, org: &OrgDoc) -> Self {
         TenantScope {
             org: org.clone(),
-            tenant: org.id,
-            cluster: org.cluster().to_owned(),
-            layout: org.layout,
-            database: org.database(&cx.config.master_db).to_owned(),
-            default: org.data_collection().to_owned(),
             cx,
         }
     }
 
     /// The tenant's id.
     pub fn tenant_id(&self) -> ObjectId {
-        self.tenant
+        self.org.id
     }
 
     /// The tenant's layout.
     pub fn layout(&self) -> Layout {
-        self.layout
+        self.org.layout
     }
 
     /// The cluster of the tenant's data.
     pub fn cluster(&self) -> &str {
-        &self.cluster
+        self.org.cluster()
     }
 
     /// The database of the tenant's data.
     pub fn database(&self) -> &str {
-        &self.database
+        self.org.database(&self.cx.config.master_db)
     }
 
     /// The physical name of the tenant's logical collection `logical`
     /// ([`DEFAULT_COLLECTION`] is the tenant's default one). `INVALID_INPUT` for a name
     /// MongoDB cannot hold, and for any other than the default in the `collection` layout.
     pub fn collection_name(&self, logical: &str) -> Result<String> {
-        placement::physical_collection(self.layout, &self.database, &self.default, logical)
+        let (layout, default) = (self.org.layout, self.org.data_collection());
+        placement::physical_collection(layout, self.database(), default, logical)
     }
 
     /// Where the tenant's logical collection `logical` is, for an application's own driver
@@ -133,8 +125,8 @@ impl TenantScope {
     pub fn locate(&self, logical: &str) -> Result<Location> {
         Ok(Location {
             collection: self.collection_name(logical)?,
-            database: self.database.clone(),
-            cluster: self.cluster.clone(),
+            database: self.database().to_owned(),
+            cluster: self.cluster().to_owned(),
             confinement: self.confinement(),
         })
     }
@@ -142,14 +134,14 @@ impl TenantScope {
     /// What confines operations to the tenant: `Some` in the `shared` layout only. For
     /// bindings that wrap their language's own driver.
     pub fn confinement(&self) -> Option<Confinement> {
-        (self.layout == Layout::Shared).then(|| Confinement::new(self.tenant))
+        (self.layout() == Layout::Shared).then(|| Confinement::new(self.org.id))
     }
 
     /// The tenant's logical collection `logical`, holding documents of type `T`.
     pub fn collection<T>(&self, logical: &str) -> Result<ScopedCollection<T>> {
         let physical = self.collection_name(logical)?;
-        let client = self.cx.client_of(&self.cluster)?;
-        let collection = client.database(&self.database).collection(&physical);
+        let client = self.cx.client_of(self.cluster())?;
+        let collection = client.database(self.database()).collection(&physical);
         Ok(ScopedCollection {
             inner: TenantCollection::new(Arc::clone(&self.cx), &self.org, logical, collection),
             confine: self.confinement(),
@@ -211,7 +203,8 @@ impl<T> ScopedCollection<T> {
         Ok(self.raw().distinct(field, self.filter(filter)).await?)
     }
 
-    /// `aggregate`: the results as documents (without the stamp).
+    /// `aggregate`: the results as documents (without the stamp: the confined pipeline
+    /// ends by removing it).
     pub async fn aggregate(
         &self,
         pipeline: Vec<Document>,
@@ -220,17 +213,8 @@ impl<T> ScopedCollection<T> {
             Some(c) => c.pipeline(pipeline)?,
             None => pipeline,
         };
-        let confine = self.confine;
         let cursor = self.raw().aggregate(pipeline).await?;
-        Ok(cursor
-            .map(move |r| match r {
-                Ok(doc) => Ok(match &confine {
-                    Some(c) => c.unstamp(doc),
-                    None => doc,
-                }),
-                Err(e) => Err(Error::from(e)),
-            })
-            .boxed())
+        Ok(cursor.map_err(Error::from).boxed())
     }
 
     /// `deleteOne`.
