@@ -17,11 +17,6 @@ async fn client(uri: &str) -> Client {
     Client::with_uri_str(uri).await.unwrap()
 }
 
-async fn login(m: &TenantManager, email: &str) -> tenantry::Claims {
-    let token = m.authenticate(email, PASSWORD).await.unwrap();
-    m.verify_token(&token.access_token).await.unwrap()
-}
-
 #[tokio::test]
 async fn tenants_live_on_the_cluster_they_are_placed_on() {
     let t = TestDb::new().await;

@@ -32,28 +32,13 @@ async fn create_in(
     m.create_tenant_with(name, email, PASSWORD, options)
         .await
         .unwrap_or_else(|e| panic!("create {name}: {e}"));
-    let token = m.authenticate(email, PASSWORD).await.unwrap();
-    m.verify_token(&token.access_token).await.unwrap()
+    login(m, email).await
 }
 
 fn notes(n: i64, who: &str) -> Vec<Document> {
     (0..n)
         .map(|i| doc! { "_id": ObjectId::new(), "who": who, "n": i })
         .collect()
-}
-
-/// Read a scope's collection back, sorted by `_id`.
-async fn read(scope: &tenantry::TenantScope, logical: &str) -> Vec<Document> {
-    let c = scope.collection::<Document>(logical).unwrap();
-    let mut docs: Vec<Document> = c
-        .find(doc! {}, None)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    docs.sort_by_key(|d| d.get_object_id("_id").unwrap());
-    docs
 }
 
 #[tokio::test]
@@ -146,18 +131,15 @@ async fn every_layout_lives_a_full_life_beside_the_others() {
                 "{label}: a rename of a stable name is the record's alone"
             );
         }
-        let claims = m
-            .verify_token(&m.authenticate(&email, PASSWORD).await.unwrap().access_token)
-            .await
-            .unwrap();
+        let claims = login(&m, &email).await;
         let scope = m.scope(&claims).await.unwrap();
         assert_eq!(
-            read(&scope, DEFAULT_COLLECTION).await,
+            scope_documents(&scope, DEFAULT_COLLECTION).await,
             data,
             "{label}: data after rename"
         );
         if scope.layout() != Layout::Collection {
-            assert_eq!(read(&scope, "notes").await, extra, "{label}");
+            assert_eq!(scope_documents(&scope, "notes").await, extra, "{label}");
         }
 
         // Delete: the tenant's data goes, nobody else's.
@@ -188,7 +170,7 @@ async fn every_layout_lives_a_full_life_beside_the_others() {
         by.assert_untouched(&t, label).await;
         for (scope, docs) in &neighbours {
             assert_eq!(
-                &read(scope, DEFAULT_COLLECTION).await,
+                &scope_documents(scope, DEFAULT_COLLECTION).await,
                 docs,
                 "{label}: neighbour"
             );

@@ -15,8 +15,7 @@ use tenantry::mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 use tenantry::mongodb::options::IndexOptions;
 use tenantry::mongodb::{Client, IndexModel};
 use tenantry::{
-    Cluster, Layout, MoveProgress, MoveTarget, TenantManager, TenantOptions, TenantScope,
-    DEFAULT_COLLECTION,
+    Cluster, Layout, MoveProgress, MoveTarget, TenantManager, TenantOptions, DEFAULT_COLLECTION,
 };
 
 async fn manager(t: &TestDb) -> TenantManager {
@@ -27,19 +26,6 @@ async fn manager(t: &TestDb) -> TenantManager {
         .build()
         .unwrap();
     TenantManager::connect(config).await.unwrap()
-}
-
-async fn all(scope: &TenantScope, logical: &str) -> Vec<Document> {
-    let c = scope.collection::<Document>(logical).unwrap();
-    let mut docs: Vec<Document> = c
-        .find(doc! {}, None)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    docs.sort_by_key(|d| format!("{}", d.get("_id").unwrap()));
-    docs
 }
 
 fn sample(n: i64) -> Vec<Document> {
@@ -93,7 +79,7 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
     let before_neighbours = {
         let mut v = Vec::new();
         for s in &neighbours {
-            v.push(all(s, DEFAULT_COLLECTION).await);
+            v.push(scope_documents(s, DEFAULT_COLLECTION).await);
         }
         v
     };
@@ -117,7 +103,7 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
     )
     .await
     .unwrap();
-    let expected = all(&scope, DEFAULT_COLLECTION).await;
+    let expected = scope_documents(&scope, DEFAULT_COLLECTION).await;
     let first_namespace = c.namespace();
 
     let route = [
@@ -157,7 +143,7 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
             .await
             .unwrap();
         assert_eq!(
-            all(&scope, DEFAULT_COLLECTION).await,
+            scope_documents(&scope, DEFAULT_COLLECTION).await,
             expected,
             "{label}: the documents"
         );
@@ -185,7 +171,7 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
         by.assert_untouched(&t, &label).await;
         for (s, before) in neighbours.iter().zip(&before_neighbours) {
             assert_eq!(
-                &all(s, DEFAULT_COLLECTION).await,
+                &scope_documents(s, DEFAULT_COLLECTION).await,
                 before,
                 "{label}: a neighbour"
             );
@@ -211,10 +197,13 @@ async fn moves_between_every_layout_and_cluster_keep_everything() {
     assert_eq!(err.code(), "INVALID_INPUT", "{err}");
     let collider = m.admin_scope("Collider").await.unwrap();
     assert_eq!(collider.layout(), Layout::Collection);
-    assert_eq!(all(&collider, DEFAULT_COLLECTION).await.len(), 5);
+    assert_eq!(
+        scope_documents(&collider, DEFAULT_COLLECTION).await.len(),
+        5
+    );
     for (s, before) in neighbours.iter().zip(&before_neighbours) {
         assert_eq!(
-            &all(s, DEFAULT_COLLECTION).await,
+            &scope_documents(s, DEFAULT_COLLECTION).await,
             before,
             "after the refused move: a neighbour"
         );
@@ -434,6 +423,6 @@ async fn the_tombstones_moves_leave_are_registered_apart_and_swept() {
     }
     for i in 0..2 {
         let scope = m.admin_scope(&format!("Leaver {i}")).await.unwrap();
-        assert_eq!(all(&scope, DEFAULT_COLLECTION).await.len(), 10);
+        assert_eq!(scope_documents(&scope, DEFAULT_COLLECTION).await.len(), 10);
     }
 }

@@ -388,8 +388,29 @@ pub async fn tenant_with_login(m: &TenantManager, name: &str, email: &str) -> Cl
     m.create_tenant(name, email, PASSWORD)
         .await
         .expect("create");
+    login(m, email).await
+}
+
+/// Log the admin of `email` in (the test password) and verify the token.
+pub async fn login(m: &TenantManager, email: &str) -> Claims {
     let token = m.authenticate(email, PASSWORD).await.expect("login");
     m.verify_token(&token.access_token).await.expect("verify")
+}
+
+/// Every document of a scope's logical collection, read through the scope, in the order
+/// of their `_id`s as text.
+pub async fn scope_documents(scope: &tenantry::TenantScope, logical: &str) -> Vec<Document> {
+    use futures_util::TryStreamExt;
+    let c = scope.collection::<Document>(logical).unwrap();
+    let mut docs: Vec<Document> = c
+        .find(doc! {}, None)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    docs.sort_by_key(|d| format!("{}", d.get("_id").unwrap()));
+    docs
 }
 
 /// Data that is not the subject of a test: other tenants with documents, and collections
