@@ -14,7 +14,10 @@
 //!
 //! Fills race with invalidations: a lookup that missed reads the database, then inserts
 //! only if no event or drop happened since it started (one generation counter, changed
-//! under the write lock), so an answer read before a change never lands after it.
+//! under the write lock), so an answer read before a change never lands after it. A change
+//! is visible in the database before its event arrives, so a record may be filled under its
+//! new name while its old name is still held: a name answers only for a record that holds
+//! it, and a record replaced under another name takes its old name's key with it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,6 +105,29 @@ impl Entries {
                 }
             }
         }
+    }
+
+    /// Hold `org` under its id. A record it replaces may have been filled under another
+    /// name (a newer one can be read before the stream delivers the rename): that name's
+    /// key is forgotten with it, so no key ever leads to a record under another name.
+    fn put_org(&mut self, id: ObjectId, org: Arc<OrgDoc>) {
+        if let Some(old) = self.orgs.insert(id, Arc::clone(&org)) {
+            if let Some(key) = old
+                .name_key
+                .as_ref()
+                .filter(|k| org.name_key.as_ref() != Some(k))
+            {
+                if self.keys.get(key) == Some(&id) {
+                    self.keys.remove(key);
+                }
+            }
+        }
+    }
+
+    /// The visible record that holds `key` now, as far as the cache knows.
+    fn org_by_key(&self, key: &str) -> Option<&Arc<OrgDoc>> {
+        let org = self.orgs.get(self.keys.get(key)?)?;
+        (org.is_visible() && org.name_key.as_deref() == Some(key)).then_some(org)
     }
 
     fn drop_all(&mut self) {
@@ -329,7 +355,7 @@ impl Cache {
         if let Some(org) = &found {
             let org = Arc::new(org.clone());
             self.fill(generation, |e| {
-                e.orgs.insert(id, org);
+                e.put_org(id, org);
                 Slot::Org(id)
             });
         }
@@ -346,12 +372,9 @@ impl Cache {
             return store.visible_org_by_key(key).await;
         };
         {
-            let entries = self.shared.read();
-            if let Some(org) = entries.keys.get(key).and_then(|id| entries.orgs.get(id)) {
-                if org.is_visible() {
-                    self.hit();
-                    return Ok(Some(OrgDoc::clone(org)));
-                }
+            if let Some(org) = self.shared.read().org_by_key(key) {
+                self.hit();
+                return Ok(Some(OrgDoc::clone(org)));
             }
         }
         let found = store.visible_org_by_key(key).await?;
@@ -359,7 +382,7 @@ impl Cache {
             let (id, org) = (org.id, Arc::new(org.clone()));
             let key = key.to_owned();
             self.fill(generation, |e| {
-                e.orgs.insert(id, org);
+                e.put_org(id, org);
                 e.keys.insert(key, id);
                 Slot::Org(id)
             });
@@ -492,6 +515,61 @@ mod tests {
             Slot::Admin(id)
         });
         assert_eq!(cache.shared.read().admins[&id].token_version, 1);
+    }
+
+    fn org(id: ObjectId, name: &str) -> Arc<OrgDoc> {
+        let now = chrono::Utc::now();
+        Arc::new(OrgDoc {
+            id,
+            organization_name: name.to_owned(),
+            collection_name: format!("org_{name}"),
+            admin_email: "a@x.io".to_owned(),
+            admin_id: ObjectId::new(),
+            created_at: now,
+            updated_at: now,
+            name_key: Some(name.to_owned()),
+            state: Default::default(),
+            layout: Default::default(),
+            naming: Default::default(),
+            database: None,
+            cluster: None,
+            op: None,
+        })
+    }
+
+    /// A rename is visible in the database before its event arrives: a reader can fill the
+    /// new name while the old name's key is still held. After the event, and a refill by id,
+    /// the old name must not lead to the renamed record.
+    #[test]
+    fn a_name_read_before_its_rename_event_never_answers_for_the_new_record() {
+        let cache = live_cache(10);
+        let id = ObjectId::new();
+        let fill_by_key = |name: &str| {
+            let generation = cache.shared.read().generation;
+            let record = org(id, name);
+            cache.fill(generation, |e| {
+                e.put_org(id, record);
+                e.keys.insert(name.to_owned(), id);
+                Slot::Org(id)
+            });
+        };
+        fill_by_key("a");
+        // Renamed to "b" in the database; a reader fills "b" before the event.
+        fill_by_key("b");
+        assert!(cache.shared.read().org_by_key("a").is_none());
+        cache.shared.invalidate(Change::Org(id));
+        let generation = cache.shared.read().generation;
+        let record = org(id, "b");
+        cache.fill(generation, |e| {
+            e.put_org(id, record);
+            Slot::Org(id)
+        });
+        let entries = cache.shared.read();
+        assert!(entries.org_by_key("a").is_none());
+        assert!(
+            !entries.keys.contains_key("a"),
+            "no key is left to the renamed record"
+        );
     }
 
     #[test]
