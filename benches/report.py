@@ -180,7 +180,7 @@ def commands(r: dict[str, Any]) -> list[str]:
         "move": "Move: a tenant created in the collection layout and filled, then moved through the layouts in turn"
                 " (copy in batches of 1,000 + change-stream catch-up + fence + verification by count and checksum +"
                 " switch + source emptied); before each move, a bare copy of the same documents from where the move"
-                " reads them (one `find` cursor, 1,000 per batch, `insert_many` into a scratch collection)",
+                " reads them (one `find` cursor, 1,000 per batch, `insert_many` into a scratch collection, raw BSON as the move copies)",
     }
     out = []
     for section, text in described.items():

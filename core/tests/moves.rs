@@ -426,3 +426,66 @@ async fn the_tombstones_moves_leave_are_registered_apart_and_swept() {
         assert_eq!(scope_documents(&scope, DEFAULT_COLLECTION).await.len(), 10);
     }
 }
+
+/// A tenant that left a shared collection is fenced there; when it moves back, the fence
+/// holds until the record points there again. A handle left from its first stay (the
+/// application's own driver on `shared_data`) is refused all the while, so no write lands
+/// where the record does not point; once the move is over, the same write goes through.
+#[tokio::test]
+async fn a_shared_fence_holds_until_the_tenant_is_back_in_the_record() {
+    use tenantry::failpoints::{Action, Failpoints, Gate};
+    let t = TestDb::new().await;
+    let fp = Failpoints::new();
+    let config = t
+        .config()
+        .database_timeout(Duration::from_secs(60))
+        .failpoints(fp.clone())
+        .build()
+        .unwrap();
+    let m = TenantManager::connect(config).await.unwrap();
+    let by = Bystanders::seed(&t, &m).await;
+    let shared = TenantOptions::new().layout(Layout::Shared);
+    let tenant = m
+        .create_tenant_with("Returns", "r@r.io", PASSWORD, shared)
+        .await
+        .unwrap();
+    let scope = m.admin_scope("Returns").await.unwrap();
+    let data = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+    data.insert_many(&sample(50)).await.unwrap();
+    // The application's own handle on the shared collection, kept from the first stay.
+    let stale = t
+        .client
+        .database(&tenant.database)
+        .collection::<Document>(&tenant.collection_name);
+    let stamped = |n: i32| doc! { "stale": n, tenantry::TENANT_FIELD: tenant.id };
+    m.move_tenant("Returns", MoveTarget::new().layout(Layout::Collection))
+        .await
+        .unwrap();
+    assert!(
+        stale.insert_one(stamped(1)).await.is_err(),
+        "fenced after leaving"
+    );
+    // Back to shared, paused after the copy (before the fence of the source and the switch).
+    let gate = Gate::new();
+    fp.arm("move.copy", Action::Pause(gate.clone()));
+    let moving = {
+        let m = m.clone();
+        tokio::spawn(async move {
+            m.move_tenant("Returns", MoveTarget::new().layout(Layout::Shared))
+                .await
+        })
+    };
+    gate.reached().await;
+    assert!(
+        stale.insert_one(stamped(2)).await.is_err(),
+        "a stale handle wrote into the shared target before the record pointed there"
+    );
+    gate.release();
+    moving.await.unwrap().unwrap();
+    let back = scope_documents(&m.admin_scope("Returns").await.unwrap(), DEFAULT_COLLECTION).await;
+    assert_eq!(back.len(), 50, "the tenant's documents and nothing else");
+    assert!(back.iter().all(|d| !d.contains_key("stale")));
+    // Back in the record: the fence is gone.
+    stale.insert_one(stamped(3)).await.unwrap();
+    by.assert_untouched(&t, "after the return").await;
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use futures_util::TryStreamExt;
 use serde_json::{json, Value};
-use tenantry::mongodb::bson::{self, doc, Document};
+use tenantry::mongodb::bson::{self, doc, Document, RawDocumentBuf};
 use tenantry::mongodb::Collection;
 use tenantry::{Layout, MoveProgress, MoveTarget, Tenant, TenantManager, TenantOptions};
 
@@ -34,7 +34,7 @@ pub async fn move_tenant(args: &Args) -> Res<Value> {
     let scratch = m
         .client()
         .database(m.config().tenants_db())
-        .collection::<Document>("bench_bare_copy");
+        .collection::<RawDocumentBuf>("bench_bare_copy");
     let mut out = Vec::new();
     for &n in &sizes {
         let name = format!("Move {n}");
@@ -126,20 +126,21 @@ pub async fn move_tenant(args: &Args) -> Res<Value> {
 async fn bare_copy(
     m: &TenantManager,
     tenant: &Tenant,
-    scratch: &Collection<Document>,
+    scratch: &Collection<RawDocumentBuf>,
     expected: usize,
 ) -> Res<f64> {
     let source = m
         .client()
         .database(&tenant.database)
-        .collection::<Document>(&tenant.collection_name);
+        .collection::<RawDocumentBuf>(&tenant.collection_name);
     let filter = match tenant.layout {
         Layout::Shared => doc! { tenantry::TENANT_FIELD: tenant.id },
         _ => doc! {},
     };
     scratch.drop().await?;
     let t0 = Instant::now();
-    // One cursor, batches of 1,000 inserted as they come: the least a copy can do.
+    // One cursor, batches of 1,000 inserted as they come, as raw BSON (nothing decoded, as
+    // the move copies): the least a copy can do.
     let mut cursor = source.find(filter).batch_size(BATCH as u32).await?;
     let (mut batch, mut copied) = (Vec::with_capacity(BATCH as usize), 0usize);
     while let Some(doc) = cursor.try_next().await? {

@@ -6,8 +6,12 @@
 //! stream's changes applied) -> `fence` (the source refuses writes: a tombstone's validator,
 //! or the tenant fenced in its shared collections) -> `verify` (the stream drained, every
 //! document compared and mended, counts and a content checksum of both sides equal) ->
-//! `switch` (the record points at the target: the commit point) -> `source` (the source
+//! `switch` (the record points at the target: the commit point) -> `source` (a fence the
+//! tenant had in a shared target from an earlier move is lifted only now; the source
 //! emptied; its fences stay, so a stale handle's write is refused, never lost) -> `release`.
+//!
+//! Documents are copied and compared as raw BSON: the digest of a document is taken over
+//! its bytes, the stamp of a shared collection left out, so nothing is decoded on the way.
 //!
 //! Before the commit point every step is undone after a crash or a refusal: the source
 //! gets its options back, the target collections this operation made are dropped (proven
@@ -19,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, Bson, Document};
+use mongodb::bson::{self, doc, Bson, Document, RawDocument, RawDocumentBuf};
 use mongodb::change_stream::{event::ChangeStreamEvent, ChangeStream};
 use mongodb::options::FullDocumentType;
 use sha2::{Digest, Sha256};
@@ -51,6 +55,9 @@ pub(crate) struct Move {
     /// The last (copied, total) reported, which the `done` report repeats.
     last: std::sync::Mutex<(u64, u64)>,
 }
+
+/// Content digests of documents, by `_id` (see [`digest`]).
+type Digests = std::collections::HashMap<Vec<u8>, u64>;
 
 impl Move {
     pub(crate) fn from_record(
@@ -117,15 +124,39 @@ impl Move {
         }
     }
 
-    /// A source document as the target holds it.
-    fn to_target(&self, mut doc: Document) -> Document {
-        if self.detail.source.layout == Layout::Shared {
-            doc.remove(TENANT_FIELD);
-        }
+    /// A source document as the target holds it: without the source's stamp, with the
+    /// target's. A document of a collection or database that has a field of the stamp's
+    /// name cannot go to a shared target (it would be overwritten): the move is refused.
+    fn to_target(&self, doc: RawDocumentBuf) -> std::result::Result<RawDocumentBuf, Fail> {
+        let mut doc = if self.detail.source.layout == Layout::Shared {
+            without_stamp(&doc)?
+        } else {
+            doc
+        };
         if self.detail.target.layout == Layout::Shared {
-            doc.insert(TENANT_FIELD, self.org.id);
+            if doc.get(TENANT_FIELD).map_err(Error::internal)?.is_some() {
+                return Err(Fail::Refused(Error::invalid(
+                    "target",
+                    format_args!(
+                        "a document has a field named '{TENANT_FIELD}', which the shared \
+                         layout keeps for its tenant stamp"
+                    ),
+                )));
+            }
+            doc.append(TENANT_FIELD, self.org.id);
         }
-        doc
+        Ok(doc)
+    }
+
+    /// A source document read again (by the catch-up or the verification) written to the
+    /// target as it holds it.
+    async fn put_again(&self, dst: &Store, t: &str, doc: &Document) -> StepResult {
+        let raw = self.to_target(RawDocumentBuf::from_document(doc).map_err(Error::internal)?)?;
+        let doc = raw.to_document().map_err(Error::internal)?;
+        dst.put_document(t, &doc, self.stamp())
+            .await
+            .map_err(refusal)?;
+        Ok(())
     }
 
     /// The stamp of the tenant's documents in the target (a shared one only).
@@ -181,11 +212,6 @@ impl Move {
             };
             if !ours {
                 return Err(Fail::Refused(Error::storage_taken("target")));
-            }
-            if self.detail.target.layout == Layout::Shared {
-                // Back in a shared collection it left before: its fence there goes.
-                dst.set_shared_fence(&self.detail.target.cluster, &t, self.org.id, false)
-                    .await?;
             }
             for index in src.indexes(&s).await? {
                 let mut index = portable(index);
@@ -246,7 +272,7 @@ impl Move {
             // One cursor per collection: a crash makes the copy start again, idempotently.
             let mut cursor = src
                 .db
-                .collection::<Document>(s)
+                .collection::<RawDocumentBuf>(s)
                 .find(self.filter(&self.detail.source))
                 .batch_size(BATCH as u32)
                 .await?;
@@ -254,7 +280,9 @@ impl Move {
             loop {
                 let next = cursor.try_next().await?;
                 let end = next.is_none();
-                batch.extend(next.map(|d| self.to_target(d)));
+                if let Some(doc) = next {
+                    batch.push(self.to_target(doc)?);
+                }
                 if batch.len() < BATCH as usize && !end {
                     continue;
                 }
@@ -299,14 +327,8 @@ impl Move {
                 .batch_after(s, &self.one(&self.detail.source, id), None, 1)
                 .await?;
             match found.into_iter().next() {
-                Some(doc) => dst
-                    .put_document(t, &self.to_target(doc), self.stamp())
-                    .await
-                    .map_err(refusal)?,
-                None => {
-                    dst.delete_document(t, self.one(&self.detail.target, id))
-                        .await?
-                }
+                Some(doc) => self.put_again(&dst, t, &doc).await?,
+                None => self.remove_from_target(&dst, t, id).await?,
             }
         }
         Ok(())
@@ -332,10 +354,10 @@ impl Move {
         Ok(())
     }
 
-    /// Mend the target from the source (fenced: nothing changes there any more), then
-    /// check it: every document of each side compared by content digest, both sides read at
-    /// once; what differs (writes the stream did not bring yet, a copy made again after a
-    /// crash) mended and compared again; the counts equal.
+    /// Check the target against the source (fenced: nothing changes there any more): every
+    /// document of each side compared by content digest, both sides read at once; what
+    /// differs (writes the stream did not bring yet, a copy made again after a crash)
+    /// mended and compared again; the counts equal.
     async fn verify(&self, run: &Run<'_>) -> StepResult {
         self.catch_up(run).await?;
         let (src, dst) = self.stores(run.cx)?;
@@ -344,31 +366,12 @@ impl Move {
             run.guard().await?;
             let (source, target) =
                 tokio::try_join!(self.digests(&src, &s, from), self.digests(&dst, &t, to))?;
-            let mut mended = Vec::new();
-            for (key, hash) in &source {
-                if target.get(key) != Some(hash) {
-                    let id = id_of(key)?;
-                    let found = src.batch_after(&s, &self.one(from, &id), None, 1).await?;
-                    if let Some(doc) = found.into_iter().next() {
-                        dst.put_document(&t, &self.to_target(doc), self.stamp())
-                            .await
-                            .map_err(refusal)?;
-                    }
-                    mended.push((id, Some(*hash)));
-                }
-            }
-            for key in target.keys().filter(|k| !source.contains_key(*k)) {
-                let id = id_of(key)?;
-                dst.delete_document(&t, self.one(to, &id)).await?;
-                mended.push((id, None));
-            }
-            let mut wrong = 0usize;
-            for (id, hash) in &mended {
-                let now = dst.batch_after(&t, &self.one(to, id), None, 1).await?;
-                let got = now.first().map(digest).transpose()?;
-                wrong += usize::from(got != *hash);
-            }
-            let copied = dst.count(&t, self.filter(to)).await?;
+            let (wrong, mended) = self.mend(&src, &dst, &s, &t, &source, &target).await?;
+            // Every document of the target was read: its count is known unless mended.
+            let copied = match mended {
+                true => dst.count(&t, self.filter(to)).await?,
+                false => target.len() as u64,
+            };
             if wrong > 0 || copied != source.len() as u64 {
                 return Err(Fail::Refused(Error::Conflict {
                     message: format!(
@@ -382,25 +385,72 @@ impl Move {
         Ok(())
     }
 
-    /// The content digest of every document of the tenant in `name` of `place`, by `_id`,
-    /// as the target holds (or should hold) it.
-    async fn digests(
+    /// Make the target `t` hold what the source `s` holds, given the digests of both: each
+    /// document that differs is written again from the source, each the source lacks is
+    /// removed, and each so mended is read back. How many still differ, and whether any
+    /// was mended.
+    async fn mend(
         &self,
-        store: &Store,
-        name: &str,
-        place: &Place,
-    ) -> Result<std::collections::HashMap<Vec<u8>, u64>> {
-        let mut digests = std::collections::HashMap::new();
+        src: &Store,
+        dst: &Store,
+        s: &str,
+        t: &str,
+        source: &Digests,
+        target: &Digests,
+    ) -> Result<(usize, bool), Fail> {
+        let (from, to) = (&self.detail.source, &self.detail.target);
+        let mut mended = Vec::new();
+        for (key, hash) in source {
+            if target.get(key) != Some(hash) {
+                let id = id_of(key)?;
+                let found = src.batch_after(s, &self.one(from, &id), None, 1).await?;
+                if let Some(doc) = found.into_iter().next() {
+                    self.put_again(dst, t, &doc).await?;
+                }
+                mended.push((id, Some(*hash)));
+            }
+        }
+        for key in target.keys().filter(|k| !source.contains_key(*k)) {
+            let id = id_of(key)?;
+            self.remove_from_target(dst, t, &id).await?;
+            mended.push((id, None));
+        }
+        let mut wrong = 0usize;
+        for (id, hash) in &mended {
+            let now = dst.batch_after(t, &self.one(to, id), None, 1).await?;
+            let got = match now.first() {
+                Some(doc) => {
+                    let raw = RawDocumentBuf::from_document(doc).map_err(Error::internal)?;
+                    Some(digest(&raw, to.layout == Layout::Shared)?.1)
+                }
+                None => None,
+            };
+            wrong += usize::from(got != *hash);
+        }
+        Ok((wrong, !mended.is_empty()))
+    }
+
+    /// Remove the tenant's document `id` from the target `t`.
+    async fn remove_from_target(&self, dst: &Store, t: &str, id: &Bson) -> StepResult {
+        dst.delete_document(t, self.one(&self.detail.target, id))
+            .await?;
+        Ok(())
+    }
+
+    /// The content digest of every document of the tenant in `name` of `place`, by `_id`,
+    /// without the stamp of a shared collection (so a source's and its copy's are equal).
+    async fn digests(&self, store: &Store, name: &str, place: &Place) -> Result<Digests> {
+        let mut digests = Digests::new();
         let mut cursor = store
             .db
-            .collection::<Document>(name)
+            .collection::<RawDocumentBuf>(name)
             .find(self.filter(place))
             .batch_size(BATCH as u32)
             .await?;
-        let source = place == &self.detail.source;
+        let stamped = place.layout == Layout::Shared;
         while let Some(doc) = cursor.try_next().await? {
-            let doc = if source { self.to_target(doc) } else { doc };
-            digests.insert(id_key(&doc)?, digest(&doc)?);
+            let (id, hash) = digest(&doc, stamped)?;
+            digests.insert(id, hash);
         }
         Ok(digests)
     }
@@ -420,12 +470,20 @@ impl Move {
         )
     }
 
-    /// Empty the source. Its fences stay: a write through a handle opened before the move
-    /// is refused there, never lost.
+    /// Lift the tenant's fence in a shared target, then empty the source. The source's
+    /// fences stay: a write through a handle opened before the move is refused there,
+    /// never lost.
     async fn empty_source(&self, run: &Run<'_>) -> StepResult {
-        let src = Self::store(run.cx, &self.detail.source)?;
-        for (_, s, _) in self.pairs()? {
+        let (src, dst) = self.stores(run.cx)?;
+        for (_, s, t) in self.pairs()? {
             run.guard().await?;
+            if self.detail.target.layout == Layout::Shared {
+                // Back in a shared collection it left before: its fence there goes only
+                // now, once the record points there. Until then a handle left from that
+                // time is refused, as the copy (which bypasses validation) is not.
+                dst.set_shared_fence(&self.detail.target.cluster, &t, self.org.id, false)
+                    .await?;
+            }
             match self.detail.source.layout {
                 Layout::Shared => {
                     src.delete_stamped(&s, self.org.id).await?;
@@ -509,25 +567,66 @@ fn refusal(e: Error) -> Fail {
     }
 }
 
-/// The `_id` of a key made by [`id_key`].
+/// The `_id` of a key made by [`digest`].
 fn id_of(key: &[u8]) -> Result<Bson> {
     let doc = bson::from_slice::<Document>(key).map_err(Error::internal)?;
     Ok(doc.get("_id").cloned().unwrap_or(Bson::Null))
 }
 
-/// A document's `_id`, as bytes.
-fn id_key(doc: &Document) -> Result<Vec<u8>> {
-    let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
-    bson::to_vec(&doc! { "_id": id }).map_err(Error::internal)
+/// The elements of a document, each with its bytes (type, name and value), in order.
+fn elements(doc: &RawDocument) -> impl Iterator<Item = Result<(&str, &[u8])>> {
+    let bytes = doc.as_bytes();
+    let mut at = 4;
+    doc.iter_elements().map(move |element| {
+        let element = element.map_err(Error::internal)?;
+        let end = at + 1 + element.key().len() + 1 + element.len();
+        let range = bytes
+            .get(at..end)
+            .ok_or_else(|| Error::internal("a document's element runs past its end"))?;
+        at = end;
+        Ok((element.key(), range))
+    })
 }
 
-/// The first 64 bits of a document's SHA-256.
-fn digest(doc: &Document) -> Result<u64> {
-    let bytes = bson::to_vec(doc).map_err(Error::internal)?;
-    let hash = Sha256::digest(&bytes);
+/// A document of the elements of `doc` but the tenant stamp.
+fn without_stamp(doc: &RawDocument) -> Result<RawDocumentBuf> {
+    let mut bytes = vec![0; 4];
+    for element in elements(doc) {
+        let (key, element) = element?;
+        if key != TENANT_FIELD {
+            bytes.extend_from_slice(element);
+        }
+    }
+    bytes.push(0);
+    let len = i32::try_from(bytes.len()).map_err(Error::internal)?;
+    bytes[..4].copy_from_slice(&len.to_le_bytes());
+    RawDocumentBuf::from_bytes(bytes).map_err(Error::internal)
+}
+
+/// A document's `_id` (as the bytes of `{ _id: <id> }`) and the first 64 bits of the
+/// SHA-256 of its elements in order, the tenant stamp left out when `stamped` (a shared
+/// collection's). Read from the document's bytes: nothing is decoded.
+fn digest(doc: &RawDocument, stamped: bool) -> Result<(Vec<u8>, u64)> {
+    let mut hash = Sha256::new();
+    let mut id: &[u8] = b"\x0a_id\x00"; // a null `_id` if it has none
+    for element in elements(doc) {
+        let (key, element) = element?;
+        if stamped && key == TENANT_FIELD {
+            continue;
+        }
+        if key == "_id" {
+            id = element;
+        }
+        hash.update(element);
+    }
+    let mut key = Vec::with_capacity(id.len() + 5);
+    let len = i32::try_from(id.len() + 5).map_err(Error::internal)?;
+    key.extend_from_slice(&len.to_le_bytes());
+    key.extend_from_slice(id);
+    key.push(0);
     let mut first = [0u8; 8];
-    first.copy_from_slice(&hash[..8]);
-    Ok(u64::from_le_bytes(first))
+    first.copy_from_slice(&hash.finalize()[..8]);
+    Ok((key, u64::from_le_bytes(first)))
 }
 
 /// The place a tenant moves to.
@@ -650,4 +749,47 @@ pub(crate) async fn relocate(
     execute(&Move::from_record(&org, &detail, progress), &run).await?;
     let moved = cx.store.org(org.id).await?.ok_or_else(Error::revoked)?;
     Ok(Tenant::from_doc(moved, &cx.config.master_db))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mongodb::bson::oid::ObjectId;
+
+    /// The key of an `_id` in [`Digests`]: the bytes of `{ _id: <id> }`.
+    fn key_of(id: &Bson) -> Vec<u8> {
+        bson::to_vec(&doc! { "_id": id.clone() }).unwrap()
+    }
+
+    fn raw(doc: Document) -> RawDocumentBuf {
+        RawDocumentBuf::from_document(&doc).unwrap()
+    }
+
+    #[test]
+    fn a_document_and_its_stamped_copy_have_one_digest_and_one_key() {
+        let tenant = ObjectId::new();
+        let plain = doc! { "_id": 7_i64, "a": { "b": [1, "x", null] }, "c": 2.5 };
+        let mut stamped = plain.clone();
+        stamped.insert(TENANT_FIELD, tenant);
+        let (key, hash) = digest(&raw(plain.clone()), false).unwrap();
+        assert_eq!(
+            digest(&raw(stamped.clone()), true).unwrap(),
+            (key.clone(), hash)
+        );
+        assert_eq!(key, key_of(&Bson::Int64(7)));
+        assert_eq!(id_of(&key).unwrap(), Bson::Int64(7));
+        // The stamp left out where it stands, in order: the rest is the same document.
+        let mut first = doc! { TENANT_FIELD: tenant };
+        first.extend(plain.clone());
+        assert_eq!(without_stamp(&raw(first)).unwrap(), raw(plain.clone()));
+        // Any other difference shows: a value, an order of fields, a stamp not left out.
+        let changed = doc! { "_id": 7_i64, "a": { "b": [1, "x", null] }, "c": 2.6 };
+        assert_ne!(digest(&raw(changed), false).unwrap().1, hash);
+        let reordered = doc! { "_id": 7_i64, "c": 2.5, "a": { "b": [1, "x", null] } };
+        assert_ne!(digest(&raw(reordered), false).unwrap().1, hash);
+        assert_ne!(digest(&raw(stamped), false).unwrap().1, hash);
+        // A document without an `_id` has the key of a null one.
+        let (key, _) = digest(&raw(doc! { "a": 1 }), false).unwrap();
+        assert_eq!(id_of(&key).unwrap(), Bson::Null);
+    }
 }

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
+use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document, RawDocumentBuf};
 use mongodb::error::ErrorKind;
 use mongodb::options::{IndexOptions, InsertManyOptions, ReplaceOptions};
 use mongodb::IndexModel;
@@ -118,13 +118,13 @@ impl Store {
     pub(crate) async fn put_documents(
         &self,
         name: &str,
-        docs: &[Document],
+        docs: &[RawDocumentBuf],
         stamp: Option<ObjectId>,
     ) -> Result<()> {
         if docs.is_empty() {
             return Ok(());
         }
-        let target = self.db.collection::<Document>(name);
+        let target = self.db.collection::<RawDocumentBuf>(name);
         let options = InsertManyOptions::builder()
             .ordered(false)
             .bypass_document_validation(true)
@@ -144,7 +144,8 @@ impl Store {
             },
         };
         for index in again {
-            self.put_document(name, &docs[index], stamp).await?;
+            let doc = docs[index].to_document().map_err(Error::internal)?;
+            self.put_document(name, &doc, stamp).await?;
         }
         Ok(())
     }
