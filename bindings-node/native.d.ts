@@ -380,6 +380,8 @@ export interface RecoveryReport {
   sweptKeys: number
   /** Tombstones older than the retention, dropped. */
   sweptTombstones: number
+  /** Fences of tenants in shared collections they left, older than the retention, lifted. */
+  sweptFences: number
   /** Documents found in tombstones, moved to their tenant's collection. */
   movedDocuments: number
   /** `org_*` collections that no tenant record claims (never dropped automatically). */

@@ -317,6 +317,8 @@ pub struct RecoveryReport {
     pub swept_keys: u32,
     /// Tombstones older than the retention, dropped.
     pub swept_tombstones: u32,
+    /// Fences of tenants in shared collections they left, older than the retention, lifted.
+    pub swept_fences: u32,
     /// Documents found in tombstones, moved to their tenant's collection.
     pub moved_documents: f64,
     /// `org_*` collections that no tenant record claims (never dropped automatically).
@@ -348,6 +350,7 @@ impl From<tenantry::RecoveryReport> for RecoveryReport {
             not_adopted: r.not_adopted,
             swept_keys: count(r.swept_keys),
             swept_tombstones: count(r.swept_tombstones),
+            swept_fences: count(r.swept_fences),
             moved_documents: r.moved_documents as f64,
             orphan_collections: r.orphan_collections,
             failed: r

@@ -323,6 +323,10 @@ impl PyRecoveryReport {
         self.0.swept_tombstones
     }
     #[getter]
+    fn swept_fences(&self) -> usize {
+        self.0.swept_fences
+    }
+    #[getter]
     fn moved_documents(&self) -> u64 {
         self.0.moved_documents
     }
@@ -347,6 +351,7 @@ impl PyRecoveryReport {
         d.set_item("not_adopted", self.not_adopted())?;
         d.set_item("swept_keys", self.swept_keys())?;
         d.set_item("swept_tombstones", self.swept_tombstones())?;
+        d.set_item("swept_fences", self.swept_fences())?;
         d.set_item("moved_documents", self.moved_documents())?;
         d.set_item("orphan_collections", self.orphan_collections())?;
         let failed: PyResult<Vec<_>> = self
@@ -364,8 +369,8 @@ impl PyRecoveryReport {
     fn __repr__(&self) -> String {
         let r = &self.0;
         format!(
-            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, moved_documents={}, orphan_collections={:?}, failed={})",
-            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.moved_documents, r.orphan_collections, r.failed.len(),
+            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, swept_fences={}, moved_documents={}, orphan_collections={:?}, failed={})",
+            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.swept_fences, r.moved_documents, r.orphan_collections, r.failed.len(),
         )
     }
 }

@@ -256,6 +256,9 @@ pub struct RecoveryReport {
     pub swept_keys: usize,
     /// Tombstones older than the configured retention, dropped.
     pub swept_tombstones: usize,
+    /// Fences of tenants in shared collections they left, older than the same retention,
+    /// lifted.
+    pub swept_fences: usize,
     /// Documents found in tombstones (writes the server let through as a rename ended),
     /// moved to their tenant's collection.
     pub moved_documents: u64,

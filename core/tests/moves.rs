@@ -489,3 +489,132 @@ async fn a_shared_fence_holds_until_the_tenant_is_back_in_the_record() {
     stale.insert_one(stamped(3)).await.unwrap();
     by.assert_untouched(&t, "after the return").await;
 }
+
+/// The validator of a shared collection: which tenants it fences (its `$nin`).
+async fn fenced_in(t: &TestDb, collection: &str) -> Vec<ObjectId> {
+    let specs = t
+        .client
+        .database(&t.name)
+        .run_command(doc! { "listCollections": 1, "filter": { "name": collection } })
+        .await
+        .unwrap();
+    let first = specs
+        .get_document("cursor")
+        .and_then(|c| c.get_array("firstBatch"))
+        .unwrap()[0]
+        .as_document()
+        .unwrap()
+        .clone();
+    let condition = first
+        .get_document("options")
+        .and_then(|o| o.get_document("validator"))
+        .and_then(|v| v.get_document(tenantry::TENANT_FIELD))
+        .unwrap()
+        .clone();
+    condition
+        .get_array("$nin")
+        .map(|a| a.iter().filter_map(Bson::as_object_id).collect())
+        .unwrap_or_default()
+}
+
+/// Fences of tenants that left a shared collection are lifted by `recover()` once older
+/// than the tombstone retention, and not before; a tenant moving (between its fence and
+/// its switch) keeps its fence whatever its age; the neighbours still in the collection
+/// are never fenced and their documents are untouched.
+#[tokio::test]
+async fn fences_in_shared_collections_are_lifted_after_the_retention_only() {
+    use tenantry::failpoints::{Action, Failpoints, Gate};
+    let t = TestDb::new().await;
+    let fp = Failpoints::new();
+    let connect = |retention: Duration, fp: Option<Arc<Failpoints>>| {
+        let mut config = t.config().tombstone_retention(retention);
+        if let Some(fp) = fp {
+            config = config.failpoints(fp);
+        }
+        TenantManager::connect(config.build().unwrap())
+    };
+    let keeps = connect(Duration::from_secs(3600), Some(fp.clone()))
+        .await
+        .unwrap();
+    let sweeps = connect(Duration::ZERO, None).await.unwrap();
+    let by = Bystanders::seed(&t, &keeps).await;
+    let shared = || TenantOptions::new().layout(Layout::Shared);
+    let mut ids = Vec::new();
+    for (i, name) in ["Stays", "Leaves", "Moving"].into_iter().enumerate() {
+        let tenant = keeps
+            .create_tenant_with(name, &format!("f{i}@f.io"), PASSWORD, shared())
+            .await
+            .unwrap();
+        let scope = keeps.admin_scope(name).await.unwrap();
+        let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+        c.insert_many(&sample_from(1000 * i as i64, 20))
+            .await
+            .unwrap();
+        ids.push(tenant.id);
+    }
+    let collection = "shared_data";
+    let stays_before = scope_documents(
+        &keeps.admin_scope("Stays").await.unwrap(),
+        DEFAULT_COLLECTION,
+    )
+    .await;
+    keeps
+        .move_tenant("Leaves", MoveTarget::new().layout(Layout::Collection))
+        .await
+        .unwrap();
+    assert_eq!(fenced_in(&t, collection).await, vec![ids[1]]);
+    // Within the retention: kept.
+    let report = keeps.recover().await.unwrap();
+    assert_eq!(report.swept_fences, 0, "{report:?}");
+    assert_eq!(fenced_in(&t, collection).await, vec![ids[1]]);
+    // "Moving" is fenced and paused before its verification and switch: a sweep with no
+    // retention lifts the fence of "Leaves" and keeps the one of "Moving".
+    let gate = Gate::new();
+    fp.arm("move.fence", Action::Pause(gate.clone()));
+    let moving = {
+        let keeps = keeps.clone();
+        tokio::spawn(async move {
+            keeps
+                .move_tenant("Moving", MoveTarget::new().layout(Layout::Database))
+                .await
+        })
+    };
+    gate.reached().await;
+    let mut fenced = fenced_in(&t, collection).await;
+    fenced.sort();
+    let mut both = vec![ids[1], ids[2]];
+    both.sort();
+    assert_eq!(fenced, both);
+    let report = sweeps.recover().await.unwrap();
+    assert_eq!(report.swept_fences, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(
+        fenced_in(&t, collection).await,
+        vec![ids[2]],
+        "the moving tenant stays fenced"
+    );
+    gate.release();
+    moving.await.unwrap().unwrap();
+    // Its move over, its fence goes at the next sweep past the retention.
+    let report = sweeps.recover().await.unwrap();
+    assert_eq!(report.swept_fences, 1, "{report:?}");
+    assert!(fenced_in(&t, collection).await.is_empty());
+    // Everyone's data is where it should be.
+    assert_eq!(
+        scope_documents(
+            &keeps.admin_scope("Stays").await.unwrap(),
+            DEFAULT_COLLECTION
+        )
+        .await,
+        stays_before
+    );
+    for name in ["Leaves", "Moving"] {
+        let scope = keeps.admin_scope(name).await.unwrap();
+        assert_eq!(
+            scope_documents(&scope, DEFAULT_COLLECTION).await.len(),
+            20,
+            "{name}"
+        );
+    }
+    by.assert_untouched(&t, "after the fence sweeps").await;
+}

@@ -175,6 +175,9 @@ class RecoveryReport:
     def swept_tombstones(self) -> int:
         """Tombstones older than the retention, dropped."""
     @property
+    def swept_fences(self) -> int:
+        """Fences of tenants in shared collections they left, older than the retention, lifted."""
+    @property
     def moved_documents(self) -> int:
         """Documents found in tombstones, moved to their tenant's collection."""
     @property

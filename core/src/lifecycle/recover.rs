@@ -95,8 +95,48 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
             )),
         }
     }
+    match sweep_fences(cx).await {
+        Ok(n) => report.swept_fences = n,
+        Err(e) => report
+            .failed
+            .push(RecoveryFailure::of(None, "(fence sweep)", &e)),
+    }
     report.orphan_collections = orphan_collections(cx).await?;
     Ok(report)
+}
+
+/// Lift the fences of tenants in shared collections they left that are older than the
+/// tombstone retention; how many. A tenant with an operation in flight keeps its fences
+/// (a move out of the collection may be between its fence and its switch), and a fence
+/// set again meanwhile stays.
+async fn sweep_fences(cx: &Cx) -> Result<usize> {
+    let mut lifted = 0;
+    for fence in cx.store.shared_fences().await? {
+        let age = chrono::Utc::now() - fence.since.to_chrono();
+        if age.to_std().unwrap_or_default() < cx.config.tombstone_retention {
+            continue;
+        }
+        if cx
+            .store
+            .org(fence.tenant)
+            .await?
+            .is_some_and(|org| org.state != crate::store::State::Active)
+        {
+            continue;
+        }
+        let data = cx.store.on_cluster(
+            &fence.cluster,
+            cx.client_of(&fence.cluster)?,
+            &fence.database,
+        );
+        if data
+            .lift_fence_set_at(&fence.cluster, &fence.collection, fence.tenant, fence.since)
+            .await?
+        {
+            lifted += 1;
+        }
+    }
+    Ok(lifted)
 }
 
 /// Move documents that reached a tombstone after its rename was over (a write the server

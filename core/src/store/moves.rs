@@ -7,7 +7,10 @@
 //! refuses every write for a fenced tenant (error 121) and lets the others' through. The
 //! list is kept in the catalog (`tenant_fences`, one document per shared collection, the
 //! truth), and the validator is rewritten from it under that document's lock, so two moves
-//! fencing two tenants of one collection never undo each other's fence.
+//! fencing two tenants of one collection never undo each other's fence. Each fence records
+//! when it was set; `recover()` lifts those older than the tombstone retention (the same
+//! promise as a tombstone's: a handle older than that is no longer protected), so the
+//! list stays as long as the moves of the last retention period, not of all time.
 
 use std::time::Duration;
 
@@ -26,6 +29,17 @@ const FENCE_LOCK: Duration = Duration::from_secs(10);
 /// How long to wait for a shared fence's lock before giving up.
 const FENCE_WAIT: Duration = Duration::from_secs(30);
 const NAMESPACE_NOT_FOUND: i32 = 26;
+
+/// A tenant fenced in a shared collection it left.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedFence {
+    pub cluster: String,
+    pub database: String,
+    pub collection: String,
+    pub tenant: ObjectId,
+    /// When the fence was set.
+    pub since: bson::DateTime,
+}
 
 /// The validator of a shared collection fencing `fenced`.
 pub(crate) fn shared_validator(fenced: &[ObjectId]) -> Document {
@@ -213,7 +227,7 @@ impl Store {
     }
 
     /// Fence (or unfence) `tenant` in the shared collection `name` of this store's database
-    /// on `cluster` (see the module docs).
+    /// on `cluster` (see the module docs). A fence records when it was set.
     pub(crate) async fn set_shared_fence(
         &self,
         cluster: &str,
@@ -221,6 +235,49 @@ impl Store {
         tenant: ObjectId,
         fenced: bool,
     ) -> Result<()> {
+        let since = format!("since.{}", tenant.to_hex());
+        let change = if fenced {
+            doc! {
+                "$addToSet": { "tenants": tenant },
+                "$set": {
+                    since: bson::DateTime::now(),
+                    "cluster": cluster,
+                    "database": self.db.name(),
+                    "collection": name,
+                },
+            }
+        } else {
+            doc! { "$pull": { "tenants": tenant }, "$unset": { since: "" } }
+        };
+        self.change_fences(cluster, name, doc! {}, change).await?;
+        Ok(())
+    }
+
+    /// Lift `tenant`'s fence in the shared collection `name` if it is still the one set at
+    /// `since` (a fence set again meanwhile, by another move, stays); whether it was.
+    pub(crate) async fn lift_fence_set_at(
+        &self,
+        cluster: &str,
+        name: &str,
+        tenant: ObjectId,
+        since: bson::DateTime,
+    ) -> Result<bool> {
+        let field = format!("since.{}", tenant.to_hex());
+        let change = doc! { "$pull": { "tenants": tenant }, "$unset": { &field: "" } };
+        self.change_fences(cluster, name, doc! { field: since }, change)
+            .await
+    }
+
+    /// Apply `change` to the fences of the shared collection `name` (if they also match
+    /// `condition`) and rewrite its validator from them, under their lock; whether the
+    /// change applied.
+    async fn change_fences(
+        &self,
+        cluster: &str,
+        name: &str,
+        condition: Document,
+        change: Document,
+    ) -> Result<bool> {
         let key = format!("{cluster}/{}/{name}", self.db.name());
         let me = ObjectId::new();
         let deadline = std::time::Instant::now() + FENCE_WAIT;
@@ -243,13 +300,10 @@ impl Store {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let change = if fenced {
-            doc! { "$addToSet": { "tenants": tenant } }
-        } else {
-            doc! { "$pull": { "tenants": tenant } }
-        };
         let held = doc! { "_id": &key, "lock.owner": me };
-        self.fences.update_one(held.clone(), change).await?;
+        let mut filter = held.clone();
+        filter.extend(condition);
+        let changed = self.fences.update_one(filter, change).await?.matched_count == 1;
         let current = self.fences.find_one(held.clone()).await?;
         let result = match current {
             Some(doc) => {
@@ -269,7 +323,53 @@ impl Store {
         self.fences
             .update_one(held, doc! { "$unset": { "lock": "" } })
             .await?;
-        result
+        result.map(|()| changed)
+    }
+
+    /// Every fence of a tenant in a shared collection, with when it was set. A fence
+    /// recorded without its time (by an earlier version) is given the present one.
+    pub(crate) async fn shared_fences(&self) -> Result<Vec<SharedFence>> {
+        let mut fences = Vec::new();
+        let mut cursor = self.fences.find(doc! {}).await?;
+        while let Some(doc) = cursor.try_next().await? {
+            let Ok(key) = doc.get_str("_id") else {
+                continue;
+            };
+            let mut parts = key.splitn(3, '/');
+            let (Some(cluster), Some(database), Some(collection)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let since = doc.get_document("since").ok();
+            for tenant in doc
+                .get_array("tenants")
+                .map(|a| a.iter().filter_map(Bson::as_object_id).collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                let field = format!("since.{}", tenant.to_hex());
+                let at = match since.and_then(|s| s.get_datetime(&tenant.to_hex()).ok()) {
+                    Some(at) => *at,
+                    None => {
+                        let now = bson::DateTime::now();
+                        let untimed =
+                            doc! { "_id": key, "tenants": tenant, &field: { "$exists": false } };
+                        self.fences
+                            .update_one(untimed, doc! { "$set": { &field: now } })
+                            .await?;
+                        now
+                    }
+                };
+                fences.push(SharedFence {
+                    cluster: cluster.to_owned(),
+                    database: database.to_owned(),
+                    collection: collection.to_owned(),
+                    tenant,
+                    since: at,
+                });
+            }
+        }
+        Ok(fences)
     }
 
     /// Whether `name` is one of the library's shared collections (its validator requires
