@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import bson
 import pymongo
 import pytest
 from bson import ObjectId
+from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+from pymongo.collation import Collation
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -54,10 +57,13 @@ async def client() -> AsyncIterator[pymongo.AsyncMongoClient[Doc]]:
 
 
 async def two_tenants(manager: TenantManager, client: Any) -> tuple[Shared, Shared]:
-    """Tenants A and B with five documents each, alike but for ``owner``."""
+    """Tenants A and B with five documents each, alike but for ``owner`` (through an async
+    or a sync client)."""
     a, b = await shared_tenant(manager, client), await shared_tenant(manager, client)
     for tenant, owner in ((a, "A"), (b, "B")):
-        await tenant.data.insert_many([{"n": i, "owner": owner, "email": f"{i}@x.io"} for i in range(5)])
+        inserted = tenant.data.insert_many([{"n": i, "owner": owner, "email": f"{i}@x.io"} for i in range(5)])
+        if inspect.isawaitable(inserted):
+            await inserted
     return a, b
 
 
@@ -304,9 +310,93 @@ async def test_what_cannot_be_confined_is_refused(manager: TenantManager, client
         with pytest.raises(AttributeError, match="cannot be confined"):
             getattr(a.data, name)
         assert not hasattr(a.data, name)
-    with pytest.raises(AttributeError, match="not supported through a tenant's scope yet"):
-        a.data.bulk_write([])
     assert repr(a.data).startswith("ConfinedCollection(AsyncCollection(") and str(a.id) in repr(a.data)
+
+
+def every_request(a: Shared, b: Shared, inserted: Doc) -> list[Any]:
+    """A bulk with every kind of request, each of the writes aimed at B's documents followed
+    by one of A's own (over ``two_tenants``' documents)."""
+    return [
+        InsertOne(inserted),
+        InsertOne({"owner": "A", "n": 7, "name": "Ab", "tags": ["old", "keep"]}),
+        UpdateOne({"_tenant": b.id}, {"$set": {"hit": True}}),
+        UpdateMany({"$or": [{"owner": "B"}, {"n": {"$lt": 2}}]}, {"$set": {"low": True}}),
+        # Kept options: the collation matches "Ab", the array filter picks "old".
+        UpdateOne({"name": "ab"}, {"$set": {"tags.$[t]": "new"}}, collation=Collation("en", strength=2), array_filters=[{"t": "old"}]),
+        UpdateOne({"owner": "A", "n": 50}, {"$set": {"upserted": True}}, upsert=True),
+        UpdateOne({"n": 2}, [{"$set": {"_tenant": b.id, "piped": True}}]),
+        ReplaceOne({"owner": "B"}, {"owner": "B", "stolen": True}),
+        ReplaceOne({"n": 3}, {"owner": "A", "n": 3, "replaced": True}),
+        ReplaceOne({"owner": "A", "n": 60}, {"owner": "A", "n": 60, "replaced": True}, upsert=True),
+        DeleteOne({"$expr": {"$eq": ["$_tenant", b.id]}}),
+        DeleteMany({"$nor": [{"_tenant": a.id}]}),
+        DeleteOne({"n": 4}, hint="_id_"),
+    ]
+
+
+def check_every_request(result: Any, db: Database[Doc], a: Shared, b: Shared, inserted: Doc, before_b: list[Doc]) -> None:
+    assert (result.inserted_count, result.matched_count, result.modified_count) == (2, 5, 5)
+    assert (result.upserted_count, result.deleted_count) == (2, 1)
+    assert set(result.upserted_ids) == {5, 9}
+    # The caller's document has the `_id` stored, and no stamp.
+    assert set(inserted) == {"_id", "owner", "n"}
+    assert db.shared_data.find_one({"_id": inserted["_id"]}) == {**inserted, "_tenant": a.id}
+    assert holdings(db)["B"] == before_b
+    assert_stamped(db, a, b)
+    mine = {d["n"]: {k: v for k, v in d.items() if k not in ("_id", "_tenant", "email")} for d in holdings(db)["A"]}
+    assert mine == {
+        0: {"owner": "A", "n": 0, "low": True},
+        1: {"owner": "A", "n": 1, "low": True},
+        2: {"owner": "A", "n": 2, "piped": True},
+        3: {"owner": "A", "n": 3, "replaced": True},
+        7: {"owner": "A", "n": 7, "name": "Ab", "tags": ["new", "keep"]},
+        8: {"owner": "A", "n": 8},
+        50: {"owner": "A", "n": 50, "upserted": True},
+        60: {"owner": "A", "n": 60, "replaced": True},
+    }
+
+
+async def test_bulk_write_confines_every_request(
+    manager: TenantManager, client: pymongo.AsyncMongoClient[Doc], db: Database[Doc]
+) -> None:
+    a, b = await two_tenants(manager, client)
+    before_b = holdings(db)["B"]
+    inserted: Doc = {"owner": "A", "n": 8}
+    result = await a.data.bulk_write(every_request(a, b, inserted))
+    check_every_request(result, db, a, b, inserted, before_b)
+
+
+async def test_a_refused_request_refuses_the_bulk_with_nothing_written(
+    manager: TenantManager, client: pymongo.AsyncMongoClient[Doc], db: Database[Doc]
+) -> None:
+    a, b = await two_tenants(manager, client)
+    before = holdings(db)
+    hostile = [
+        UpdateOne({}, {"$set": {"_tenant": b.id}}),
+        UpdateMany({}, {"$unset": {"_tenant": ""}}),
+        UpdateMany({}, {"$rename": {"owner": "_tenant"}}),
+        UpdateOne({"n": 99}, {"$setOnInsert": {"_tenant": b.id}}, upsert=True),
+        UpdateOne({}, [{"$lookup": {"from": "shared_data", "pipeline": [], "as": "all"}}]),
+        InsertOne({"owner": "A", "_tenant": b.id}),
+        ReplaceOne({"n": 0}, {"owner": "A", "_tenant": b.id}),
+    ]
+    for request in hostile:
+        for ordered in (True, False):
+            # Requests the server would apply, before and after the refused one.
+            requests = [
+                InsertOne({"owner": "A", "fresh": True}),
+                UpdateMany({}, {"$set": {"seen": True}}),
+                request,
+                DeleteMany({}),
+            ]
+            with pytest.raises(InvalidInput):
+                a.data.bulk_write(requests, ordered=ordered)
+            assert holdings(db) == before, request
+    # What is no request of pymongo's: a model in the Node driver's shape, an index model.
+    for other in ({"insertOne": {"document": {"owner": "A"}}}, pymongo.IndexModel("n")):
+        with pytest.raises(TypeError, match="is not one of InsertOne"):
+            a.data.bulk_write([InsertOne({"owner": "A", "fresh": True}), other])
+    assert holdings(db) == before
 
 
 async def test_the_sync_driver_goes_through_the_same_wrapper(manager: TenantManager, db: Database[Doc]) -> None:
@@ -323,6 +413,19 @@ async def test_the_sync_driver_goes_through_the_same_wrapper(manager: TenantMana
         a.data.update_one({}, {"$set": {"_tenant": b.id}})
     assert a.data.delete_many({}).deleted_count == 3
     assert db.shared_data.count_documents({"_tenant": b.id}) == 1
+    sync.close()
+
+
+async def test_bulk_write_with_the_sync_driver(manager: TenantManager, db: Database[Doc]) -> None:
+    sync: pymongo.MongoClient[Doc] = pymongo.MongoClient(mongo_uri())
+    a, b = await two_tenants(manager, sync)
+    before_b = holdings(db)["B"]
+    inserted: Doc = {"owner": "A", "n": 8}
+    result = a.data.bulk_write(every_request(a, b, inserted), ordered=False)
+    check_every_request(result, db, a, b, inserted, before_b)
+    with pytest.raises(InvalidInput):
+        a.data.bulk_write([DeleteMany({}), UpdateOne({}, {"$unset": {"_tenant": ""}})])
+    assert a.data.count_documents({}) == 8
     sync.close()
 
 

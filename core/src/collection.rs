@@ -132,8 +132,7 @@ impl<T: Send + Sync> TenantCollection<T> {
     }
 
     /// Run a write on the tenant's collection; retried on its current collection when a
-    /// tombstone refuses it. `retry_if` also asks for a retry after a successful outcome
-    /// (an update that matched nothing through a stale name).
+    /// tombstone or a move's fence refuses it (error 121).
     pub async fn write<R, F, Fut>(&self, op: F) -> Result<R>
     where
         F: Fn(Collection<T>) -> Fut,
@@ -142,7 +141,17 @@ impl<T: Send + Sync> TenantCollection<T> {
         self.write_checked(op, |_| false).await
     }
 
-    async fn write_checked<R, F, Fut>(&self, op: F, retry_if: impl Fn(&R) -> bool) -> Result<R>
+    /// [`write`](Self::write), also retried after a successful outcome `retry_if` is true
+    /// of: one that may come from a collection the tenant has left (a tombstone is empty,
+    /// so an update or a delete sent to it matches nothing). The tenant's collection is
+    /// then looked up again (waiting for a rename or move in flight): `op` runs again on
+    /// it if it is another, and the outcome is returned if not. `op` must be safe to run
+    /// again after such an outcome.
+    pub(crate) async fn write_checked<R, F, Fut>(
+        &self,
+        op: F,
+        retry_if: impl Fn(&R) -> bool,
+    ) -> Result<R>
     where
         F: Fn(Collection<T>) -> Fut,
         Fut: Future<Output = mongodb::error::Result<R>>,

@@ -8,8 +8,8 @@ filter, documents, update, pipeline, projection or index keys through the tenant
 ``Confinement`` (the core's rules: the filter is conjoined with the tenant's stamp,
 documents are stamped, updates may not touch the stamp, pipelines reach no other
 collection) and returns what the driver's method returns, so a sync collection gives
-results and an async one awaitables. What cannot be confined (``drop``, ``rename``,
-``bulk_write``, ``database``, ...) is refused.
+results and an async one awaitables. ``bulk_write`` confines each request as the method of
+its name. What cannot be confined (``drop``, ``rename``, ``database``, ...) is refused.
 
 Cursors and change streams are the driver's own; the documents they give carry no stamp
 (but for change events' ``fullDocument``).
@@ -17,7 +17,8 @@ Cursors and change streams are the driver's own; the documents they give carry n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+import copy
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tenantry._native import Confinement
@@ -38,19 +39,13 @@ CONFINED = (
     "replace_one",
     "delete_one",
     "delete_many",
+    "bulk_write",
     "find_one_and_update",
     "find_one_and_replace",
     "find_one_and_delete",
     "create_index",
     "watch",
 )
-
-#: Why an operation outside ``CONFINED`` is refused, when there is more to say.
-REFUSED = {
-    "bulk_write": "bulk_write is not supported through a tenant's scope yet; "
-    "use insert_many, update_many and delete_many",
-}
-
 
 class ConfinedCollection:
     """One tenant's documents in a collection shared with other tenants (the ``shared``
@@ -114,7 +109,7 @@ class ConfinedCollection:
         if isinstance(document, MutableMapping) and "_id" not in document:
             document["_id"] = self._new_id()
 
-    def _update(self, update: Mapping[str, Any] | list[Any]) -> Any:
+    def _update(self, update: Mapping[str, Any] | Sequence[Any]) -> Any:
         return self._decode(self._confinement.update(self._encode({"u": update})))["u"]
 
     def _pipeline(self, pipeline: list[Any] | None) -> list[Any]:
@@ -183,6 +178,39 @@ class ConfinedCollection:
         """``delete_many`` of the tenant's documents."""
         return self._inner.delete_many(self._filter(filter), *args, **kwargs)
 
+    def bulk_write(self, requests: Iterable[Any], ordered: bool = True, *args: Any, **kwargs: Any) -> Any:
+        """``bulk_write`` of pymongo's requests (``InsertOne``, ``UpdateOne``, ``UpdateMany``,
+        ``ReplaceOne``, ``DeleteOne``, ``DeleteMany``), each confined as the method of its
+        name into a request of the same class with the same options (``upsert``,
+        ``collation``, ``hint``, ``array_filters``, ...); all are confined before any is
+        sent, so one refused raises ``InvalidInput`` with nothing written. Inserted
+        documents get their ``_id`` as with ``insert_one``. Any other request raises
+        ``TypeError``."""
+        return self._inner.bulk_write([self._request(r) for r in requests], ordered, *args, **kwargs)
+
+    def _request(self, request: Any) -> Any:
+        # pymongo's request classes, imported here as bson is: tenantry needs no driver.
+        from pymongo.operations import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+
+        kinds = (InsertOne, UpdateOne, UpdateMany, ReplaceOne, DeleteOne, DeleteMany)
+        if not isinstance(request, kinds):
+            names = ", ".join(kind.__name__ for kind in kinds)
+            raise TypeError(f"bulk_write: {request!r} is not one of {names}")
+        # A copy keeps the request's class and every option the installed pymongo has.
+        confined: Any = copy.copy(request)
+        if isinstance(request, InsertOne):
+            self._give_id(request._doc)
+            confined._doc = self._document(request._doc)
+        elif isinstance(request, (UpdateOne, UpdateMany)):
+            confined._filter = self._filter(request._filter)
+            confined._doc = self._update(request._doc)
+        elif isinstance(request, ReplaceOne):
+            confined._filter = self._filter(request._filter)
+            confined._doc = self._document(request._doc)
+        else:
+            confined._filter = self._filter(request._filter)
+        return confined
+
     def find_one_and_update(
         self, filter: Mapping[str, Any], update: Any, projection: Any = None, *args: Any, **kwargs: Any
     ) -> Any:
@@ -226,7 +254,7 @@ class ConfinedCollection:
         def __getattr__(self, name: str) -> Any:
             if name.startswith("__"):
                 raise AttributeError(name)
-            reason = REFUSED.get(name) or (
+            reason = (
                 f"{name} cannot be confined to one tenant: the collection is shared with other "
                 f"tenants' documents; a tenant's scope offers {', '.join(CONFINED)}"
             )
