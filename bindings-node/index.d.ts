@@ -107,6 +107,8 @@ export interface ConnectOptions {
   writeConcern?: string
   /** Seconds a renamed tenant's old name keeps its tombstone; 86400. */
   tombstoneRetentionSeconds?: number
+  /** Seconds a deleted tenant stays restorable before it is purged; 0 (deletes are immediate). */
+  deletedRetentionSeconds?: number
   /** Addresses or CIDR networks whose `X-Forwarded-For` is believed. */
   trustedProxies?: string | string[]
   /** Entries the hot path's cache may hold; 100000, 0 turns the cache off. */

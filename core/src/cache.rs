@@ -534,6 +534,8 @@ mod tests {
             database: None,
             cluster: None,
             op: None,
+            deleted_at: None,
+            purge_after: None,
         })
     }
 

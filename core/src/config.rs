@@ -392,6 +392,9 @@ pub struct Config {
     /// name is kept before `recover()` may drop it (a tenant taking the name sooner
     /// replaces it).
     pub tombstone_retention: Duration,
+    /// How long a softly deleted tenant can be restored before it is purged; zero (the
+    /// default, as the original service) makes a delete remove the tenant at once.
+    pub deleted_retention: Duration,
     /// Proxies whose `X-Forwarded-For` header names the client (see
     /// [`TenantManager::client_address`](crate::TenantManager::client_address)).
     pub trusted_proxies: Vec<TrustedProxy>,
@@ -566,6 +569,7 @@ impl Config {
             database_timeout_seconds: secs(self.database_timeout),
             write_concern: Some(self.durability.as_str().to_owned()),
             tombstone_retention_seconds: secs(self.tombstone_retention),
+            deleted_retention_seconds: secs(self.deleted_retention),
             trusted_proxies: Some(
                 self.trusted_proxies
                     .iter()
@@ -769,6 +773,8 @@ settings! {
     write_concern: String => "WRITE_CONCERN",
     /// How long a renamed tenant's old collection name keeps its tombstone, in seconds (86400).
     tombstone_retention_seconds: u64 => "TOMBSTONE_RETENTION_SECONDS",
+    /// How long a deleted tenant stays restorable, in seconds (0: deletes are immediate).
+    deleted_retention_seconds: u64 => "DELETED_RETENTION_SECONDS",
     /// Addresses or CIDR networks of trusted proxies (a list, or one comma-separated string).
     trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
     /// Entries the hot path's cache may hold (100000); 0 turns the cache off.
@@ -908,6 +914,9 @@ impl Settings {
         if let Some(secs) = self.tombstone_retention_seconds {
             b = b.tombstone_retention(Duration::from_secs(secs));
         }
+        if let Some(secs) = self.deleted_retention_seconds {
+            b = b.deleted_retention(Duration::from_secs(secs));
+        }
         if let Some(proxies) = self.trusted_proxies {
             let parsed = proxies
                 .iter()
@@ -983,6 +992,7 @@ impl ConfigBuilder {
                 database_timeout: Duration::from_secs(5),
                 durability: Durability::Majority,
                 tombstone_retention: Duration::from_secs(24 * 3600),
+                deleted_retention: Duration::ZERO,
                 trusted_proxies: Vec::new(),
                 cache_capacity: 100_000,
                 operator_token: None,
@@ -1117,6 +1127,13 @@ impl ConfigBuilder {
     /// How long a renamed tenant's old collection name keeps its tombstone (default 24 h).
     pub fn tombstone_retention(mut self, retention: Duration) -> Self {
         self.config.tombstone_retention = retention;
+        self
+    }
+
+    /// How long a deleted tenant stays restorable before it is purged (default zero: a
+    /// delete removes the tenant at once, as the original service did).
+    pub fn deleted_retention(mut self, retention: Duration) -> Self {
+        self.config.deleted_retention = retention;
         self
     }
 

@@ -266,9 +266,148 @@ pub fn query_param(query: &str, name: &str) -> Result<String, Problem> {
     }
 }
 
+/// The parameters of `GET /admin/tenants` and `GET /admin/tenants/count`, each optional
+/// and given at most once.
+pub const TENANT_QUERY_PARAMS: [&str; 8] = [
+    "state",
+    "layout",
+    "cluster",
+    "name_prefix",
+    "created_after",
+    "created_before",
+    "limit",
+    "after",
+];
+
+/// The listing query of a query string (`state=deleted&limit=50`, without `?`): every
+/// problem, one per parameter in [`TENANT_QUERY_PARAMS`] order (given twice, or a value
+/// that does not parse: a state, a layout, an RFC 3339 time, a whole number). Other
+/// parameters are ignored; what the query itself checks (page size, cursor) is checked
+/// when it runs.
+pub fn tenant_query(query: &str) -> Result<crate::TenantQuery, Vec<Problem>> {
+    let mut q = crate::TenantQuery::new();
+    let mut problems = Vec::new();
+    for name in TENANT_QUERY_PARAMS {
+        let value = match query_param(query, name) {
+            Ok(value) => value,
+            Err(p) if p.kind == "missing" => continue,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let time = |v: &str| {
+            chrono::DateTime::parse_from_rfc3339(v.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| "must be an RFC 3339 time, such as 2026-01-31T12:00:00Z".to_owned())
+        };
+        let parsed: Result<(), String> = match name {
+            "state" => value
+                .parse()
+                .map(|s| q.state = Some(s))
+                .map_err(|e: Error| e.reason()),
+            "layout" => value
+                .parse()
+                .map(|l| q.layout = Some(l))
+                .map_err(|e: Error| e.reason()),
+            "cluster" => {
+                q.cluster = Some(value);
+                Ok(())
+            }
+            "name_prefix" => {
+                q.name_prefix = Some(value);
+                Ok(())
+            }
+            "created_after" => time(&value).map(|t| q.created_after = Some(t)),
+            "created_before" => time(&value).map(|t| q.created_before = Some(t)),
+            "limit" => value
+                .trim()
+                .parse()
+                .map(|n| q.limit = Some(n))
+                .map_err(|_| "must be a whole number".to_owned()),
+            _ => {
+                q.after = Some(value);
+                Ok(())
+            }
+        };
+        if let Err(message) = parsed {
+            problems.push(Problem::new(name, message, "value_error"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(q)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A tenant as the operator endpoints show it (`GET /admin/tenants`, `POST
+/// /admin/restore`): times in RFC 3339, UTC, to the millisecond.
+pub fn tenant_body(t: &crate::Tenant) -> Value {
+    let time =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    json!({
+        "organization_id": t.id.to_hex(),
+        "organization_name": t.name,
+        "admin_email": t.admin_email,
+        "collection_name": t.collection_name,
+        "database": t.database,
+        "layout": t.layout.as_str(),
+        "cluster": t.cluster,
+        "state": t.state.as_str(),
+        "created_at": time(&t.created_at),
+        "updated_at": time(&t.updated_at),
+        "deleted_at": t.deleted_at.as_ref().map(time),
+        "purge_after": t.purge_after.as_ref().map(time),
+    })
+}
+
+/// A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`.
+pub fn page_body(page: &crate::TenantPage) -> Value {
+    json!({
+        "tenants": page.tenants.iter().map(tenant_body).collect::<Vec<_>>(),
+        "next": page.next,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listing_queries_parse_each_parameter_or_say_what_is_wrong() {
+        let q = tenant_query(
+            "state=deleted&layout=shared&cluster=two&name_prefix=Ac%20me&limit=5&after=abc\
+             &created_after=2026-01-01T00:00:00Z&created_before=2026-02-01T00:00:00%2B01:00&x=1",
+        )
+        .unwrap();
+        assert_eq!(q.state, Some(crate::TenantState::Deleted));
+        assert_eq!(q.layout, Some(crate::Layout::Shared));
+        assert_eq!(q.cluster.as_deref(), Some("two"));
+        assert_eq!(q.name_prefix.as_deref(), Some("Ac me"));
+        assert_eq!((q.limit, q.after.as_deref()), (Some(5), Some("abc")));
+        assert_eq!(
+            q.created_before.unwrap().to_rfc3339(),
+            "2026-01-31T23:00:00+00:00"
+        );
+        assert_eq!(tenant_query("").unwrap(), crate::TenantQuery::new());
+        let problems =
+            tenant_query("limit=x&state=gone&state=active&created_after=yesterday&layout=flat")
+                .unwrap_err();
+        let fields: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_str(), p.kind))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("state", "value_error"),
+                ("layout", "value_error"),
+                ("created_after", "value_error"),
+                ("limit", "value_error")
+            ]
+        );
+    }
 
     #[test]
     fn every_error_code_has_an_entry() {

@@ -11,6 +11,7 @@ mod error;
 pub mod failpoints;
 pub mod http;
 mod lifecycle;
+mod listing;
 mod manager;
 mod naming;
 mod placement;
@@ -26,6 +27,7 @@ pub use config::{
     PlacementPolicy, Secret, Setting, Settings, TrustedProxy, MIN_OPERATION_LEASE,
 };
 pub use error::{Error, Result};
+pub use listing::{TenantPage, TenantQuery, DEFAULT_PAGE, MAX_PAGE};
 pub use manager::TenantManager;
 pub use naming::{
     name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES,
@@ -34,9 +36,12 @@ pub use naming::{
 pub use placement::{
     Layout, Naming, DATABASE_PREFIX, DEFAULT_COLLECTION, HOME_CLUSTER, SHARED_PREFIX, TENANT_FIELD,
 };
-pub use scope::{Confinement, Location, ScopedCollection, TenantScope};
+pub use scope::{
+    Confinement, Location, ScopedBulkResult, ScopedCollection, ScopedWrite, TenantScope,
+};
 pub use tenant::{
-    MoveProgress, MoveTarget, RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantUpdate,
+    MoveProgress, MoveTarget, RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantState,
+    TenantUpdate,
 };
 
 /// Entry points for the fuzz targets in `core/fuzz` (feature `fuzzing` only).

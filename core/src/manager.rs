@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::lifecycle::{create, delete, recover, update};
+use crate::listing::{TenantPage, TenantQuery};
 use crate::naming::TenantName;
 use crate::scope::{Location, TenantScope};
 use crate::tenant::{
@@ -173,10 +174,80 @@ impl TenantManager {
 
     /// Delete the claims' tenant: its collection, its admin users and its record. Earlier
     /// tokens of its admins stop verifying.
+    ///
+    /// With a deleted retention configured ([`Config::deleted_retention`]), the delete is
+    /// soft: the tenant disappears from every call (get, login, tokens, scopes) but
+    /// [`list_tenants`](Self::list_tenants), [`restore_tenant`](Self::restore_tenant) and
+    /// [`purge_tenant`](Self::purge_tenant); its data, admins and name are kept (a create
+    /// under its name gets `TENANT_ALREADY_EXISTS`) until [`recover`](Self::recover)
+    /// purges it after the retention.
     pub async fn delete_tenant(&self, claims: &Claims) -> Result<()> {
         let claims = claims.clone();
         self.changing(|cx| async move { delete::delete(&cx, &claims).await })
             .await
+    }
+
+    /// Bring back the softly deleted tenant named `name`, as it was, within its retention
+    /// (`TENANT_NOT_FOUND` if no deleted tenant has the name; `INVALID_INPUT` once its
+    /// retention has passed). Its admins log in again; tokens issued before the delete
+    /// verify again too, unless revoked otherwise.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn restore_tenant(&self, name: &str) -> Result<Tenant> {
+        self.open()?;
+        let name = name.to_owned();
+        let org = self
+            .changing(move |cx| async move { delete::restore(&cx, &name).await })
+            .await?;
+        Ok(Tenant::from_doc(org, &self.cx.config.master_db))
+    }
+
+    /// Remove the softly deleted tenant named `name` now, whatever its retention: its
+    /// data, its admins, its record, then its keys (journaled and recovered as any
+    /// delete; interrupted before its data goes, the tenant stays deleted).
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn purge_tenant(&self, name: &str) -> Result<()> {
+        self.open()?;
+        let name = name.to_owned();
+        self.changing(move |cx| async move { delete::purge(&cx, &name).await })
+            .await
+    }
+
+    /// Purge every softly deleted tenant whose retention has passed; how many
+    /// ([`recover`](Self::recover) does it too).
+    pub async fn purge_expired(&self) -> Result<usize> {
+        self.open()?;
+        self.changing(|cx| async move { delete::purge_expired(&cx).await })
+            .await
+    }
+
+    /// One page of the tenants matching `query`, in creation order (active and softly
+    /// deleted ones; never one being created or deleted). Read the next page with
+    /// [`TenantQuery::after`] set to [`TenantPage::next`]: pages never repeat or skip a
+    /// tenant that exists throughout, whatever is created or deleted meanwhile.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn list_tenants(&self, query: &TenantQuery) -> Result<TenantPage> {
+        self.open()?;
+        let (filter, size, start) = (query.filter()?, query.page_size()?, query.start()?);
+        let records = self
+            .cx
+            .store
+            .orgs_page(filter, start, size as i64 + 1)
+            .await?;
+        let master = &self.cx.config.master_db;
+        let tenants = records
+            .into_iter()
+            .map(|org| Tenant::from_doc(org, master))
+            .collect();
+        Ok(TenantPage::of(tenants, size))
+    }
+
+    /// How many tenants match `query` (its page and cursor aside).
+    pub async fn count_tenants(&self, query: &TenantQuery) -> Result<u64> {
+        self.open()?;
+        self.cx.store.count_orgs(query.filter()?).await
     }
 
     /// Log an admin in. Unknown email, wrong password, any password length and any stored

@@ -36,6 +36,56 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     /// When the tenant was last changed.
     pub updated_at: DateTime<Utc>,
+    /// `active`, or `deleted` (softly: restorable until `purge_after`).
+    pub state: TenantState,
+    /// When a soft delete made the tenant `deleted`.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Until when a softly deleted tenant can be restored; it is purged after.
+    pub purge_after: Option<DateTime<Utc>>,
+}
+
+/// Whether a tenant is in use or softly deleted.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TenantState {
+    /// In use (an operation may be in flight on it).
+    #[default]
+    Active,
+    /// Deleted softly: hidden from every call but listing, restore and purge; its data,
+    /// name and admins kept until purged.
+    Deleted,
+}
+
+impl TenantState {
+    /// Every state.
+    pub const ALL: [TenantState; 2] = [TenantState::Active, TenantState::Deleted];
+
+    /// `active` or `deleted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantState::Active => "active",
+            TenantState::Deleted => "deleted",
+        }
+    }
+}
+
+impl std::str::FromStr for TenantState {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        TenantState::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim())
+            .ok_or_else(|| Error::invalid("state", "must be 'active' or 'deleted'"))
+    }
+}
+
+impl fmt::Display for TenantState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Tenant {
@@ -44,6 +94,10 @@ impl Tenant {
     pub(crate) fn from_doc(doc: OrgDoc, database: &str) -> Self {
         let database = doc.database(database).to_owned();
         let cluster = doc.cluster().to_owned();
+        let state = match doc.state {
+            crate::store::State::Deleted => TenantState::Deleted,
+            _ => TenantState::Active,
+        };
         Tenant {
             id: doc.id,
             name: doc.organization_name,
@@ -55,6 +109,9 @@ impl Tenant {
             admin_id: doc.admin_id,
             created_at: doc.created_at,
             updated_at: doc.updated_at,
+            state,
+            deleted_at: doc.deleted_at.map(|t| t.to_chrono()),
+            purge_after: doc.purge_after.map(|t| t.to_chrono()),
         }
     }
 
@@ -256,6 +313,9 @@ pub struct RecoveryReport {
     pub swept_keys: usize,
     /// Tombstones older than the configured retention, dropped.
     pub swept_tombstones: usize,
+    /// Softly deleted tenants whose retention had passed, purged (data, admins, record,
+    /// then keys).
+    pub purged: usize,
     /// Fences of tenants in shared collections they left, older than the same retention,
     /// lifted.
     pub swept_fences: usize,

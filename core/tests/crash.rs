@@ -56,9 +56,13 @@ enum Scenario {
     MoveToShared,
     /// A move out of the shared collection (beside a neighbour) to the `database` layout.
     MoveFromShared,
+    /// The purge of a softly deleted tenant: it ends purged, or still deleted (never
+    /// active again, never half).
+    Purge,
 }
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 11] = [
+    Scenario::Purge,
     Scenario::MoveToShared,
     Scenario::MoveFromShared,
     Scenario::Create,
@@ -198,6 +202,7 @@ async fn child() {
         Scenario::Delete | Scenario::DeleteRecreate => {
             m.delete_tenant(&login().await).await.unwrap();
         }
+        Scenario::Purge => m.purge_tenant(OLD).await.unwrap(),
         Scenario::MoveToShared | Scenario::MoveFromShared => {
             m.move_tenant(OLD, MoveTarget::new().layout(scenario.move_target()))
                 .await
@@ -309,6 +314,22 @@ async fn world(scenario: Scenario) -> World {
                 .stamped
                 .push(("shared_data".to_owned(), neighbour_id, snapshot));
         }
+        Scenario::Purge => {
+            let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
+            t.raw(&tenant.collection_name)
+                .insert_many(data.iter())
+                .await
+                .unwrap();
+            let config = t
+                .config()
+                .deleted_retention(Duration::from_secs(3600))
+                .build()
+                .unwrap();
+            let soft = TenantManager::connect(config).await.unwrap();
+            let token = soft.authenticate(EMAIL, PASSWORD).await.unwrap();
+            let claims = soft.verify_token(&token.access_token).await.unwrap();
+            soft.delete_tenant(&claims).await.unwrap();
+        }
         _ => {
             let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
             t.raw(&tenant.collection_name)
@@ -358,6 +379,9 @@ impl World {
     /// new one (`NEW`, `NEW_EMAIL`/`NEW_PASSWORD`, the same data), or absent where the
     /// scenario allows it; whichever, nothing half.
     async fn assert_subject(&self, m: &TenantManager, scenario: Scenario, ctx: &str) {
+        if scenario == Scenario::Purge {
+            return self.assert_purged_or_deleted(m, ctx).await;
+        }
         let old = m.get_tenant(OLD).await.ok();
         let new = m.get_tenant(NEW).await.ok();
         match (&old, &new) {
@@ -404,6 +428,7 @@ impl World {
                         | Scenario::CreateOverForeign
                         | Scenario::Delete
                         | Scenario::DeleteRecreate
+                        | Scenario::Purge
                 ),
                 "{ctx}: the subject vanished in {scenario:?}"
             ),
@@ -414,6 +439,41 @@ impl World {
                 m.authenticate(LOSER_EMAIL, PASSWORD).await.is_err(),
                 "{ctx}"
             );
+        }
+    }
+
+    /// A purged subject is gone entirely (record, admin, data; its name free); one still
+    /// deleted is whole (listed as deleted, its data there) and hidden (no get, no login).
+    async fn assert_purged_or_deleted(&self, m: &TenantManager, ctx: &str) {
+        assert!(m.get_tenant(OLD).await.is_err(), "{ctx}: active again");
+        assert!(
+            m.authenticate(EMAIL, PASSWORD).await.is_err(),
+            "{ctx}: login"
+        );
+        let deleted = m
+            .list_tenants(&tenantry::TenantQuery::new().name_prefix(OLD))
+            .await
+            .unwrap()
+            .tenants;
+        match deleted.as_slice() {
+            [] => {
+                assert_eq!(self.t.count("org_crash_co").await, 0, "{ctx}: data left");
+                let admins = self.t.raw("admin_users");
+                let left = admins
+                    .count_documents(doc! { "email": EMAIL })
+                    .await
+                    .unwrap();
+                assert_eq!(left, 0, "{ctx}: admin left");
+            }
+            [t] => {
+                assert_eq!(t.state, tenantry::TenantState::Deleted, "{ctx}: {t:?}");
+                assert_eq!(
+                    self.t.documents(&t.collection_name).await,
+                    self.data,
+                    "{ctx}: the deleted tenant's data"
+                );
+            }
+            more => panic!("{ctx}: {more:?}"),
         }
     }
 
@@ -552,6 +612,19 @@ impl World {
                 }
             }
             Scenario::DeleteRecreate => unreachable!("has its own trial"),
+            Scenario::Purge => {
+                // Purged by the recovery on the way, or purged now; the name is free after.
+                match m.purge_tenant(OLD).await {
+                    Ok(()) => {}
+                    Err(e) if e.code() == "TENANT_NOT_FOUND" => {}
+                    Err(e) => panic!("{ctx}: purge again: {e}"),
+                }
+                self.assert_purged_or_deleted(m, ctx).await;
+                assert!(self.t.count("org_crash_co").await == 0, "{ctx}: purged");
+                m.create_tenant(OLD, EMAIL, PASSWORD)
+                    .await
+                    .unwrap_or_else(|e| panic!("{ctx}: the name and email are free: {e}"));
+            }
             Scenario::MoveToShared | Scenario::MoveFromShared => {
                 let now = m.get_tenant(OLD).await.unwrap().layout;
                 let next = if now == Layout::Shared {
@@ -585,6 +658,9 @@ async fn trial(scenario: Scenario, failpoint: &str, mode: Mode) -> bool {
         return false;
     }
     let ctx = format!("{scenario:?} crashed at {failpoint}, {mode:?}");
+    // The dead owner stopped renewing long ago (with a lease of zero this is so already,
+    // by the server's clock, which a loaded server may read a little late).
+    expire_leases(&w.t).await;
     let m = recovering_manager(&w.t).await;
     match mode {
         Mode::Recover => {
@@ -615,6 +691,7 @@ async fn recovery_trial(scenario: Scenario, first: &str, second: &str) -> bool {
         return false;
     }
     let ctx = format!("{scenario:?} crashed at {first}, its recovery at {second}");
+    expire_leases(&w.t).await;
     let m = recovering_manager(&w.t).await;
     let report = m.recover().await.unwrap();
     assert!(report.failed.is_empty(), "{ctx}: {report:?}");

@@ -63,6 +63,9 @@ class Settings(TypedDict, total=False):
     write_concern: str
     #: Seconds a renamed tenant's old name keeps its tombstone (86400).
     tombstone_retention_seconds: int
+    #: Seconds a deleted tenant stays restorable before it is purged (0: deletes are
+    #: immediate, as the original service).
+    deleted_retention_seconds: int
     #: Addresses or CIDR networks whose ``X-Forwarded-For`` is believed.
     trusted_proxies: str | list[str]
     #: Entries the hot path's cache may hold (100000); 0 turns the cache off.

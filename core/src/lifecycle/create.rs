@@ -253,6 +253,8 @@ async fn try_create(
         database: Some(home.database),
         cluster: (cluster != HOME_CLUSTER).then_some(cluster),
         op: Some(journal),
+        deleted_at: None,
+        purge_after: None,
     };
     let sent = Instant::now();
     cx.store.insert_creating(&org).await?;
@@ -325,7 +327,7 @@ async fn recover_key_holder(cx: &Cx, key: &Key) -> Result<bool> {
         _ => cx.store.org(owner).await?,
     };
     match org {
-        Some(org) if org.state != State::Active => recover::recover_if_stale(cx, &org).await,
+        Some(org) if org.state.in_flight() => recover::recover_if_stale(cx, &org).await,
         _ => Ok(false),
     }
 }

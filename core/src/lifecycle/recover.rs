@@ -95,6 +95,12 @@ pub(crate) async fn recover_all(cx: &Cx) -> Result<RecoveryReport> {
             )),
         }
     }
+    match super::delete::purge_expired(cx).await {
+        Ok(n) => report.purged = n,
+        Err(e) => report
+            .failed
+            .push(RecoveryFailure::of(None, "(purge of deleted tenants)", &e)),
+    }
     match sweep_fences(cx).await {
         Ok(n) => report.swept_fences = n,
         Err(e) => report
@@ -120,7 +126,7 @@ async fn sweep_fences(cx: &Cx) -> Result<usize> {
             .store
             .org(fence.tenant)
             .await?
-            .is_some_and(|org| org.state != crate::store::State::Active)
+            .is_some_and(|org| org.state.in_flight())
         {
             continue;
         }
@@ -184,7 +190,7 @@ pub(crate) async fn recover_if_stale(cx: &Cx, org: &OrgDoc) -> Result<bool> {
 
 async fn recover_org(cx: &Cx, org: &OrgDoc) -> Result<Outcome> {
     let Some(journal) = &org.op else {
-        if org.state != State::Active {
+        if org.state.in_flight() {
             return Err(Error::internal(format_args!(
                 "record in state {} without a journal",
                 org.state.as_str()

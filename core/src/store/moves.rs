@@ -348,7 +348,7 @@ impl Store {
                 .unwrap_or_default()
             {
                 let field = format!("since.{}", tenant.to_hex());
-                let at = match since.and_then(|s| s.get_datetime(&tenant.to_hex()).ok()) {
+                let at = match since.and_then(|s| s.get_datetime(tenant.to_hex()).ok()) {
                     Some(at) => *at,
                     None => {
                         let now = bson::DateTime::now();

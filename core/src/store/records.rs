@@ -34,6 +34,8 @@ pub(crate) enum State {
     Updating,
     /// Being deleted: invisible.
     Deleting,
+    /// Deleted softly: invisible, its data and keys kept until restored or purged.
+    Deleted,
 }
 
 impl State {
@@ -43,7 +45,13 @@ impl State {
             State::Active => "active",
             State::Updating => "updating",
             State::Deleting => "deleting",
+            State::Deleted => "deleted",
         }
+    }
+
+    /// Whether an operation is in flight in this state (its journal says which).
+    pub(crate) fn in_flight(self) -> bool {
+        matches!(self, State::Creating | State::Updating | State::Deleting)
     }
 
     /// Whether callers see a tenant in this state.
@@ -165,6 +173,9 @@ pub(crate) struct DeleteDetail {
     /// collection with this UUID is dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_uuid: Option<bson::Binary>,
+    /// A purge of a softly deleted tenant (no admin asked; undone, it stays deleted).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub purge: bool,
 }
 
 /// A tenant record in `organizations`.
@@ -208,6 +219,12 @@ pub(crate) struct OrgDoc {
         deserialize_with = "readable_journal"
     )]
     pub op: Option<Journal>,
+    /// When a soft delete made the tenant `deleted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<bson::DateTime>,
+    /// When a softly deleted tenant may be purged (restorable until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_after: Option<bson::DateTime>,
 }
 
 fn readable_journal<'de, D: Deserializer<'de>>(
@@ -235,6 +252,8 @@ impl OrgDoc {
             database: None,
             cluster: None,
             op: None,
+            deleted_at: Some(bson::DateTime::now()),
+            purge_after: Some(bson::DateTime::now()),
         }
     }
 
@@ -376,16 +395,15 @@ impl Store {
 
     /// Records with an operation in flight, optionally only those under one name key.
     pub(crate) async fn orgs_in_flight(&self, key: Option<&str>) -> Result<Vec<OrgDoc>> {
-        let mut filter = doc! { "state": { "$ne": State::Active.as_str() } };
+        let states = [State::Creating, State::Updating, State::Deleting].map(State::as_str);
+        let mut filter = doc! { "state": { "$in": states.to_vec() } };
         if let Some(key) = key {
             filter.insert("name_key", key);
         }
         let orgs: Vec<OrgDoc> = self.orgs.find(filter).await?.try_collect().await?;
         Ok(orgs
             .into_iter()
-            .filter(|o| {
-                o.state != State::Active && key.is_none_or(|k| o.name_key.as_deref() == Some(k))
-            })
+            .filter(|o| o.state.in_flight() && key.is_none_or(|k| o.name_key.as_deref() == Some(k)))
             .collect())
     }
 
@@ -471,9 +489,21 @@ impl Store {
         state: State,
         journal: &Journal,
     ) -> Result<bool> {
+        self.claim_from(org, State::Active, state, journal).await
+    }
+
+    /// Claim a record in state `from` (as `org` holds it) for an operation that leaves it
+    /// in `state`.
+    pub(crate) async fn claim_from(
+        &self,
+        org: &OrgDoc,
+        from: State,
+        state: State,
+        journal: &Journal,
+    ) -> Result<bool> {
         let mut filter = doc! {
             "_id": org.id,
-            "state": State::Active.as_str(),
+            "state": from.as_str(),
             "collection_name": &org.collection_name,
         };
         match &org.name_key {
@@ -537,6 +567,12 @@ impl Store {
         self.release(fence, set).await
     }
 
+    /// End an operation on a softly deleted record without a change: deleted again.
+    pub(crate) async fn release_deleted(&self, fence: &Fence) -> Result<bool> {
+        let change = doc! { "$set": { "state": State::Deleted.as_str() }, "$unset": { "op": "" } };
+        self.fenced_update(fence, change).await
+    }
+
     async fn release(&self, fence: &Fence, mut set: Document) -> Result<bool> {
         set.insert("state", State::Active.as_str());
         let change = doc! { "$set": set, "$unset": { "op": "" } };
@@ -570,6 +606,82 @@ impl Store {
             .await?
             .matched_count
             == 1)
+    }
+
+    /// Delete `org` softly: from active (with no operation in flight, as `org` holds it)
+    /// to `deleted`, restorable until `purge_after`; whether it was.
+    pub(crate) async fn soft_delete(
+        &self,
+        org: &OrgDoc,
+        purge_after: bson::DateTime,
+    ) -> Result<bool> {
+        let filter = doc! {
+            "_id": org.id,
+            "state": State::Active.as_str(),
+            "op": { "$exists": false },
+            "name_key": org.name_key.as_deref(),
+            "collection_name": &org.collection_name,
+        };
+        let change = doc! {
+            "$set": {
+                "state": State::Deleted.as_str(),
+                "deleted_at": bson::DateTime::now(),
+                "purge_after": purge_after,
+            },
+        };
+        Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
+    }
+
+    /// Bring a softly deleted record back (if still the deletion `deleted_at` made);
+    /// whether it was.
+    pub(crate) async fn restore(&self, id: ObjectId, deleted_at: bson::DateTime) -> Result<bool> {
+        let filter = doc! { "_id": id, "state": State::Deleted.as_str(), "deleted_at": deleted_at };
+        let change = doc! {
+            "$set": { "state": State::Active.as_str(), "updated_at": bson::DateTime::now() },
+            "$unset": { "deleted_at": "", "purge_after": "" },
+        };
+        Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
+    }
+
+    /// The softly deleted record holding this name key.
+    pub(crate) async fn deleted_org_by_key(&self, key: &str) -> Result<Option<OrgDoc>> {
+        let filter = doc! { "name_key": key, "state": State::Deleted.as_str() };
+        Ok(self
+            .orgs
+            .find_one(filter)
+            .await?
+            .filter(|o| o.name_key.as_deref() == Some(key) && o.state == State::Deleted))
+    }
+
+    /// Softly deleted records whose retention has passed by `now`.
+    pub(crate) async fn expired_deleted(&self, now: bson::DateTime) -> Result<Vec<OrgDoc>> {
+        let filter = doc! { "state": State::Deleted.as_str(), "purge_after": { "$lte": now } };
+        Ok(self.orgs.find(filter).await?.try_collect().await?)
+    }
+
+    /// Records matching `filter`, in `_id` order, after `after`, at most `limit`.
+    pub(crate) async fn orgs_page(
+        &self,
+        mut filter: Document,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> Result<Vec<OrgDoc>> {
+        if let Some(after) = after {
+            filter.insert("_id", doc! { "$gt": after });
+        }
+        Ok(self
+            .orgs
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// How many records match `filter`.
+    pub(crate) async fn count_orgs(&self, filter: Document) -> Result<u64> {
+        Ok(self.orgs.count_documents(filter).await?)
     }
 
     /// Remove the record of a finished delete or an undone create.
