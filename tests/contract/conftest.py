@@ -62,12 +62,13 @@ def mongo() -> Iterator[pymongo.MongoClient[dict[str, Any]]]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def server(
+def start_server(
     request: pytest.FixtureRequest,
     mongo: pymongo.MongoClient[dict[str, Any]],
     tmp_path_factory: pytest.TempPathFactory,
+    **extra_env: str,
 ) -> Iterator[Server]:
+    """A server of the command under test, on a database of its own, with `extra_env`."""
     master_db = f"contract_{uuid.uuid4().hex[:12]}"
     env = dict(
         MONGO_URI=mongo_uri(),
@@ -75,6 +76,7 @@ def server(
         JWT_SECRET=JWT_SECRET,
         BCRYPT_COST="4",
         OPERATOR_TOKEN=OPERATOR_TOKEN,
+        **extra_env,
     )
     log = tmp_path_factory.mktemp("server") / "server.log"
     process = Process(request.config.getoption("--server-cmd"), log, env)
@@ -88,6 +90,25 @@ def server(
     mongo.drop_database(master_db)
 
 
+@pytest.fixture(scope="session")
+def server(
+    request: pytest.FixtureRequest,
+    mongo: pymongo.MongoClient[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Server]:
+    yield from start_server(request, mongo, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def retaining_server(
+    request: pytest.FixtureRequest,
+    mongo: pymongo.MongoClient[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Server]:
+    """The same server with deletes kept for an hour (DELETED_RETENTION_SECONDS)."""
+    yield from start_server(request, mongo, tmp_path_factory, DELETED_RETENTION_SECONDS="3600")
+
+
 @pytest.fixture
 def client(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as c:
@@ -98,6 +119,14 @@ def client(server: Server) -> Iterator[httpx.Client]:
 @pytest.fixture
 def db(mongo: pymongo.MongoClient[dict[str, Any]], server: Server) -> Any:
     return mongo[server.master_db]
+
+
+@pytest.fixture
+def retaining(retaining_server: Server) -> Iterator[httpx.Client]:
+    """A client of the server that keeps deleted organizations."""
+    with httpx.Client(base_url=retaining_server.base_url, timeout=30) as c:
+        yield c
+    retaining_server.assert_alive()
 
 
 def unique(prefix: str = "Org") -> str:

@@ -1,6 +1,9 @@
 """The extension endpoints and fields beside the original contract: a layout chosen at
 create (an optional field: the original requests and answers are unchanged), and the
-operator's online move (`POST /admin/move`, authorized by OPERATOR_TOKEN)."""
+operator's calls, authorized by OPERATOR_TOKEN: the online move (`POST /admin/move`),
+listing and counting organizations (`GET /admin/tenants`, `GET /admin/tenants/count`), and,
+on a server that keeps deleted organizations (DELETED_RETENTION_SECONDS), restoring and
+purging them (`POST /admin/restore`, `POST /admin/purge`)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ def operator(token: str = OPERATOR_TOKEN) -> dict[str, str]:
 
 def test_openapi_document_lists_the_extensions(client: httpx.Client) -> None:
     doc = client.get("/openapi.json").json()
-    assert "/admin/move" in doc["paths"]
+    for path in ["/admin/move", "/admin/tenants", "/admin/tenants/count", "/admin/restore", "/admin/purge"]:
+        assert path in doc["paths"], path
     create = doc["paths"]["/org/create"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     ref = create.get("$ref", "")
     schema = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else create
@@ -108,3 +112,150 @@ def test_a_move_nowhere_or_of_nobody_is_refused(client: httpx.Client) -> None:
     assert_validation_error(r, "cluster")
     r = client.post("/admin/move", json={"layout": "shared"}, headers=operator())
     assert_validation_error(r, "organization_name")
+
+
+# --- listing, soft delete, restore, purge ------------------------------------------------
+
+LISTED_KEYS = {
+    "organization_id", "organization_name", "admin_email", "collection_name", "database", "layout",
+    "cluster", "state", "created_at", "updated_at", "deleted_at", "purge_after",
+}
+
+
+def create(client: httpx.Client, name: str, **extra: str) -> str:
+    email = email_for(name)
+    r = client.post("/org/create", json={"organization_name": name, "email": email, "password": PASSWORD, **extra})
+    assert r.status_code == 201, r.text
+    return email
+
+
+def login(client: httpx.Client, email: str) -> dict[str, str]:
+    r = client.post("/admin/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/admin/tenants", None),
+        ("GET", "/admin/tenants/count", None),
+        ("POST", "/admin/restore", {"organization_name": "Anyone"}),
+        ("POST", "/admin/purge", {"organization_name": "Anyone"}),
+    ],
+)
+def test_operator_calls_need_the_operator_token(client: httpx.Client, method: str, path: str, body: Any) -> None:
+    r = client.request(method, path, json=body)
+    assert r.status_code == 401, r.text
+    assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
+    r = client.request(method, path, json=body, headers=operator("not-the-operator-token-at-all"))
+    assert r.status_code == 401, r.text
+    name = unique("Admin")
+    token = login(client, create(client, name))
+    r = client.request(method, path, json=body, headers=token)
+    assert r.status_code == 401, "a tenant admin's token is not an operator's"
+
+
+def test_listing_pages_through_every_organization_once(client: httpx.Client) -> None:
+    prefix = unique("Lister")
+    names = [f"{prefix} {i}" for i in range(5)]
+    for i, name in enumerate(names):
+        create(client, name, layout="shared" if i % 2 else "collection")
+    seen: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"name_prefix": prefix, "limit": 2}
+    while True:
+        r = client.get("/admin/tenants", params=params, headers=operator())
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(page) == {"tenants", "next"} and len(page["tenants"]) <= 2
+        seen.extend(page["tenants"])
+        if page["next"] is None:
+            break
+        params["after"] = page["next"]
+    assert [t["organization_name"] for t in seen] == names, "each once, in creation order"
+    for t in seen:
+        assert set(t) == LISTED_KEYS
+        assert t["state"] == "active" and t["deleted_at"] is None and t["purge_after"] is None
+        assert t["created_at"].endswith("Z")
+    shared = client.get("/admin/tenants", params={"name_prefix": prefix, "layout": "shared"}, headers=operator())
+    assert [t["organization_name"] for t in shared.json()["tenants"]] == names[1::2]
+    count = client.get("/admin/tenants/count", params={"name_prefix": prefix, "layout": "shared"}, headers=operator())
+    assert count.status_code == 200 and count.json() == {"count": 2}
+    since = seen[3]["created_at"]
+    late = client.get("/admin/tenants", params={"name_prefix": prefix, "created_after": since}, headers=operator())
+    assert [t["organization_name"] for t in late.json()["tenants"]] == names[3:]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=many", "limit"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("state=gone", "state"),
+        ("layout=tables", "layout"),
+        ("created_after=yesterday", "created_after"),
+        ("after=not-a-cursor", "after"),
+        ("name_prefix=%20-%20", "name_prefix"),
+        ("state=active&state=deleted", "state"),
+    ],
+)
+def test_a_bad_listing_query_is_400(client: httpx.Client, query: str, field: str) -> None:
+    for path in ["/admin/tenants", "/admin/tenants/count"]:
+        if path.endswith("count") and field in {"limit", "after"}:
+            continue  # A count reads no page.
+        r = client.get(f"{path}?{query}", headers=operator())
+        assert_validation_error(r, field)
+
+
+def test_a_kept_delete_hides_the_organization_until_restored(retaining: httpx.Client, mongo: Any, retaining_server: Any) -> None:
+    db = mongo[retaining_server.master_db]
+    name = unique("Kept")
+    email = create(retaining, name)
+    collection = retaining.get("/org/get", params={"organization_name": name}).json()["collection_name"]
+    db[collection].insert_many([{"_id": i, "n": i} for i in range(20)])
+    r = retaining.delete("/org/delete", params={"organization_name": name}, headers=login(retaining, email))
+    assert r.status_code == 200 and r.json() == {"message": "Organization deleted successfully"}
+    assert retaining.get("/org/get", params={"organization_name": name}).status_code == 404
+    assert retaining.post("/admin/login", json={"email": email, "password": PASSWORD}).status_code == 401
+    again = retaining.post("/org/create", json={"organization_name": name, "email": email_for(name), "password": PASSWORD})
+    assert again.status_code == 400, "the name stays taken while the organization can be restored"
+    listed = retaining.get("/admin/tenants", params={"name_prefix": name, "state": "deleted"}, headers=operator()).json()
+    [gone] = listed["tenants"]
+    assert gone["state"] == "deleted" and gone["deleted_at"] and gone["purge_after"] > gone["deleted_at"]
+    assert db[collection].count_documents({}) == 20, "its data is kept"
+    r = retaining.post("/admin/restore", json={"organization_name": name}, headers=operator())
+    assert r.status_code == 200, r.text
+    back = r.json()
+    assert set(back) == LISTED_KEYS and back["state"] == "active" and back["deleted_at"] is None
+    assert retaining.get("/org/get", params={"organization_name": name}).status_code == 200
+    login(retaining, email)
+    assert db[collection].count_documents({}) == 20
+    r = retaining.post("/admin/restore", json={"organization_name": name}, headers=operator())
+    assert r.status_code == 404, "not deleted any more"
+
+
+def test_a_purge_removes_a_kept_organization(retaining: httpx.Client, mongo: Any, retaining_server: Any) -> None:
+    db = mongo[retaining_server.master_db]
+    name = unique("Purged")
+    email = create(retaining, name)
+    collection = retaining.get("/org/get", params={"organization_name": name}).json()["collection_name"]
+    db[collection].insert_many([{"_id": i} for i in range(5)])
+    r = retaining.post("/admin/purge", json={"organization_name": name}, headers=operator())
+    assert r.status_code == 404, "only a deleted organization is purged"
+    retaining.delete("/org/delete", params={"organization_name": name}, headers=login(retaining, email))
+    r = retaining.post("/admin/purge", json={"organization_name": name}, headers=operator())
+    assert r.status_code == 200 and r.json() == {"message": "Organization purged successfully"}
+    assert collection not in db.list_collection_names()
+    assert retaining.post("/admin/restore", json={"organization_name": name}, headers=operator()).status_code == 404
+    listed = retaining.get("/admin/tenants/count", params={"name_prefix": name}, headers=operator()).json()
+    assert listed == {"count": 0}
+    create(retaining, name)
+
+
+def test_restore_and_purge_check_their_body(client: httpx.Client) -> None:
+    for path in ["/admin/restore", "/admin/purge"]:
+        assert_validation_error(client.post(path, json={}, headers=operator()), "organization_name")
+        assert_validation_error(client.post(path, json={"organization_name": 7}, headers=operator()), "organization_name")
+        r = client.post(path, json={"organization_name": unique("Nobody")}, headers=operator())
+        assert r.status_code == 404 and r.json()["code"] == "TENANT_NOT_FOUND"

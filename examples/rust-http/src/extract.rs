@@ -78,3 +78,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
         }
     }
 }
+
+/// The listing query of `GET /admin/tenants` (and its count), parsed by the core.
+pub struct TenantQueryParams(pub tenantry::TenantQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantQueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        tenantry::http::tenant_query(query)
+            .map(TenantQueryParams)
+            .map_err(ApiError::Schema)
+    }
+}

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::ApiError;
-use crate::extract::{Bearer, JsonBody, OrgNameParam, Schema};
+use crate::extract::{Bearer, JsonBody, OrgNameParam, Schema, TenantQueryParams};
 
 /// `POST /org/create` body.
 #[derive(Deserialize, ToSchema)]
@@ -63,6 +63,52 @@ impl Schema for MoveOrg {
         ("layout", true),
         ("cluster", true),
     ];
+}
+
+/// `POST /admin/restore` and `POST /admin/purge` body (operator calls).
+#[derive(Deserialize, ToSchema)]
+pub struct OrgName {
+    #[schema(example = "Acme Corp")]
+    organization_name: String,
+}
+
+impl Schema for OrgName {
+    const FIELDS: &'static [(&'static str, bool)] = &[("organization_name", false)];
+}
+
+/// An organization as the operator endpoints list it (`tenantry::http::tenant_body`).
+#[derive(Serialize, ToSchema)]
+pub struct ListedOrg {
+    organization_id: String,
+    organization_name: String,
+    admin_email: String,
+    collection_name: String,
+    database: String,
+    #[schema(example = "collection")]
+    layout: String,
+    #[schema(example = "home")]
+    cluster: String,
+    /// `active` or `deleted` (softly: restorable until `purge_after`).
+    #[schema(example = "active")]
+    state: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    purge_after: Option<DateTime<Utc>>,
+}
+
+/// `GET /admin/tenants` answer: one page, in creation order.
+#[derive(Serialize, ToSchema)]
+pub struct OrgPage {
+    tenants: Vec<ListedOrg>,
+    /// The `after` of the next page; `null` on the last one.
+    next: Option<String>,
+}
+
+/// `GET /admin/tenants/count` answer.
+#[derive(Serialize, ToSchema)]
+pub struct OrgCount {
+    count: u64,
 }
 
 /// Where an organization's data is (the operator calls' answer).
@@ -217,6 +263,85 @@ async fn move_org(
     ))
 }
 
+#[utoipa::path(get, path = "/admin/tenants", tag = "operators", security(("bearer" = [])),
+    params(
+        ("state" = Option<String>, Query, description = "`active` or `deleted`"),
+        ("layout" = Option<String>, Query, description = "`collection`, `database` or `shared`"),
+        ("cluster" = Option<String>, Query, description = "a configured cluster's name"),
+        ("name_prefix" = Option<String>, Query, description = "names starting with this (case and spacing folded)"),
+        ("created_after" = Option<String>, Query, description = "RFC 3339: created at or after"),
+        ("created_before" = Option<String>, Query, description = "RFC 3339: created before"),
+        ("limit" = Option<u32>, Query, description = "organizations per page, 1 to 1000 (100)"),
+        ("after" = Option<String>, Query, description = "the `next` of the page before"),
+    ),
+    description = "List organizations, active and softly deleted, a page at a time in creation order. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.",
+    responses((status = 200, body = OrgPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn list_orgs(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    TenantQueryParams(query): TenantQueryParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let page = m.list_tenants(&query).await?;
+    Ok(Json(tenantry::http::page_body(&page)))
+}
+
+#[utoipa::path(get, path = "/admin/tenants/count", tag = "operators", security(("bearer" = [])),
+    params(
+        ("state" = Option<String>, Query, description = "`active` or `deleted`"),
+        ("layout" = Option<String>, Query, description = "`collection`, `database` or `shared`"),
+        ("cluster" = Option<String>, Query, description = "a configured cluster's name"),
+        ("name_prefix" = Option<String>, Query, description = "names starting with this"),
+        ("created_after" = Option<String>, Query, description = "RFC 3339: created at or after"),
+        ("created_before" = Option<String>, Query, description = "RFC 3339: created before"),
+    ),
+    description = "Count the organizations matching the listing filters. Authorized by the operator token.",
+    responses((status = 200, body = OrgCount), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn count_orgs(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    TenantQueryParams(query): TenantQueryParams,
+) -> Result<Json<OrgCount>, ApiError> {
+    m.check_operator(&token)?;
+    Ok(Json(OrgCount {
+        count: m.count_tenants(&query).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/admin/restore", tag = "operators", request_body = OrgName, security(("bearer" = [])),
+    description = "Bring back a softly deleted organization within its retention (`DELETED_RETENTION_SECONDS`). Authorized by the operator token.",
+    responses((status = 200, body = ListedOrg), (status = 400, description = "retention passed, or a bad body", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, description = "operator calls are off", body = ErrorBody),
+              (status = 404, description = "no deleted organization has the name", body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn restore_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<OrgName>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let tenant = m.restore_tenant(&body.organization_name).await?;
+    Ok(Json(tenantry::http::tenant_body(&tenant)))
+}
+
+#[utoipa::path(post, path = "/admin/purge", tag = "operators", request_body = OrgName, security(("bearer" = [])),
+    description = "Remove a softly deleted organization now: its data, admins and record. Authorized by the operator token.",
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody),
+              (status = 404, description = "no deleted organization has the name", body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn purge_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<OrgName>,
+) -> Result<Json<Message>, ApiError> {
+    m.check_operator(&token)?;
+    m.purge_tenant(&body.organization_name).await?;
+    Ok(Json(Message {
+        message: "Organization purged successfully",
+    }))
+}
+
 #[utoipa::path(get, path = "/org/get", tag = "organizations",
     params(("organization_name" = String, Query, description = "the organization's name")),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
@@ -319,8 +444,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -338,6 +463,16 @@ pub fn router(manager: TenantManager) -> Router {
         )
         .route("/health", get(health).fallback(allowed(&["GET"])))
         .route("/admin/move", post(move_org).fallback(allowed(&["POST"])))
+        .route("/admin/tenants", get(list_orgs).fallback(allowed(&["GET"])))
+        .route(
+            "/admin/tenants/count",
+            get(count_orgs).fallback(allowed(&["GET"])),
+        )
+        .route(
+            "/admin/restore",
+            post(restore_org).fallback(allowed(&["POST"])),
+        )
+        .route("/admin/purge", post(purge_org).fallback(allowed(&["POST"])))
         .route(
             "/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }).fallback(allowed(&["GET"])),
