@@ -1,6 +1,7 @@
 //! Listing and counting tenants: a query (state, layout, cluster, name prefix, created
-//! range) and pages in creation order with an opaque cursor, stable while tenants are
-//! created and deleted (a page starts after the last tenant of the one before).
+//! range) and pages in creation order (`created_at`, then `_id` between equal times) with
+//! an opaque cursor, stable while tenants are created and deleted (a page starts after the
+//! last tenant of the one before).
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
@@ -159,14 +160,16 @@ impl TenantQuery {
         }
     }
 
-    /// The id the page starts after, from the cursor.
-    pub(crate) fn start(&self) -> Result<Option<ObjectId>> {
-        match &self.after {
-            None => Ok(None),
-            Some(cursor) => ObjectId::parse_str(cursor.trim())
-                .map(Some)
-                .map_err(|_| Error::invalid("after", "is not a cursor this library returned")),
-        }
+    /// The tenant (creation time, id) the page starts after, from the cursor.
+    pub(crate) fn start(&self) -> Result<Option<(bson::DateTime, ObjectId)>> {
+        let Some(cursor) = &self.after else {
+            return Ok(None);
+        };
+        let bad = || Error::invalid("after", "is not a cursor this library returned");
+        let (millis, id) = cursor.trim().split_once('.').ok_or_else(bad)?;
+        let millis: i64 = millis.parse().map_err(|_| bad())?;
+        let id = ObjectId::parse_str(id).map_err(|_| bad())?;
+        Ok(Some((bson::DateTime::from_millis(millis), id)))
     }
 }
 
@@ -186,11 +189,18 @@ impl TenantPage {
     pub(crate) fn of(mut tenants: Vec<Tenant>, size: usize) -> Self {
         let more = tenants.len() > size;
         tenants.truncate(size);
-        let next = more
-            .then(|| tenants.last().map(|t| t.id.to_hex()))
-            .flatten();
+        let next = more.then(|| tenants.last().map(cursor_of)).flatten();
         TenantPage { tenants, next }
     }
+}
+
+/// The cursor of the page after `last`: its creation time (milliseconds) and id.
+fn cursor_of(last: &Tenant) -> String {
+    format!(
+        "{}.{}",
+        last.created_at.timestamp_millis(),
+        last.id.to_hex()
+    )
 }
 
 /// `text` with every character a regular expression gives a meaning escaped.

@@ -120,6 +120,8 @@ impl Store {
                 index(doc! { "state": 1 }, "state"),
                 index(doc! { "admin_id": 1 }, "admin_id"),
                 index(doc! { "cluster": 1 }, "cluster"),
+                // Listing pages, in creation order.
+                index(doc! { "created_at": 1, "_id": 1 }, "created_at"),
             ])
             .await?;
         self.admins

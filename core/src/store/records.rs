@@ -659,20 +659,25 @@ impl Store {
         Ok(self.orgs.find(filter).await?.try_collect().await?)
     }
 
-    /// Records matching `filter`, in `_id` order, after `after`, at most `limit`.
+    /// Records matching `filter`, in creation order (`created_at`, then `_id`), after the
+    /// record `after` (its creation time and id), at most `limit`.
     pub(crate) async fn orgs_page(
         &self,
-        mut filter: Document,
-        after: Option<ObjectId>,
+        filter: Document,
+        after: Option<(bson::DateTime, ObjectId)>,
         limit: i64,
     ) -> Result<Vec<OrgDoc>> {
-        if let Some(after) = after {
-            filter.insert("_id", doc! { "$gt": after });
-        }
+        let filter = match after {
+            Some((at, id)) => doc! { "$and": [filter, { "$or": [
+                { "created_at": { "$gt": at } },
+                { "created_at": at, "_id": { "$gt": id } },
+            ] }] },
+            None => filter,
+        };
         Ok(self
             .orgs
             .find(filter)
-            .sort(doc! { "_id": 1 })
+            .sort(doc! { "created_at": 1, "_id": 1 })
             .limit(limit)
             .await?
             .try_collect()

@@ -1,0 +1,301 @@
+//! `tenantry`: the operator's command line over the same core as the servers, configured by
+//! the same environment (`MONGO_URI`, `MASTER_DB`, `JWT_SECRET`, ... see the README).
+//!
+//! Every command prints for people by default and one JSON document with `--json`; a
+//! failure prints `error: <CODE>: <message>` (or `{"code", "message", "field"}` with
+//! `--json`) on stderr and exits with the code's status (see [`exit_status`]): scripts can
+//! tell a missing tenant from a busy one without parsing text.
+
+mod output;
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use tenantry::{
+    Config, Error, Layout, MoveTarget, TenantManager, TenantOptions, TenantQuery, TenantState,
+};
+
+use output::Out;
+
+/// Administer the tenants of a tenantry deployment.
+#[derive(Parser)]
+#[command(name = "tenantry", version, about)]
+struct Cli {
+    /// Print one JSON document instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List tenants, a page at a time in creation order (`--all` for every page).
+    List {
+        #[command(flatten)]
+        filters: Filters,
+        /// Tenants per page (1 to 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// The page after this cursor (the `next` a page printed).
+        #[arg(long)]
+        after: Option<String>,
+        /// Every page, one after another.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Count the tenants matching the filters.
+    Count {
+        #[command(flatten)]
+        filters: Filters,
+    },
+    /// Show one tenant.
+    Show {
+        /// The tenant's name (any spelling with the same normalized key).
+        name: String,
+    },
+    /// Create a tenant with its admin; the password is read from stdin (one line) or from
+    /// TENANTRY_ADMIN_PASSWORD.
+    Create {
+        name: String,
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// `collection`, `database` or `shared` (the configured default when absent).
+        #[arg(long)]
+        layout: Option<Layout>,
+        /// The cluster to place it on.
+        #[arg(long)]
+        cluster: Option<String>,
+    },
+    /// Bring back a softly deleted tenant, within its retention.
+    Restore { name: String },
+    /// Remove a softly deleted tenant now: its data, admins and record.
+    Purge {
+        name: String,
+        /// Confirm: nothing is purged without it.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Purge every softly deleted tenant whose retention has passed.
+    PurgeExpired,
+    /// Move a tenant's data to another layout and/or cluster, online, with a progress bar.
+    Move {
+        name: String,
+        #[arg(long)]
+        layout: Option<Layout>,
+        #[arg(long)]
+        cluster: Option<String>,
+    },
+    /// Finish or undo interrupted operations, sweep what is left over, purge expired
+    /// deletes; print the report.
+    Recover,
+}
+
+/// The filters of `list` and `count`.
+#[derive(Args)]
+struct Filters {
+    /// `active` or `deleted`.
+    #[arg(long)]
+    state: Option<TenantState>,
+    /// `collection`, `database` or `shared`.
+    #[arg(long)]
+    layout: Option<Layout>,
+    /// A configured cluster's name.
+    #[arg(long)]
+    cluster: Option<String>,
+    /// Names starting with this (case and spacing folded).
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    #[arg(long)]
+    created_after: Option<DateTime<Utc>>,
+    /// Created before this RFC 3339 time.
+    #[arg(long)]
+    created_before: Option<DateTime<Utc>>,
+}
+
+impl Filters {
+    fn query(&self) -> TenantQuery {
+        let mut q = TenantQuery::new();
+        q.state = self.state;
+        q.layout = self.layout;
+        q.cluster.clone_from(&self.cluster);
+        q.name_prefix.clone_from(&self.prefix);
+        q.created_after = self.created_after;
+        q.created_before = self.created_before;
+        q
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out::new(cli.json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return out.fail(&Error::Internal(e.to_string())),
+    };
+    match runtime.block_on(run(cli.command, &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => out.fail(&e),
+    }
+}
+
+async fn run(command: Command, out: &Out) -> Result<(), Error> {
+    let manager = TenantManager::connect(Config::from_env()?).await?;
+    let result = dispatch(command, &manager, out).await;
+    manager.close().await;
+    result
+}
+
+async fn dispatch(command: Command, m: &TenantManager, out: &Out) -> Result<(), Error> {
+    match command {
+        Command::List {
+            filters,
+            limit,
+            after,
+            all,
+        } => {
+            let mut query = filters.query();
+            query.limit = limit;
+            query.after = after;
+            loop {
+                let page = m.list_tenants(&query).await?;
+                out.page(&page);
+                match (&page.next, all) {
+                    (Some(next), true) => query.after = Some(next.clone()),
+                    _ => return Ok(()),
+                }
+            }
+        }
+        Command::Count { filters } => {
+            out.count(m.count_tenants(&filters.query()).await?);
+            Ok(())
+        }
+        Command::Show { name } => {
+            out.tenant(&m.get_tenant(&name).await?);
+            Ok(())
+        }
+        Command::Create {
+            name,
+            email,
+            layout,
+            cluster,
+        } => {
+            let password = password()?;
+            let mut options = TenantOptions::new();
+            options.layout = layout;
+            options.cluster = cluster;
+            out.tenant(
+                &m.create_tenant_with(&name, &email, &password, options)
+                    .await?,
+            );
+            Ok(())
+        }
+        Command::Restore { name } => {
+            out.tenant(&m.restore_tenant(&name).await?);
+            Ok(())
+        }
+        Command::Purge { name, yes } => {
+            if !yes {
+                return Err(Error::InvalidInput {
+                    field: "yes",
+                    message: "a purge removes the tenant's data for good: confirm with --yes"
+                        .into(),
+                });
+            }
+            m.purge_tenant(&name).await?;
+            out.message(&format!("purged '{name}'"));
+            Ok(())
+        }
+        Command::PurgeExpired => {
+            let n = m.purge_expired().await?;
+            out.purged(n);
+            Ok(())
+        }
+        Command::Move {
+            name,
+            layout,
+            cluster,
+        } => {
+            let mut target = MoveTarget::new();
+            target.layout = layout;
+            target.cluster = cluster;
+            let bar = out.progress_bar();
+            let shown = bar.clone();
+            let moved = m
+                .move_tenant_with_progress(&name, target, move |p| {
+                    if let Some(bar) = &shown {
+                        output::show_progress(bar, p);
+                    }
+                })
+                .await;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            out.tenant(&moved?);
+            Ok(())
+        }
+        Command::Recover => {
+            out.report(&m.recover().await?);
+            Ok(())
+        }
+    }
+}
+
+/// The admin's password: `TENANTRY_ADMIN_PASSWORD`, or one line of stdin (never an
+/// argument, which other users of the machine could read).
+fn password() -> Result<String, Error> {
+    if let Ok(p) = std::env::var("TENANTRY_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("admin password: ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .take(4096)
+        .read_to_string(&mut line)
+        .map_err(|e| Error::InvalidInput {
+            field: "password",
+            message: format!("cannot be read from stdin: {e}"),
+        })?;
+    let line = line.lines().next().unwrap_or("").to_owned();
+    if line.is_empty() {
+        return Err(Error::InvalidInput {
+            field: "password",
+            message: "give it on stdin or in TENANTRY_ADMIN_PASSWORD".into(),
+        });
+    }
+    Ok(line)
+}
+
+/// How long a progress bar waits between redraws at most.
+pub(crate) const TICK: Duration = Duration::from_millis(120);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::exit_status;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_error_code_has_its_own_exit_status() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Error::CODES {
+            let status = exit_status(code);
+            assert!(status >= 10, "{code}");
+            assert!(seen.insert(status), "{code} shares {status}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! What the commands print: text for people, or one JSON document (`--json`) for scripts,
+//! and the exit status of each error code.
+
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+use tenantry::{Error, MoveProgress, RecoveryReport, Tenant, TenantPage};
+
+/// The exit status of a failure with error `code`: 10 plus its place in
+/// [`Error::CODES`] (`TENANT_NOT_FOUND` 10, `TENANT_ALREADY_EXISTS` 11, `INVALID_INPUT` 12,
+/// ...), 1 for a code this version does not know. Usage errors exit with 2 (clap's).
+pub fn exit_status(code: &str) -> u8 {
+    Error::CODES
+        .iter()
+        .position(|c| *c == code)
+        .and_then(|i| u8::try_from(10 + i).ok())
+        .unwrap_or(1)
+}
+
+/// Where a command's results go.
+pub struct Out {
+    json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        Out { json }
+    }
+
+    /// Print `err` on stderr; its exit status.
+    pub fn fail(&self, err: &Error) -> ExitCode {
+        if self.json {
+            let body =
+                json!({ "code": err.code(), "message": err.to_string(), "field": err.field() });
+            eprintln!("{body}");
+        } else {
+            eprintln!("error: {}: {err}", err.code());
+        }
+        ExitCode::from(exit_status(err.code()))
+    }
+
+    pub fn tenant(&self, t: &Tenant) {
+        if self.json {
+            println!("{}", tenantry::http::tenant_body(t));
+            return;
+        }
+        let body = tenantry::http::tenant_body(t);
+        for key in [
+            "organization_name",
+            "organization_id",
+            "state",
+            "admin_email",
+            "layout",
+            "cluster",
+            "database",
+            "collection_name",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+            "purge_after",
+        ] {
+            if let Some(value) = body.get(key).filter(|v| !v.is_null()) {
+                println!("{key:<18} {}", text(value));
+            }
+        }
+    }
+
+    pub fn page(&self, page: &TenantPage) {
+        if self.json {
+            println!("{}", tenantry::http::page_body(page));
+            return;
+        }
+        for t in &page.tenants {
+            println!(
+                "{:<32} {:<8} {:<10} {:<8} {}",
+                t.name,
+                t.state.as_str(),
+                t.layout.as_str(),
+                t.cluster,
+                t.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+        if let Some(next) = &page.next {
+            println!("(more: --after {next})");
+        }
+    }
+
+    pub fn count(&self, n: u64) {
+        if self.json {
+            println!("{}", json!({ "count": n }));
+        } else {
+            println!("{n}");
+        }
+    }
+
+    pub fn purged(&self, n: usize) {
+        if self.json {
+            println!("{}", json!({ "purged": n }));
+        } else {
+            println!("purged {n} tenant(s)");
+        }
+    }
+
+    pub fn message(&self, message: &str) {
+        if self.json {
+            println!("{}", json!({ "message": message }));
+        } else {
+            println!("{message}");
+        }
+    }
+
+    pub fn report(&self, r: &RecoveryReport) {
+        let body = serde_json::to_value(r).unwrap_or(Value::Null);
+        if self.json {
+            println!("{body}");
+            return;
+        }
+        if let Value::Object(fields) = body {
+            for (key, value) in fields {
+                println!("{key:<20} {}", text(&value));
+            }
+        }
+    }
+
+    /// A progress bar on stderr when it is a terminal and the output is text; none
+    /// otherwise (scripts and `--json` see only the result).
+    pub fn progress_bar(&self) -> Option<ProgressBar> {
+        let target = ProgressDrawTarget::stderr();
+        if self.json || target.is_hidden() {
+            return None;
+        }
+        let style = ProgressStyle::with_template(
+            "{msg:9} [{bar:40}] {pos}/{len} docs, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = ProgressBar::with_draw_target(Some(0), target).with_style(style);
+        bar.enable_steady_tick(crate::TICK);
+        Some(bar)
+    }
+}
+
+/// Draw a move's progress report.
+pub fn show_progress(bar: &ProgressBar, p: &MoveProgress) {
+    bar.set_length(p.total.max(p.copied));
+    bar.set_position(p.copied);
+    bar.set_message(p.phase);
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
