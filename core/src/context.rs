@@ -62,6 +62,7 @@ impl Cx {
         }
         let store = Store::new(client, &config.master_db, config.durability.write_concern());
         store.ensure_indexes().await?;
+        crate::audit::ensure_indexes(&store).await?;
         let cache = Cache::start(&store, config.cache_capacity);
         Ok(Cx {
             cache,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod audit;
 mod auth;
 mod cache;
 mod collection;
@@ -19,6 +20,7 @@ mod scope;
 mod store;
 mod tenant;
 
+pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
 pub use auth::{AccessToken, Claims};
 pub use cache::{CacheStats, STALE_AFTER};
 pub use collection::TenantCollection;

@@ -10,8 +10,10 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::Client;
 
+use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::auth::{login, AccessToken, Claims};
 use crate::cache::CacheStats;
 use crate::collection::TenantCollection;
@@ -128,7 +130,15 @@ impl TenantManager {
             admin_password.to_owned(),
         );
         self.changing(move |cx| async move {
-            create::create(&cx, &name, &email, &password, options).await
+            let tenant = create::create(&cx, &name, &email, &password, options).await?;
+            let detail = doc! {
+                "name": &tenant.name,
+                "admin_email": &tenant.admin_email,
+                "layout": tenant.layout.as_str(),
+                "cluster": &tenant.cluster,
+            };
+            audit::record(&cx.store, tenant.id, "anonymous", "create", "ok", detail).await;
+            Ok(tenant)
         })
         .await
     }
@@ -162,8 +172,18 @@ impl TenantManager {
     /// `UNAUTHORIZED`.
     pub async fn update_tenant(&self, claims: &Claims, update: TenantUpdate) -> Result<Tenant> {
         let claims = claims.clone();
-        self.changing(|cx| async move { update::update(&cx, &claims, update).await })
-            .await
+        self.changing(|cx| async move {
+            let before = claims.tenant_name().to_owned();
+            let events = update_events(&update, &before);
+            let result = update::update(&cx, &claims, update).await;
+            let outcome = outcome_of(&result);
+            for (op, detail) in events {
+                let actor = admin_actor(&claims);
+                audit::record(&cx.store, claims.tenant_id(), &actor, op, outcome, detail).await;
+            }
+            result
+        })
+        .await
     }
 
     /// Rename the claims' tenant (a shorthand for [`update_tenant`](Self::update_tenant)).
@@ -183,8 +203,23 @@ impl TenantManager {
     /// purges it after the retention.
     pub async fn delete_tenant(&self, claims: &Claims) -> Result<()> {
         let claims = claims.clone();
-        self.changing(|cx| async move { delete::delete(&cx, &claims).await })
-            .await
+        self.changing(|cx| async move {
+            let result = delete::delete(&cx, &claims).await;
+            let detail = doc! { "soft": !cx.config.deleted_retention.is_zero() };
+            let actor = admin_actor(&claims);
+            let outcome = outcome_of(&result);
+            audit::record(
+                &cx.store,
+                claims.tenant_id(),
+                &actor,
+                "delete",
+                outcome,
+                detail,
+            )
+            .await;
+            result
+        })
+        .await
     }
 
     /// Bring back the softly deleted tenant named `name`, as it was, within its retention
@@ -394,7 +429,13 @@ impl TenantManager {
         self.open()?;
         let name = name.to_owned();
         self.changing(move |cx| async move {
-            crate::lifecycle::relocate::relocate(&cx, &name, target, progress).await
+            let detail = doc! {
+                "layout": target.layout.map(|l| l.as_str()),
+                "cluster": target.cluster.clone(),
+            };
+            let moved = crate::lifecycle::relocate::relocate(&cx, &name, target, progress).await?;
+            audit::record(&cx.store, moved.id, "operator", "move", "ok", detail).await;
+            Ok(moved)
         })
         .await
     }
@@ -420,6 +461,20 @@ impl TenantManager {
     pub async fn admin_scope(&self, name: &str) -> Result<TenantScope> {
         let org = self.visible(name).await?;
         Ok(TenantScope::new(Arc::clone(&self.cx), &org))
+    }
+
+    /// One page of the audit log of the tenant `tenant` (by id: a purged tenant's log
+    /// stays), in order. An administration call: only trusted code may call it.
+    pub async fn audit_log(&self, tenant: ObjectId, query: &AuditQuery) -> Result<AuditPage> {
+        self.open()?;
+        audit::list(&self.cx.store, tenant, query).await
+    }
+
+    /// Walk the audit log of `tenant` and say whether its hash chain is whole, and where
+    /// it breaks if not (an entry edited, removed, or put out of order).
+    pub async fn verify_audit(&self, tenant: ObjectId) -> Result<AuditVerification> {
+        self.open()?;
+        audit::verify(&self.cx.store, tenant).await
     }
 
     /// The counters of the hot path's cache (tenant records and token versions, kept
@@ -495,4 +550,32 @@ impl TenantManager {
             Ok(())
         }
     }
+}
+
+/// The audit actor of an admin's claims.
+fn admin_actor(claims: &Claims) -> String {
+    format!("admin:{}", claims.admin_id().to_hex())
+}
+
+/// `ok`, or the error's code.
+fn outcome_of<T>(result: &Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+/// The audit events of an update: one per change asked (never a password itself).
+fn update_events(update: &TenantUpdate, name: &str) -> Vec<(&'static str, Document)> {
+    let mut events = Vec::new();
+    if let Some(to) = &update.new_name {
+        events.push(("rename", doc! { "from": name, "to": to }));
+    }
+    if let Some(to) = &update.admin_email {
+        events.push(("email_change", doc! { "to": to }));
+    }
+    if update.admin_password.is_some() {
+        events.push(("password_change", Document::new()));
+    }
+    events
 }

@@ -46,6 +46,20 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
     let stored = admin.as_ref().map(|a| a.hashed_password.as_str());
     let dummy = cx.dummy_hash().await?;
     if !password::verify_login(password, stored, dummy).await? {
+        if let Some(admin) = &admin {
+            let actor = format!("admin:{}", admin.id.to_hex());
+            let outcome = Error::InvalidCredentials.code();
+            let tenant = admin.organization_id;
+            crate::audit::record(
+                &cx.store,
+                tenant,
+                &actor,
+                "login",
+                outcome,
+                Default::default(),
+            )
+            .await;
+        }
         return Err(Error::InvalidCredentials);
     }
     let Some(admin) = admin else {
@@ -63,12 +77,15 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
             .replace_hash(admin.id, &admin.hashed_password, &rehashed)
             .await?;
     }
-    cx.tokens.issue(
+    let token = cx.tokens.issue(
         admin.id,
         org.id,
         &org.organization_name,
         admin.token_version,
-    )
+    )?;
+    let actor = format!("admin:{}", admin.id.to_hex());
+    crate::audit::record(&cx.store, org.id, &actor, "login", "ok", Default::default()).await;
+    Ok(token)
 }
 
 /// The claims of a token whose signature, algorithm and expiry check out and which was not

@@ -216,13 +216,22 @@ pub(crate) async fn restore(cx: &Cx, name: &str) -> Result<OrgDoc> {
     if !cx.store.restore(org.id, deleted_at).await? {
         return Err(Error::busy());
     }
+    crate::audit::record(
+        &cx.store,
+        org.id,
+        "operator",
+        "restore",
+        "ok",
+        Default::default(),
+    )
+    .await;
     cx.store.org(org.id).await?.ok_or_else(Error::revoked)
 }
 
 /// Purge the softly deleted tenant named `name` now, whatever its retention.
 pub(crate) async fn purge(cx: &Cx, name: &str) -> Result<()> {
     let org = deleted_named(cx, name).await?;
-    purge_org(cx, &org).await
+    purge_org(cx, &org, "operator").await
 }
 
 /// Purge the softly deleted tenants whose retention has passed; how many.
@@ -233,7 +242,7 @@ pub(crate) async fn purge_expired(cx: &Cx) -> Result<usize> {
         .expired_deleted(mongodb::bson::DateTime::now())
         .await?
     {
-        match purge_org(cx, &org).await {
+        match purge_org(cx, &org, "retention").await {
             Ok(()) => purged += 1,
             // Restored, or purged by another process meanwhile.
             Err(Error::Conflict { .. }) => {}
@@ -243,7 +252,7 @@ pub(crate) async fn purge_expired(cx: &Cx) -> Result<usize> {
     Ok(purged)
 }
 
-async fn purge_org(cx: &Cx, org: &OrgDoc) -> Result<()> {
+async fn purge_org(cx: &Cx, org: &OrgDoc, actor: &str) -> Result<()> {
     let detail = DeleteDetail {
         admins: cx.store.admin_ids_of(org.id).await?,
         collection_uuid: collection_uuid(cx, org).await?,
@@ -251,5 +260,8 @@ async fn purge_org(cx: &Cx, org: &OrgDoc) -> Result<()> {
         token_version: 0,
         purge: true,
     };
-    remove(cx, org, State::Deleted, detail).await
+    remove(cx, org, State::Deleted, detail).await?;
+    let detail = mongodb::bson::doc! { "name": &org.organization_name };
+    crate::audit::record(&cx.store, org.id, actor, "purge", "ok", detail).await;
+    Ok(())
 }
