@@ -93,6 +93,54 @@ enum Command {
     /// Finish or undo interrupted operations, sweep what is left over, purge expired
     /// deletes; print the report.
     Recover,
+    /// Write a tenant to one archive file (`-`: stdout), with a progress bar.
+    Export {
+        name: String,
+        /// The archive to write.
+        #[arg(long, short)]
+        out: String,
+    },
+    /// Import a tenant from an archive file (`-`: stdin), with a progress bar.
+    Import {
+        /// The archive to read.
+        file: String,
+        /// Import under this name (the archive's otherwise).
+        #[arg(long)]
+        name: Option<String>,
+        /// The admin's email (the archive's otherwise).
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        layout: Option<Layout>,
+        #[arg(long)]
+        cluster: Option<String>,
+    },
+    /// A tenant's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// List a tenant's audit entries, in order.
+    List {
+        /// The tenant: its name, or its id (a purged tenant's log stays, by id).
+        tenant: String,
+        /// Only entries of this operation.
+        #[arg(long)]
+        op: Option<String>,
+        /// Entries per page (1 to 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Entries after this sequence number.
+        #[arg(long)]
+        after: Option<i64>,
+    },
+    /// Check a tenant's hash chain: exit status 0 when whole, 1 when broken.
+    Verify {
+        /// The tenant: its name, or its id.
+        tenant: String,
+    },
 }
 
 /// The filters of `list` and `count`.
@@ -140,6 +188,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command, &out)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Internal(m)) if m == BROKEN => ExitCode::from(1),
         Err(e) => out.fail(&e),
     }
 }
@@ -243,7 +292,120 @@ async fn dispatch(command: Command, m: &TenantManager, out: &Out) -> Result<(), 
             out.report(&m.recover().await?);
             Ok(())
         }
+        Command::Export { name, out: path } => {
+            let bar = out.progress_bar();
+            let shown = bar.clone();
+            let show = move |p: &tenantry::MoveProgress| {
+                if let Some(bar) = &shown {
+                    output::show_progress(bar, p);
+                }
+            };
+            let manifest = if path == "-" {
+                let mut stdout = tokio::io::stdout();
+                m.export_tenant_with_progress(&name, &mut stdout, show)
+                    .await
+            } else {
+                let mut file =
+                    tokio::fs::File::create(&path)
+                        .await
+                        .map_err(|e| Error::InvalidInput {
+                            field: "out",
+                            message: format!("cannot be created: {e}"),
+                        })?;
+                let written = m.export_tenant_with_progress(&name, &mut file, show).await;
+                if written.is_err() {
+                    let _ = tokio::fs::remove_file(&path).await;
+                }
+                written
+            };
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let manifest = manifest?;
+            if path != "-" {
+                out.manifest(&manifest);
+            }
+            Ok(())
+        }
+        Command::Import {
+            file,
+            name,
+            email,
+            layout,
+            cluster,
+        } => {
+            let mut options = tenantry::ImportOptions::new();
+            options.name = name;
+            options.admin_email = email;
+            options.layout = layout;
+            options.cluster = cluster;
+            let bar = out.progress_bar();
+            let shown = bar.clone();
+            let show = move |p: &tenantry::MoveProgress| {
+                if let Some(bar) = &shown {
+                    output::show_progress(bar, p);
+                }
+            };
+            let imported = if file == "-" {
+                let mut stdin = tokio::io::stdin();
+                m.import_tenant_with_progress(&mut stdin, options, show)
+                    .await
+            } else {
+                let mut input =
+                    tokio::fs::File::open(&file)
+                        .await
+                        .map_err(|e| Error::InvalidInput {
+                            field: "file",
+                            message: format!("cannot be opened: {e}"),
+                        })?;
+                m.import_tenant_with_progress(&mut input, options, show)
+                    .await
+            };
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            out.tenant(&imported?.0);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::List {
+            tenant,
+            op,
+            limit,
+            after,
+        }) => {
+            let id = tenant_id(m, &tenant).await?;
+            let mut query = tenantry::AuditQuery::new();
+            query.op = op;
+            query.limit = limit;
+            query.after = after;
+            out.audit(&m.audit_log(id, &query).await?);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { tenant }) => {
+            let id = tenant_id(m, &tenant).await?;
+            let verified = m.verify_audit(id).await?;
+            out.verification(&verified);
+            if verified.is_intact() {
+                Ok(())
+            } else {
+                Err(Error::Internal(BROKEN.into()))
+            }
+        }
     }
+}
+
+/// What `audit verify` fails with when the chain is broken (its own exit status, 1).
+const BROKEN: &str = "the audit chain is broken";
+
+/// A tenant given by name, or by id (a purged tenant's log is reached by its id).
+async fn tenant_id(
+    m: &TenantManager,
+    tenant: &str,
+) -> Result<tenantry::mongodb::bson::oid::ObjectId, Error> {
+    if let Ok(id) = tenantry::mongodb::bson::oid::ObjectId::parse_str(tenant.trim()) {
+        return Ok(id);
+    }
+    Ok(m.get_tenant(tenant).await?.id)
 }
 
 /// The admin's password: `TENANTRY_ADMIN_PASSWORD`, or one line of stdin (never an

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use tenantry::{Error, MoveProgress, RecoveryReport, Tenant, TenantPage};
+use tenantry::{
+    ArchiveManifest, AuditPage, AuditVerification, Error, MoveProgress, RecoveryReport, Tenant,
+    TenantPage,
+};
 
 /// The exit status of a failure with error `code`: 10 plus its place in
 /// [`Error::CODES`] (`TENANT_NOT_FOUND` 10, `TENANT_ALREADY_EXISTS` 11, `INVALID_INPUT` 12,
@@ -120,6 +123,78 @@ impl Out {
         if let Value::Object(fields) = body {
             for (key, value) in fields {
                 println!("{key:<20} {}", text(&value));
+            }
+        }
+    }
+
+    pub fn manifest(&self, manifest: &ArchiveManifest) {
+        let collections: serde_json::Map<String, Value> = manifest
+            .collections
+            .iter()
+            .map(|(name, (count, sha))| (name.clone(), json!({ "count": count, "sha256": sha })))
+            .collect();
+        let body = json!({ "collections": collections, "audit_entries": manifest.audit_entries });
+        if self.json {
+            println!("{body}");
+            return;
+        }
+        for (name, (count, sha)) in &manifest.collections {
+            println!("{name:<20} {count:>10} documents  sha256 {sha}");
+        }
+        println!("{:<20} {:>10} entries", "audit", manifest.audit_entries);
+    }
+
+    pub fn audit(&self, page: &AuditPage) {
+        if self.json {
+            let entries: Vec<Value> = page
+                .entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "seq": e.seq,
+                        "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "actor": e.actor,
+                        "op": e.op,
+                        "outcome": e.outcome,
+                        "detail": serde_json::to_value(&e.detail).unwrap_or(Value::Null),
+                        "hash": e.hash,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "entries": entries, "next": page.next }));
+            return;
+        }
+        for e in &page.entries {
+            println!(
+                "{:>6}  {}  {:<16} {:<20} {}",
+                e.seq,
+                e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                e.op,
+                e.outcome,
+                e.actor
+            );
+        }
+        if let Some(next) = page.next {
+            println!("(more: --after {next})");
+        }
+    }
+
+    pub fn verification(&self, v: &AuditVerification) {
+        let broken = v
+            .broken
+            .as_ref()
+            .map(|(seq, why)| json!({ "seq": seq, "reason": why }));
+        if self.json {
+            println!(
+                "{}",
+                json!({ "entries": v.entries, "intact": v.is_intact(), "broken": broken })
+            );
+            return;
+        }
+        match &v.broken {
+            None => println!("intact: {} entries", v.entries),
+            Some((seq, why)) => {
+                println!("BROKEN at entry {seq}: {why} ({} entries read)", v.entries)
             }
         }
     }

@@ -311,3 +311,94 @@ async fn a_move_draws_its_progress_in_a_terminal_and_only_there() {
     // The tenant's own database goes with the test's.
     let _ = m.client().database(&where_now.database).drop().await;
 }
+
+#[tokio::test]
+async fn export_import_and_the_audit_log_from_the_command_line() {
+    let cli = Cli::new();
+    assert!(cli
+        .create("Archived Co", "arch@cli.io", &[])
+        .status
+        .success());
+    let m = cli.manager().await;
+    let data = m
+        .admin_scope("Archived Co")
+        .await
+        .unwrap()
+        .collection::<Document>(DEFAULT_COLLECTION)
+        .unwrap();
+    let docs: Vec<Document> = (0..1500)
+        .map(|i| doc! { "_id": i, "v": format!("v{i}") })
+        .collect();
+    data.insert_many(&docs).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("tenantry-cli-{}", cli.db));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("archived.bson");
+    let file = file.to_str().unwrap();
+    let manifest = cli.json(&["--json", "export", "Archived Co", "--out", file]);
+    assert_eq!(manifest["collections"]["data"]["count"], 1500);
+    let imported = cli.json(&[
+        "--json",
+        "import",
+        file,
+        "--name",
+        "Archived Copy",
+        "--email",
+        "copy@cli.io",
+    ]);
+    assert_eq!(imported["organization_name"], "Archived Copy");
+    let scope = m.admin_scope("Archived Copy").await.unwrap();
+    let c = scope.collection::<Document>(DEFAULT_COLLECTION).unwrap();
+    assert_eq!(c.count_documents(doc! {}).await.unwrap(), 1500);
+    // A second import under the same name is refused with its code; nothing changes.
+    let out = cli.run(&[
+        "import",
+        file,
+        "--name",
+        "Archived Copy",
+        "--email",
+        "third@cli.io",
+    ]);
+    assert_eq!(status(&out), 11, "{}", text(&out.stderr));
+    // A damaged file: INVALID_INPUT, and nothing left under the name.
+    let damaged = dir.join("damaged.bson");
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let out = cli.run(&[
+        "import",
+        damaged.to_str().unwrap(),
+        "--name",
+        "Damaged Co",
+        "--email",
+        "d@cli.io",
+    ]);
+    assert_eq!(status(&out), 12, "{}", text(&out.stderr));
+    assert_eq!(
+        cli.json(&["--json", "count", "--prefix", "damaged"])["count"],
+        0
+    );
+    // The audit log: listed, verified, and a tampered entry makes verify fail.
+    let log = cli.json(&["--json", "audit", "list", "Archived Copy"]);
+    assert_eq!(log["entries"][0]["op"], "import");
+    let original = m.get_tenant("Archived Co").await.unwrap();
+    let verified = cli.json(&["--json", "audit", "verify", &original.id.to_hex()]);
+    assert_eq!(verified["intact"], true);
+    m.client()
+        .database(&cli.db)
+        .collection::<Document>("tenant_audit")
+        .update_one(
+            doc! { "tenant": original.id, "seq": 1_i64 },
+            doc! { "$set": { "actor": "someone else" } },
+        )
+        .await
+        .unwrap();
+    let out = cli.run(&["audit", "verify", "Archived Co"]);
+    assert_eq!(status(&out), 1);
+    assert!(
+        text(&out.stdout).starts_with("BROKEN at entry 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -254,6 +254,23 @@ pub(crate) async fn append(
     Err(Error::busy())
 }
 
+/// Keep an entry as it is (an imported archive's, under its own tenant), unless that
+/// tenant's log has this `seq` already.
+pub(crate) async fn keep(store: &Store, entry: &AuditEntry) -> Result<()> {
+    match entries(store).insert_one(entry).await {
+        Ok(_) => {
+            let ahead = doc! { "_id": entry.tenant, "seq": { "$lt": entry.seq } };
+            let set = doc! { "$set": { "seq": entry.seq, "hash": &entry.hash } };
+            match heads(store).update_one(ahead, set).upsert(true).await {
+                Err(e) if duplicate_key(&e).is_some() => Ok(()),
+                other => other.map(|_| ()).map_err(Error::from),
+            }
+        }
+        Err(e) if duplicate_key(&e).is_some() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Record an event, logging (not returning) a failure to: the event happened either way.
 pub(crate) async fn record(
     store: &Store,

@@ -536,6 +536,7 @@ mod tests {
             op: None,
             deleted_at: None,
             purge_after: None,
+            importing: None,
         })
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod archive;
 mod audit;
 mod auth;
 mod cache;
@@ -20,6 +21,7 @@ mod scope;
 mod store;
 mod tenant;
 
+pub use archive::{ArchiveManifest, ImportOptions, ARCHIVE_FORMAT, ARCHIVE_VERSION};
 pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
 pub use auth::{AccessToken, Claims};
 pub use cache::{CacheStats, STALE_AFTER};

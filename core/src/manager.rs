@@ -13,6 +13,7 @@ use std::sync::Arc;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::Client;
 
+use crate::archive::{self, ArchiveManifest, ImportOptions};
 use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::auth::{login, AccessToken, Claims};
 use crate::cache::CacheStats;
@@ -461,6 +462,72 @@ impl TenantManager {
     pub async fn admin_scope(&self, name: &str) -> Result<TenantScope> {
         let org = self.visible(name).await?;
         Ok(TenantScope::new(Arc::clone(&self.cx), &org))
+    }
+
+    /// Write the tenant named `name` to `out` as one archive (see [`ArchiveManifest`] and
+    /// the format in the crate's README): its record, admins (with their password
+    /// hashes: an archive is as sensitive as the database), every logical collection with
+    /// its options, indexes and documents, its audit log, and a manifest of counts and
+    /// checksums. Streamed: memory does not grow with the data. A live export: writes made
+    /// meanwhile may or may not be in it.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn export_tenant<W>(&self, name: &str, out: &mut W) -> Result<ArchiveManifest>
+    where
+        W: tokio::io::AsyncWrite + Unpin + Send,
+    {
+        self.export_tenant_with_progress(name, out, |_| {}).await
+    }
+
+    /// [`export_tenant`](Self::export_tenant), reporting progress (documents written of
+    /// the total) to `progress`.
+    pub async fn export_tenant_with_progress<W>(
+        &self,
+        name: &str,
+        out: &mut W,
+        progress: impl Fn(&MoveProgress) + Send + Sync,
+    ) -> Result<ArchiveManifest>
+    where
+        W: tokio::io::AsyncWrite + Unpin + Send,
+    {
+        self.open()?;
+        let org = self.visible(name).await?;
+        archive::export(&self.cx, &org, out, Some(&progress)).await
+    }
+
+    /// Import a tenant from an archive read from `input`, under its name or
+    /// `options.name`, on this deployment (any deployment: the archive is self-contained).
+    /// The tenant stays hidden until its documents are in and match the archive's manifest;
+    /// a failure at any point (a damaged archive, a taken name) leaves nothing behind, and
+    /// an import whose process dies is purged by [`recover`](Self::recover) after an hour.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn import_tenant<R>(
+        &self,
+        input: &mut R,
+        options: ImportOptions,
+    ) -> Result<(Tenant, ArchiveManifest)>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send,
+    {
+        self.import_tenant_with_progress(input, options, |_| {})
+            .await
+    }
+
+    /// [`import_tenant`](Self::import_tenant), reporting progress to `progress`.
+    pub async fn import_tenant_with_progress<R>(
+        &self,
+        input: &mut R,
+        options: ImportOptions,
+        progress: impl Fn(&MoveProgress) + Send + Sync,
+    ) -> Result<(Tenant, ArchiveManifest)>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send,
+    {
+        self.open()?;
+        let result = archive::import(&self.cx, input, options, Some(&progress)).await;
+        self.cx.cache.forget_all();
+        result
     }
 
     /// One page of the audit log of the tenant `tenant` (by id: a purged tenant's log

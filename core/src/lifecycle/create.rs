@@ -25,6 +25,10 @@ use crate::placement::{self, Layout, Naming, HOME_CLUSTER};
 use crate::store::{self, AdminDoc, Detail, Key, Kind, OrgDoc, State};
 use crate::tenant::{Tenant, TenantOptions};
 
+/// How long a tenant being imported may stay hidden before `recover()` purges it (an
+/// import that never finished).
+pub(crate) const IMPORT_LEASE_MS: i64 = 3_600_000;
+
 /// A create, as journaled in its record.
 pub(crate) struct Create {
     org: OrgDoc,
@@ -116,7 +120,15 @@ impl Operation for Create {
                 if org.layout != Layout::Shared {
                     run.cx.data(org)?.clear_marker(&org.collection_name).await?;
                 }
-                run.fenced(store.release_unchanged(&run.fence).await?)
+                run.fenced(match org.importing {
+                    // Hidden until its data is in: purged in a while if it never is.
+                    Some(since) => {
+                        let until = since.timestamp_millis() + IMPORT_LEASE_MS;
+                        let until = mongodb::bson::DateTime::from_millis(until);
+                        store.release_importing(&run.fence, until).await?
+                    }
+                    None => store.release_unchanged(&run.fence).await?,
+                })
             }
         }
     }
@@ -176,10 +188,23 @@ pub(crate) async fn create(
     password: &str,
     options: TenantOptions,
 ) -> Result<Tenant> {
-    let name = TenantName::parse(name, cx.config.tenants_db())?;
-    let email = Email::parse(email)?;
     validate_password(password, cx.config.min_password_chars)?;
     let hashed = password::hash(password, cx.config.bcrypt_cost).await?;
+    create_hashed(cx, name, email, &hashed, options, None).await
+}
+
+/// [`create`] with the admin's password hash given (an import's); `importing` (when the
+/// import began) leaves the tenant hidden until the import reveals it.
+pub(crate) async fn create_hashed(
+    cx: &Cx,
+    name: &str,
+    email: &str,
+    hashed: &str,
+    options: TenantOptions,
+    importing: Option<mongodb::bson::DateTime>,
+) -> Result<Tenant> {
+    let name = TenantName::parse(name, cx.config.tenants_db())?;
+    let email = Email::parse(email)?;
     // Abandoned attempts at this name hold nothing the next attempt needs; finish them off
     // here rather than leave them to `recover()`.
     for org in cx.store.orgs_in_flight(Some(name.key())).await? {
@@ -187,7 +212,7 @@ pub(crate) async fn create(
     }
     let mut retried = false;
     loop {
-        let result = try_create(cx, &name, &email, &hashed, &options).await;
+        let result = try_create(cx, &name, &email, hashed, &options, importing).await;
         match &result {
             Err(Error::AlreadyExists { field, .. }) if !retried => {
                 // The holder may be an abandoned operation: recover it and try once more.
@@ -220,6 +245,7 @@ async fn try_create(
     email: &Email,
     hashed: &str,
     options: &TenantOptions,
+    importing: Option<mongodb::bson::DateTime>,
 ) -> Result<Tenant> {
     let now = store::now();
     let id = ObjectId::new();
@@ -255,6 +281,7 @@ async fn try_create(
         op: Some(journal),
         deleted_at: None,
         purge_after: None,
+        importing,
     };
     let sent = Instant::now();
     cx.store.insert_creating(&org).await?;

@@ -199,6 +199,15 @@ async fn deleted_named(cx: &Cx, name: &str) -> Result<OrgDoc> {
 /// Bring the softly deleted tenant named `name` back, within its retention.
 pub(crate) async fn restore(cx: &Cx, name: &str) -> Result<OrgDoc> {
     let org = deleted_named(cx, name).await?;
+    if org.importing.is_some() {
+        return Err(Error::invalid(
+            "name",
+            format_args!(
+                "'{}' is an import that did not finish: it can only be purged",
+                org.organization_name
+            ),
+        ));
+    }
     let (Some(deleted_at), Some(until)) = (org.deleted_at, org.purge_after) else {
         return Err(Error::internal(
             "a deleted record without its deletion time",
@@ -250,6 +259,14 @@ pub(crate) async fn purge_expired(cx: &Cx) -> Result<usize> {
         }
     }
     Ok(purged)
+}
+
+/// Purge the softly deleted (or hidden, being imported) tenant with this id.
+pub(crate) async fn purge_org_of(cx: &Cx, id: mongodb::bson::oid::ObjectId) -> Result<()> {
+    match cx.store.org(id).await? {
+        Some(org) if org.state == State::Deleted => purge_org(cx, &org, "operator").await,
+        _ => Ok(()),
+    }
 }
 
 async fn purge_org(cx: &Cx, org: &OrgDoc, actor: &str) -> Result<()> {

@@ -574,7 +574,7 @@ fn id_of(key: &[u8]) -> Result<Bson> {
 }
 
 /// The elements of a document, each with its bytes (type, name and value), in order.
-fn elements(doc: &RawDocument) -> impl Iterator<Item = Result<(&str, &[u8])>> {
+pub(crate) fn elements(doc: &RawDocument) -> impl Iterator<Item = Result<(&str, &[u8])>> {
     let bytes = doc.as_bytes();
     let mut at = 4;
     doc.iter_elements().map(move |element| {
@@ -589,7 +589,7 @@ fn elements(doc: &RawDocument) -> impl Iterator<Item = Result<(&str, &[u8])>> {
 }
 
 /// A document of the elements of `doc` but the tenant stamp.
-fn without_stamp(doc: &RawDocument) -> Result<RawDocumentBuf> {
+pub(crate) fn without_stamp(doc: &RawDocument) -> Result<RawDocumentBuf> {
     let mut bytes = vec![0; 4];
     for element in elements(doc) {
         let (key, element) = element?;
@@ -662,7 +662,7 @@ fn target_place(cx: &Cx, org: &OrgDoc, target: &MoveTarget) -> Result<Place> {
 }
 
 /// The tenant's logical collections now, each with its validation options.
-async fn logical_collections(cx: &Cx, org: &OrgDoc) -> Result<(Vec<String>, Document)> {
+pub(crate) async fn logical_collections(cx: &Cx, org: &OrgDoc) -> Result<(Vec<String>, Document)> {
     let src = cx.data(org)?;
     let mut names = match org.layout {
         Layout::Collection => vec![DEFAULT_COLLECTION.to_owned()],

@@ -163,6 +163,11 @@ impl Store {
         }
     }
 
+    /// Create `name` as a plain collection (`false` when one is there already).
+    pub(crate) async fn create_plain(&self, name: &str) -> Result<bool> {
+        self.create_with(name, Document::new()).await
+    }
+
     /// Create `name` marked as operation `op`'s, or prove it already is: `false` when
     /// another collection holds the name.
     pub(crate) async fn create_marked(&self, name: &str, op: ObjectId) -> Result<bool> {

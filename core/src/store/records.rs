@@ -225,6 +225,10 @@ pub(crate) struct OrgDoc {
     /// When a softly deleted tenant may be purged (restorable until then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_after: Option<bson::DateTime>,
+    /// When an import began that has not finished: the tenant stays hidden (`deleted`)
+    /// until its data is in and verified, and cannot be restored, only purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<bson::DateTime>,
 }
 
 fn readable_journal<'de, D: Deserializer<'de>>(
@@ -254,6 +258,7 @@ impl OrgDoc {
             op: None,
             deleted_at: Some(bson::DateTime::now()),
             purge_after: Some(bson::DateTime::now()),
+            importing: None,
         }
     }
 
@@ -435,6 +440,17 @@ impl Store {
         Ok(self.admins.find_one(doc! { "_id": id }).await?)
     }
 
+    /// The admins of a tenant.
+    pub(crate) async fn admins_of(&self, org: ObjectId) -> Result<Vec<AdminDoc>> {
+        Ok(self
+            .admins
+            .find(doc! { "organization_id": org })
+            .sort(doc! { "_id": 1 })
+            .await?
+            .try_collect()
+            .await?)
+    }
+
     pub(crate) async fn admin_ids_of(&self, org: ObjectId) -> Result<Vec<ObjectId>> {
         let admins: Vec<AdminDoc> = self
             .admins
@@ -567,6 +583,35 @@ impl Store {
         self.release(fence, set).await
     }
 
+    /// End the create of an import: the record stays hidden (`deleted`, restorable never,
+    /// purged after `purge_after` if the import does not finish).
+    pub(crate) async fn release_importing(
+        &self,
+        fence: &Fence,
+        purge_after: bson::DateTime,
+    ) -> Result<bool> {
+        let change = doc! {
+            "$set": {
+                "state": State::Deleted.as_str(),
+                "deleted_at": bson::DateTime::now(),
+                "purge_after": purge_after,
+            },
+            "$unset": { "op": "" },
+        };
+        self.fenced_update(fence, change).await
+    }
+
+    /// Reveal an imported tenant whose data is in and verified; whether it was still the
+    /// import begun at `since`.
+    pub(crate) async fn finish_import(&self, id: ObjectId, since: bson::DateTime) -> Result<bool> {
+        let filter = doc! { "_id": id, "state": State::Deleted.as_str(), "importing": since };
+        let change = doc! {
+            "$set": { "state": State::Active.as_str(), "updated_at": bson::DateTime::now() },
+            "$unset": { "deleted_at": "", "purge_after": "", "importing": "" },
+        };
+        Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
+    }
+
     /// End an operation on a softly deleted record without a change: deleted again.
     pub(crate) async fn release_deleted(&self, fence: &Fence) -> Result<bool> {
         let change = doc! { "$set": { "state": State::Deleted.as_str() }, "$unset": { "op": "" } };
@@ -635,7 +680,12 @@ impl Store {
     /// Bring a softly deleted record back (if still the deletion `deleted_at` made);
     /// whether it was.
     pub(crate) async fn restore(&self, id: ObjectId, deleted_at: bson::DateTime) -> Result<bool> {
-        let filter = doc! { "_id": id, "state": State::Deleted.as_str(), "deleted_at": deleted_at };
+        let filter = doc! {
+            "_id": id,
+            "state": State::Deleted.as_str(),
+            "deleted_at": deleted_at,
+            "importing": { "$exists": false },
+        };
         let change = doc! {
             "$set": { "state": State::Active.as_str(), "updated_at": bson::DateTime::now() },
             "$unset": { "deleted_at": "", "purge_after": "" },
