@@ -13,7 +13,8 @@
 //!
 //! An import reads the archive once, as a stream. The tenant is created (journaled, as any
 //! create) hidden: `deleted` and marked as importing, so no call sees it, no restore can
-//! reveal it, and `recover()` purges it if the import never finishes. Its documents and
+//! reveal it, and `recover()` purges it if the import stops renewing its lease (two minutes
+//! after its last batch: a process that died). Its documents and
 //! indexes are written; the archive is checked against its manifest as it is read, then
 //! the tenant's data is read back and checked against the manifest again; only then is the
 //! tenant revealed. Any failure purges what the import made. Audit entries are kept under
@@ -475,7 +476,7 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     let created =
         create::create_hashed(cx, &name, &email, hashed, create_options, Some(since)).await?;
     let org = cx.store.org(created.id).await?.ok_or_else(Error::revoked)?;
-    match load(cx, &org, input, progress, started).await {
+    match load(cx, &org, since, input, progress, started).await {
         Ok(manifest) => {
             if !cx.store.finish_import(org.id, since).await? {
                 return Err(Error::busy());
@@ -495,11 +496,27 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     }
 }
 
+/// Push back the purge of the hidden tenant: this import is alive. `CONFLICT` if it was
+/// purged meanwhile (by a recovery that took it for abandoned).
+async fn alive(cx: &Cx, org: &OrgDoc, since: bson::DateTime) -> Result<()> {
+    let until = bson::DateTime::from_millis(
+        bson::DateTime::now().timestamp_millis() + create::IMPORT_LEASE_MS,
+    );
+    if cx.store.renew_import(org.id, since, until).await? {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            message: "the import was taken for abandoned and purged; import again".into(),
+        })
+    }
+}
+
 /// Write the archive's collections, documents and audit entries into the hidden tenant
 /// `org`, check them against the manifest as read and as stored.
 async fn load<R: AsyncRead + Unpin + Send>(
     cx: &Cx,
     org: &OrgDoc,
+    since: bson::DateTime,
     input: &mut R,
     progress: Progress<'_>,
     started: std::time::Instant,
@@ -615,6 +632,7 @@ async fn load<R: AsyncRead + Unpin + Send>(
                         .ok_or_else(|| corrupt("a document outside a collection"))?;
                     data.put_documents(physical, &batch, stamp).await?;
                     batch.clear();
+                    alive(cx, org, since).await?;
                     report(progress, "import", done, done, started);
                 }
             }

@@ -499,7 +499,8 @@ impl TenantManager {
     /// `options.name`, on this deployment (any deployment: the archive is self-contained).
     /// The tenant stays hidden until its documents are in and match the archive's manifest;
     /// a failure at any point (a damaged archive, a taken name) leaves nothing behind, and
-    /// an import whose process dies is purged by [`recover`](Self::recover) after an hour.
+    /// an import whose process dies is purged by [`recover`](Self::recover) two minutes
+    /// after its last batch (its name and email are held until then).
     ///
     /// An administration call: no token is checked, so only trusted code may call it.
     pub async fn import_tenant<R>(

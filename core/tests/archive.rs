@@ -322,3 +322,128 @@ async fn a_damaged_cut_off_or_refused_import_leaves_nothing() {
     by.assert_untouched(&t, "after the failed imports").await;
     t.assert_no_garbage_keys_beside(&by.foreign_names()).await;
 }
+
+/// A reader that aborts the process after `left` bytes: a crash in the middle of a load.
+struct DiesAfter<'a> {
+    data: &'a [u8],
+    left: usize,
+}
+
+impl AsyncRead for DiesAfter<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            std::process::abort();
+        }
+        let n = self.left.min(buf.remaining()).min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        buf.put_slice(head);
+        self.data = rest;
+        self.left -= n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The child process of the crash test: imports the archive at `ARCHIVE_FILE` into
+/// `ARCHIVE_DB` and dies halfway.
+#[tokio::test]
+#[ignore = "run by the crash test in a child process"]
+async fn import_child() {
+    let db = std::env::var("ARCHIVE_DB").expect("run by the crash test only");
+    let archive = std::fs::read(std::env::var("ARCHIVE_FILE").unwrap()).unwrap();
+    let config = Config::builder(mongo_uri(), SECRET)
+        .master_db(&db)
+        .bcrypt_cost(4)
+        .cache_capacity(0)
+        .build()
+        .unwrap();
+    let m = TenantManager::connect(config).await.unwrap();
+    let mut dying = DiesAfter {
+        data: &archive,
+        left: archive.len() * 2 / 3,
+    };
+    let options = ImportOptions::new()
+        .name("Crashed")
+        .admin_email("crashed@x.io");
+    let _ = m.import_tenant(&mut dying, options).await;
+    unreachable!("the reader aborts the process first");
+}
+
+#[tokio::test]
+async fn an_import_whose_process_dies_stays_hidden_and_is_purged_by_recover() {
+    use std::os::unix::process::ExitStatusExt;
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let by = Bystanders::seed(&t, &m).await;
+    seeded(&m, "Big Source", "big@arc.io", Layout::Collection).await;
+    let scope = m.admin_scope("Big Source").await.unwrap();
+    let c = scope.collection::<Document>("data").unwrap();
+    let more: Vec<Document> = (0..5000)
+        .map(|i| doc! { "_id": format!("more-{i}"), "email": format!("more{i}@big.io") })
+        .collect();
+    c.insert_many(&more).await.unwrap();
+    let (archive, _) = exported(&m, "Big Source").await;
+    let file = std::env::temp_dir().join(format!("{}.archive", t.name));
+    std::fs::write(&file, &archive).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "import_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("ARCHIVE_DB", &t.name)
+        .env("ARCHIVE_FILE", &file)
+        .env("MONGODB_URI", mongo_uri())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Hidden, never restorable, its name held.
+    assert!(m.get_tenant("Crashed").await.is_err());
+    let e = m.restore_tenant("Crashed").await.unwrap_err();
+    assert_eq!(e.code(), "INVALID_INPUT", "{e}");
+    assert_eq!(
+        m.create_tenant("Crashed", "other@x.io", PASSWORD)
+            .await
+            .unwrap_err()
+            .code(),
+        "TENANT_ALREADY_EXISTS"
+    );
+    // Within its lease, recover leaves it; past it, recover purges it.
+    let report = m.recover().await.unwrap();
+    assert_eq!(report.purged, 0, "{report:?}");
+    t.raw("organizations")
+        .update_one(
+            doc! { "organization_name": "Crashed" },
+            doc! { "$set": { "purge_after": DateTime::from_millis(0) } },
+        )
+        .await
+        .unwrap();
+    let report = m.recover().await.unwrap();
+    assert_eq!(report.purged, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    let listed = m
+        .list_tenants(&TenantQuery::new().name_prefix("Crashed"))
+        .await
+        .unwrap();
+    assert!(listed.tenants.is_empty());
+    // Everything it held is free: the import goes through now.
+    let options = ImportOptions::new()
+        .name("Crashed")
+        .admin_email("crashed@x.io");
+    m.import_tenant(&mut archive.as_slice(), options)
+        .await
+        .unwrap();
+    by.assert_untouched(&t, "after the crashed import").await;
+    t.assert_no_garbage_keys_beside(&by.foreign_names()).await;
+}

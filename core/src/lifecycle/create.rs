@@ -25,9 +25,9 @@ use crate::placement::{self, Layout, Naming, HOME_CLUSTER};
 use crate::store::{self, AdminDoc, Detail, Key, Kind, OrgDoc, State};
 use crate::tenant::{Tenant, TenantOptions};
 
-/// How long a tenant being imported may stay hidden before `recover()` purges it (an
-/// import that never finished).
-pub(crate) const IMPORT_LEASE_MS: i64 = 3_600_000;
+/// How long a tenant being imported stays hidden past the import's last sign of life (it
+/// renews this after every batch) before `recover()` purges it as abandoned.
+pub(crate) const IMPORT_LEASE_MS: i64 = 120_000;
 
 /// A create, as journaled in its record.
 pub(crate) struct Create {

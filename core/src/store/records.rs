@@ -601,6 +601,18 @@ impl Store {
         self.fenced_update(fence, change).await
     }
 
+    /// Push back the purge of a tenant being imported (the import `since` is alive).
+    pub(crate) async fn renew_import(
+        &self,
+        id: ObjectId,
+        since: bson::DateTime,
+        until: bson::DateTime,
+    ) -> Result<bool> {
+        let filter = doc! { "_id": id, "state": State::Deleted.as_str(), "importing": since };
+        let change = doc! { "$set": { "purge_after": until } };
+        Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
+    }
+
     /// Reveal an imported tenant whose data is in and verified; whether it was still the
     /// import begun at `since`.
     pub(crate) async fn finish_import(&self, id: ObjectId, since: bson::DateTime) -> Result<bool> {
