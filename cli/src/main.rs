@@ -71,6 +71,15 @@ enum Command {
         #[arg(long)]
         cluster: Option<String>,
     },
+    /// Rename a tenant (its data follows, as with its admin's rename).
+    Rename { name: String, new_name: String },
+    /// Delete a tenant: softly when a deleted retention is configured, for good otherwise.
+    Delete {
+        name: String,
+        /// Confirm: nothing is deleted without it.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Bring back a softly deleted tenant, within its retention.
     Restore { name: String },
     /// Remove a softly deleted tenant now: its data, admins and record.
@@ -242,6 +251,21 @@ async fn dispatch(command: Command, m: &TenantManager, out: &Out) -> Result<(), 
                 &m.create_tenant_with(&name, &email, &password, options)
                     .await?,
             );
+            Ok(())
+        }
+        Command::Rename { name, new_name } => {
+            out.tenant(&m.admin_rename_tenant(&name, &new_name).await?);
+            Ok(())
+        }
+        Command::Delete { name, yes } => {
+            if !yes {
+                return Err(Error::InvalidInput {
+                    field: "yes",
+                    message: "confirm the delete with --yes".into(),
+                });
+            }
+            m.admin_delete_tenant(&name).await?;
+            out.message(&format!("deleted '{name}'"));
             Ok(())
         }
         Command::Restore { name } => {

@@ -223,6 +223,56 @@ impl TenantManager {
         .await
     }
 
+    /// Rename the tenant named `name` as its admin could (the same journaled rename), for
+    /// an operator: no token is checked, so only trusted code may call it.
+    pub async fn admin_rename_tenant(&self, name: &str, new_name: &str) -> Result<Tenant> {
+        self.open()?;
+        let (name, new_name) = (name.to_owned(), new_name.to_owned());
+        self.changing(move |cx| async move {
+            let claims = login::operator_claims(&cx, &name).await?;
+            let update = TenantUpdate::new().new_name(&new_name);
+            let result = update::update(&cx, &claims, update).await;
+            let detail = doc! { "from": claims.tenant_name(), "to": &new_name };
+            let outcome = outcome_of(&result);
+            audit::record(
+                &cx.store,
+                claims.tenant_id(),
+                "operator",
+                "rename",
+                outcome,
+                detail,
+            )
+            .await;
+            result
+        })
+        .await
+    }
+
+    /// Delete the tenant named `name` as its admin could (softly, with a deleted retention
+    /// configured), for an operator: no token is checked, so only trusted code may call
+    /// it.
+    pub async fn admin_delete_tenant(&self, name: &str) -> Result<()> {
+        self.open()?;
+        let name = name.to_owned();
+        self.changing(move |cx| async move {
+            let claims = login::operator_claims(&cx, &name).await?;
+            let result = delete::delete(&cx, &claims).await;
+            let detail = doc! { "soft": !cx.config.deleted_retention.is_zero() };
+            let outcome = outcome_of(&result);
+            audit::record(
+                &cx.store,
+                claims.tenant_id(),
+                "operator",
+                "delete",
+                outcome,
+                detail,
+            )
+            .await;
+            result
+        })
+        .await
+    }
+
     /// Bring back the softly deleted tenant named `name`, as it was, within its retention
     /// (`TENANT_NOT_FOUND` if no deleted tenant has the name; `INVALID_INPUT` once its
     /// retention has passed). Its admins log in again; tokens issued before the delete

@@ -129,3 +129,30 @@ fn visible(org: Option<OrgDoc>) -> Result<OrgDoc> {
         _ => Err(Error::revoked()),
     }
 }
+
+/// Claims of the tenant named `name`'s first admin, as a token of its current version
+/// would carry: for the operator's calls that run the admin's operations (a rename, a
+/// delete) without one of its tokens.
+pub(crate) async fn operator_claims(cx: &Cx, name: &str) -> Result<Claims> {
+    let key = crate::naming::TenantName::parse(name, cx.config.tenants_db())?;
+    let org = cx
+        .store
+        .visible_org_by_key(key.key())
+        .await?
+        .ok_or_else(|| Error::not_found(key.display()))?;
+    let admin = cx
+        .store
+        .admin(org.admin_id)
+        .await?
+        .ok_or_else(Error::revoked)?;
+    let token = cx.tokens.issue(
+        admin.id,
+        org.id,
+        &org.organization_name,
+        admin.token_version,
+    )?;
+    Ok(cx
+        .tokens
+        .decode(&token.access_token)?
+        .with_tenant(&org, &cx.config.master_db))
+}
