@@ -4,7 +4,8 @@
 //! only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value types,
 //! `scope.rs` the `Confinement` and `Location` of a tenant's data, `moves.rs` a move's
 //! progress reports (a callback on the event loop, an async iterator), `error.rs` the error
-//! enum, `config.rs` the `Settings`, `http.rs` the HTTP error table;
+//! enum, `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the
+//! operator endpoints' listing query and bodies);
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
 //! type stubs, defines the exception classes, and holds the FastAPI glue.
@@ -29,6 +30,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("DEFAULT_COLLECTION", tenantry::DEFAULT_COLLECTION)?;
     module.add_class::<manager::PyTenantManager>()?;
     module.add_class::<types::PyTenant>()?;
+    module.add_class::<types::PyTenantPage>()?;
     module.add_class::<types::PyClaims>()?;
     module.add_class::<types::PyAccessToken>()?;
     module.add_class::<types::PyRecoveryReport>()?;
@@ -45,6 +47,9 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::response, module)?)?;
     module.add_function(wrap_pyfunction!(http::validation_response, module)?)?;
     module.add_function(wrap_pyfunction!(http::method_not_allowed, module)?)?;
+    module.add_function(wrap_pyfunction!(http::tenant_query, module)?)?;
+    module.add_function(wrap_pyfunction!(http::tenant_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::page_body, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

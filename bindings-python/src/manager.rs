@@ -6,11 +6,13 @@
 //! `check_tenant_name`, `check_operator`, `locate`, `collection`, `client_address`, the
 //! settings) do no I/O. A move's progress reports go through `moves.rs`.
 
+use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDateTime, PyDict, PyInt, PyTzInfo};
 use tenantry::mongodb::bson::Document;
 use tenantry::{
-    Config, MoveTarget, TenantManager, TenantOptions, TenantUpdate, DEFAULT_COLLECTION,
+    Config, MoveTarget, TenantManager, TenantOptions, TenantQuery, TenantUpdate,
+    DEFAULT_COLLECTION, MAX_PAGE,
 };
 
 use crate::config::{settings, to_python};
@@ -18,7 +20,7 @@ use crate::error::to_py_err;
 use crate::moves::{self, PyMoveProgressIterator};
 use crate::runtime;
 use crate::scope::{self, PyLocation};
-use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant};
+use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant, PyTenantPage};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 #[pyclass(frozen, module = "tenantry._native", name = "TenantManager")]
@@ -166,6 +168,99 @@ impl PyTenantManager {
             // `()` would arrive as an empty tuple; the method returns None.
             Ok(None::<()>)
         })
+    }
+
+    /// Bring back the softly deleted tenant named `name` (any spelling) within its
+    /// retention. An administration call: no token is checked.
+    fn restore_tenant<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyTenant(manager.restore_tenant(&name).await?))
+        })
+    }
+
+    /// Remove the softly deleted tenant named `name` (any spelling) now, whatever its
+    /// retention. An administration call: no token is checked.
+    fn purge_tenant<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            manager.purge_tenant(&name).await?;
+            Ok(None::<()>)
+        })
+    }
+
+    /// Purge every softly deleted tenant whose retention has passed; how many.
+    fn purge_expired<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move { manager.purge_expired().await })
+    }
+
+    /// One page of the tenants matching the filters, in creation order. The filters are
+    /// converted here and checked by the core; a bad one fails the future with
+    /// `InvalidInput` naming it, as the core's own checks (page size, cursor) do.
+    #[pyo3(signature = (
+        *, state = None, layout = None, cluster = None, name_prefix = None,
+        created_after = None, created_before = None, limit = None, after = None
+    ))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    fn list_tenants<'py>(
+        &self,
+        py: Python<'py>,
+        state: Option<String>,
+        layout: Option<String>,
+        cluster: Option<String>,
+        name_prefix: Option<String>,
+        created_after: Option<Bound<'py, PyDateTime>>,
+        created_before: Option<Bound<'py, PyDateTime>>,
+        limit: Option<Bound<'py, PyInt>>,
+        after: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filters = Filters {
+            state,
+            layout,
+            cluster,
+            name_prefix,
+            created_after,
+            created_before,
+        };
+        let query = filters.query().and_then(|mut query| {
+            query.limit = limit.as_ref().map(page_size).transpose()?;
+            query.after = after;
+            Ok(query)
+        });
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyTenantPage(manager.list_tenants(&query?).await?))
+        })
+    }
+
+    /// How many tenants match the filters (those of `list_tenants`, without its page).
+    #[pyo3(signature = (
+        *, state = None, layout = None, cluster = None, name_prefix = None,
+        created_after = None, created_before = None
+    ))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    fn count_tenants<'py>(
+        &self,
+        py: Python<'py>,
+        state: Option<String>,
+        layout: Option<String>,
+        cluster: Option<String>,
+        name_prefix: Option<String>,
+        created_after: Option<Bound<'py, PyDateTime>>,
+        created_before: Option<Bound<'py, PyDateTime>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filters = Filters {
+            state,
+            layout,
+            cluster,
+            name_prefix,
+            created_after,
+            created_before,
+        };
+        let query = filters.query();
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move { manager.count_tenants(&query?).await })
     }
 
     /// Raise `Forbidden` unless `name` (any spelling) is the claims' tenant's.
@@ -403,4 +498,67 @@ fn move_target(layout: Option<String>, cluster: Option<String>) -> tenantry::Res
     target.layout = layout.map(|l| l.parse()).transpose()?;
     target.cluster = cluster;
     Ok(target)
+}
+
+/// The filters `list_tenants` and `count_tenants` share, as Python gave them.
+struct Filters<'py> {
+    state: Option<String>,
+    layout: Option<String>,
+    cluster: Option<String>,
+    name_prefix: Option<String>,
+    created_after: Option<Bound<'py, PyDateTime>>,
+    created_before: Option<Bound<'py, PyDateTime>>,
+}
+
+impl Filters<'_> {
+    /// The core's query of these filters (the first page, the default size); a state or
+    /// layout is parsed by the core, an instant converted by [`instant`].
+    fn query(self) -> tenantry::Result<TenantQuery> {
+        let mut query = TenantQuery::new();
+        query.state = self.state.map(|s| s.parse()).transpose()?;
+        query.layout = self.layout.map(|l| l.parse()).transpose()?;
+        query.cluster = self.cluster;
+        query.name_prefix = self.name_prefix;
+        query.created_after = self
+            .created_after
+            .map(|t| instant("created_after", &t))
+            .transpose()?;
+        query.created_before = self
+            .created_before
+            .map(|t| instant("created_before", &t))
+            .transpose()?;
+        Ok(query)
+    }
+}
+
+/// An aware `datetime` as the instant it names, whatever its time zone. A naive one is
+/// refused rather than guessed at (UTC? local time?): the tenants' own times are aware UTC.
+fn instant(field: &'static str, time: &Bound<'_, PyDateTime>) -> tenantry::Result<DateTime<Utc>> {
+    let invalid = |message: &str| tenantry::Error::InvalidInput {
+        field,
+        message: message.to_owned(),
+    };
+    let offset = time
+        .call_method0("utcoffset")
+        .map_err(|_| invalid("has a time zone that gives no offset"))?;
+    if offset.is_none() {
+        return Err(invalid(
+            "must be timezone-aware (a naive datetime names no instant)",
+        ));
+    }
+    let utc = PyTzInfo::utc(time.py()).map_err(|_| invalid("cannot be converted to UTC"))?;
+    time.call_method1("astimezone", (utc,))
+        .and_then(|t| t.extract::<DateTime<Utc>>())
+        .map_err(|_| invalid("is out of range once converted to UTC"))
+}
+
+/// A page size as the core takes it: an `int` too large or negative is refused with the
+/// core's words for a size out of its range.
+fn page_size(limit: &Bound<'_, PyInt>) -> tenantry::Result<usize> {
+    limit
+        .extract::<usize>()
+        .map_err(|_| tenantry::Error::InvalidInput {
+            field: "limit",
+            message: format!("must be between 1 and {MAX_PAGE}"),
+        })
 }

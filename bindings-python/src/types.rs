@@ -1,17 +1,18 @@
-//! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::Claims`],
-//! [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
+//! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::TenantPage`],
+//! [`tenantry::Claims`], [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
 //! [`tenantry::RecoveryFailure`] and [`tenantry::MoveProgress`].
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
-//! 24-digit hex strings, instants aware UTC `datetime`s, durations seconds. They are frozen
-//! plain data: comparable, `to_dict()`, hashable and picklable (but `Claims`, neither, and
-//! `MoveProgress`, a report of the moment with a float rate, neither). A `Claims` comes
+//! 24-digit hex strings, instants aware UTC `datetime`s, states and layouts their names,
+//! durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
+//! picklable (but `Claims`, neither; `MoveProgress`, a report of the moment with a float
+//! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither). A `Claims` comes
 //! only from `verify_token`/`decode_token`, which is what makes it proof of a checked token:
 //! it cannot be built, changed or unpickled from Python.
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyIterator, PyList, PyString, PyTuple};
 
 /// `repr()` of a string, the way Python writes it.
 pub(crate) fn quoted(py: Python<'_>, s: &str) -> PyResult<String> {
@@ -130,6 +131,18 @@ impl PyTenant {
     fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    #[getter]
+    fn state(&self) -> &'static str {
+        self.0.state.as_str()
+    }
+    #[getter]
+    fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+    #[getter]
+    fn purge_after(&self) -> Option<DateTime<Utc>> {
+        self.0.purge_after
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("id", self.id())?;
@@ -142,6 +155,9 @@ impl PyTenant {
         d.set_item("admin_id", self.admin_id())?;
         d.set_item("created_at", self.created_at())?;
         d.set_item("updated_at", self.updated_at())?;
+        d.set_item("state", self.state())?;
+        d.set_item("deleted_at", self.deleted_at())?;
+        d.set_item("purge_after", self.purge_after())?;
         Ok(d)
     }
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
@@ -149,11 +165,69 @@ impl PyTenant {
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "Tenant(name={}, id={}, collection_name={}, admin_email={})",
+            "Tenant(name={}, id={}, collection_name={}, admin_email={}, state={}{})",
             quoted(py, &self.0.name)?,
             quoted(py, &self.id())?,
             quoted(py, &self.0.collection_name)?,
             quoted(py, &self.0.admin_email)?,
+            quoted(py, self.state())?,
+            match self.0.purge_after {
+                Some(until) => format!(", purge_after={}", quoted(py, &until.to_rfc3339())?),
+                None => String::new(),
+            },
+        ))
+    }
+}
+
+/// One page of `list_tenants`, in creation order: its tenants and the cursor of the next.
+#[pyclass(frozen, eq, module = "tenantry._native", name = "TenantPage")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyTenantPage(pub(crate) tenantry::TenantPage);
+
+impl PyTenantPage {
+    fn tenant_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.tenants.iter().cloned().map(PyTenant))
+    }
+}
+
+#[pymethods]
+impl PyTenantPage {
+    #[getter]
+    fn tenants<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.tenant_list(py)
+    }
+    #[getter]
+    fn next(&self) -> Option<&str> {
+        self.0.next.as_deref()
+    }
+    fn __len__(&self) -> usize {
+        self.0.tenants.len()
+    }
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.tenant_list(py)?.try_iter()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let tenants: PyResult<Vec<_>> = self
+            .0
+            .tenants
+            .iter()
+            .map(|t| PyTenant(t.clone()).to_dict(py))
+            .collect();
+        d.set_item("tenants", tenants?)?;
+        d.set_item("next", self.next())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let names: PyResult<Vec<String>> =
+            self.0.tenants.iter().map(|t| quoted(py, &t.name)).collect();
+        let next = match &self.0.next {
+            Some(cursor) => quoted(py, cursor)?,
+            None => "None".to_owned(),
+        };
+        Ok(format!(
+            "TenantPage(tenants=[{}], next={next})",
+            names?.join(", ")
         ))
     }
 }
@@ -323,6 +397,10 @@ impl PyRecoveryReport {
         self.0.swept_tombstones
     }
     #[getter]
+    fn purged(&self) -> usize {
+        self.0.purged
+    }
+    #[getter]
     fn swept_fences(&self) -> usize {
         self.0.swept_fences
     }
@@ -351,6 +429,7 @@ impl PyRecoveryReport {
         d.set_item("not_adopted", self.not_adopted())?;
         d.set_item("swept_keys", self.swept_keys())?;
         d.set_item("swept_tombstones", self.swept_tombstones())?;
+        d.set_item("purged", self.purged())?;
         d.set_item("swept_fences", self.swept_fences())?;
         d.set_item("moved_documents", self.moved_documents())?;
         d.set_item("orphan_collections", self.orphan_collections())?;
@@ -369,8 +448,8 @@ impl PyRecoveryReport {
     fn __repr__(&self) -> String {
         let r = &self.0;
         format!(
-            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, swept_fences={}, moved_documents={}, orphan_collections={:?}, failed={})",
-            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.swept_fences, r.moved_documents, r.orphan_collections, r.failed.len(),
+            "RecoveryReport(completed={}, rolled_back={}, adopted={}, not_adopted={:?}, swept_keys={}, swept_tombstones={}, purged={}, swept_fences={}, moved_documents={}, orphan_collections={:?}, failed={})",
+            r.completed, r.rolled_back, r.adopted, r.not_adopted, r.swept_keys, r.swept_tombstones, r.purged, r.swept_fences, r.moved_documents, r.orphan_collections, r.failed.len(),
         )
     }
 }

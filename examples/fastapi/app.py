@@ -2,8 +2,11 @@
 FastAPI on the tenantry Python binding and its FastAPI glue (``tenantry.fastapi``: the
 lifespan, the bearer token, the operator check, and every error answered from the core's
 HTTP table). Beside the contract, as the Rust server serves them: an optional ``layout``
-and ``cluster`` at create, and the operator's online move (``POST /admin/move``,
-authorized by ``OPERATOR_TOKEN``).
+and ``cluster`` at create, and the operator's calls, authorized by ``OPERATOR_TOKEN``: the
+online move (``POST /admin/move``), listing and counting organizations (``GET
+/admin/tenants``, ``GET /admin/tenants/count``), and restoring and purging softly deleted
+ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
+``DELETED_RETENTION_SECONDS`` set).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -20,8 +23,9 @@ copies of their assets: no CDN.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request, Response
@@ -32,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
 from schemas import (
+    Count,
     CreateOrg,
     ErrorBody,
     Health,
@@ -39,7 +44,10 @@ from schemas import (
     LoginResult,
     Message,
     MoveOrg,
+    NamedOrg,
     Org,
+    OrgPage,
+    OrgRecord,
     Placement,
     UpdateOrg,
     ValidationErrorBody,
@@ -95,6 +103,29 @@ async def organization_name(request: Request) -> str:
 OrgName = Annotated[str, Depends(organization_name)]
 
 
+async def listing_query(request: Request) -> dict[str, Any]:
+    """The listing's keyword arguments, from the raw query string as the core parses it
+    (`tenant_query`): every server refuses the same queries alike, with every problem."""
+    raw = request.scope.get("query_string", b"").decode("utf-8", "replace")
+    return glue.tenant_query(raw)
+
+
+Listing = Annotated[dict[str, Any], Depends(listing_query)]
+
+#: The listing's query parameters, for the OpenAPI document only: the routes read them
+#: through `listing_query`.
+LISTING_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
+    "state": ({"type": "string", "enum": ["active", "deleted"]}, "Only organizations in this state (both when left out)."),
+    "layout": ({"type": "string", "enum": ["collection", "database", "shared"]}, "Only organizations of this layout."),
+    "cluster": ({"type": "string"}, "Only organizations whose data is on this cluster."),
+    "name_prefix": ({"type": "string"}, "Only organizations whose name starts with this (case and spacing folded)."),
+    "created_after": ({"type": "string", "format": "date-time"}, "Only organizations created at or after this time (RFC 3339)."),
+    "created_before": ({"type": "string", "format": "date-time"}, "Only organizations created before this time (RFC 3339)."),
+    "limit": ({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Organizations per page."),
+    "after": ({"type": "string"}, "The `next` of the page before."),
+}
+
+
 def reply(model: BaseModel, status_code: int = 200) -> Response:
     """`model` as the JSON response, serialized once by pydantic. A route returning a model
     would have FastAPI validate it again against its response model and encode it through
@@ -102,13 +133,31 @@ def reply(model: BaseModel, status_code: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code, media_type="application/json")
 
 
-def documented(model: type[BaseModel] | None, *statuses: int, answer: type[BaseModel] | None = None) -> dict[str, Any]:
-    """OpenAPI of a route: the body `model` (parsed by `json_body`), its answer's model and
-    its error answers."""
+def json_reply(body: dict[str, Any]) -> Response:
+    """`body` (plain JSON data, as the core's bodies are) as the JSON response."""
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+
+
+def documented(
+    model: type[BaseModel] | None,
+    *statuses: int,
+    answer: type[BaseModel] | None = None,
+    query: Sequence[str] = (),
+) -> dict[str, Any]:
+    """OpenAPI of a route: the body `model` (parsed by `json_body`), the listing parameters
+    `query` (read by `listing_query`), its answer's model and its error answers."""
     extra: dict[str, Any] = {"response_model": answer}
+    openapi: dict[str, Any] = {}
     if model is not None:
         schema = {"application/json": {"schema": model.model_json_schema()}}
-        extra["openapi_extra"] = {"requestBody": {"required": True, "content": schema}}
+        openapi["requestBody"] = {"required": True, "content": schema}
+    if query:
+        openapi["parameters"] = [
+            {"name": name, "in": "query", "required": False, "schema": LISTING_PARAMETERS[name][0], "description": LISTING_PARAMETERS[name][1]}
+            for name in query
+        ]
+    if openapi:
+        extra["openapi_extra"] = openapi
     extra["responses"] = {s: {"model": ValidationErrorBody if s == 400 else ErrorBody} for s in statuses}
     return extra
 
@@ -134,6 +183,54 @@ async def move_org(
     the operator token (`OPERATOR_TOKEN`); off without one."""
     moved = await manager.move_tenant(body.organization_name, layout=body.layout, cluster=body.cluster)
     return reply(Placement.of(moved))
+
+
+@app.api_route(
+    "/admin/tenants", methods=["GET", "HEAD"], tags=["operators"], **documented(None, 400, 401, 403, answer=OrgPage, query=list(LISTING_PARAMETERS))
+)
+async def list_orgs(_token: Token, query: Listing, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """A page of organizations in creation order, active and softly deleted ones, filtered
+    by every parameter given; the next page with `after` set to the answer's `next`.
+    Authorized by the operator token."""
+    return json_reply(glue.page_body(await manager.list_tenants(**query)))
+
+
+@app.api_route(
+    "/admin/tenants/count",
+    methods=["GET", "HEAD"],
+    tags=["operators"],
+    **documented(None, 400, 401, 403, answer=Count, query=[p for p in LISTING_PARAMETERS if p not in ("limit", "after")]),
+)
+async def count_orgs(_token: Token, query: Listing, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """How many organizations the same filters as `GET /admin/tenants` match (`limit` and
+    `after`, if given, must parse, and are left aside). Authorized by the operator token."""
+    filters = {name: value for name, value in query.items() if name not in ("limit", "after")}
+    return reply(Count(count=await manager.count_tenants(**filters)))
+
+
+@app.post("/admin/restore", tags=["operators"], **documented(NamedOrg, 400, 401, 403, 404, 409, answer=OrgRecord))
+async def restore_org(
+    _token: Token,
+    body: Annotated[NamedOrg, Depends(json_body(NamedOrg))],
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Bring back a softly deleted organization, whole, within its retention (400 once it
+    has passed). Authorized by the operator token."""
+    return json_reply(glue.tenant_body(await manager.restore_tenant(body.organization_name)))
+
+
+@app.post("/admin/purge", tags=["operators"], **documented(NamedOrg, 400, 401, 403, 404, 409, answer=Message))
+async def purge_org(
+    _token: Token,
+    body: Annotated[NamedOrg, Depends(json_body(NamedOrg))],
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Remove a softly deleted organization now, whatever its retention: its data, admins
+    and record; its name is free again. Authorized by the operator token."""
+    await manager.purge_tenant(body.organization_name)
+    return reply(Message(message="Organization purged successfully"))
 
 
 @app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404, answer=Org))

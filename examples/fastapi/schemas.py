@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
-its extensions (a layout and a cluster at create, the operator's move).
+its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
+restore, purge).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -34,6 +35,12 @@ class MoveOrg(BaseModel):
         default=None, description="The layout to move to: `collection`, `database` or `shared`.", examples=["database"]
     )
     cluster: str | None = Field(default=None, description="The cluster to move to.")
+
+
+class NamedOrg(BaseModel):
+    """The organization an operator call acts on (restore, purge)."""
+
+    organization_name: str
 
 
 class Login(BaseModel):
@@ -84,6 +91,35 @@ class Placement(BaseModel):
             layout=tenant.layout,
             cluster=tenant.cluster,
         )
+
+
+class OrgRecord(BaseModel):
+    """An organization as the operator calls show it (the core's ``tenant_body``); times
+    in RFC 3339, UTC, to the millisecond. Documentation only: the body is the core's."""
+
+    organization_id: str
+    organization_name: str
+    admin_email: str
+    collection_name: str
+    database: str
+    layout: str
+    cluster: str
+    state: str = Field(description="`active`, or `deleted` (softly: restorable until `purge_after`).")
+    created_at: str
+    updated_at: str
+    deleted_at: str | None = Field(description="When a soft delete made it `deleted`.")
+    purge_after: str | None = Field(description="Until when it can be restored; purged after.")
+
+
+class OrgPage(BaseModel):
+    """A page of organizations in creation order (the core's ``page_body``)."""
+
+    tenants: list[OrgRecord]
+    next: str | None = Field(description="The `after` of the next page; null on the last one.")
+
+
+class Count(BaseModel):
+    count: int
 
 
 class LoginResult(BaseModel):

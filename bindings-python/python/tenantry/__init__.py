@@ -10,6 +10,8 @@ A tenant's data is in its own collection, its own database or, stamped, in colle
 shared with other tenants (its ``layout``); ``manager.collection(claims, client)`` gives
 it on the application's own driver, a :class:`ConfinedCollection` in the shared layout;
 ``await manager.move_tenant(name, layout=..., cluster=...)`` moves it there online.
+With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
+``purge_tenant``); ``list_tenants`` pages through the tenants, ``count_tenants`` counts them.
 
 ``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
@@ -27,6 +29,7 @@ from tenantry._native import (
     RecoveryReport,
     Tenant,
     TenantManager,
+    TenantPage,
     __version__,
 )
 from tenantry._confined import ConfinedCollection
@@ -53,6 +56,7 @@ __all__ = [
     "TenantManager",
     "Settings",
     "Tenant",
+    "TenantPage",
     "Claims",
     "AccessToken",
     "RecoveryFailure",

@@ -2,7 +2,7 @@
 module by ``mypy.stubtest``; the keyword settings against the core's list by the tests)."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar, NoReturn, final
 
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_COLLECTION",
     "TenantManager",
     "Tenant",
+    "TenantPage",
     "Claims",
     "AccessToken",
     "RecoveryReport",
@@ -29,6 +30,9 @@ __all__ = [
     "_http_response",
     "_http_method_not_allowed",
     "_http_validation_response",
+    "_http_tenant_query",
+    "_http_tenant_body",
+    "_http_page_body",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -80,10 +84,40 @@ class Tenant:
     @property
     def updated_at(self) -> datetime:
         """When the tenant last changed (aware, UTC)."""
+    @property
+    def state(self) -> str:
+        """``active``, or ``deleted`` (softly: hidden from every call but ``list_tenants``,
+        ``restore_tenant`` and ``purge_tenant``, restorable until ``purge_after``)."""
+    @property
+    def deleted_at(self) -> datetime | None:
+        """When a soft delete made the tenant ``deleted`` (aware, UTC; None unless deleted)."""
+    @property
+    def purge_after(self) -> datetime | None:
+        """Until when a softly deleted tenant can be restored; it is purged after (aware,
+        UTC; None unless deleted)."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class TenantPage:
+    """One page of ``list_tenants``, in creation order: ``len()`` and iteration give its
+    tenants. Comparable plain data, ``to_dict()``; neither hashable nor picklable (a read
+    of the moment)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def tenants(self) -> list[Tenant]:
+        """The tenants of this page."""
+    @property
+    def next(self) -> str | None:
+        """The cursor of the next page, for ``list_tenants(after=...)`` with the same
+        filters (None on the last page)."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Tenant]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (each tenant's as ``Tenant.to_dict()``)."""
 
 @final
 class Claims:
@@ -174,6 +208,9 @@ class RecoveryReport:
     @property
     def swept_tombstones(self) -> int:
         """Tombstones older than the retention, dropped."""
+    @property
+    def purged(self) -> int:
+        """Softly deleted tenants whose retention had passed, purged."""
     @property
     def swept_fences(self) -> int:
         """Fences of tenants in shared collections they left, older than the retention, lifted."""
@@ -363,7 +400,59 @@ class TenantManager:
     def rename_tenant(self, claims: Claims, new_name: str) -> asyncio.Future[Tenant]:
         """Rename the claims' tenant."""
     def delete_tenant(self, claims: Claims) -> asyncio.Future[None]:
-        """Delete the claims' tenant: its collection, admins and record."""
+        """Delete the claims' tenant: its collection, admins and record. With the
+        ``deleted_retention_seconds`` setting above 0 the delete is soft: the tenant is
+        hidden from every call but ``list_tenants``, ``restore_tenant`` and
+        ``purge_tenant``, its data, admins and name kept until ``recover()`` or
+        ``purge_expired()`` purges it after the retention."""
+    def restore_tenant(self, name: str) -> asyncio.Future[Tenant]:
+        """Bring back the softly deleted tenant named ``name`` (any spelling), as it was:
+        its admins log in again, tokens issued before the delete verify again. Raises
+        ``TenantNotFound`` when no deleted tenant has the name, ``InvalidInput`` once its
+        retention has passed, ``Conflict`` while another operation holds it. An
+        administration call: no token is checked."""
+    def purge_tenant(self, name: str) -> asyncio.Future[None]:
+        """Remove the softly deleted tenant named ``name`` now, whatever its retention: its
+        data, admins, record, then its name (journaled: ``recover()`` ends an interrupted
+        purge). Raises ``TenantNotFound`` when no deleted tenant has the name. An
+        administration call: no token is checked."""
+    def purge_expired(self) -> asyncio.Future[int]:
+        """Purge every softly deleted tenant whose retention has passed; how many
+        (``recover()`` does it too)."""
+    def list_tenants(
+        self,
+        *,
+        state: str | None = None,
+        layout: str | None = None,
+        cluster: str | None = None,
+        name_prefix: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> asyncio.Future[TenantPage]:
+        """One page of the tenants matching every filter given, in creation order, active
+        and softly deleted ones alike unless ``state`` (``active`` or ``deleted``) says;
+        never one being created or purged. ``layout`` (``collection``, ``database``,
+        ``shared``), ``cluster``, ``name_prefix`` (compared as names are: case and spacing
+        folded), ``created_after`` (inclusive) and ``created_before`` (exclusive), aware
+        datetimes in any time zone. ``limit``: tenants per page (100; 1 to 1000). Read the
+        next page with ``after=page.next`` and the same filters: pages never repeat or skip
+        a tenant that exists throughout. Raises ``InvalidInput`` naming the filter for a
+        value the core refuses, a naive datetime (it names no instant) included;
+        ``TypeError`` for an argument of the wrong type. An administration call: no token
+        is checked."""
+    def count_tenants(
+        self,
+        *,
+        state: str | None = None,
+        layout: str | None = None,
+        cluster: str | None = None,
+        name_prefix: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> asyncio.Future[int]:
+        """How many tenants match the filters (``list_tenants``' filters, raising alike)."""
     def check_tenant_name(self, claims: Claims, name: str) -> None:
         """Raise ``Forbidden`` unless ``name`` (any spelling) is the claims' tenant's."""
     def authenticate(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[AccessToken]:
@@ -439,6 +528,9 @@ def _http_response(
 ) -> tuple[int, list[tuple[str, str]], str] | None: ...
 def _http_method_not_allowed(allowed: list[str]) -> tuple[int, list[tuple[str, str]], str]: ...
 def _http_validation_response(problems: list[tuple[str, str, str]]) -> tuple[int, list[tuple[str, str]], str]: ...
+def _http_tenant_query(raw_query: str) -> dict[str, Any]: ...
+def _http_tenant_body(tenant: Tenant) -> dict[str, Any]: ...
+def _http_page_body(page: TenantPage) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

@@ -59,6 +59,9 @@ class InvalidInput(TenantryError, ValueError):
     """The input was refused before anything was written; see ``field``."""
 
     code = "INVALID_INPUT"
+    #: Every problem of a request read by an HTTP helper (``_http_tenant_query``), as
+    #: (field, message, kind), the first one being ``field`` and ``reason``; None otherwise.
+    problems: list[tuple[str, str, str]] | None = None
 
 
 class InvalidCredentials(TenantryError, PermissionError):

@@ -13,6 +13,9 @@
   the ``shared`` layout);
 - :func:`client_address`: the request's client for the login throttle (``X-Forwarded-For``
   only from the manager's trusted proxies);
+- :func:`tenant_query`, :func:`tenant_body` and :func:`page_body`: the listing query of
+  the operator endpoints (``GET /admin/tenants``) read from the raw query string, and the
+  bodies they answer with, all the core's, so that every server answers alike;
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -43,8 +46,15 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from tenantry import HOME_CLUSTER, Claims, TenantManager, TenantryError
-from tenantry._native import _http_method_not_allowed, _http_response, _http_validation_response
+from tenantry import HOME_CLUSTER, Claims, InvalidInput, Tenant, TenantManager, TenantPage, TenantryError
+from tenantry._native import (
+    _http_method_not_allowed,
+    _http_page_body,
+    _http_response,
+    _http_tenant_body,
+    _http_tenant_query,
+    _http_validation_response,
+)
 
 __all__ = [
     "NotAuthenticated",
@@ -60,7 +70,10 @@ __all__ = [
     "manager",
     "manager_of",
     "operator",
+    "page_body",
+    "tenant_body",
     "tenant_collection",
+    "tenant_query",
     "verified_claims",
 ]
 
@@ -194,6 +207,34 @@ def client_address(request: Request) -> str:
     """The request's client, for ``authenticate(client=...)``."""
     peer = request.client.host if request.client else "0.0.0.0"
     return manager_of(request).client_address(peer, request.headers.get("x-forwarded-for"))
+
+
+def tenant_query(raw_query: str) -> dict[str, Any]:
+    """The keyword arguments of ``manager.list_tenants`` that a request's raw query string
+    gives (``state=deleted&limit=50``, without ``?``): only the parameters given, parsed by
+    the core as every server of the contract parses them (``state``, ``layout``,
+    ``cluster``, ``name_prefix``, ``created_after`` and ``created_before`` in RFC 3339,
+    ``limit``, ``after``; each at most once; others ignored). A query that does not parse
+    raises ``RequestValidationError`` with every problem, which :func:`install` answers
+    with the table's 400. The page size and the cursor are checked when the query runs."""
+    try:
+        return _http_tenant_query(raw_query)
+    except InvalidInput as err:
+        problems = err.problems or [(err.field or "query", err.reason or str(err), "value_error")]
+        errors = [{"loc": ("query", field), "msg": message, "type": kind} for field, message, kind in problems]
+        raise RequestValidationError(errors) from None
+
+
+def tenant_body(tenant: Tenant) -> dict[str, Any]:
+    """A tenant as the operator endpoints show it (``POST /admin/restore``): the core's JSON
+    object, times in RFC 3339, UTC, to the millisecond, None for a time not set."""
+    return _http_tenant_body(tenant)
+
+
+def page_body(page: TenantPage) -> dict[str, Any]:
+    """A page of tenants as ``GET /admin/tenants`` answers it: ``{"tenants": [...], "next":
+    ...}``, each tenant as :func:`tenant_body` shows it."""
+    return _http_page_body(page)
 
 
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
