@@ -378,11 +378,31 @@ async fn read_record<R: AsyncRead + Unpin>(input: &mut R) -> Result<Option<RawDo
         .await
         .map_err(|_| corrupt("it ends inside a record"))?;
     let record = RawDocumentBuf::from_bytes(bytes).map_err(|_| corrupt("a record is not BSON"))?;
-    // Every element must read: a damaged record is refused here, not half-imported.
-    for element in record.iter() {
-        element.map_err(|_| corrupt("a record is not BSON"))?;
+    // Every element, at every depth, must read: a damaged record is refused here, never
+    // sent to the server.
+    if !well_formed(&record, 0) {
+        return Err(corrupt("a record is not BSON"));
     }
     Ok(Some(record))
+}
+
+/// Whether every element of `doc`, nested ones included, reads as BSON.
+fn well_formed(doc: &RawDocument, depth: usize) -> bool {
+    depth <= 200
+        && doc
+            .iter()
+            .all(|element| element.is_ok_and(|(_, value)| value_well_formed(value, depth)))
+}
+
+fn value_well_formed(value: mongodb::bson::RawBsonRef<'_>, depth: usize) -> bool {
+    use mongodb::bson::RawBsonRef;
+    match value {
+        RawBsonRef::Document(d) => well_formed(d, depth + 1),
+        RawBsonRef::Array(a) => RawDocument::from_bytes(a.as_bytes())
+            .is_ok_and(|d| well_formed(d, depth + 1)),
+        RawBsonRef::JavaScriptCodeWithScope(c) => well_formed(c.scope, depth + 1),
+        _ => true,
+    }
 }
 
 fn kind(record: &RawDocument) -> Result<&str> {
@@ -496,6 +516,26 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     }
 }
 
+/// A write of the archive's documents or indexes: one the server refuses for what it
+/// holds (an `_id` it does not take, an index it cannot build) is the archive's fault.
+fn refused_by_server(e: Error) -> Error {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    let Error::Database(driver) = &e else {
+        return e;
+    };
+    let refused = match driver.kind.as_ref() {
+        ErrorKind::InsertMany(m) => m.write_errors.as_ref().is_some_and(|w| !w.is_empty()),
+        ErrorKind::Write(WriteFailure::WriteError(_)) => true,
+        ErrorKind::Command(_) => true,
+        _ => false,
+    };
+    if refused {
+        Error::invalid("archive", "holds a document or an index the server refuses")
+    } else {
+        e
+    }
+}
+
 /// Push back the purge of the hidden tenant: this import is alive. `CONFLICT` if it was
 /// purged meanwhile (by a recovery that took it for abandoned).
 async fn alive(cx: &Cx, org: &OrgDoc, since: bson::DateTime) -> Result<()> {
@@ -537,7 +577,9 @@ async fn load<R: AsyncRead + Unpin + Send>(
             let (_, physical) = current
                 .as_ref()
                 .ok_or_else(|| corrupt("a document outside a collection"))?;
-            data.put_documents(physical, &batch, stamp).await?;
+            data.put_documents(physical, &batch, stamp)
+                .await
+                .map_err(refused_by_server)?;
             batch.clear();
         }
         match k.as_str() {
@@ -595,7 +637,9 @@ async fn load<R: AsyncRead + Unpin + Send>(
                         let keys = std::mem::take(&mut index.keys);
                         index.keys = crate::scope::Confinement::new(org.id).index_keys(keys)?;
                     }
-                    data.ensure_index(&physical, index).await?;
+                    data.ensure_index(&physical, index)
+                        .await
+                        .map_err(refused_by_server)?;
                 }
                 read.insert(logical.clone(), Tally::default());
                 current = Some((logical, physical));
@@ -630,7 +674,9 @@ async fn load<R: AsyncRead + Unpin + Send>(
                     let (_, physical) = current
                         .as_ref()
                         .ok_or_else(|| corrupt("a document outside a collection"))?;
-                    data.put_documents(physical, &batch, stamp).await?;
+                    data.put_documents(physical, &batch, stamp)
+                        .await
+                        .map_err(refused_by_server)?;
                     batch.clear();
                     alive(cx, org, since).await?;
                     report(progress, "import", done, done, started);

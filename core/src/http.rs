@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use mongodb::bson::{self, Bson};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -370,9 +371,166 @@ pub fn page_body(page: &crate::TenantPage) -> Value {
     })
 }
 
+/// The parameters of `GET /admin/audit` (`organization_id` required, the others
+/// optional, each at most once).
+pub const AUDIT_QUERY_PARAMS: [&str; 6] =
+    ["organization_id", "op", "since", "until", "limit", "after"];
+
+fn rfc3339(v: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(v.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| "must be an RFC 3339 time, such as 2026-01-31T12:00:00Z".to_owned())
+}
+
+fn object_id(v: &str) -> Result<bson::oid::ObjectId, String> {
+    bson::oid::ObjectId::parse_str(v.trim())
+        .map_err(|_| "must be an organization id (24 hexadecimal digits)".to_owned())
+}
+
+/// The organization id of `GET /admin/audit/verify` (and of the audit query).
+pub fn audit_tenant(query: &str) -> Result<bson::oid::ObjectId, Vec<Problem>> {
+    let value = query_param(query, "organization_id").map_err(|p| vec![p])?;
+    object_id(&value).map_err(|m| vec![Problem::new("organization_id", m, "value_error")])
+}
+
+/// The tenant and the query of `GET /admin/audit`: every problem, one per parameter in
+/// [`AUDIT_QUERY_PARAMS`] order.
+pub fn audit_query(query: &str) -> Result<(bson::oid::ObjectId, crate::AuditQuery), Vec<Problem>> {
+    let mut q = crate::AuditQuery::new();
+    let mut tenant = None;
+    let mut problems = Vec::new();
+    for name in AUDIT_QUERY_PARAMS {
+        let value = match query_param(query, name) {
+            Ok(value) => value,
+            Err(p) if p.kind == "missing" && name != "organization_id" => continue,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let parsed: Result<(), String> = match name {
+            "organization_id" => object_id(&value).map(|id| tenant = Some(id)),
+            "op" => {
+                q.op = Some(value);
+                Ok(())
+            }
+            "since" => rfc3339(&value).map(|t| q.since = Some(t)),
+            "until" => rfc3339(&value).map(|t| q.until = Some(t)),
+            "limit" => value
+                .trim()
+                .parse()
+                .map(|n| q.limit = Some(n))
+                .map_err(|_| "must be a whole number".to_owned()),
+            _ => value
+                .trim()
+                .parse()
+                .map(|n| q.after = Some(n))
+                .map_err(|_| "must be a whole number".to_owned()),
+        };
+        if let Err(message) = parsed {
+            problems.push(Problem::new(name, message, "value_error"));
+        }
+    }
+    match tenant {
+        Some(tenant) if problems.is_empty() => Ok((tenant, q)),
+        _ => Err(problems),
+    }
+}
+
+/// A page of audit entries as `GET /admin/audit` answers it.
+pub fn audit_page_body(page: &crate::AuditPage) -> Value {
+    let entries: Vec<Value> = page
+        .entries
+        .iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq,
+                "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "actor": e.actor,
+                "op": e.op,
+                "outcome": e.outcome,
+                "detail": Bson::Document(e.detail.clone()).into_relaxed_extjson(),
+                "prev": e.prev,
+                "hash": e.hash,
+            })
+        })
+        .collect();
+    json!({ "entries": entries, "next": page.next })
+}
+
+/// What `GET /admin/audit/verify` answers.
+pub fn verification_body(v: &crate::AuditVerification) -> Value {
+    let broken = v
+        .broken
+        .as_ref()
+        .map(|(seq, reason)| json!({ "seq": seq, "reason": reason }));
+    json!({ "entries": v.entries, "intact": v.is_intact(), "broken": broken })
+}
+
+/// The parameters of `POST /admin/import` (each optional, at most once): the name and
+/// admin email to import under, the layout and cluster.
+pub const IMPORT_PARAMS: [&str; 4] = ["organization_name", "email", "layout", "cluster"];
+
+/// The options of `POST /admin/import`, from its query string.
+pub fn import_options(query: &str) -> Result<crate::ImportOptions, Vec<Problem>> {
+    let mut o = crate::ImportOptions::new();
+    let mut problems = Vec::new();
+    for name in IMPORT_PARAMS {
+        let value = match query_param(query, name) {
+            Ok(value) => value,
+            Err(p) if p.kind == "missing" => continue,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        match name {
+            "organization_name" => o.name = Some(value),
+            "email" => o.admin_email = Some(value),
+            "layout" => match value.parse() {
+                Ok(l) => o.layout = Some(l),
+                Err(e) => problems.push(Problem::new(name, Error::reason(&e), "value_error")),
+            },
+            _ => o.cluster = Some(value),
+        }
+    }
+    if problems.is_empty() {
+        Ok(o)
+    } else {
+        Err(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_and_import_queries_parse_or_say_what_is_wrong() {
+        let id = bson::oid::ObjectId::new();
+        let (tenant, q) =
+            audit_query(&format!("organization_id={id}&op=login&limit=3&after=7")).unwrap();
+        assert_eq!(
+            (tenant, q.op.as_deref(), q.limit, q.after),
+            (id, Some("login"), Some(3), Some(7))
+        );
+        let problems = audit_query("limit=x&since=then").unwrap_err();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["organization_id", "since", "limit"]);
+        assert_eq!(
+            audit_tenant("organization_id=xyz").unwrap_err()[0].field,
+            "organization_id"
+        );
+        let o = import_options("organization_name=Copy&layout=shared").unwrap();
+        assert_eq!(
+            (o.name.as_deref(), o.layout),
+            (Some("Copy"), Some(crate::Layout::Shared))
+        );
+        assert_eq!(
+            import_options("layout=flat").unwrap_err()[0].field,
+            "layout"
+        );
+    }
 
     #[test]
     fn listing_queries_parse_each_parameter_or_say_what_is_wrong() {

@@ -259,3 +259,81 @@ def test_restore_and_purge_check_their_body(client: httpx.Client) -> None:
         assert_validation_error(client.post(path, json={"organization_name": 7}, headers=operator()), "organization_name")
         r = client.post(path, json={"organization_name": unique("Nobody")}, headers=operator())
         assert r.status_code == 404 and r.json()["code"] == "TENANT_NOT_FOUND"
+
+
+# --- audit log, export and import --------------------------------------------------------
+
+
+def test_the_audit_log_is_listed_and_verified(client: httpx.Client) -> None:
+    name = unique("Audited")
+    email = create(client, name)
+    login(client, email)
+    assert client.post("/admin/login", json={"email": email, "password": "wrong-password"}).status_code == 401
+    org = client.get("/admin/tenants", params={"name_prefix": name}, headers=operator()).json()["tenants"][0]
+    r = client.get("/admin/audit", params={"organization_id": org["organization_id"]}, headers=operator())
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert [(e["op"], e["outcome"]) for e in page["entries"]] == [
+        ("create", "ok"), ("login", "ok"), ("login", "INVALID_CREDENTIALS"),
+    ]
+    assert page["next"] is None
+    first = page["entries"][0]
+    assert set(first) == {"seq", "at", "actor", "op", "outcome", "detail", "prev", "hash"}
+    assert first["seq"] == 1 and first["prev"] == "0" * 64 and first["detail"]["name"] == name
+    logins = client.get("/admin/audit", params={"organization_id": org["organization_id"], "op": "login", "limit": 1}, headers=operator()).json()
+    assert len(logins["entries"]) == 1 and logins["next"] == 2
+    r = client.get("/admin/audit/verify", params={"organization_id": org["organization_id"]}, headers=operator())
+    assert r.status_code == 200 and r.json() == {"entries": 3, "intact": True, "broken": None}
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/admin/audit", "", "organization_id"),
+        ("/admin/audit", "organization_id=nope", "organization_id"),
+        ("/admin/audit", "organization_id=6b0e47ac15f6d32eac0dc5b7&limit=x", "limit"),
+        ("/admin/audit", "organization_id=6b0e47ac15f6d32eac0dc5b7&since=then", "since"),
+        ("/admin/audit/verify", "organization_id=12", "organization_id"),
+        ("/admin/export", "", "organization_name"),
+    ],
+)
+def test_a_bad_audit_or_export_query_is_400(client: httpx.Client, path: str, query: str, field: str) -> None:
+    assert_validation_error(client.get(f"{path}?{query}", headers=operator()), field)
+
+
+def test_an_export_imports_as_a_copy(client: httpx.Client, db: Any) -> None:
+    name = unique("Exported")
+    create(client, name)
+    collection = client.get("/org/get", params={"organization_name": name}).json()["collection_name"]
+    docs = [{"_id": i, "v": "x" * 200, "when": ObjectId()} for i in range(400)]
+    db[collection].insert_many(docs)
+    r = client.get("/admin/export", params={"organization_name": name}, headers=operator())
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/octet-stream"
+    archive = r.content
+    assert len(archive) > 64 * 1024, "larger than an ordinary request body"
+    copy = unique("Imported")
+    copy_email = email_for(copy)
+    r = client.post(
+        "/admin/import",
+        params={"organization_name": copy, "email": copy_email},
+        content=archive,
+        headers={**operator(), "content-type": "application/octet-stream"},
+    )
+    assert r.status_code == 201, r.text
+    imported = r.json()
+    assert set(imported) == LISTED_KEYS and imported["organization_name"] == copy and imported["state"] == "active"
+    assert list(db[imported["collection_name"]].find().sort("_id")) == docs
+    login(client, copy_email)
+    # The same archive again, under the same names: refused, nothing changes.
+    r = client.post("/admin/import", params={"organization_name": copy, "email": email_for(copy)}, content=archive, headers=operator())
+    assert r.status_code == 400 and r.json()["code"] == "TENANT_ALREADY_EXISTS"
+    # Damaged: refused, and nothing is left under the name.
+    damaged = bytearray(archive)
+    damaged[len(damaged) // 2] ^= 0xFF
+    other = unique("Damaged")
+    r = client.post("/admin/import", params={"organization_name": other, "email": email_for(other)}, content=bytes(damaged), headers=operator())
+    assert_validation_error(r, "archive")
+    assert client.get("/admin/tenants/count", params={"name_prefix": other}, headers=operator()).json() == {"count": 0}
+    r = client.get("/admin/export", params={"organization_name": unique("Ghost")}, headers=operator())
+    assert r.status_code == 404

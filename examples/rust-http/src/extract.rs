@@ -92,3 +92,68 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantQueryParams {
             .map_err(ApiError::Schema)
     }
 }
+
+/// The tenant and query of `GET /admin/audit`, parsed by the core.
+pub struct AuditParams(
+    pub tenantry::mongodb::bson::oid::ObjectId,
+    pub tenantry::AuditQuery,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        tenantry::http::audit_query(query)
+            .map(|(id, q)| AuditParams(id, q))
+            .map_err(ApiError::Schema)
+    }
+}
+
+/// The organization id of `GET /admin/audit/verify`.
+pub struct AuditTenant(pub tenantry::mongodb::bson::oid::ObjectId);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        tenantry::http::audit_tenant(query)
+            .map(AuditTenant)
+            .map_err(ApiError::Schema)
+    }
+}
+
+/// The options of `POST /admin/import`, from its query string.
+pub struct ImportParams(pub tenantry::ImportOptions);
+
+impl<S: Send + Sync> FromRequestParts<S> for ImportParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        tenantry::http::import_options(query)
+            .map(ImportParams)
+            .map_err(ApiError::Schema)
+    }
+}
+
+/// A request body of raw bytes (an archive), within the server's body limit.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::Http("PAYLOAD_TOO_LARGE")
+                } else {
+                    problem("body", rejection.body_text(), "json_invalid")
+                }
+            })
+    }
+}

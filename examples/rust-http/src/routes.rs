@@ -13,7 +13,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::ApiError;
-use crate::extract::{Bearer, JsonBody, OrgNameParam, Schema, TenantQueryParams};
+use crate::extract::{
+    AuditParams, AuditTenant, Bearer, ImportParams, JsonBody, OrgNameParam, RawBody, Schema,
+    TenantQueryParams,
+};
 
 /// `POST /org/create` body.
 #[derive(Deserialize, ToSchema)]
@@ -342,6 +345,133 @@ async fn purge_org(
     }))
 }
 
+/// The largest archive `POST /admin/import` takes (larger ones: the command line).
+pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// `GET /admin/audit` answer: entries in order, hash-chained.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPageBody {
+    entries: Vec<AuditEntryBody>,
+    /// The `after` of the next page; `null` on the last one.
+    next: Option<i64>,
+}
+
+/// One audit entry (`tenantry::http::audit_page_body`).
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryBody {
+    seq: i64,
+    at: DateTime<Utc>,
+    #[schema(example = "operator")]
+    actor: String,
+    #[schema(example = "rename")]
+    op: String,
+    #[schema(example = "ok")]
+    outcome: String,
+    detail: serde_json::Value,
+    prev: String,
+    hash: String,
+}
+
+/// `GET /admin/audit/verify` answer.
+#[derive(Serialize, ToSchema)]
+pub struct VerificationBody {
+    entries: u64,
+    intact: bool,
+    /// Where the chain breaks, and how; `null` when whole.
+    broken: Option<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/admin/audit", tag = "operators", security(("bearer" = [])),
+    params(
+        ("organization_id" = String, Query, description = "the organization's id (a purged one's log stays)"),
+        ("op" = Option<String>, Query, description = "only entries of this operation"),
+        ("since" = Option<String>, Query, description = "RFC 3339: at or after"),
+        ("until" = Option<String>, Query, description = "RFC 3339: before"),
+        ("limit" = Option<u32>, Query, description = "entries per page, 1 to 1000 (100)"),
+        ("after" = Option<i64>, Query, description = "the `next` of the page before"),
+    ),
+    description = "An organization's audit log, in order. Authorized by the operator token.",
+    responses((status = 200, body = AuditPageBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn audit_log(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    AuditParams(tenant, query): AuditParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let page = m.audit_log(tenant, &query).await?;
+    Ok(Json(tenantry::http::audit_page_body(&page)))
+}
+
+#[utoipa::path(get, path = "/admin/audit/verify", tag = "operators", security(("bearer" = [])),
+    params(("organization_id" = String, Query, description = "the organization's id")),
+    description = "Check an organization's audit hash chain. Authorized by the operator token.",
+    responses((status = 200, body = VerificationBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn audit_verify(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    AuditTenant(tenant): AuditTenant,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let verified = m.verify_audit(tenant).await?;
+    Ok(Json(tenantry::http::verification_body(&verified)))
+}
+
+#[utoipa::path(get, path = "/admin/export", tag = "operators", security(("bearer" = [])),
+    params(("organization_name" = String, Query, description = "the organization's name")),
+    description = "An organization as one archive (a stream of BSON records ending with a manifest of counts and checksums), streamed. Authorized by the operator token.",
+    responses((status = 200, description = "the archive", content_type = "application/octet-stream"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn export_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    OrgNameParam(name): OrgNameParam,
+) -> Result<axum::response::Response, ApiError> {
+    m.check_operator(&token)?;
+    // Found first, so a missing organization is a 404, not an empty archive.
+    m.get_tenant(&name).await?;
+    let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        if let Err(e) = m.export_tenant(&name, &mut writer).await {
+            // The archive ends early: its missing manifest tells the reader.
+            tracing::warn!(error = %e, "an export stopped");
+        }
+    });
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    Ok(axum::response::Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, "application/octet-stream")
+        .body(body)
+        .map_err(|e| tenantry::Error::Internal(e.to_string()))?)
+}
+
+#[utoipa::path(post, path = "/admin/import", tag = "operators", security(("bearer" = [])),
+    params(
+        ("organization_name" = Option<String>, Query, description = "import under this name (the archive's otherwise)"),
+        ("email" = Option<String>, Query, description = "the admin's email (the archive's otherwise)"),
+        ("layout" = Option<String>, Query, description = "`collection`, `database` or `shared` (the archive's otherwise)"),
+        ("cluster" = Option<String>, Query, description = "a configured cluster"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "an archive of `GET /admin/export`"),
+    description = "Import an organization from an archive; it stays hidden until its data matches the archive's manifest, and a failure leaves nothing behind. Authorized by the operator token.",
+    responses((status = 201, body = ListedOrg), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody),
+              (status = 413, description = "the archive is larger than the server takes (use the CLI)", body = ErrorBody)))]
+async fn import_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    ImportParams(options): ImportParams,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    m.check_operator(&token)?;
+    let (tenant, _) = m.import_tenant(&mut body.as_ref(), options).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(tenantry::http::tenant_body(&tenant)),
+    ))
+}
+
 #[utoipa::path(get, path = "/org/get", tag = "organizations",
     params(("organization_name" = String, Query, description = "the organization's name")),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
@@ -444,8 +574,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -473,6 +603,18 @@ pub fn router(manager: TenantManager) -> Router {
             post(restore_org).fallback(allowed(&["POST"])),
         )
         .route("/admin/purge", post(purge_org).fallback(allowed(&["POST"])))
+        .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
+        .route(
+            "/admin/audit/verify",
+            get(audit_verify).fallback(allowed(&["GET"])),
+        )
+        .route("/admin/export", get(export_org).fallback(allowed(&["GET"])))
+        .route(
+            "/admin/import",
+            post(import_org)
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+                .fallback(allowed(&["POST"])),
+        )
         .route(
             "/openapi.json",
             get(|| async { Json(ApiDoc::openapi()) }).fallback(allowed(&["GET"])),
