@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http'
 
-import type { Claims, HttpResponse, TenantManager } from './index'
+import type { Claims, HttpResponse, Layout, Tenant, TenantManager, TenantPage, TenantQuery, TenantState } from './index'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -69,8 +69,42 @@ export declare function jsonBody(
   options?: { limit?: number },
 ): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
 
+/** The query string of a request as sent (without `?`; empty without one). */
+export declare function rawQuery(req: { originalUrl?: string; url?: string }): string
+
 /** The required query parameter `name`, given exactly once; throws `RequestValidationError`. */
 export declare function queryParam(req: { originalUrl?: string; url?: string }, name: string): string
+
+/**
+ * The listing query of a query string (`rawQuery(req)`), parsed by the core as every
+ * server of the contract parses it, for `manager.listTenants` and `manager.countTenants`;
+ * throws `RequestValidationError` with every problem (a parameter given twice, or a value
+ * that does not parse).
+ */
+export declare function tenantQuery(query: string): TenantQuery
+
+/** The JSON body of a tenant under the operator endpoints (the core's). */
+export interface TenantBody {
+  organization_id: string
+  organization_name: string
+  admin_email: string
+  collection_name: string
+  database: string
+  layout: Layout
+  cluster: string
+  state: TenantState
+  /** RFC 3339, UTC, to the millisecond (as `Date.prototype.toISOString` writes it). */
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+  purge_after: string | null
+}
+
+/** A tenant as the operator endpoints show it (the core's body); throws `InvalidInputError` for another object. */
+export declare function tenantBody(tenant: Tenant): TenantBody
+
+/** A page of `listTenants` as `GET /admin/tenants` answers it. */
+export declare function pageBody(page: TenantPage): { tenants: TenantBody[]; next: string | null }
 
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string

@@ -14,8 +14,11 @@ const {
   TenantryError,
   httpJsonObject,
   httpMethodNotAllowed,
+  httpPageBody,
   httpQueryParam,
   httpResponse,
+  httpTenantBody,
+  httpTenantQuery,
   httpValidationResponse,
 } = require('./index.js')
 
@@ -111,6 +114,18 @@ function jsonBody(fields, options = {}) {
 }
 
 /**
+ * The query string of a request as it was sent (without `?`; empty without one), for the
+ * core to parse: Express's own `req.query` parses it another way.
+ *
+ * @param {{ originalUrl?: string, url?: string }} req
+ */
+function rawQuery(req) {
+  const url = req.originalUrl ?? req.url ?? ''
+  const at = url.indexOf('?')
+  return at < 0 ? '' : url.slice(at + 1)
+}
+
+/**
  * The required query parameter `name`, given exactly once; throws
  * `RequestValidationError` otherwise. Bracketed keys (`name[$ne]=`) are other parameters.
  *
@@ -118,13 +133,46 @@ function jsonBody(fields, options = {}) {
  * @param {string} name
  */
 function queryParam(req, name) {
-  const url = req.originalUrl ?? req.url ?? ''
-  const at = url.indexOf('?')
-  const checked = httpQueryParam(at < 0 ? '' : url.slice(at + 1), name)
+  const checked = httpQueryParam(rawQuery(req), name)
   if (checked.value == null) {
     throw new RequestValidationError([/** @type {any} */ (checked.problem)])
   }
   return checked.value
+}
+
+/**
+ * The listing query of a query string (`rawQuery(req)`: `state=deleted&limit=50`),
+ * parsed by the core as every server of the contract parses it (each of `state`,
+ * `layout`, `cluster`, `name_prefix`, `created_after`, `created_before`, `limit`, `after`
+ * optional and given at most once), for `manager.listTenants` and `manager.countTenants`;
+ * throws `RequestValidationError` with every problem otherwise.
+ *
+ * @param {string} query
+ */
+function tenantQuery(query) {
+  const checked = httpTenantQuery(query)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * A tenant as the operator endpoints show it (the core's body: `organization_id`,
+ * `organization_name`, ..., `state`, times in RFC 3339 to the millisecond).
+ *
+ * @param {import('./index').Tenant} tenant
+ */
+function tenantBody(tenant) {
+  return httpTenantBody(tenant)
+}
+
+/**
+ * A page of `manager.listTenants` as `GET /admin/tenants` answers it:
+ * `{ tenants: [tenantBody...], next }`.
+ *
+ * @param {import('./index').TenantPage} page
+ */
+function pageBody(page) {
+  return httpPageBody(page)
 }
 
 /**
@@ -334,10 +382,14 @@ module.exports = {
   errorHandler,
   jsonBody,
   notFound,
+  pageBody,
   queryParam,
+  rawQuery,
   requireClaims,
   requireOperator,
   requireToken,
   responseFor,
   sendError,
+  tenantBody,
+  tenantQuery,
 }

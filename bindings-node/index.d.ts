@@ -15,6 +15,8 @@ import type {
   Tenant,
   TenantCollection,
   TenantOptions,
+  TenantPage,
+  TenantQuery,
   TenantUpdate,
 } from './native'
 
@@ -24,6 +26,7 @@ export type {
   BodyField,
   CheckedBody,
   CheckedParam,
+  CheckedTenantQuery,
   ClaimsObject,
   Confinement,
   HttpProblem,
@@ -36,13 +39,18 @@ export type {
   Tenant,
   TenantCollection,
   TenantOptions,
+  TenantPage,
+  TenantQuery,
   TenantUpdate,
 } from './native'
 export {
   httpJsonObject,
   httpMethodNotAllowed,
+  httpPageBody,
   httpQueryParam,
   httpResponse,
+  httpTenantBody,
+  httpTenantQuery,
   httpValidationResponse,
 } from './native'
 
@@ -126,6 +134,13 @@ export type Layout = 'collection' | 'database' | 'shared'
 
 /** How physical names are made in the `collection` layout: `org_<slug>` or `org_<id>`. */
 export type Naming = 'slug' | 'stable'
+
+/**
+ * Whether a tenant is in use (`active`) or softly deleted (`deleted`: hidden from every
+ * call but `listTenants`, `restoreTenant` and `purgeTenant`, its data, admins and name kept
+ * until purged).
+ */
+export type TenantState = 'active' | 'deleted'
 
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
@@ -334,8 +349,51 @@ export declare class TenantManager {
   updateTenant(claims: Claims, update: TenantUpdate): Promise<Tenant>
   /** Rename the claims' tenant; its collection moves with all its data. */
   renameTenant(claims: Claims, newName: string): Promise<Tenant>
-  /** Delete the claims' tenant: its data, its admins, its record; its tokens stop verifying. */
+  /**
+   * Delete the claims' tenant: its data, its admins, its record; its tokens stop
+   * verifying. With `deletedRetentionSeconds` set, the delete is soft: the tenant
+   * disappears from every call but `listTenants`, `restoreTenant` and `purgeTenant`, and
+   * its data, admins and name are kept (a create under its name is refused with
+   * `TenantAlreadyExistsError`) until it is purged: by `purgeTenant`, or by `recover()` or
+   * `purgeExpired()` once the retention has passed.
+   */
   deleteTenant(claims: Claims): Promise<void>
+  /**
+   * Bring back the softly deleted tenant named `name` (any spelling) as it was, within its
+   * retention: its admins log in again, and tokens issued before the delete verify again.
+   * Rejects with `TenantNotFoundError` (no deleted tenant has the name) or
+   * `InvalidInputError` (its retention has passed). An administration call: no token is
+   * checked, so only trusted code may call it.
+   */
+  restoreTenant(name: string): Promise<Tenant>
+  /**
+   * Remove the softly deleted tenant named `name` now, whatever its retention: its data,
+   * its admins, its record, then its name (journaled like any delete). Rejects with
+   * `TenantNotFoundError` when no deleted tenant has the name (an active one is not
+   * purged). An administration call: no token is checked.
+   */
+  purgeTenant(name: string): Promise<void>
+  /**
+   * Purge every softly deleted tenant whose retention has passed (`recover()` does it
+   * too); resolves to how many.
+   */
+  purgeExpired(): Promise<number>
+  /**
+   * One page of the tenants matching `query` (active and softly deleted ones; all of them
+   * when no query is given), in creation order, at most `limit` (100 by default, 1 to
+   * 1000). Read the next page with `after` set to the page's `next` (`null` on the last
+   * page): pages never repeat or skip a tenant that exists throughout, whatever is created
+   * or deleted meanwhile. Rejects with `InvalidInputError` (`field`: `state`, `layout`,
+   * `cluster`, `namePrefix`, `createdAfter` or `createdBefore` for an invalid `Date`,
+   * `limit`, `after` for a cursor this library did not return). An administration call:
+   * no token is checked, so only trusted code may call it.
+   */
+  listTenants(query?: TenantQuery | null): Promise<TenantPage>
+  /**
+   * How many tenants match `query` (its `limit` and `after` aside). Rejects as
+   * `listTenants`.
+   */
+  countTenants(query?: TenantQuery | null): Promise<number>
   /**
    * Throws `ForbiddenError` unless `name` (any spelling) is the claims' tenant's: for
    * APIs whose requests name the tenant they act on.

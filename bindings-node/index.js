@@ -301,6 +301,22 @@ function optionsObject(options) {
 }
 
 /**
+ * A listing query, checked to be an object (`null` and `undefined`: every tenant); a
+ * string such as a URL's query would otherwise read as an empty query and list everyone.
+ *
+ * @param {unknown} query
+ */
+function queryObject(query) {
+  if (query === undefined || query === null) return undefined
+  if (typeof query !== 'object' || Array.isArray(query)) {
+    const err = new TypeError(`the query must be an object, not ${inspect(query)}`)
+    Object.defineProperty(err, 'code', { value: 'ERR_INVALID_ARG_TYPE', enumerable: true })
+    throw err
+  }
+  return query
+}
+
+/**
  * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
  * Make one per process with `TenantManager.connect(options)` or `TenantManager.fromEnv()`,
  * share it, and `close()` it (or `await using`) when done.
@@ -366,6 +382,26 @@ class TenantManager {
 
   deleteTenant(claims) {
     return settle(() => this.#native.deleteTenant(claims), this.deleteTenant)
+  }
+
+  restoreTenant(name) {
+    return settle(() => this.#native.restoreTenant(name), this.restoreTenant)
+  }
+
+  purgeTenant(name) {
+    return settle(() => this.#native.purgeTenant(name), this.purgeTenant)
+  }
+
+  purgeExpired() {
+    return settle(() => this.#native.purgeExpired(), this.purgeExpired)
+  }
+
+  listTenants(query) {
+    return settle(() => this.#native.listTenants(queryObject(query)), this.listTenants)
+  }
+
+  countTenants(query) {
+    return settle(() => this.#native.countTenants(queryObject(query)), this.countTenants)
   }
 
   checkTenantName(claims, name) {
@@ -473,6 +509,11 @@ module.exports = {
   httpMethodNotAllowed: native.httpMethodNotAllowed,
   httpJsonObject: native.httpJsonObject,
   httpQueryParam: native.httpQueryParam,
+  httpTenantQuery: native.httpTenantQuery,
+  /** @param {import('./native').Tenant} tenant */
+  httpTenantBody: (tenant) => now(() => native.httpTenantBody(tenant)),
+  /** @param {import('./native').TenantPage} page */
+  httpPageBody: (page) => now(() => native.httpPageBody(page)),
 }
 
 // Test hook, not part of the API: the core's sample error of `code` (`Error::sample`) as

@@ -121,8 +121,33 @@ export declare class TenantManager {
   updateTenant(claims: Claims, update: TenantUpdate): Tenant | Promise<Tenant>
   /** Rename the claims' tenant, moving its collection with all its data. */
   renameTenant(claims: Claims, newName: string): Tenant | Promise<Tenant>
-  /** Delete the claims' tenant: its collection, its admin users and its record. */
+  /**
+   * Delete the claims' tenant: its collection, its admin users and its record; softly
+   * (hidden, kept until purged) when `deletedRetentionSeconds` is set.
+   */
   deleteTenant(claims: Claims): void | Promise<void>
+  /**
+   * Bring back the softly deleted tenant named `name` within its retention. An
+   * administration call: no token is checked, so only trusted code may call it.
+   */
+  restoreTenant(name: string): Tenant | Promise<Tenant>
+  /**
+   * Remove the softly deleted tenant named `name` now, whatever its retention. An
+   * administration call: no token is checked, so only trusted code may call it.
+   */
+  purgeTenant(name: string): void | Promise<void>
+  /** Purge every softly deleted tenant whose retention has passed; how many. */
+  purgeExpired(): number | Promise<number>
+  /**
+   * One page of the tenants matching `query` (active and softly deleted ones), in
+   * creation order. An administration call: no token is checked.
+   */
+  listTenants(query?: TenantQuery | undefined | null): TenantPage | Promise<TenantPage>
+  /**
+   * How many tenants match `query` (its `limit` and `after` aside). An administration
+   * call: no token is checked.
+   */
+  countTenants(query?: TenantQuery | undefined | null): number | Promise<number>
   /**
    * Throws `FORBIDDEN` unless `name` (any spelling) is the claims' tenant's: for APIs that
    * name the tenant they act on.
@@ -232,6 +257,14 @@ export interface CheckedParam {
   problem?: HttpProblem
 }
 
+/** A listing query read from a query string: the query, or every problem. */
+export interface CheckedTenantQuery {
+  /** The query for `listTenants` and `countTenants`, when every parameter parses. */
+  value?: TenantQuery
+  /** Every problem, one per parameter, otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /** The fields of `Claims` as a plain object. */
 export interface ClaimsObject {
   /** The admin user's id. */
@@ -265,6 +298,12 @@ export declare function httpJsonObject(body: Uint8Array, fields: Array<BodyField
 /** The 405 response, `Allow` listing `allowed` in the order every server uses. */
 export declare function httpMethodNotAllowed(allowed: Array<string>): HttpResponse
 
+/**
+ * A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`,
+ * each tenant as `httpTenantBody` shows it.
+ */
+export declare function httpPageBody(page: TenantPage): any
+
 /** One way a request does not match its schema. */
 export interface HttpProblem {
   /** The field, or `body`. */
@@ -294,6 +333,18 @@ export interface HttpResponse {
   /** The JSON body. */
   body: any
 }
+
+/**
+ * A tenant as the operator endpoints show it ([`tenantry::http::tenant_body`]); throws
+ * `INVALID_INPUT` for an object that is not a tenant this library returned.
+ */
+export declare function httpTenantBody(tenant: Tenant): any
+
+/**
+ * Read the parameters of `GET /admin/tenants` (and its count) from a query string (without
+ * `?`) as every server of the contract does ([`tenantry::http::tenant_query`]).
+ */
+export declare function httpTenantQuery(query: string): CheckedTenantQuery
 
 /**
  * The table's response to a request that does not match its schema, from its problems as
@@ -380,6 +431,8 @@ export interface RecoveryReport {
   sweptKeys: number
   /** Tombstones older than the retention, dropped. */
   sweptTombstones: number
+  /** Softly deleted tenants whose retention had passed, purged. */
+  purged: number
   /** Fences of tenants in shared collections they left, older than the retention, lifted. */
   sweptFences: number
   /** Documents found in tombstones, moved to their tenant's collection. */
@@ -418,6 +471,15 @@ export interface Tenant {
   createdAt: Date
   /** When the tenant was last changed. */
   updatedAt: Date
+  /** `active`, or `deleted` (softly: restorable until `purgeAfter`). */
+  state: 'active' | 'deleted'
+  /** When a soft delete made the tenant `deleted` (`null` while active). */
+  deletedAt: Date | null
+  /**
+   * Until when a softly deleted tenant can be restored; it is purged after (`null` while
+   * active).
+   */
+  purgeAfter: Date | null
 }
 
 /**
@@ -453,6 +515,41 @@ export interface TenantOptions {
   cluster?: string
   /** Place it on the cluster with this tag that holds the fewest tenants. */
   tag?: string
+}
+
+/** One page of tenants, in creation order (`listTenants`). */
+export interface TenantPage {
+  /** The tenants of this page. */
+  tenants: Array<Tenant>
+  /** The `after` of the next page; `null` on the last one. */
+  next: string | null
+}
+
+/**
+ * Which tenants `listTenants` lists and `countTenants` counts; every condition given must
+ * hold, and an absent (or `null`) one does not filter. The core parses and checks every
+ * value.
+ */
+export interface TenantQuery {
+  /** Only tenants in this state (both when unset). */
+  state?: 'active' | 'deleted' | null
+  /** Only tenants of this layout. */
+  layout?: 'collection' | 'database' | 'shared' | null
+  /** Only tenants whose data is on this cluster. */
+  cluster?: string | null
+  /**
+   * Only tenants whose name starts with this (compared as names are: case and spacing
+   * folded).
+   */
+  namePrefix?: string | null
+  /** Only tenants created at or after this time. */
+  createdAfter?: Date | null
+  /** Only tenants created before this time. */
+  createdBefore?: Date | null
+  /** Tenants per page, 1 to 1000 (100 when unset; `countTenants` reads no page). */
+  limit?: number | null
+  /** The page to read: the `next` of the page before. */
+  after?: string | null
 }
 
 /** What `updateTenant` changes; absent (or `null`) fields stay as they are. */

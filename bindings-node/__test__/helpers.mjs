@@ -19,6 +19,7 @@ export const binding = /** @type {{
   __settingsFields(): [string, string][],
   __coreFields(kind: string): string[],
   __layouts(): string[],
+  __tenantStates(): string[],
 }} */ (/** @type {unknown} */ (require('../native.js')))
 
 export const MONGODB_URI = process.env.MONGODB_URI || process.env.MONGO_URI || ''

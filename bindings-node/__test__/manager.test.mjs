@@ -220,6 +220,8 @@ describe('tenants', () => {
       notAdopted: [],
       sweptKeys: 0,
       sweptTombstones: 0,
+      purged: 0,
+      sweptFences: 0,
       movedDocuments: 0,
       orphanCollections: [],
       failed: [],

@@ -234,3 +234,18 @@ test('every result type mirrors its core type field by field', async (t) => {
   const report = await manager.recover()
   assert.deepEqual(Object.keys(report).sort(), [...binding.__coreFields('RecoveryReport')].sort())
 })
+
+test('TenantQuery has a field for each parameter of the core\'s listing query', () => {
+  const params = binding.__coreFields('TenantQuery')
+  assert.equal(params.length, 8)
+  assert.deepEqual(declared('native.d.ts', 'TenantQuery'), params)
+})
+
+test('the TenantState type and the state fields are the core\'s states', () => {
+  const union = binding.__tenantStates().map((s) => `'${s}'`).join(' | ')
+  const index = fs.readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8')
+  assert.ok(index.includes(`export type TenantState = ${union}\n`), `index.d.ts: TenantState is not ${union}`)
+  const native = fs.readFileSync(new URL('../native.d.ts', import.meta.url), 'utf8')
+  const fields = [...native.matchAll(/^ {2}state\??: (.*)$/gm)].map((m) => m[1])
+  assert.deepEqual(fields.sort(), [union, `${union} | null`], 'Tenant.state, TenantQuery.state')
+})

@@ -1,9 +1,13 @@
-//! The core's HTTP error table ([`tenantry::http`]), for the Express glue.
+//! The core's HTTP error table and request and response bodies ([`tenantry::http`]), for
+//! the Express glue.
 
+use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::config::snake;
+use crate::error::to_js_error;
+use crate::types::{Tenant, TenantPage, TenantQuery};
 
 /// An HTTP response of the table: status, headers, JSON body.
 #[napi(object)]
@@ -142,4 +146,52 @@ pub fn query_param(query: String, name: String) -> CheckedParam {
             problem: Some(problem.into()),
         },
     }
+}
+
+/// A listing query read from a query string: the query, or every problem.
+#[napi(object)]
+pub struct CheckedTenantQuery {
+    /// The query for `listTenants` and `countTenants`, when every parameter parses.
+    pub value: Option<TenantQuery>,
+    /// Every problem, one per parameter, otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the parameters of `GET /admin/tenants` (and its count) from a query string (without
+/// `?`) as every server of the contract does ([`tenantry::http::tenant_query`]).
+#[napi(js_name = "httpTenantQuery")]
+pub fn tenant_query(query: String) -> CheckedTenantQuery {
+    match tenantry::http::tenant_query(&query) {
+        Ok(q) => CheckedTenantQuery {
+            value: Some(q.into()),
+            problems: Vec::new(),
+        },
+        Err(problems) => CheckedTenantQuery {
+            value: None,
+            problems: problems.into_iter().map(HttpProblem::from).collect(),
+        },
+    }
+}
+
+/// A tenant as the operator endpoints show it ([`tenantry::http::tenant_body`]); throws
+/// `INVALID_INPUT` for an object that is not a tenant this library returned.
+#[napi(js_name = "httpTenantBody")]
+pub fn tenant_body(env: &Env, tenant: Tenant) -> napi::Result<Value> {
+    let tenant = tenantry::Tenant::try_from(tenant).map_err(|err| to_js_error(env, err))?;
+    Ok(tenantry::http::tenant_body(&tenant))
+}
+
+/// A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`,
+/// each tenant as `httpTenantBody` shows it.
+#[napi(js_name = "httpPageBody")]
+pub fn page_body(env: &Env, page: TenantPage) -> napi::Result<Value> {
+    // The core's `page_body` takes its own `TenantPage`, which only the core can build: the
+    // same two fields, each tenant through the core's `tenant_body`.
+    let tenants = page
+        .tenants
+        .into_iter()
+        .map(|t| tenantry::Tenant::try_from(t).map(|t| tenantry::http::tenant_body(&t)))
+        .collect::<tenantry::Result<Vec<Value>>>()
+        .map_err(|err| to_js_error(env, err))?;
+    Ok(serde_json::json!({ "tenants": tenants, "next": page.next }))
 }

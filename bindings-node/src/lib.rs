@@ -2,11 +2,11 @@
 //! napi-rs.
 //!
 //! Each file mirrors a core module and only converts types: `manager.rs` (the
-//! `TenantManager` class), `types.rs` (results), `scope.rs` (a collection's location and
+//! `TenantManager` class), `types.rs` (results, and the listing query), `scope.rs` (a collection's location and
 //! the shared layout's confinement), `moves.rs` (a move's target and its progress reports,
 //! handed to a JS callback), `config.rs` (options to the core's `Settings`),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
-//! HTTP error table). Parsing, validation and policy stay in core; the
+//! HTTP error table and bodies). Parsing, validation and policy stay in core; the
 //! package's JavaScript layer (`index.js`, `confined.js`, `express.js`) adds the error
 //! classes, the caller's stack, `Symbol.asyncDispose`, the shared layout's collection
 //! wrapper and the Express glue.
@@ -28,13 +28,15 @@ mod types;
 pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
-    json_object, method_not_allowed, query_param, response, validation_response, BodyField,
-    CheckedBody, CheckedParam, HttpProblem, HttpResponse,
+    json_object, method_not_allowed, page_body, query_param, response, tenant_body, tenant_query,
+    validation_response, BodyField, CheckedBody, CheckedParam, CheckedTenantQuery, HttpProblem,
+    HttpResponse,
 };
 pub use manager::TenantManager;
 pub use moves::{MoveProgress, MoveTarget, ProgressCallback};
 pub use scope::{Confinement, Location};
 pub use types::{
-    core_fields, layouts, AccessToken, Claims, ClaimsObject, RecoveryFailure, RecoveryReport,
-    Tenant, TenantCollection, TenantOptions, TenantUpdate,
+    core_fields, layouts, tenant_states, AccessToken, Claims, ClaimsObject, DateValue,
+    RecoveryFailure, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,
+    TenantQuery, TenantUpdate,
 };

@@ -17,7 +17,8 @@ use crate::error::{promise, to_js_error, Later};
 use crate::moves::{Listener, MoveTarget, ProgressCallback};
 use crate::scope::Location;
 use crate::types::{
-    AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantUpdate,
+    AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,
+    TenantQuery, TenantUpdate,
 };
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -163,7 +164,8 @@ impl TenantManager {
         )
     }
 
-    /// Delete the claims' tenant: its collection, its admin users and its record.
+    /// Delete the claims' tenant: its collection, its admin users and its record; softly
+    /// (hidden, kept until purged) when `deletedRetentionSeconds` is set.
     #[napi(ts_return_type = "void | Promise<void>")]
     pub fn delete_tenant<'env>(
         &self,
@@ -175,6 +177,82 @@ impl TenantManager {
             env,
             async move { manager.delete_tenant(&claims).await },
             |()| (),
+        )
+    }
+
+    /// Bring back the softly deleted tenant named `name` within its retention. An
+    /// administration call: no token is checked, so only trusted code may call it.
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
+    pub fn restore_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<Later<'env, Tenant>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.restore_tenant(&name).await },
+            Tenant::from,
+        )
+    }
+
+    /// Remove the softly deleted tenant named `name` now, whatever its retention. An
+    /// administration call: no token is checked, so only trusted code may call it.
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn purge_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<Later<'env, ()>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.purge_tenant(&name).await },
+            |()| (),
+        )
+    }
+
+    /// Purge every softly deleted tenant whose retention has passed; how many.
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn purge_expired<'env>(&self, env: &'env Env) -> napi::Result<Later<'env, u32>> {
+        let manager = self.inner.clone();
+        promise(env, async move { manager.purge_expired().await }, |n| {
+            u32::try_from(n).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// One page of the tenants matching `query` (active and softly deleted ones), in
+    /// creation order. An administration call: no token is checked.
+    #[napi(ts_return_type = "TenantPage | Promise<TenantPage>")]
+    pub fn list_tenants<'env>(
+        &self,
+        env: &'env Env,
+        query: Option<TenantQuery>,
+    ) -> napi::Result<Later<'env, TenantPage>> {
+        let manager = self.inner.clone();
+        let query = query.map_or_else(|| Ok(tenantry::TenantQuery::new()), TryInto::try_into);
+        promise(
+            env,
+            async move { manager.list_tenants(&query?).await },
+            TenantPage::from,
+        )
+    }
+
+    /// How many tenants match `query` (its `limit` and `after` aside). An administration
+    /// call: no token is checked.
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn count_tenants<'env>(
+        &self,
+        env: &'env Env,
+        query: Option<TenantQuery>,
+    ) -> napi::Result<Later<'env, f64>> {
+        let manager = self.inner.clone();
+        let query = query.map_or_else(|| Ok(tenantry::TenantQuery::new()), TryInto::try_into);
+        promise(
+            env,
+            async move { manager.count_tenants(&query?).await },
+            // Exact as a JS number up to 2^53 tenants.
+            |n| n as f64,
         )
     }
 

@@ -1,12 +1,18 @@
 //! Results crossing the boundary: plain JS objects (and the opaque `Claims` class),
-//! camelCase, ids as 24-digit hex strings, timestamps as `Date`. Conversions only.
+//! camelCase, ids as 24-digit hex strings, timestamps as `Date`; and the listing query
+//! going the other way. Conversions only.
+
+use std::ptr;
 
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{
+    Either, FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue,
+};
+use napi::{check_status, sys, Status, ValueType};
 use napi_derive::napi;
 
 /// A tenant.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Tenant {
     /// Stable id of the tenant record (24 hex digits).
     pub id: String,
@@ -33,6 +39,14 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     /// When the tenant was last changed.
     pub updated_at: DateTime<Utc>,
+    /// `active`, or `deleted` (softly: restorable until `purgeAfter`).
+    #[napi(ts_type = "'active' | 'deleted'")]
+    pub state: String,
+    /// When a soft delete made the tenant `deleted` (`null` while active).
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Until when a softly deleted tenant can be restored; it is purged after (`null` while
+    /// active).
+    pub purge_after: Option<DateTime<Utc>>,
 }
 
 impl From<tenantry::Tenant> for Tenant {
@@ -49,7 +63,214 @@ impl From<tenantry::Tenant> for Tenant {
             admin_id: t.admin_id.to_hex(),
             created_at: t.created_at,
             updated_at: t.updated_at,
+            state: t.state.as_str().to_owned(),
+            deleted_at: t.deleted_at,
+            purge_after: t.purge_after,
         }
+    }
+}
+
+impl TryFrom<Tenant> for tenantry::Tenant {
+    type Error = tenantry::Error;
+
+    /// The core's tenant again, for the core's HTTP bodies. The core builds its `Tenant`
+    /// itself (the type is not constructible outside it), so the way back in is its serde
+    /// form: a field the core adds and this mirror lacks fails here, not silently.
+    fn try_from(t: Tenant) -> tenantry::Result<Self> {
+        let value = serde_json::json!({
+            "id": t.id,
+            "name": t.name,
+            "collection_name": t.collection_name,
+            "database": t.database,
+            "layout": t.layout,
+            "cluster": t.cluster,
+            "admin_email": t.admin_email,
+            "admin_id": t.admin_id,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "state": t.state,
+            "deleted_at": t.deleted_at,
+            "purge_after": t.purge_after,
+        });
+        serde_json::from_value(value).map_err(|err| tenantry::Error::InvalidInput {
+            field: "tenant",
+            message: format!("is not a tenant this library returned ({err})"),
+        })
+    }
+}
+
+/// One page of tenants, in creation order (`listTenants`).
+#[napi(object, use_nullable = true)]
+pub struct TenantPage {
+    /// The tenants of this page.
+    pub tenants: Vec<Tenant>,
+    /// The `after` of the next page; `null` on the last one.
+    pub next: Option<String>,
+}
+
+impl From<tenantry::TenantPage> for TenantPage {
+    fn from(page: tenantry::TenantPage) -> Self {
+        TenantPage {
+            tenants: page.tenants.into_iter().map(Tenant::from).collect(),
+            next: page.next,
+        }
+    }
+}
+
+/// Which tenants `listTenants` lists and `countTenants` counts; every condition given must
+/// hold, and an absent (or `null`) one does not filter. The core parses and checks every
+/// value.
+#[napi(object)]
+pub struct TenantQuery {
+    /// Only tenants in this state (both when unset).
+    #[napi(ts_type = "'active' | 'deleted' | null")]
+    pub state: Option<Nullable<String>>,
+    /// Only tenants of this layout.
+    #[napi(ts_type = "'collection' | 'database' | 'shared' | null")]
+    pub layout: Option<Nullable<String>>,
+    /// Only tenants whose data is on this cluster.
+    #[napi(ts_type = "string | null")]
+    pub cluster: Option<Nullable<String>>,
+    /// Only tenants whose name starts with this (compared as names are: case and spacing
+    /// folded).
+    #[napi(ts_type = "string | null")]
+    pub name_prefix: Option<Nullable<String>>,
+    /// Only tenants created at or after this time.
+    #[napi(ts_type = "Date | null")]
+    pub created_after: Option<Nullable<DateValue>>,
+    /// Only tenants created before this time.
+    #[napi(ts_type = "Date | null")]
+    pub created_before: Option<Nullable<DateValue>>,
+    /// Tenants per page, 1 to 1000 (100 when unset; `countTenants` reads no page).
+    #[napi(ts_type = "number | null")]
+    pub limit: Option<Nullable<f64>>,
+    /// The page to read: the `next` of the page before.
+    #[napi(ts_type = "string | null")]
+    pub after: Option<Nullable<String>>,
+}
+
+impl TryFrom<TenantQuery> for tenantry::TenantQuery {
+    type Error = tenantry::Error;
+
+    fn try_from(q: TenantQuery) -> tenantry::Result<Self> {
+        let mut query = tenantry::TenantQuery::new();
+        if let Some(state) = given(q.state) {
+            query = query.state(state.parse()?);
+        }
+        if let Some(layout) = given(q.layout) {
+            query = query.layout(layout.parse()?);
+        }
+        if let Some(cluster) = given(q.cluster) {
+            query = query.cluster(cluster);
+        }
+        if let Some(prefix) = given(q.name_prefix) {
+            query = query.name_prefix(prefix);
+        }
+        if let Some(time) = given(q.created_after) {
+            query = query.created_after(time.to_utc("created_after")?);
+        }
+        if let Some(time) = given(q.created_before) {
+            query = query.created_before(time.to_utc("created_before")?);
+        }
+        if let Some(limit) = given(q.limit) {
+            if !limit.is_finite() || limit.fract() != 0.0 {
+                return Err(tenantry::Error::InvalidInput {
+                    field: "limit",
+                    message: "must be a whole number".into(),
+                });
+            }
+            // A negative limit becomes 0 and a huge one saturates: the core refuses both
+            // with its own range.
+            query = query.limit(limit.max(0.0) as usize);
+        }
+        if let Some(cursor) = given(q.after) {
+            query = query.after(cursor);
+        }
+        Ok(query)
+    }
+}
+
+impl From<tenantry::TenantQuery> for TenantQuery {
+    fn from(q: tenantry::TenantQuery) -> Self {
+        TenantQuery {
+            state: q.state.map(|s| Either::A(s.as_str().to_owned())),
+            layout: q.layout.map(|l| Either::A(l.as_str().to_owned())),
+            cluster: q.cluster.map(Either::A),
+            name_prefix: q.name_prefix.map(Either::A),
+            created_after: q.created_after.map(|t| Either::A(t.into())),
+            created_before: q.created_before.map(|t| Either::A(t.into())),
+            // A limit past 2^53 loses precision as a JS number; the core refuses it all
+            // the same (past its largest page).
+            limit: q.limit.map(|n| Either::A(n as f64)),
+            after: q.after.map(Either::A),
+        }
+    }
+}
+
+/// A JS `Date` as its time value (milliseconds since the epoch), an invalid `Date` (NaN)
+/// included: napi's own `DateTime` conversion reads an invalid `Date` as the epoch, which
+/// would turn a mistake into a filter. [`DateValue::to_utc`] refuses it instead.
+pub struct DateValue(f64);
+
+impl DateValue {
+    /// The time, or `INVALID_INPUT` naming `field` for an invalid `Date` (or one beyond
+    /// the core's range).
+    fn to_utc(&self, field: &'static str) -> tenantry::Result<DateTime<Utc>> {
+        Some(self.0)
+            .filter(|ms| ms.is_finite())
+            .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
+            .ok_or_else(|| tenantry::Error::InvalidInput {
+                field,
+                message: "must be a valid Date".into(),
+            })
+    }
+}
+
+impl From<DateTime<Utc>> for DateValue {
+    fn from(t: DateTime<Utc>) -> Self {
+        DateValue(t.timestamp_millis() as f64)
+    }
+}
+
+impl TypeName for DateValue {
+    fn type_name() -> &'static str {
+        "Date"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for DateValue {
+    unsafe fn validate(
+        env: sys::napi_env,
+        napi_val: sys::napi_value,
+    ) -> napi::Result<sys::napi_value> {
+        let mut is_date = false;
+        check_status!(unsafe { sys::napi_is_date(env, napi_val, &mut is_date) })?;
+        if is_date {
+            Ok(ptr::null_mut())
+        } else {
+            Err(napi::Error::new(Status::DateExpected, "Expected a Date"))
+        }
+    }
+}
+
+impl FromNapiValue for DateValue {
+    unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> napi::Result<Self> {
+        unsafe { Self::validate(env, napi_val) }?;
+        let mut ms = 0.0;
+        check_status!(unsafe { sys::napi_get_date_value(env, napi_val, &mut ms) })?;
+        Ok(DateValue(ms))
+    }
+}
+
+impl ToNapiValue for DateValue {
+    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
+        let mut date = ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_date(env, value.0, &mut date) })?;
+        Ok(date)
     }
 }
 
@@ -72,7 +293,7 @@ pub struct TenantUpdate {
 /// leaving a field out, and both mean the same here.
 type Nullable<T> = Either<T, Null>;
 
-fn given(value: Option<Nullable<String>>) -> Option<String> {
+fn given<T>(value: Option<Nullable<T>>) -> Option<T> {
     match value {
         Some(Either::A(value)) => Some(value),
         Some(Either::B(Null)) | None => None,
@@ -317,6 +538,8 @@ pub struct RecoveryReport {
     pub swept_keys: u32,
     /// Tombstones older than the retention, dropped.
     pub swept_tombstones: u32,
+    /// Softly deleted tenants whose retention had passed, purged.
+    pub purged: u32,
     /// Fences of tenants in shared collections they left, older than the retention, lifted.
     pub swept_fences: u32,
     /// Documents found in tombstones, moved to their tenant's collection.
@@ -350,6 +573,7 @@ impl From<tenantry::RecoveryReport> for RecoveryReport {
             not_adopted: r.not_adopted,
             swept_keys: count(r.swept_keys),
             swept_tombstones: count(r.swept_tombstones),
+            purged: count(r.purged),
             swept_fences: count(r.swept_fences),
             moved_documents: r.moved_documents as f64,
             orphan_collections: r.orphan_collections,
@@ -377,6 +601,10 @@ pub fn core_fields(kind: String) -> Vec<String> {
         "AccessToken" => tenantry::AccessToken::field_names(),
         "RecoveryReport" => tenantry::RecoveryReport::field_names(),
         "RecoveryFailure" => tenantry::RecoveryFailure::field_names(),
+        "TenantQuery" => tenantry::http::TENANT_QUERY_PARAMS
+            .iter()
+            .map(|&p| p.to_owned())
+            .collect(),
         _ => Vec::new(),
     };
     names.iter().map(|n| crate::config::camel(n)).collect()
@@ -387,4 +615,14 @@ pub fn core_fields(kind: String) -> Vec<String> {
 #[napi(skip_typescript, js_name = "__layouts")]
 pub fn layouts() -> Vec<&'static str> {
     tenantry::Layout::ALL.iter().map(|l| l.as_str()).collect()
+}
+
+/// The core's tenant states (`TenantState::ALL`), for the test that checks the type
+/// declarations against them. Not part of the public API.
+#[napi(skip_typescript, js_name = "__tenantStates")]
+pub fn tenant_states() -> Vec<&'static str> {
+    tenantry::TenantState::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect()
 }

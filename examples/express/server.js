@@ -3,9 +3,9 @@
 //
 // Configured like the original service, by the core (`TenantManager.fromEnv`): MONGO_URI
 // (or MONGODB_URI), MASTER_DB, JWT_SECRET (required), JWT_ALGO, JWT_EXPIRE_MINUTES,
-// BCRYPT_COST (and the extensions' TENANT_LAYOUT, CLUSTERS, OPERATOR_TOKEN); plus HOST
-// (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON logs and REQUEST_LOG=off to drop the
-// line per request.
+// BCRYPT_COST (and the extensions' TENANT_LAYOUT, CLUSTERS, OPERATOR_TOKEN,
+// DELETED_RETENTION_SECONDS); plus HOST (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON
+// logs and REQUEST_LOG=off to drop the line per request.
 
 import { TenantManager } from 'tenantry'
 
@@ -61,7 +61,12 @@ try {
   for (const failure of report.failed) {
     log('error', `not recovered: ${failure.name} (${failure.code})`, { tenant: failure.name, code: failure.code })
   }
-  log('info', 'recovered', { completed: report.completed, rolled_back: report.rolledBack, failed: report.failed.length })
+  log('info', 'recovered', {
+    completed: report.completed,
+    rolled_back: report.rolledBack,
+    purged: report.purged,
+    failed: report.failed.length,
+  })
 } catch (err) {
   log('error', `recovery failed; serving anyway: ${err instanceof Error ? err.message : String(err)}`)
 }

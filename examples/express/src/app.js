@@ -7,15 +7,19 @@ import {
   clientAddress,
   errorHandler,
   notFound,
+  pageBody,
   queryParam,
+  rawQuery,
   requireClaims,
   requireOperator,
   requireToken,
+  tenantBody,
+  tenantQuery,
 } from 'tenantry/express'
 
 import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
-import { createBody, loginBody, moveBody, updateBody } from './request.js'
+import { createBody, loginBody, moveBody, orgNameBody, updateBody } from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -47,6 +51,19 @@ function placement(tenant) {
     layout: tenant.layout,
     cluster: tenant.cluster,
   }
+}
+
+/**
+ * Middleware reading the listing query of `GET /admin/tenants` (and its count) from the
+ * raw query string into `res.locals.query`, parsed by the core as by every server.
+ *
+ * @param {import('express').Request} req
+ * @param {import('express').Response} res
+ * @param {import('express').NextFunction} next
+ */
+function listingQuery(req, res, next) {
+  res.locals.query = tenantQuery(rawQuery(req))
+  next()
 }
 
 /**
@@ -153,6 +170,25 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
     const { organization_name: name, layout, cluster } = req.body
     const moved = await manager.moveTenant(name, { layout: layout ?? undefined, cluster: cluster ?? undefined })
     res.json(placement(moved))
+  })
+
+  // The other operator calls, in the same order: listing and counting organizations
+  // (active and softly deleted), restoring and purging softly deleted ones.
+  app.get('/admin/tenants', requireToken(), listingQuery, requireOperator(manager), async (_req, res) => {
+    res.json(pageBody(await manager.listTenants(res.locals.query)))
+  })
+
+  app.get('/admin/tenants/count', requireToken(), listingQuery, requireOperator(manager), async (_req, res) => {
+    res.json({ count: await manager.countTenants(res.locals.query) })
+  })
+
+  app.post('/admin/restore', requireToken(), orgNameBody, requireOperator(manager), async (req, res) => {
+    res.json(tenantBody(await manager.restoreTenant(req.body.organization_name)))
+  })
+
+  app.post('/admin/purge', requireToken(), orgNameBody, requireOperator(manager), async (req, res) => {
+    await manager.purgeTenant(req.body.organization_name)
+    res.json({ message: 'Organization purged successfully' })
   })
 
   app.get('/health', async (_req, res) => {

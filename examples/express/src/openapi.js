@@ -16,6 +16,25 @@ const orgNameQuery = {
   schema: string,
 }
 
+/** @param {string} name @param {string} description @param {Record<string, unknown>} [schema] */
+const optionalQuery = (name, description, schema = string) => ({ name, in: 'query', required: false, description, schema })
+
+/** The filters of `GET /admin/tenants` and its count. */
+const listingFilters = [
+  optionalQuery('state', '`active` or `deleted`'),
+  optionalQuery('layout', '`collection`, `database` or `shared`'),
+  optionalQuery('cluster', "a configured cluster's name"),
+  optionalQuery('name_prefix', 'names starting with this (case and spacing folded)'),
+  optionalQuery('created_after', 'RFC 3339: created at or after', dateTime),
+  optionalQuery('created_before', 'RFC 3339: created before', dateTime),
+]
+
+/** The answers every operator call may give besides its own. */
+const operatorErrors = {
+  401: json('missing or invalid operator token', 'ErrorBody'),
+  403: json('operator calls are off', 'ErrorBody'),
+}
+
 const errors = {
   400: json('invalid input, or a name or email already taken', 'ErrorBody'),
   401: json('missing, invalid, expired or revoked token', 'ErrorBody'),
@@ -96,6 +115,72 @@ export const openapi = {
         },
       },
     },
+    '/admin/tenants': {
+      get: {
+        tags: ['operators'],
+        summary: 'List organizations, active and softly deleted, a page at a time in creation order',
+        description:
+          'Authorized by the operator token (`OPERATOR_TOKEN`); off without one. Each parameter is optional and given at most once; read the next page with `after` set to the `next` of this one.',
+        security: [{ bearer: [] }],
+        parameters: [
+          ...listingFilters,
+          optionalQuery('limit', 'organizations per page, 1 to 1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 }),
+          optionalQuery('after', 'the `next` of the page before'),
+        ],
+        responses: {
+          200: json('one page', 'OrgPage'),
+          400: json('a parameter given twice or that does not parse, a bad page size or cursor', 'ValidationError'),
+          ...operatorErrors,
+        },
+      },
+    },
+    '/admin/tenants/count': {
+      get: {
+        tags: ['operators'],
+        summary: 'Count the organizations matching the listing filters',
+        description: 'Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        parameters: listingFilters,
+        responses: {
+          200: json('how many', 'OrgCount'),
+          400: json('a parameter given twice or that does not parse', 'ValidationError'),
+          ...operatorErrors,
+        },
+      },
+    },
+    '/admin/restore': {
+      post: {
+        tags: ['operators'],
+        summary: 'Bring back a softly deleted organization within its retention',
+        description:
+          'Deletes are soft while `DELETED_RETENTION_SECONDS` is set: the organization is hidden, its data, admins and name kept until purged. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OrgName') } } },
+        responses: {
+          200: json('the organization, active again', 'ListedOrg'),
+          400: json('its retention has passed, or a bad body', 'ValidationError'),
+          ...operatorErrors,
+          404: json('no deleted organization has the name', 'ErrorBody'),
+          409: errors[409],
+        },
+      },
+    },
+    '/admin/purge': {
+      post: {
+        tags: ['operators'],
+        summary: 'Remove a softly deleted organization now: its data, admins and record',
+        description: 'Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OrgName') } } },
+        responses: {
+          200: json('purged', 'Message'),
+          400: json('a bad body', 'ValidationError'),
+          ...operatorErrors,
+          404: json('no deleted organization has the name', 'ErrorBody'),
+          409: errors[409],
+        },
+      },
+    },
     '/health': {
       get: {
         tags: ['health'],
@@ -149,6 +234,59 @@ export const openapi = {
           layout: { ...string, example: 'database' },
           cluster: { ...string, example: 'home' },
         },
+      },
+      OrgName: {
+        type: 'object',
+        description: '`POST /admin/restore` and `POST /admin/purge` body (operator calls).',
+        required: ['organization_name'],
+        properties: { organization_name: { ...string, example: 'Acme Corp' } },
+      },
+      ListedOrg: {
+        type: 'object',
+        description: 'An organization as the operator calls show it.',
+        required: [
+          'organization_id',
+          'organization_name',
+          'admin_email',
+          'collection_name',
+          'database',
+          'layout',
+          'cluster',
+          'state',
+          'created_at',
+          'updated_at',
+          'deleted_at',
+          'purge_after',
+        ],
+        properties: {
+          organization_id: string,
+          organization_name: string,
+          admin_email: string,
+          collection_name: string,
+          database: string,
+          layout: { ...string, example: 'collection' },
+          cluster: { ...string, example: 'home' },
+          state: { ...string, description: '`active` or `deleted` (softly: restorable until `purge_after`).', example: 'active' },
+          created_at: dateTime,
+          updated_at: dateTime,
+          deleted_at: { type: ['string', 'null'], format: 'date-time' },
+          purge_after: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      OrgPage: {
+        type: 'object',
+        description: '`GET /admin/tenants` answer: one page, in creation order.',
+        required: ['tenants', 'next'],
+        properties: {
+          tenants: { type: 'array', items: ref('ListedOrg') },
+          next: { type: ['string', 'null'], description: 'The `after` of the next page; `null` on the last one.' },
+        },
+      },
+      OrgCount: {
+        type: 'object',
+        description: '`GET /admin/tenants/count` answer.',
+        required: ['count'],
+        properties: { count: { type: 'integer', minimum: 0 } },
       },
       Login: {
         type: 'object',

@@ -27,3 +27,6 @@ export const moveBody = jsonBody(
   ['organization_name', { name: 'layout', optional: true }, { name: 'cluster', optional: true }],
   { limit: BODY_LIMIT },
 )
+
+/** `POST /admin/restore` and `POST /admin/purge` (operator calls). */
+export const orgNameBody = jsonBody(['organization_name'], { limit: BODY_LIMIT })
