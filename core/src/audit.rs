@@ -159,6 +159,20 @@ pub struct AuditPage {
     pub next: Option<i64>,
 }
 
+impl AuditPage {
+    /// A page of `entries` with the cursor `next` (for bindings that rebuild pages).
+    pub fn new(entries: Vec<AuditEntry>, next: Option<i64>) -> Self {
+        AuditPage { entries, next }
+    }
+}
+
+impl AuditVerification {
+    /// A verification result (for bindings that rebuild one).
+    pub fn new(entries: u64, broken: Option<(i64, String)>) -> Self {
+        AuditVerification { entries, broken }
+    }
+}
+
 fn entries(store: &Store) -> Collection<AuditEntry> {
     store.db.collection_with_options(
         TENANT_AUDIT,

@@ -184,6 +184,12 @@ pub struct TenantPage {
 }
 
 impl TenantPage {
+    /// A page of `tenants` with the cursor `next` (for bindings that rebuild pages they
+    /// handed out, to answer with the core's bodies).
+    pub fn new(tenants: Vec<Tenant>, next: Option<String>) -> Self {
+        TenantPage { tenants, next }
+    }
+
     /// A page of `records` read with one more than `size` asked for: whether there is a
     /// next page shows in the extra one.
     pub(crate) fn of(mut tenants: Vec<Tenant>, size: usize) -> Self {
