@@ -177,6 +177,9 @@ def commands(r: dict[str, Any]) -> list[str]:
                          " one document in a scratch collection of the same database",
         "scale": "Tenant count, collection layout",
         "scale_shared": "Tenant count, shared layout (`shared_data`: creating a tenant creates no collection)",
+        "export": "Export: a tenant in the collection layout filled, then exported to a sink (`tokio::io::sink`) through"
+                  " `export_tenant`, each export beside a bare scan of the same documents (one cursor in _id order,"
+                  " 256 KiB writes to a sink)",
         "move": "Move: a tenant created in the collection layout and filled, then moved through the layouts in turn"
                 " (copy in batches of 1,000 + change-stream catch-up + fence + verification by count and checksum +"
                 " switch + source emptied); before each move, a bare copy of the same documents from where the move"
@@ -322,6 +325,14 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             f" {num(median([h['last_rate'] or 0 for h in heard]))} docs/s;"
             f" {num(median([h['copied_after_seconds'] or 0 for h in heard]), 2)} s of"
             f" {num(median([mv['seconds'] for mv in m['moves']]), 2)} s")
+    for e in get(r, "export", "sizes") or []:
+        n = f"{e['documents']:,} docs × {e['doc_bson_bytes']} B"
+        add("Export", f"{n}: export_tenant to a sink (median of {get(r, 'export', 'runs')})",
+            f"{num(e['export_docs_per_second'])} docs/s (archive {num(e['archive_bytes'] / 1e6, 1)} MB)")
+        add("Export", f"{n}: bare scan, one cursor in _id order, 256 KiB writes to a sink",
+            f"{num(e['scan_docs_per_second'])} docs/s")
+        add("Export", f"{n}: export / bare scan (each pair)",
+            f"×{num(e['ratio'], 2)} ({', '.join(num(x, 2) for x in e['pair_ratios'])})")
     return out
 
 

@@ -183,9 +183,47 @@ impl Tally {
 }
 
 async fn write_record<W: AsyncWrite + Unpin>(out: &mut W, record: &RawDocument) -> Result<()> {
-    out.write_all(record.as_bytes())
+    write_bytes(out, record.as_bytes()).await
+}
+
+async fn write_bytes<W: AsyncWrite + Unpin>(out: &mut W, bytes: &[u8]) -> Result<()> {
+    out.write_all(bytes)
         .await
         .map_err(|e| Error::invalid("archive", format_args!("cannot be written: {e}")))
+}
+
+/// Bytes of `doc` records gathered before a write.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// The bytes of a `doc` record of `logical` before its document: `kind` and `c`, then the
+/// type and name of `d` (the record's length goes in front of them).
+fn doc_record_prefix(logical: &str) -> Vec<u8> {
+    let mut prefix = Vec::new();
+    let string = |out: &mut Vec<u8>, key: &str, value: &str| {
+        out.push(0x02);
+        out.extend_from_slice(key.as_bytes());
+        out.push(0);
+        out.extend_from_slice(&((value.len() + 1) as i32).to_le_bytes());
+        out.extend_from_slice(value.as_bytes());
+        out.push(0);
+    };
+    string(&mut prefix, "kind", "doc");
+    string(&mut prefix, "c", logical);
+    prefix.extend_from_slice(&[0x03, b'd', 0]);
+    prefix
+}
+
+/// Append the `doc` record of `doc` to `buffer`: `{ kind: "doc", c: <logical>, d: <doc> }`,
+/// written byte by byte as BSON, without copying the document into a record first.
+fn push_doc_record(buffer: &mut Vec<u8>, prefix: &[u8], doc: &RawDocument) -> Result<()> {
+    let len = 4 + prefix.len() + doc.as_bytes().len() + 1;
+    let len =
+        i32::try_from(len).map_err(|_| Error::internal("a document too large for a record"))?;
+    buffer.extend_from_slice(&len.to_le_bytes());
+    buffer.extend_from_slice(prefix);
+    buffer.extend_from_slice(doc.as_bytes());
+    buffer.push(0);
+    Ok(())
 }
 
 fn raw(d: &Document) -> Result<RawDocumentBuf> {
@@ -273,11 +311,17 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
             &org.collection_name,
             logical,
         )?;
-        let filter = match org.layout {
-            Layout::Shared => doc! { TENANT_FIELD: org.id },
-            _ => doc! {},
+        // For the progress reports only: the collection's own count where it is the
+        // tenant's alone (no scan), the tenant's documents in a shared one.
+        total += match org.layout {
+            Layout::Shared => data.count(&physical, doc! { TENANT_FIELD: org.id }).await?,
+            _ => {
+                data.db
+                    .collection::<Document>(&physical)
+                    .estimated_document_count()
+                    .await?
+            }
         };
-        total += data.count(&physical, filter).await?;
     }
     let mut manifest = ArchiveManifest::default();
     let mut done = 0;
@@ -311,19 +355,22 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
         write_record(out, &raw(&header)?).await?;
         let mut tally = Tally::default();
         let mut cursor = documents(cx, org, logical).await?;
+        let prefix = doc_record_prefix(logical);
+        let mut buffer = Vec::with_capacity(WRITE_BUFFER + MAX_RECORD.min(1 << 20));
         while let Some(d) = cursor.try_next().await? {
             let d = unstamped(org, d)?;
             tally.add(&d);
-            let mut record = RawDocumentBuf::new();
-            record.append("kind", "doc");
-            record.append("c", logical.as_str());
-            record.append("d", d);
-            write_record(out, &record).await?;
+            push_doc_record(&mut buffer, &prefix, &d)?;
+            if buffer.len() >= WRITE_BUFFER {
+                write_bytes(out, &buffer).await?;
+                buffer.clear();
+            }
             done += 1;
             if done % BATCH as u64 == 0 {
                 report(progress, "export", done, total.max(done), started);
             }
         }
+        write_bytes(out, &buffer).await?;
         manifest.collections.insert(logical.clone(), tally.finish());
     }
     let mut after = None;
@@ -398,8 +445,9 @@ fn value_well_formed(value: mongodb::bson::RawBsonRef<'_>, depth: usize) -> bool
     use mongodb::bson::RawBsonRef;
     match value {
         RawBsonRef::Document(d) => well_formed(d, depth + 1),
-        RawBsonRef::Array(a) => RawDocument::from_bytes(a.as_bytes())
-            .is_ok_and(|d| well_formed(d, depth + 1)),
+        RawBsonRef::Array(a) => {
+            RawDocument::from_bytes(a.as_bytes()).is_ok_and(|d| well_formed(d, depth + 1))
+        }
         RawBsonRef::JavaScriptCodeWithScope(c) => well_formed(c.scope, depth + 1),
         _ => true,
     }
@@ -731,4 +779,32 @@ async fn load<R: AsyncRead + Unpin + Send>(
     }
     report(progress, "done", done, done, started);
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_doc_record_written_by_hand_is_the_record_bson_would_make() {
+        let d = raw(&doc! { "_id": 1, "a": [1, { "b": "é" }] }).unwrap();
+        let mut built = RawDocumentBuf::new();
+        built.append("kind", "doc");
+        built.append("c", "events");
+        built.append("d", d.clone());
+        let mut by_hand = Vec::new();
+        push_doc_record(&mut by_hand, &doc_record_prefix("events"), &d).unwrap();
+        assert_eq!(by_hand, built.as_bytes());
+        assert!(well_formed(RawDocument::from_bytes(&by_hand).unwrap(), 0));
+    }
+
+    #[test]
+    fn a_record_damaged_at_any_depth_is_not_well_formed() {
+        let d = raw(&doc! { "a": { "b": [1, { "c": 2 }] } }).unwrap();
+        let mut bytes = d.as_bytes().to_vec();
+        // The type tag of the innermost element: an unknown tag.
+        let at = bytes.windows(2).rposition(|w| w == b"c\0").unwrap() - 1;
+        bytes[at] = 0xEF;
+        assert!(!well_formed(RawDocument::from_bytes(&bytes).unwrap(), 0));
+    }
 }

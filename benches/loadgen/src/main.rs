@@ -16,6 +16,7 @@
 //! | `move`     | `move_tenant` between layouts, against a bare copy of the documents |
 //! | `cache-memory` | RSS growth of the hot path's cache with `--tenants` tenants read (`--capacity`) |
 
+mod archive;
 mod args;
 mod db;
 mod http;
@@ -30,7 +31,7 @@ use args::Args;
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
-    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|move|cache-memory> [--key value]...";
+    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|move|export|cache-memory> [--key value]...";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -69,6 +70,7 @@ fn run(command: &str, args: &Args) -> Res<serde_json::Value> {
             "rename" => db::rename(args).await,
             "scale" => db::scale(args).await,
             "move" => moves::move_tenant(args).await,
+            "export" => archive::export(args).await,
             "cache-memory" => db::cache_memory(args).await,
             other => Err(format!("unknown subcommand '{other}'; {USAGE}").into()),
         }
