@@ -29,6 +29,8 @@ pub(crate) struct Cx {
     pub cache: Cache,
     /// The clients of the other clusters, by name, with their tags.
     pub clusters: HashMap<String, (Client, Vec<String>)>,
+    /// The schema every tenant's data follows, once the application declared it.
+    pub schema: std::sync::RwLock<Option<std::sync::Arc<crate::schema::Schema>>>,
 }
 
 #[cfg(feature = "failpoints")]
@@ -73,6 +75,7 @@ impl Cx {
             dummy_hash: OnceCell::new(),
             running: tokio_util::task::TaskTracker::new(),
             clusters,
+            schema: std::sync::RwLock::new(None),
         })
     }
 

@@ -17,6 +17,7 @@ mod listing;
 mod manager;
 mod naming;
 mod placement;
+mod schema;
 mod scope;
 mod store;
 mod tenant;
@@ -39,6 +40,9 @@ pub use naming::{
 };
 pub use placement::{
     Layout, Naming, DATABASE_PREFIX, DEFAULT_COLLECTION, HOME_CLUSTER, SHARED_PREFIX, TENANT_FIELD,
+};
+pub use schema::{
+    MigrateOptions, MigrateReport, Migration, MigrationFailure, MigrationFn, MigrationStep, Schema,
 };
 pub use scope::{
     Confinement, Location, ScopedBulkResult, ScopedCollection, ScopedWrite, TenantScope,

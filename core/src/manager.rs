@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::lifecycle::{create, delete, recover, update};
 use crate::listing::{TenantPage, TenantQuery};
 use crate::naming::TenantName;
+use crate::schema::{self, MigrateOptions, MigrateReport, Schema};
 use crate::scope::{Location, TenantScope};
 use crate::tenant::{
     MoveProgress, MoveTarget, RecoveryReport, Tenant, TenantOptions, TenantUpdate,
@@ -139,6 +140,19 @@ impl TenantManager {
                 "cluster": &tenant.cluster,
             };
             audit::record(&cx.store, tenant.id, "anonymous", "create", "ok", detail).await;
+            let declared = cx
+                .schema
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(schema) = declared {
+                // Born with the current schema. Should this fail, the next `migrate` applies
+                // the migrations (idempotent) and the indexes are made again at the next
+                // create of an index: the tenant exists either way.
+                if let Some(org) = cx.store.org(tenant.id).await? {
+                    schema::adopt(&cx, &schema, &org).await?;
+                }
+            }
             Ok(tenant)
         })
         .await
@@ -579,6 +593,44 @@ impl TenantManager {
         let result = archive::import(&self.cx, input, options, Some(&progress)).await;
         self.cx.cache.forget_all();
         result
+    }
+
+    /// Declare the schema every tenant's data follows (see [`Schema`]): from now on a new
+    /// tenant gets its indexes and is recorded as having every migration;
+    /// [`migrate`](Self::migrate) brings the others there. `INVALID_INPUT` for an empty or
+    /// repeated migration id.
+    pub fn set_schema(&self, schema: Schema) -> Result<()> {
+        schema.check()?;
+        *self
+            .cx
+            .schema
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(schema));
+        Ok(())
+    }
+
+    /// Apply the declared schema's migrations that each active tenant lacks, in order,
+    /// `options.parallelism` tenants at a time (see the `schema` module docs: the ledger,
+    /// resumption after a crash, idempotence, a changed migration). A tenant's failure is
+    /// reported in [`MigrateReport::failed`] and stops that tenant only, unless
+    /// `stop_on_failure`. `INVALID_INPUT` when no schema was declared.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn migrate(&self, options: MigrateOptions) -> Result<MigrateReport> {
+        self.open()?;
+        let declared = self
+            .cx
+            .schema
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(schema) = declared else {
+            return Err(Error::invalid(
+                "schema",
+                "no schema is declared (set_schema)",
+            ));
+        };
+        schema::migrate(&self.cx, &schema, &options).await
     }
 
     /// One page of the audit log of the tenant `tenant` (by id: a purged tenant's log

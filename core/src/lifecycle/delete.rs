@@ -107,6 +107,8 @@ impl Operation for Delete {
     }
 
     async fn after(&self, cx: &Cx) -> Result<()> {
+        // The tenant's migration ledger goes with it (its audit log stays).
+        crate::schema::forget(cx, self.org.id).await?;
         // Last, once nothing refers to them: the tenant's and its admins' keys.
         let mut owners = vec![self.org.id, self.org.admin_id];
         owners.extend(&self.detail.admins);

@@ -362,6 +362,16 @@ impl<T> ScopedCollection<T> {
         Ok(self.raw().create_index(index).await?.index_name)
     }
 
+    /// Drop the index named `name`. In the `shared` layout the index is the shared
+    /// collection's: it goes for every tenant in it. An index that is not there is fine.
+    pub async fn drop_index(&self, name: &str) -> Result<()> {
+        match self.raw().drop_index(name).await {
+            Ok(()) => Ok(()),
+            Err(e) if crate::error::command_code(&e) == Some(27) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A change stream of the collection: in the `shared` layout, the events whose full
     /// document is the tenant's (updates carry theirs: the stream looks it up; deletes
     /// carry none and are not delivered).
