@@ -127,6 +127,22 @@ enum Command {
     /// A tenant's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Apply the migrations of a schema file (declarative kinds, JSON) that each tenant
+    /// lacks, with a progress bar; exit status 1 when a tenant failed.
+    Migrate {
+        /// The schema (see `Schema::from_json`).
+        #[arg(long)]
+        schema: String,
+        /// Tenants migrated at once.
+        #[arg(long, default_value_t = 4)]
+        parallelism: usize,
+        /// Say what would run; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Start no tenant after a failure.
+        #[arg(long)]
+        stop_on_failure: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -197,7 +213,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command, &out)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Internal(m)) if m == BROKEN => ExitCode::from(1),
+        Err(Error::Internal(m)) if m == BROKEN || m == FAILED_TENANTS => ExitCode::from(1),
         Err(e) => out.fail(&e),
     }
 }
@@ -391,6 +407,40 @@ async fn dispatch(command: Command, m: &TenantManager, out: &Out) -> Result<(), 
             out.tenant(&imported?.0);
             Ok(())
         }
+        Command::Migrate {
+            schema,
+            parallelism,
+            dry_run,
+            stop_on_failure,
+        } => {
+            let text = std::fs::read_to_string(&schema).map_err(|e| Error::InvalidInput {
+                field: "schema",
+                message: format!("cannot be read: {e}"),
+            })?;
+            m.set_schema(tenantry::Schema::from_json(&text)?)?;
+            let mut options = tenantry::MigrateOptions::new().parallelism(parallelism);
+            options.dry_run = dry_run;
+            options.stop_on_failure = stop_on_failure;
+            let bar = out.progress_bar();
+            if let Some(bar) = bar.clone() {
+                bar.set_message("migrate");
+                options = options.progress(move |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                });
+            }
+            let report = m.migrate(options).await;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let report = report?;
+            out.migrate_report(&report, dry_run);
+            if report.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Internal(FAILED_TENANTS.into()))
+            }
+        }
         Command::Audit(AuditCommand::List {
             tenant,
             op,
@@ -420,6 +470,8 @@ async fn dispatch(command: Command, m: &TenantManager, out: &Out) -> Result<(), 
 
 /// What `audit verify` fails with when the chain is broken (its own exit status, 1).
 const BROKEN: &str = "the audit chain is broken";
+/// What `migrate` fails with when a tenant failed (exit status 1, the report printed).
+const FAILED_TENANTS: &str = "some tenants failed to migrate";
 
 /// A tenant given by name, or by id (a purged tenant's log is reached by its id).
 async fn tenant_id(

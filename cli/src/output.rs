@@ -179,6 +179,55 @@ impl Out {
         }
     }
 
+    pub fn migrate_report(&self, r: &tenantry::MigrateReport, dry_run: bool) {
+        let failed: Vec<Value> = r
+            .failed
+            .iter()
+            .map(|f| {
+                json!({
+                    "organization_id": f.tenant_id.to_hex(),
+                    "organization_name": f.name,
+                    "migration": f.migration,
+                    "code": f.code,
+                    "message": f.message,
+                })
+            })
+            .collect();
+        if self.json {
+            println!(
+                "{}",
+                json!({
+                    "dry_run": dry_run,
+                    "tenants": r.tenants,
+                    "applied": r.applied,
+                    "up_to_date": r.up_to_date,
+                    "not_started": r.not_started,
+                    "failed": failed,
+                })
+            );
+            return;
+        }
+        let verb = if dry_run { "would apply" } else { "applied" };
+        println!(
+            "{} tenants: {verb} {} migrations; {} up to date, {} not started, {} failed",
+            r.tenants,
+            r.applied,
+            r.up_to_date,
+            r.not_started,
+            r.failed.len()
+        );
+        for f in &r.failed {
+            println!(
+                "  {} ({}): {}: {}: {}",
+                f.name,
+                f.tenant_id.to_hex(),
+                f.migration,
+                f.code,
+                f.message
+            );
+        }
+    }
+
     pub fn verification(&self, v: &AuditVerification) {
         let broken = v
             .broken

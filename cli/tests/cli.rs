@@ -92,6 +92,20 @@ impl Drop for Cli {
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
                 if let Ok(client) = tenantry::mongodb::Client::with_uri_str(mongo_uri()).await {
+                    // The databases of its tenants in the `database` layout go with it.
+                    let orgs = client.database(&db).collection::<Document>("organizations");
+                    if let Ok(cursor) = orgs.find(doc! {}).await {
+                        use futures_util::TryStreamExt;
+                        let records: Vec<Document> = cursor.try_collect().await.unwrap_or_default();
+                        for org in records {
+                            if let Ok(id) = org.get_object_id("_id") {
+                                let _ = client
+                                    .database(&format!("tenant_{}", id.to_hex()))
+                                    .drop()
+                                    .await;
+                            }
+                        }
+                    }
                     let _ = client.database(&db).drop().await;
                 }
             });
@@ -399,6 +413,107 @@ async fn export_import_and_the_audit_log_from_the_command_line() {
         text(&out.stdout).starts_with("BROKEN at entry 1"),
         "{}",
         text(&out.stdout)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn migrate_applies_a_schema_file_once_and_reports_failures() {
+    let cli = Cli::new();
+    for i in 0..6 {
+        let layout = ["collection", "database", "shared"][i % 3];
+        let out = cli.create(
+            &format!("Mig {i}"),
+            &format!("mig{i}@cli.io"),
+            &["--layout", layout],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let m = cli.manager().await;
+    for i in 0..6 {
+        let c = m
+            .admin_scope(&format!("Mig {i}"))
+            .await
+            .unwrap()
+            .collection::<Document>(DEFAULT_COLLECTION)
+            .unwrap();
+        c.insert_one(&doc! { "_id": format!("m{i}"), "mail": format!("x{i}@x.io") })
+            .await
+            .unwrap();
+    }
+    let dir = std::env::temp_dir().join(format!("tenantry-cli-{}", cli.db));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = dir.join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{ "migrations": [
+             { "id": "001", "rename_field": { "collection": "data", "from": "mail", "to": "email" } },
+             { "id": "002", "set_default": { "collection": "data", "field": "plan", "value": "free" } } ] }"#,
+    )
+    .unwrap();
+    let schema = schema.to_str().unwrap();
+    let dry = cli.json(&["--json", "migrate", "--schema", schema, "--dry-run"]);
+    assert_eq!(
+        (dry["tenants"].as_u64(), dry["applied"].as_u64()),
+        (Some(6), Some(12))
+    );
+    let done = cli.json(&[
+        "--json",
+        "migrate",
+        "--schema",
+        schema,
+        "--parallelism",
+        "3",
+    ]);
+    assert_eq!(
+        (
+            done["applied"].as_u64(),
+            done["failed"].as_array().map(Vec::len)
+        ),
+        (Some(12), Some(0))
+    );
+    let again = cli.json(&["--json", "migrate", "--schema", schema]);
+    assert_eq!(
+        (again["applied"].as_u64(), again["up_to_date"].as_u64()),
+        (Some(0), Some(6))
+    );
+    let c = m
+        .admin_scope("Mig 2")
+        .await
+        .unwrap()
+        .collection::<Document>(DEFAULT_COLLECTION)
+        .unwrap();
+    let d = c.find_one(doc! { "_id": "m2" }).await.unwrap().unwrap();
+    assert_eq!(
+        (d.get_str("email"), d.get_str("plan")),
+        (Ok("x2@x.io"), Ok("free"))
+    );
+    // The same id with another content: every tenant fails, the status says so.
+    std::fs::write(
+        dir.join("changed.json"),
+        r#"{ "migrations": [ { "id": "001", "rename_field": { "collection": "data", "from": "mail", "to": "e_mail" } } ] }"#,
+    )
+    .unwrap();
+    let out = cli.run(&[
+        "migrate",
+        "--schema",
+        dir.join("changed.json").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 1, "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("6 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A schema that does not read: INVALID_INPUT.
+    std::fs::write(dir.join("bad.json"), "{ not json").unwrap();
+    assert_eq!(
+        status(&cli.run(&[
+            "migrate",
+            "--schema",
+            dir.join("bad.json").to_str().unwrap()
+        ])),
+        12
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

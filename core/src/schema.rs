@@ -192,6 +192,7 @@ impl Migration {
 
 /// The schema every tenant's data follows: its indexes and its migrations, in order.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Schema {
     /// `(logical collection, index)`: made at every create.
     pub indexes: Vec<(String, IndexModel)>,
@@ -215,6 +216,128 @@ impl Schema {
     pub fn migration(mut self, migration: Migration) -> Self {
         self.migrations.push(migration);
         self
+    }
+
+    /// A schema of declarative migrations, from JSON (MongoDB Extended JSON for values):
+    ///
+    /// ```json
+    /// { "indexes": [ { "collection": "data", "keys": { "email": 1 }, "options": { "unique": true } } ],
+    ///   "migrations": [
+    ///     { "id": "001", "create_index": { "collection": "data", "keys": { "plan": 1 } } },
+    ///     { "id": "002", "rename_field": { "collection": "data", "from": "mail", "to": "email" } },
+    ///     { "id": "003", "set_default": { "collection": "data", "field": "plan", "value": "free" } },
+    ///     { "id": "004", "update": { "collection": "data", "filter": { "status": "ACTIVE" },
+    ///                                "update": { "$set": { "status": "active" } } } },
+    ///     { "id": "005", "drop_index": { "collection": "data", "name": "plan_1" } } ] }
+    /// ```
+    ///
+    /// `INVALID_INPUT` (field `schema`) says what does not read.
+    pub fn from_json(text: &str) -> Result<Schema> {
+        let bad = |why: String| Error::invalid("schema", why);
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("is not JSON: {e}")))?;
+        let bson = Bson::try_from(value).map_err(|e| bad(format!("is not Extended JSON: {e}")))?;
+        let Bson::Document(root) = bson else {
+            return Err(bad("must be an object".into()));
+        };
+        let str_of = |d: &Document, key: &str, at: &str| {
+            d.get_str(key)
+                .map(str::to_owned)
+                .map_err(|_| bad(format!("{at}: '{key}' must be a string")))
+        };
+        let index_of = |d: &Document, at: &str| -> Result<IndexModel> {
+            let keys = d
+                .get_document("keys")
+                .map_err(|_| bad(format!("{at}: 'keys' must be an object")))?
+                .clone();
+            let mut index = doc! { "key": keys };
+            if let Ok(options) = d.get_document("options") {
+                index.extend(options.clone());
+            }
+            bson::from_document(index).map_err(|e| bad(format!("{at}: {e}")))
+        };
+        let mut schema = Schema::new();
+        for (i, item) in root
+            .get_array("indexes")
+            .map(|a| a.to_vec())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let at = format!("indexes[{i}]");
+            let d = item
+                .as_document()
+                .ok_or_else(|| bad(format!("{at} must be an object")))?;
+            schema
+                .indexes
+                .push((str_of(d, "collection", &at)?, index_of(d, &at)?));
+        }
+        for (i, item) in root
+            .get_array("migrations")
+            .map(|a| a.to_vec())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let at = format!("migrations[{i}]");
+            let d = item
+                .as_document()
+                .ok_or_else(|| bad(format!("{at} must be an object")))?;
+            let id = str_of(d, "id", &at)?;
+            let kinds: Vec<&String> = d.keys().filter(|k| k.as_str() != "id").collect();
+            let [kind] = kinds.as_slice() else {
+                return Err(bad(format!("{at}: one kind of step besides 'id'")));
+            };
+            let body = d
+                .get_document(kind.as_str())
+                .map_err(|_| bad(format!("{at}: '{kind}' must be an object")))?;
+            let collection = str_of(body, "collection", &at)?;
+            let step = match kind.as_str() {
+                "create_index" => MigrationStep::CreateIndex {
+                    collection,
+                    index: Box::new(index_of(body, &at)?),
+                },
+                "drop_index" => MigrationStep::DropIndex {
+                    collection,
+                    name: str_of(body, "name", &at)?,
+                },
+                "rename_field" => MigrationStep::RenameField {
+                    collection,
+                    from: str_of(body, "from", &at)?,
+                    to: str_of(body, "to", &at)?,
+                },
+                "set_default" => MigrationStep::SetDefault {
+                    collection,
+                    field: str_of(body, "field", &at)?,
+                    value: body
+                        .get("value")
+                        .cloned()
+                        .ok_or_else(|| bad(format!("{at}: 'value' is missing")))?,
+                },
+                "update" => MigrationStep::Update {
+                    collection,
+                    filter: body.get_document("filter").cloned().unwrap_or_default(),
+                    update: match body.get("update") {
+                        Some(Bson::Document(u)) => UpdateModifications::Document(u.clone()),
+                        Some(Bson::Array(stages)) => UpdateModifications::Pipeline(
+                            stages
+                                .iter()
+                                .map(|s| s.as_document().cloned().ok_or_else(|| bad(format!("{at}: a stage must be an object"))))
+                                .collect::<Result<_>>()?,
+                        ),
+                        _ => return Err(bad(format!("{at}: 'update' must be an object or a pipeline"))),
+                    },
+                },
+                other => {
+                    return Err(bad(format!(
+                        "{at}: unknown kind '{other}' (create_index, drop_index, rename_field, set_default, update)"
+                    )))
+                }
+            };
+            schema.migrations.push(Migration::new(id, step));
+        }
+        schema.check()?;
+        Ok(schema)
     }
 
     /// `INVALID_INPUT` for an empty or repeated migration id.
@@ -639,4 +762,58 @@ pub(crate) async fn migrate(
     }
     report.failed.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_reads_from_json_and_says_what_does_not() {
+        let schema = Schema::from_json(
+            r#"{ "indexes": [ { "collection": "data", "keys": { "email": 1 }, "options": { "unique": true } } ],
+                 "migrations": [
+                   { "id": "001", "create_index": { "collection": "data", "keys": { "plan": 1 } } },
+                   { "id": "002", "rename_field": { "collection": "data", "from": "mail", "to": "email" } },
+                   { "id": "003", "set_default": { "collection": "data", "field": "since", "value": { "$date": "2026-01-01T00:00:00Z" } } },
+                   { "id": "004", "update": { "collection": "data", "filter": {}, "update": [ { "$set": { "n": 1 } } ] } },
+                   { "id": "005", "drop_index": { "collection": "data", "name": "plan_1" } } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(schema.indexes.len(), 1);
+        assert_eq!(
+            schema.indexes[0].1.options.as_ref().and_then(|o| o.unique),
+            Some(true)
+        );
+        assert_eq!(schema.migrations.len(), 5);
+        assert!(matches!(
+            &schema.migrations[2].step,
+            MigrationStep::SetDefault {
+                value: Bson::DateTime(_),
+                ..
+            }
+        ));
+        // Checksums are stable and differ by content.
+        let again = Schema::from_json(r#"{ "migrations": [ { "id": "001", "create_index": { "collection": "data", "keys": { "plan": 1 } } } ] }"#).unwrap();
+        assert_eq!(
+            again.migrations[0].checksum().unwrap(),
+            schema.migrations[0].checksum().unwrap()
+        );
+        assert_ne!(
+            schema.migrations[0].checksum().unwrap(),
+            schema.migrations[1].checksum().unwrap()
+        );
+        for bad in [
+            "not json",
+            "[]",
+            r#"{ "migrations": [ { "create_index": { "collection": "data", "keys": {} } } ] }"#,
+            r#"{ "migrations": [ { "id": "1", "explode": { "collection": "data" } } ] }"#,
+            r#"{ "migrations": [ { "id": "1", "rename_field": { "collection": "data", "from": "a" } } ] }"#,
+            r#"{ "migrations": [ { "id": "1", "update": { "collection": "data", "update": 3 } } ] }"#,
+            r#"{ "migrations": [ { "id": "1", "drop_index": { "collection": "d", "name": "x" } }, { "id": "1", "drop_index": { "collection": "d", "name": "y" } } ] }"#,
+        ] {
+            let e = Schema::from_json(bad).unwrap_err();
+            assert_eq!(e.code(), "INVALID_INPUT", "{bad}: {e}");
+        }
+    }
 }
