@@ -54,6 +54,10 @@ pub struct ArchiveManifest {
     pub collections: BTreeMap<String, (u64, String)>,
     /// Audit entries.
     pub audit_entries: u64,
+    /// Every record before the manifest (header, collections, documents, audit entries):
+    /// their count and the SHA-256 of their bytes in order, so that no byte of an archive
+    /// goes unchecked.
+    records: (u64, String),
 }
 
 impl ArchiveManifest {
@@ -64,7 +68,11 @@ impl ArchiveManifest {
             collections.insert(name, doc! { "count": count, "sha256": sha });
         }
         let audit = i64::try_from(self.audit_entries).unwrap_or(i64::MAX);
-        doc! { "kind": "manifest", "collections": collections, "audit": audit }
+        let records = doc! {
+            "count": i64::try_from(self.records.0).unwrap_or(i64::MAX),
+            "sha256": &self.records.1,
+        };
+        doc! { "kind": "manifest", "collections": collections, "audit": audit, "records": records }
     }
 
     fn from_document(d: &Document) -> Result<Self> {
@@ -80,9 +88,13 @@ impl ArchiveManifest {
             );
         }
         let audit = d.get_i64("audit").map_err(|_| bad())?;
+        let records = d.get_document("records").map_err(|_| bad())?;
+        let count = records.get_i64("count").map_err(|_| bad())?;
+        let sha = records.get_str("sha256").map_err(|_| bad())?;
         Ok(ArchiveManifest {
             collections,
             audit_entries: u64::try_from(audit).map_err(|_| bad())?,
+            records: (u64::try_from(count).map_err(|_| bad())?, sha.to_owned()),
         })
     }
 }
@@ -173,8 +185,12 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, doc: &RawDocument) {
+        self.add_bytes(doc.as_bytes());
+    }
+
+    fn add_bytes(&mut self, bytes: &[u8]) {
         self.count += 1;
-        self.sha.update(doc.as_bytes());
+        self.sha.update(bytes);
     }
 
     fn finish(self) -> (u64, String) {
@@ -300,7 +316,10 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
         },
         "admins": admins,
     };
-    write_record(out, &raw(&header)?).await?;
+    let mut records = Tally::default();
+    let header = raw(&header)?;
+    records.add(&header);
+    write_record(out, &header).await?;
     let (logicals, options) = relocate::logical_collections(cx, org).await?;
     let data = cx.data(org)?;
     let mut total = 0;
@@ -352,7 +371,9 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
             "options": options.get_document(logical).cloned().unwrap_or_default(),
             "indexes": indexes,
         };
-        write_record(out, &raw(&header)?).await?;
+        let header = raw(&header)?;
+        records.add(&header);
+        write_record(out, &header).await?;
         let mut tally = Tally::default();
         let mut cursor = documents(cx, org, logical).await?;
         let prefix = doc_record_prefix(logical);
@@ -360,7 +381,9 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
         while let Some(d) = cursor.try_next().await? {
             let d = unstamped(org, d)?;
             tally.add(&d);
+            let start = buffer.len();
             push_doc_record(&mut buffer, &prefix, &d)?;
+            records.add_bytes(&buffer[start..]);
             if buffer.len() >= WRITE_BUFFER {
                 write_bytes(out, &buffer).await?;
                 buffer.clear();
@@ -380,7 +403,9 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
         let page = audit::list(&cx.store, org.id, &query).await?;
         for entry in &page.entries {
             let e = bson::to_document(entry).map_err(Error::internal)?;
-            write_record(out, &raw(&doc! { "kind": "audit", "e": e })?).await?;
+            let record = raw(&doc! { "kind": "audit", "e": e })?;
+            records.add(&record);
+            write_record(out, &record).await?;
             manifest.audit_entries += 1;
         }
         match page.next {
@@ -388,6 +413,7 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
             None => break,
         }
     }
+    manifest.records = records.finish();
     write_record(out, &raw(&manifest.to_document())?).await?;
     out.flush()
         .await
@@ -504,6 +530,8 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
         .await?
         .ok_or_else(|| corrupt("it is empty"))?;
     let head = header(&first)?;
+    let mut records = Tally::default();
+    records.add(&first);
     let archived_name = head
         .tenant
         .get_str("name")
@@ -544,7 +572,18 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     let created =
         create::create_hashed(cx, &name, &email, hashed, create_options, Some(since)).await?;
     let org = cx.store.org(created.id).await?.ok_or_else(Error::revoked)?;
-    match load(cx, &org, since, input, progress, started).await {
+    match load(
+        cx,
+        &org,
+        since,
+        archived_id,
+        records,
+        input,
+        progress,
+        started,
+    )
+    .await
+    {
         Ok(manifest) => {
             if !cx.store.finish_import(org.id, since).await? {
                 return Err(Error::busy());
@@ -601,10 +640,13 @@ async fn alive(cx: &Cx, org: &OrgDoc, since: bson::DateTime) -> Result<()> {
 
 /// Write the archive's collections, documents and audit entries into the hidden tenant
 /// `org`, check them against the manifest as read and as stored.
+#[allow(clippy::too_many_arguments)]
 async fn load<R: AsyncRead + Unpin + Send>(
     cx: &Cx,
     org: &OrgDoc,
     since: bson::DateTime,
+    archived_id: bson::oid::ObjectId,
+    mut records: Tally,
     input: &mut R,
     progress: Progress<'_>,
     started: std::time::Instant,
@@ -614,13 +656,16 @@ async fn load<R: AsyncRead + Unpin + Send>(
     let mut read: BTreeMap<String, Tally> = BTreeMap::new();
     let mut current: Option<(String, String)> = None; // (logical, physical)
     let mut batch: Vec<RawDocumentBuf> = Vec::with_capacity(BATCH);
-    let mut audit_entries = 0u64;
+    let mut entries: Vec<AuditEntry> = Vec::new();
     let mut done = 0u64;
     let manifest = loop {
         let Some(record) = read_record(input).await? else {
             return Err(corrupt("it ends before its manifest"));
         };
         let k = kind(&record)?.to_owned();
+        if k != "manifest" {
+            records.add(&record);
+        }
         if k != "doc" && !batch.is_empty() {
             let (_, physical) = current
                 .as_ref()
@@ -738,8 +783,11 @@ async fn load<R: AsyncRead + Unpin + Send>(
                     Document::try_from(e).map_err(|_| corrupt("an audit entry is not readable"))?;
                 let entry: AuditEntry = bson::from_document(e)
                     .map_err(|_| corrupt("an audit entry is not readable"))?;
-                audit::keep(&cx.store, &entry).await?;
-                audit_entries += 1;
+                // An entry of this tenant's chain, whole; kept once the archive checks out.
+                if entry.tenant != archived_id || !entry.is_sealed()? {
+                    return Err(corrupt("an audit entry does not match its hash"));
+                }
+                entries.push(entry);
             }
             "manifest" => {
                 let d = record
@@ -751,17 +799,23 @@ async fn load<R: AsyncRead + Unpin + Send>(
         }
     };
     // The archive as read is the archive as written.
+    let audit_entries = entries.len() as u64;
     let as_read = ArchiveManifest {
         collections: read.into_iter().map(|(k, t)| (k, t.finish())).collect(),
         audit_entries,
+        records: records.finish(),
     };
     if as_read != manifest {
         return Err(corrupt("its content does not match its manifest"));
+    }
+    for entry in &entries {
+        audit::keep(&cx.store, entry).await?;
     }
     // And the tenant now holds it.
     report(progress, "verify", done, done, started);
     let mut stored = ArchiveManifest {
         audit_entries,
+        records: manifest.records.clone(),
         ..Default::default()
     };
     for logical in manifest.collections.keys() {

@@ -62,6 +62,11 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// Whether the entry's hash is the hash of its content.
+    pub(crate) fn is_sealed(&self) -> Result<bool> {
+        Ok(self.digest()? == self.hash)
+    }
+
     /// The hash of the entry's fields, `prev` included, in a fixed order.
     fn digest(&self) -> Result<String> {
         let canonical = doc! {

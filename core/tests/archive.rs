@@ -286,6 +286,27 @@ async fn a_damaged_cut_off_or_refused_import_leaves_nothing() {
     let e = import(flipped, "Flipped").await.unwrap_err();
     assert_eq!(e.code(), "INVALID_INPUT", "{e}");
     nothing_left("Flipped").await;
+    // A byte changed in the header (the admin's email), or in an audit entry: every
+    // record is in the manifest's checksum, and entries must match their hashes.
+    for needle in [&b"s@arc.io"[..], &b"anonymous"[..]] {
+        let mut flipped = archive.clone();
+        let at = archive
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap();
+        flipped[at + 1] ^= 0x01;
+        let e = import(flipped, "Flipped").await.unwrap_err();
+        assert_eq!(e.code(), "INVALID_INPUT", "{e}");
+        nothing_left("Flipped").await;
+    }
+    let source = m.get_tenant("Source").await.unwrap().id;
+    let entries_of_source = || async {
+        t.raw("tenant_audit")
+            .count_documents(doc! { "tenant": source })
+            .await
+            .unwrap()
+    };
+    let kept = entries_of_source().await;
     // Cut short.
     let e = import(archive[..archive.len() - 40].to_vec(), "Truncated")
         .await
@@ -315,6 +336,8 @@ async fn a_damaged_cut_off_or_refused_import_leaves_nothing() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "TENANT_ALREADY_EXISTS");
+    // No audit entry of a refused archive was kept (the source's log is as it was).
+    assert_eq!(entries_of_source().await, kept);
     // Every name and email an import tried is free again.
     for (name, email) in [("Flipped", "flipped@x.io"), ("Dropped", "dropped@x.io")] {
         m.create_tenant(name, email, PASSWORD).await.unwrap();
