@@ -1,10 +1,12 @@
 //! The core's HTTP helpers ([`tenantry::http`]), for the FastAPI glue: the error table,
-//! the listing query of the operator endpoints and the bodies they answer with.
+//! the queries of the operator endpoints (the listing, the audit log, the import) and the
+//! bodies they answer with.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use tenantry::http::TENANT_QUERY_PARAMS;
+use tenantry::http::{AUDIT_QUERY_PARAMS, IMPORT_PARAMS, TENANT_QUERY_PARAMS};
 
+use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::to_python;
 use crate::error::to_py_err;
 use crate::types::{PyTenant, PyTenantPage};
@@ -58,7 +60,7 @@ pub(crate) fn method_not_allowed(allowed: Vec<String>) -> Response {
 pub(crate) fn tenant_query<'py>(py: Python<'py>, raw_query: &str) -> PyResult<Bound<'py, PyDict>> {
     let query = match tenantry::http::tenant_query(raw_query) {
         Ok(query) => query,
-        Err(problems) => return Err(refused(py, &problems)),
+        Err(problems) => return Err(refused(py, &problems, &TENANT_QUERY_PARAMS)),
     };
     let kwargs = PyDict::new(py);
     if let Some(state) = query.state {
@@ -89,12 +91,12 @@ pub(crate) fn tenant_query<'py>(py: Python<'py>, raw_query: &str) -> PyResult<Bo
 }
 
 /// The `InvalidInput` of a query's problems: the first one's field and message, and all of
-/// them in `problems`.
-fn refused(py: Python<'_>, problems: &[tenantry::http::Problem]) -> PyErr {
+/// them in `problems`. `params` are the query's parameters, one of which each problem names.
+fn refused(py: Python<'_>, problems: &[tenantry::http::Problem], params: &[&'static str]) -> PyErr {
     let first = problems.first();
     // The core names a parameter of its list; the error's field is a `&'static str`.
     let field = first
-        .and_then(|p| TENANT_QUERY_PARAMS.iter().find(|name| **name == p.field))
+        .and_then(|p| params.iter().find(|name| **name == p.field))
         .copied()
         .unwrap_or("query");
     let message = first.map_or_else(|| "is invalid".to_owned(), |p| p.message.clone());
@@ -129,4 +131,102 @@ pub(crate) fn page_body<'py>(
     page: &Bound<'py, PyTenantPage>,
 ) -> PyResult<Bound<'py, PyAny>> {
     to_python(py, &tenantry::http::page_body(&page.get().0))
+}
+
+/// The tenant's id and the keyword arguments of `audit_log` that a query string gives
+/// (`organization_id=...&op=login&limit=50`), parsed by the core: only the parameters
+/// given, times as aware UTC `datetime`s. A query that does not parse raises
+/// `InvalidInput` as [`tenant_query`] does.
+#[pyfunction]
+#[pyo3(name = "_http_audit_query")]
+pub(crate) fn audit_query<'py>(
+    py: Python<'py>,
+    raw_query: &str,
+) -> PyResult<(String, Bound<'py, PyDict>)> {
+    let (tenant, query) = match tenantry::http::audit_query(raw_query) {
+        Ok(parsed) => parsed,
+        Err(problems) => return Err(refused(py, &problems, &AUDIT_QUERY_PARAMS)),
+    };
+    let kwargs = PyDict::new(py);
+    if let Some(op) = &query.op {
+        kwargs.set_item("op", op)?;
+    }
+    if let Some(time) = query.since {
+        kwargs.set_item("since", time)?;
+    }
+    if let Some(time) = query.until {
+        kwargs.set_item("until", time)?;
+    }
+    if let Some(limit) = query.limit {
+        kwargs.set_item("limit", limit)?;
+    }
+    if let Some(after) = query.after {
+        kwargs.set_item("after", after)?;
+    }
+    Ok((tenant.to_hex(), kwargs))
+}
+
+/// The tenant's id of `GET /admin/audit/verify` (its `organization_id`), parsed by the
+/// core; raises `InvalidInput` as [`tenant_query`] does.
+#[pyfunction]
+#[pyo3(name = "_http_audit_tenant")]
+pub(crate) fn audit_tenant(py: Python<'_>, raw_query: &str) -> PyResult<String> {
+    tenantry::http::audit_tenant(raw_query)
+        .map(|tenant| tenant.to_hex())
+        .map_err(|problems| refused(py, &problems, &AUDIT_QUERY_PARAMS))
+}
+
+/// A page of audit entries as `GET /admin/audit` answers it: `{"entries": [...], "next":
+/// ...}`, times in RFC 3339, `detail` in relaxed Extended JSON.
+#[pyfunction]
+#[pyo3(name = "_http_audit_page_body")]
+pub(crate) fn audit_page_body<'py>(
+    py: Python<'py>,
+    page: &Bound<'py, PyAuditPage>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::audit_page_body(&page.get().0))
+}
+
+/// What `GET /admin/audit/verify` answers: `{"entries": n, "intact": bool, "broken":
+/// {"seq": n, "reason": "..."} or None}`.
+#[pyfunction]
+#[pyo3(name = "_http_verification_body")]
+pub(crate) fn verification_body<'py>(
+    py: Python<'py>,
+    verification: &Bound<'py, PyAuditVerification>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(
+        py,
+        &tenantry::http::verification_body(&verification.get().0),
+    )
+}
+
+/// The keyword arguments of `import_tenant` that the query string of `POST /admin/import`
+/// gives (`organization_name`, `email`, `layout`, `cluster`, each optional), parsed by the
+/// core: `name`, `admin_email`, `layout`, `cluster`, only those given. Raises
+/// `InvalidInput` as [`tenant_query`] does.
+#[pyfunction]
+#[pyo3(name = "_http_import_options")]
+pub(crate) fn import_options<'py>(
+    py: Python<'py>,
+    raw_query: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let options = match tenantry::http::import_options(raw_query) {
+        Ok(options) => options,
+        Err(problems) => return Err(refused(py, &problems, &IMPORT_PARAMS)),
+    };
+    let kwargs = PyDict::new(py);
+    if let Some(name) = &options.name {
+        kwargs.set_item("name", name)?;
+    }
+    if let Some(email) = &options.admin_email {
+        kwargs.set_item("admin_email", email)?;
+    }
+    if let Some(layout) = options.layout {
+        kwargs.set_item("layout", layout.as_str())?;
+    }
+    if let Some(cluster) = &options.cluster {
+        kwargs.set_item("cluster", cluster)?;
+    }
+    Ok(kwargs)
 }

@@ -2,14 +2,18 @@
 //!
 //! A thin layer over the Rust core (crate `tenantry`): each file mirrors one core module and
 //! only converts types. `manager.rs` wraps `TenantManager`, `types.rs` the value types,
-//! `scope.rs` the `Confinement` and `Location` of a tenant's data, `moves.rs` a move's
-//! progress reports (a callback on the event loop, an async iterator), `error.rs` the error
-//! enum, `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the
-//! operator endpoints' listing query and bodies);
+//! `audit.rs` the audit log's, `archive.rs` the archive's manifest and exports and imports
+//! to and from files and `bytes`, `scope.rs` the `Confinement` and `Location` of a
+//! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
+//! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
+//! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
+//! endpoints' queries and bodies);
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
 //! type stubs, defines the exception classes, and holds the FastAPI glue.
 
+mod archive;
+mod audit;
 mod config;
 mod error;
 mod http;
@@ -36,6 +40,10 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyRecoveryReport>()?;
     module.add_class::<types::PyRecoveryFailure>()?;
     module.add_class::<types::PyMoveProgress>()?;
+    module.add_class::<audit::PyAuditEntry>()?;
+    module.add_class::<audit::PyAuditPage>()?;
+    module.add_class::<audit::PyAuditVerification>()?;
+    module.add_class::<archive::PyArchiveManifest>()?;
     module.add_class::<moves::PyMoveProgressIterator>()?;
     module.add_class::<scope::PyConfinement>()?;
     module.add_class::<scope::PyLocation>()?;
@@ -50,6 +58,11 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::tenant_query, module)?)?;
     module.add_function(wrap_pyfunction!(http::tenant_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::page_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::audit_query, module)?)?;
+    module.add_function(wrap_pyfunction!(http::audit_tenant, module)?)?;
+    module.add_function(wrap_pyfunction!(http::audit_page_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::verification_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::import_options, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

@@ -4,17 +4,24 @@
 //! core future and returns it as an awaitable through [`runtime::future_into_py`]. Nothing
 //! here blocks while holding the GIL: the synchronous methods (`decode_token`,
 //! `check_tenant_name`, `check_operator`, `locate`, `collection`, `client_address`, the
-//! settings) do no I/O. A move's progress reports go through `moves.rs`.
+//! settings) do no I/O. The progress reports of a move, an export or an import go through
+//! `moves.rs`; exports and imports to and from files and `bytes` are `archive.rs`'s.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyInt, PyTzInfo};
+use tenantry::mongodb::bson::oid::ObjectId;
 use tenantry::mongodb::bson::Document;
 use tenantry::{
-    Config, MoveTarget, TenantManager, TenantOptions, TenantQuery, TenantUpdate,
-    DEFAULT_COLLECTION, MAX_PAGE,
+    AuditQuery, Config, ImportOptions, MoveTarget, TenantManager, TenantOptions, TenantQuery,
+    TenantUpdate, DEFAULT_COLLECTION, MAX_PAGE,
 };
 
+use crate::archive;
+use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::{settings, to_python};
 use crate::error::to_py_err;
 use crate::moves::{self, PyMoveProgressIterator};
@@ -195,6 +202,150 @@ impl PyTenantManager {
         runtime::future_into_py(py, async move { manager.purge_expired().await })
     }
 
+    /// Rename the tenant named `name` (any spelling) to `new_name`, as its admin could. An
+    /// administration call: no token is checked.
+    fn admin_rename_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        new_name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyTenant(
+                manager.admin_rename_tenant(&name, &new_name).await?,
+            ))
+        })
+    }
+
+    /// Delete the tenant named `name` (any spelling), as its admin could (softly with a
+    /// deleted retention). An administration call: no token is checked.
+    fn admin_delete_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            manager.admin_delete_tenant(&name).await?;
+            Ok(None::<()>)
+        })
+    }
+
+    /// One page of the audit log of the tenant with the id `tenant_id`, in order. The
+    /// arguments are converted here and checked by the core; a bad one fails the future
+    /// with `InvalidInput` naming it.
+    #[pyo3(signature = (tenant_id, *, op = None, since = None, until = None, limit = None, after = None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    fn audit_log<'py>(
+        &self,
+        py: Python<'py>,
+        tenant_id: String,
+        op: Option<String>,
+        since: Option<Bound<'py, PyDateTime>>,
+        until: Option<Bound<'py, PyDateTime>>,
+        limit: Option<Bound<'py, PyInt>>,
+        after: Option<Bound<'py, PyInt>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let query = (|| {
+            let mut query = AuditQuery::new();
+            query.op = op;
+            query.since = since.map(|t| instant("since", &t)).transpose()?;
+            query.until = until.map(|t| instant("until", &t)).transpose()?;
+            query.limit = limit.as_ref().map(page_size).transpose()?;
+            query.after = after.as_ref().map(sequence_number).transpose()?;
+            Ok::<_, tenantry::Error>(query)
+        })();
+        let (manager, tenant) = (self.inner.clone(), tenant_of(&tenant_id));
+        runtime::future_into_py(py, async move {
+            Ok(PyAuditPage(manager.audit_log(tenant?, &query?).await?))
+        })
+    }
+
+    /// Walk the audit log of the tenant with the id `tenant_id`: whether its hash chain is
+    /// whole, and where it breaks if not.
+    fn verify_audit<'py>(&self, py: Python<'py>, tenant_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, tenant) = (self.inner.clone(), tenant_of(&tenant_id));
+        runtime::future_into_py(py, async move {
+            Ok(PyAuditVerification(manager.verify_audit(tenant?).await?))
+        })
+    }
+
+    /// Write the tenant named `name` (any spelling) as an archive to the file `path`
+    /// (`archive.rs`); the archive's manifest. `progress` as for `move_tenant`. An
+    /// administration call: no token is checked.
+    #[pyo3(signature = (name, path, *, progress = None))]
+    fn export_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        path: PathBuf,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        moves::reporting(py, progress, move |report| {
+            archive::export_to_file(manager, name, path, report)
+        })
+    }
+
+    /// [`export_tenant`](Self::export_tenant) into memory: the archive as `bytes`.
+    #[pyo3(signature = (name, *, progress = None))]
+    fn export_tenant_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        moves::reporting(py, progress, move |report| {
+            archive::export_to_bytes(manager, name, report)
+        })
+    }
+
+    /// Import a tenant from the archive in the file `path`: the tenant and the archive's
+    /// manifest. Unset options keep the archive's name, admin email and layout; `cluster`
+    /// is the placement policy's choice when unset. An administration call: no token is
+    /// checked.
+    #[pyo3(signature = (path, *, name = None, admin_email = None, layout = None, cluster = None, progress = None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    fn import_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        name: Option<String>,
+        admin_email: Option<String>,
+        layout: Option<String>,
+        cluster: Option<String>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        let options = import_options(name, admin_email, layout, cluster);
+        moves::reporting(py, progress, move |report| {
+            archive::import_from_file(manager, path, options, report)
+        })
+    }
+
+    /// [`import_tenant`](Self::import_tenant) from the archive `data` (`bytes`, or a
+    /// `bytearray`, copied when called).
+    #[pyo3(signature = (data, *, name = None, admin_email = None, layout = None, cluster = None, progress = None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
+    fn import_tenant_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        data: Cow<'_, [u8]>,
+        name: Option<String>,
+        admin_email: Option<String>,
+        layout: Option<String>,
+        cluster: Option<String>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, data) = (self.inner.clone(), data.into_owned());
+        let options = import_options(name, admin_email, layout, cluster);
+        moves::reporting(py, progress, move |report| {
+            archive::import_from_bytes(manager, data, options, report)
+        })
+    }
+
     /// One page of the tenants matching the filters, in creation order. The filters are
     /// converted here and checked by the core; a bad one fails the future with
     /// `InvalidInput` naming it, as the core's own checks (page size, cursor) do.
@@ -338,12 +489,12 @@ impl PyTenantManager {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (manager, target) = (self.inner.clone(), move_target(layout, cluster));
-        match progress {
-            Some(callback) => moves::with_callback(manager, name, target, callback),
-            None => runtime::future_into_py(py, async move {
-                Ok(PyTenant(manager.move_tenant(&name, target?).await?))
-            }),
-        }
+        moves::reporting(py, progress, move |report| async move {
+            let moved = manager
+                .move_tenant_with_progress(&name, target?, report)
+                .await?;
+            Ok(PyTenant(moved))
+        })
     }
 
     /// [`move_tenant`](Self::move_tenant) as an async iterator of its progress reports,
@@ -498,6 +649,39 @@ fn move_target(layout: Option<String>, cluster: Option<String>) -> tenantry::Res
     target.layout = layout.map(|l| l.parse()).transpose()?;
     target.cluster = cluster;
     Ok(target)
+}
+
+/// The core's options of an import, from `import_tenant`'s keyword arguments.
+fn import_options(
+    name: Option<String>,
+    admin_email: Option<String>,
+    layout: Option<String>,
+    cluster: Option<String>,
+) -> tenantry::Result<ImportOptions> {
+    let mut options = ImportOptions::new();
+    options.name = name;
+    options.admin_email = admin_email;
+    options.layout = layout.map(|l| l.parse()).transpose()?;
+    options.cluster = cluster;
+    Ok(options)
+}
+
+/// A tenant's id as the audit log takes it.
+fn tenant_of(id: &str) -> tenantry::Result<ObjectId> {
+    ObjectId::parse_str(id).map_err(|_| tenantry::Error::InvalidInput {
+        field: "tenant_id",
+        message: "must be a tenant id (24 hexadecimal digits)".to_owned(),
+    })
+}
+
+/// An audit entry's `seq` (a page's `next`), as the core takes it.
+fn sequence_number(after: &Bound<'_, PyInt>) -> tenantry::Result<i64> {
+    after
+        .extract::<i64>()
+        .map_err(|_| tenantry::Error::InvalidInput {
+            field: "after",
+            message: "must be the seq of an entry (a 64-bit whole number)".to_owned(),
+        })
 }
 
 /// The filters `list_tenants` and `count_tenants` share, as Python gave them.

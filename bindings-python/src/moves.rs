@@ -1,19 +1,21 @@
-//! The core's online move (`TenantManager::move_tenant_with_progress`) with its progress
-//! reports as Python takes them: a callback called on the event loop's thread, or an
-//! async iterator.
+//! Progress reports of the core's long operations, as Python takes them: a move
+//! (`TenantManager::move_tenant_with_progress`), an export or an import (`export_tenant_*`,
+//! `import_tenant_*` `_with_progress`), each reporting `MoveProgress` to a callback called
+//! on the event loop's thread; a move also as an async iterator.
 //!
-//! The core reports from the runtime's threads, in the middle of the move, so a report
-//! there only goes into a channel: no GIL, no waiting. The move runs as a task of its own
-//! and ends the channel with its result. For a callback, the awaited future takes the
+//! The core reports from the runtime's threads, in the middle of the operation, so a report
+//! there only goes into a channel: no GIL, no waiting. The operation runs as a task of its
+//! own and ends the channel with its result. For a callback, the awaited future takes the
 //! reports out in batches and schedules each batch on the loop with
 //! `call_soon_threadsafe` (the GIL taken on the blocking pool, as `runtime.rs` completes
 //! futures); the result comes last, so every report has been handed to the callback when
-//! the move's future is done. For the iterator, each `__anext__` is an awaitable of the
-//! next item of the channel.
+//! the operation's future is done. For the iterator, each `__anext__` is an awaitable of
+//! the next item of the channel.
 //!
-//! Either way the move goes on to its end when the caller stops listening (a cancelled
+//! Either way the operation goes on to its end when the caller stops listening (a cancelled
 //! future, a loop left early), as every operation of the core does.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyException, PyStopAsyncIteration, PyTypeError};
@@ -26,11 +28,33 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use crate::runtime;
 use crate::types::{PyMoveProgress, PyTenant};
 
-/// What a move tells its listener, in order.
-enum Report {
+/// Where the core sends an operation's progress: what its `*_with_progress` methods take.
+pub(crate) type Reporter = Box<dyn Fn(&MoveProgress) + Send + Sync>;
+
+/// What an operation tells its listener, in order.
+enum Report<T> {
     Progress(MoveProgress),
-    /// The move's result: nothing follows.
-    Ended(tenantry::Result<Tenant>),
+    /// The operation's result: nothing follows.
+    Ended(tenantry::Result<T>),
+}
+
+/// Run `operation` as a task of the runtime, its progress and then its result sent to
+/// `reports`.
+fn spawn<T, F, Fut>(reports: UnboundedSender<Report<T>>, operation: F)
+where
+    T: Send + 'static,
+    F: FnOnce(Reporter) -> Fut + Send + 'static,
+    Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
+{
+    pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+        let progress = reports.clone();
+        let report: Reporter = Box::new(move |p: &MoveProgress| {
+            // Nobody listens any more: the operation goes on all the same.
+            progress.send(Report::Progress(p.clone())).ok();
+        });
+        let result = operation(report).await;
+        reports.send(Report::Ended(result)).ok();
+    });
 }
 
 /// A move not started yet, and where it reports.
@@ -39,7 +63,7 @@ struct Start {
     name: String,
     /// A target the core could not parse fails the move when it starts.
     target: tenantry::Result<MoveTarget>,
-    reports: UnboundedSender<Report>,
+    reports: UnboundedSender<Report<Tenant>>,
 }
 
 impl Start {
@@ -51,34 +75,45 @@ impl Start {
             target,
             reports,
         } = self;
-        pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
-            let progress = reports.clone();
-            let report = move |p: &MoveProgress| {
-                // Nobody listens any more: the move goes on all the same.
-                progress.send(Report::Progress(p.clone())).ok();
-            };
-            let result = match target {
-                Ok(target) => {
-                    manager
-                        .move_tenant_with_progress(&name, target, report)
-                        .await
-                }
-                Err(err) => Err(err),
-            };
-            reports.send(Report::Ended(result)).ok();
+        spawn(reports, move |report| async move {
+            manager
+                .move_tenant_with_progress(&name, target?, report)
+                .await
         });
     }
 }
 
-/// The awaitable of a move whose reports go to `callback`, called on the running loop's
-/// thread with one `MoveProgress` at a time. An exception the callback raises goes to the
-/// loop's exception handler; the move goes on.
-pub(crate) fn with_callback<'py>(
-    manager: TenantManager,
-    name: String,
-    target: tenantry::Result<MoveTarget>,
+/// The awaitable of `operation`, given a [`Reporter`]: with `progress`, a callback called
+/// on the running loop's thread with each report (see [`with_callback`]); without, a
+/// reporter that drops them.
+pub(crate) fn reporting<'py, T, F, Fut>(
+    py: Python<'py>,
+    progress: Option<Bound<'py, PyAny>>,
+    operation: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: FnOnce(Reporter) -> Fut + Send + 'static,
+    Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
+{
+    match progress {
+        Some(callback) => with_callback(callback, operation),
+        None => runtime::future_into_py(py, operation(Box::new(|_: &MoveProgress| {}))),
+    }
+}
+
+/// The awaitable of `operation`, whose reports go to `callback`, called on the running
+/// loop's thread with one `MoveProgress` at a time. An exception the callback raises goes
+/// to the loop's exception handler; the operation goes on.
+fn with_callback<'py, T, F, Fut>(
     callback: Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+    operation: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: FnOnce(Reporter) -> Fut + Send + 'static,
+    Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
+{
     let py = callback.py();
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("progress must be callable"));
@@ -97,13 +132,7 @@ pub(crate) fn with_callback<'py>(
         callback: callback.unbind(),
     });
     let (sender, mut reports) = unbounded_channel();
-    Start {
-        manager,
-        name,
-        target,
-        reports: sender,
-    }
-    .spawn();
+    spawn(sender, operation);
     runtime::future_into_py(py, async move {
         let mut batch = Vec::new();
         loop {
@@ -123,14 +152,14 @@ pub(crate) fn with_callback<'py>(
                 runtime::attached(move |py| listener.schedule(py, progress)).await;
             }
             if let Some(result) = ended {
-                return result.map(PyTenant);
+                return result;
             }
         }
     })
 }
 
 fn ended_without_result() -> tenantry::Error {
-    tenantry::Error::Internal("the move ended without a result".into())
+    tenantry::Error::Internal("the operation ended without a result".into())
 }
 
 /// Where a callback's reports go.
@@ -181,7 +210,7 @@ fn call_listener(
         let context = PyDict::new(py);
         context.set_item(
             "message",
-            "a move's progress callback raised an exception (the move goes on)",
+            "a progress callback raised an exception (the operation goes on)",
         )?;
         context.set_item("exception", err.value(py))?;
         context.set_item("callback", callback)?;
@@ -202,7 +231,7 @@ pub(crate) struct PyMoveProgressIterator {
 }
 
 struct Feed {
-    reports: UnboundedReceiver<Report>,
+    reports: UnboundedReceiver<Report<Tenant>>,
     ended: bool,
 }
 

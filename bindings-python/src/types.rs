@@ -54,6 +54,7 @@ pub(crate) fn restore(py: Python<'_>, kind: &str, json: &str) -> PyResult<Py<PyA
             PyRecoveryFailure(serde_json::from_str(json).map_err(bad)?),
         )?
         .into_any(),
+        "AuditEntry" => Py::new(py, crate::audit::PyAuditEntry::from_canonical(json)?)?.into_any(),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "nothing named {other} can be unpickled"
@@ -503,15 +504,16 @@ impl PyRecoveryFailure {
     }
 }
 
-/// How a move is going: what `move_tenant(progress=...)` is called with and
-/// `move_tenant_progress` yields.
+/// How a move, an export or an import is going: what `progress=` callbacks are called
+/// with and `move_tenant_progress` yields.
 #[pyclass(frozen, eq, module = "tenantry._native", name = "MoveProgress")]
 #[derive(PartialEq)]
 pub(crate) struct PyMoveProgress(pub(crate) tenantry::MoveProgress);
 
 #[pymethods]
 impl PyMoveProgress {
-    /// `copy`, `catch-up` or `done`.
+    /// A move's `copy`, `catch-up`; an export's `export`; an import's `import`, `verify`;
+    /// and `done`, last.
     #[getter]
     fn phase(&self) -> &'static str {
         self.0.phase

@@ -4,9 +4,11 @@ lifespan, the bearer token, the operator check, and every error answered from th
 HTTP table). Beside the contract, as the Rust server serves them: an optional ``layout``
 and ``cluster`` at create, and the operator's calls, authorized by ``OPERATOR_TOKEN``: the
 online move (``POST /admin/move``), listing and counting organizations (``GET
-/admin/tenants``, ``GET /admin/tenants/count``), and restoring and purging softly deleted
+/admin/tenants``, ``GET /admin/tenants/count``), restoring and purging softly deleted
 ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
-``DELETED_RETENTION_SECONDS`` set).
+``DELETED_RETENTION_SECONDS`` set), an organization's audit log (``GET /admin/audit``,
+``GET /admin/audit/verify``), and its export and import as one archive (``GET
+/admin/export``, ``POST /admin/import``, archives up to 16 MiB).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -25,10 +27,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, NamedTuple, TypeVar, cast
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ValidationError
@@ -36,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
 from schemas import (
+    AuditPageBody,
     Count,
     CreateOrg,
     ErrorBody,
@@ -51,11 +54,14 @@ from schemas import (
     Placement,
     UpdateOrg,
     ValidationErrorBody,
+    VerificationBody,
 )
 from tenantry import __version__
 
 #: Largest accepted request body (the contract's limit).
 MAX_BODY_BYTES = 64 * 1024
+#: Largest archive `POST /admin/import` takes, as the Rust server (larger ones: the CLI).
+IMPORT_LIMIT = 16 * 1024 * 1024
 
 app = FastAPIOffline(
     title="Organization Management Service",
@@ -66,7 +72,8 @@ app = FastAPIOffline(
     swagger_ui_parameters={"validatorUrl": None},
 )
 glue.install(app)
-app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+# The import reads its archive itself (`archive_body`), under its own limit.
+app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, exempt={"/admin/import"})
 if os.environ.get("REQUEST_LOG", "on") != "off":
     app.add_middleware(RequestLog)  # added last: outermost, so it logs the 413s too
 
@@ -103,27 +110,110 @@ async def organization_name(request: Request) -> str:
 OrgName = Annotated[str, Depends(organization_name)]
 
 
+def raw_query(request: Request) -> str:
+    """The request's query string as it came, without `?`."""
+    return cast(bytes, request.scope.get("query_string", b"")).decode("utf-8", "replace")
+
+
 async def listing_query(request: Request) -> dict[str, Any]:
     """The listing's keyword arguments, from the raw query string as the core parses it
     (`tenant_query`): every server refuses the same queries alike, with every problem."""
-    raw = request.scope.get("query_string", b"").decode("utf-8", "replace")
-    return glue.tenant_query(raw)
+    return glue.tenant_query(raw_query(request))
 
 
 Listing = Annotated[dict[str, Any], Depends(listing_query)]
 
-#: The listing's query parameters, for the OpenAPI document only: the routes read them
-#: through `listing_query`.
-LISTING_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
-    "state": ({"type": "string", "enum": ["active", "deleted"]}, "Only organizations in this state (both when left out)."),
-    "layout": ({"type": "string", "enum": ["collection", "database", "shared"]}, "Only organizations of this layout."),
-    "cluster": ({"type": "string"}, "Only organizations whose data is on this cluster."),
-    "name_prefix": ({"type": "string"}, "Only organizations whose name starts with this (case and spacing folded)."),
-    "created_after": ({"type": "string", "format": "date-time"}, "Only organizations created at or after this time (RFC 3339)."),
-    "created_before": ({"type": "string", "format": "date-time"}, "Only organizations created before this time (RFC 3339)."),
-    "limit": ({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Organizations per page."),
-    "after": ({"type": "string"}, "The `next` of the page before."),
+
+async def audit_query(request: Request) -> tuple[str, dict[str, Any]]:
+    """The organization's id and the keyword arguments of `audit_log`, as the core parses
+    the raw query string (`audit_query`)."""
+    return glue.audit_query(raw_query(request))
+
+
+AuditQuery = Annotated[tuple[str, dict[str, Any]], Depends(audit_query)]
+
+
+async def audit_tenant(request: Request) -> str:
+    """The organization's id of `GET /admin/audit/verify`, as the core parses it."""
+    return glue.audit_tenant(raw_query(request))
+
+
+AuditTenant = Annotated[str, Depends(audit_tenant)]
+
+
+async def import_options(request: Request) -> dict[str, Any]:
+    """The keyword arguments of `import_tenant_bytes`, as the core parses the raw query
+    string (`import_options`)."""
+    return glue.import_options(raw_query(request))
+
+
+ImportOptions = Annotated[dict[str, Any], Depends(import_options)]
+
+
+async def archive_body(request: Request) -> bytes:
+    """The raw body of `POST /admin/import`, at most `IMPORT_LIMIT` bytes: 413 beyond
+    (a declared length at once, without reading). Read after the bearer header and the
+    query are checked and before the token is, as the Rust server reads it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > IMPORT_LIMIT:
+        raise HTTPException(413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > IMPORT_LIMIT:
+            raise HTTPException(413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+Archive = Annotated[bytes, Depends(archive_body)]
+
+
+class Param(NamedTuple):
+    """A query parameter, for the OpenAPI document only: the routes read their queries
+    through the core's parsers."""
+
+    schema: dict[str, Any]
+    description: str
+    required: bool = False
+
+
+TIME = {"type": "string", "format": "date-time"}
+
+LISTING_PARAMETERS: dict[str, Param] = {
+    "state": Param({"type": "string", "enum": ["active", "deleted"]}, "Only organizations in this state (both when left out)."),
+    "layout": Param({"type": "string", "enum": ["collection", "database", "shared"]}, "Only organizations of this layout."),
+    "cluster": Param({"type": "string"}, "Only organizations whose data is on this cluster."),
+    "name_prefix": Param({"type": "string"}, "Only organizations whose name starts with this (case and spacing folded)."),
+    "created_after": Param(TIME, "Only organizations created at or after this time (RFC 3339)."),
+    "created_before": Param(TIME, "Only organizations created before this time (RFC 3339)."),
+    "limit": Param({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Organizations per page."),
+    "after": Param({"type": "string"}, "The `next` of the page before."),
 }
+
+ORGANIZATION_ID = Param(
+    {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}, "The organization's id (a purged one's log stays).", required=True
+)
+
+AUDIT_PARAMETERS: dict[str, Param] = {
+    "organization_id": ORGANIZATION_ID,
+    "op": Param({"type": "string"}, "Only entries of this operation (`create`, `login`, `rename`...)."),
+    "since": Param(TIME, "Only entries written at or after this time (RFC 3339)."),
+    "until": Param(TIME, "Only entries written before this time (RFC 3339)."),
+    "limit": Param({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Entries per page."),
+    "after": Param({"type": "integer"}, "The `next` of the page before."),
+}
+
+IMPORT_PARAMETERS: dict[str, Param] = {
+    "organization_name": Param({"type": "string"}, "Import under this name (the archive's otherwise)."),
+    "email": Param({"type": "string"}, "The admin's email (the archive's otherwise; another one to import a copy beside the original)."),
+    "layout": Param({"type": "string", "enum": ["collection", "database", "shared"]}, "The layout (the archive's otherwise)."),
+    "cluster": Param({"type": "string"}, "A configured cluster (the placement policy's choice otherwise)."),
+}
+
+#: An archive as OpenAPI describes a body: raw bytes.
+ARCHIVE_CONTENT = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def reply(model: BaseModel, status_code: int = 200) -> Response:
@@ -133,32 +223,42 @@ def reply(model: BaseModel, status_code: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code, media_type="application/json")
 
 
-def json_reply(body: dict[str, Any]) -> Response:
+def json_reply(body: dict[str, Any], status_code: int = 200) -> Response:
     """`body` (plain JSON data, as the core's bodies are) as the JSON response."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status_code, media_type="application/json")
 
 
 def documented(
     model: type[BaseModel] | None,
     *statuses: int,
     answer: type[BaseModel] | None = None,
-    query: Sequence[str] = (),
+    query: Mapping[str, Param] | None = None,
+    archive_in: bool = False,
+    archive_out: bool = False,
 ) -> dict[str, Any]:
-    """OpenAPI of a route: the body `model` (parsed by `json_body`), the listing parameters
-    `query` (read by `listing_query`), its answer's model and its error answers."""
+    """OpenAPI of a route: the body `model` (parsed by `json_body`) or, `archive_in`, an
+    archive; the query parameters `query` (read through the core's parsers); its answer's
+    model, or, `archive_out`, an archive; and its error answers."""
     extra: dict[str, Any] = {"response_model": answer}
     openapi: dict[str, Any] = {}
     if model is not None:
         schema = {"application/json": {"schema": model.model_json_schema()}}
         openapi["requestBody"] = {"required": True, "content": schema}
+    if archive_in:
+        openapi["requestBody"] = {"required": True, "description": "An archive of `GET /admin/export`.", "content": ARCHIVE_CONTENT}
     if query:
         openapi["parameters"] = [
-            {"name": name, "in": "query", "required": False, "schema": LISTING_PARAMETERS[name][0], "description": LISTING_PARAMETERS[name][1]}
-            for name in query
+            {"name": name, "in": "query", "required": p.required, "schema": p.schema, "description": p.description}
+            for name, p in query.items()
         ]
     if openapi:
         extra["openapi_extra"] = openapi
-    extra["responses"] = {s: {"model": ValidationErrorBody if s == 400 else ErrorBody} for s in statuses}
+    responses: dict[int | str, dict[str, Any]] = {s: {"model": ValidationErrorBody if s == 400 else ErrorBody} for s in statuses}
+    if archive_out:
+        extra["response_class"] = Response
+        responses[200] = {"description": "The archive.", "content": ARCHIVE_CONTENT}
+    extra["responses"] = responses
     return extra
 
 
@@ -186,7 +286,7 @@ async def move_org(
 
 
 @app.api_route(
-    "/admin/tenants", methods=["GET", "HEAD"], tags=["operators"], **documented(None, 400, 401, 403, answer=OrgPage, query=list(LISTING_PARAMETERS))
+    "/admin/tenants", methods=["GET", "HEAD"], tags=["operators"], **documented(None, 400, 401, 403, answer=OrgPage, query=LISTING_PARAMETERS)
 )
 async def list_orgs(_token: Token, query: Listing, _operator: glue.Operator, manager: glue.Tenants) -> Response:
     """A page of organizations in creation order, active and softly deleted ones, filtered
@@ -199,7 +299,7 @@ async def list_orgs(_token: Token, query: Listing, _operator: glue.Operator, man
     "/admin/tenants/count",
     methods=["GET", "HEAD"],
     tags=["operators"],
-    **documented(None, 400, 401, 403, answer=Count, query=[p for p in LISTING_PARAMETERS if p not in ("limit", "after")]),
+    **documented(None, 400, 401, 403, answer=Count, query={n: p for n, p in LISTING_PARAMETERS.items() if n not in ("limit", "after")}),
 )
 async def count_orgs(_token: Token, query: Listing, _operator: glue.Operator, manager: glue.Tenants) -> Response:
     """How many organizations the same filters as `GET /admin/tenants` match (`limit` and
@@ -231,6 +331,60 @@ async def purge_org(
     and record; its name is free again. Authorized by the operator token."""
     await manager.purge_tenant(body.organization_name)
     return reply(Message(message="Organization purged successfully"))
+
+
+@app.api_route("/admin/audit", methods=["GET", "HEAD"], tags=["operators"], **documented(None, 400, 401, 403, answer=AuditPageBody, query=AUDIT_PARAMETERS))
+async def audit_log(_token: Token, query: AuditQuery, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """An organization's audit log, in order: who did what, when, with which outcome, each
+    entry chained to the one before by its hash; the next page with `after` set to the
+    answer's `next`. Authorized by the operator token."""
+    tenant_id, filters = query
+    return json_reply(glue.audit_page_body(await manager.audit_log(tenant_id, **filters)))
+
+
+@app.api_route(
+    "/admin/audit/verify",
+    methods=["GET", "HEAD"],
+    tags=["operators"],
+    **documented(None, 400, 401, 403, answer=VerificationBody, query={"organization_id": ORGANIZATION_ID}),
+)
+async def verify_audit(_token: Token, tenant_id: AuditTenant, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """Check an organization's audit hash chain: whether an entry was edited, removed or
+    put out of order, and the first where it breaks. Authorized by the operator token."""
+    return json_reply(glue.verification_body(await manager.verify_audit(tenant_id)))
+
+
+@app.api_route(
+    "/admin/export",
+    methods=["GET", "HEAD"],
+    tags=["operators"],
+    **documented(
+        None, 400, 401, 403, 404, archive_out=True, query={"organization_name": Param({"type": "string"}, "The organization's name.", required=True)}
+    ),
+)
+async def export_org(_token: Token, name: OrgName, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """An organization as one archive (a stream of BSON records: its record, admins,
+    collections with their indexes and documents, audit log, and a manifest of counts and
+    checksums). Built whole before the answer starts, so a missing organization is a 404.
+    Authorized by the operator token."""
+    archive = await manager.export_tenant_bytes(name)
+    return Response(archive, media_type="application/octet-stream")
+
+
+@app.post("/admin/import", status_code=201, tags=["operators"], **documented(None, 400, 401, 403, 413, answer=OrgRecord, query=IMPORT_PARAMETERS, archive_in=True))
+async def import_org(
+    # In this order: the header's presence, the query, the body, then the operator token.
+    _token: Token,
+    options: ImportOptions,
+    archive: Archive,
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Import an organization from an archive of `GET /admin/export` (up to 16 MiB; larger
+    ones with the CLI): it stays hidden until its data matches the archive's manifest, and
+    a failure leaves nothing behind. Authorized by the operator token."""
+    tenant, _manifest = await manager.import_tenant_bytes(archive, **options)
+    return json_reply(glue.tenant_body(tenant), 201)
 
 
 @app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404, answer=Org))

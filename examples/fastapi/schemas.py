@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
-restore, purge).
+restore, purge, the audit log, import).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -9,6 +9,7 @@ else about its value (names, emails, passwords, layouts, clusters) is the core's
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -120,6 +121,40 @@ class OrgPage(BaseModel):
 
 class Count(BaseModel):
     count: int
+
+
+class AuditEntryBody(BaseModel):
+    """One event of an organization's audit log (the core's ``audit_page_body``), chained to
+    the one before by its hash. Documentation only: the body is the core's."""
+
+    seq: int = Field(description="Its place in the organization's chain, from 1.")
+    at: str = Field(description="When it was written: RFC 3339, UTC, to the millisecond.")
+    actor: str = Field(description="`admin:<id>`, `operator`, `retention` or `anonymous`.", examples=["operator"])
+    op: str = Field(description="`create`, `rename`, `email_change`, `password_change`, `delete`, `restore`, `purge`, `move`, `login`, `import`.")
+    outcome: str = Field(description="`ok`, or the code of the error the operation ended with.")
+    detail: dict[str, Any] = Field(description="What else is worth keeping, in relaxed Extended JSON; never a secret.")
+    prev: str = Field(description="The hash of the entry before (64 zeros for the first).")
+    hash: str = Field(description="SHA-256 (hex) over the entry's fields, `prev` included.")
+
+
+class AuditPageBody(BaseModel):
+    """A page of an organization's audit log, in order (the core's ``audit_page_body``)."""
+
+    entries: list[AuditEntryBody]
+    next: int | None = Field(description="The `after` of the next page; null on the last one.")
+
+
+class BrokenAt(BaseModel):
+    seq: int
+    reason: str
+
+
+class VerificationBody(BaseModel):
+    """What a walk of an audit log's hash chain found (the core's ``verification_body``)."""
+
+    entries: int = Field(description="Entries read.")
+    intact: bool
+    broken: BrokenAt | None = Field(description="Where the chain first breaks, and how; null when whole.")
 
 
 class LoginResult(BaseModel):

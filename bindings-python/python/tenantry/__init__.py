@@ -12,6 +12,9 @@ it on the application's own driver, a :class:`ConfinedCollection` in the shared 
 ``await manager.move_tenant(name, layout=..., cluster=...)`` moves it there online.
 With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 ``purge_tenant``); ``list_tenants`` pages through the tenants, ``count_tenants`` counts them.
+Every event of a tenant goes to its hash-chained audit log (``audit_log``,
+``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
+brings it back, here or on another deployment.
 
 ``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
@@ -20,6 +23,10 @@ from tenantry._native import (
     DEFAULT_COLLECTION,
     HOME_CLUSTER,
     AccessToken,
+    ArchiveManifest,
+    AuditEntry,
+    AuditPage,
+    AuditVerification,
     Claims,
     Confinement,
     Location,
@@ -63,6 +70,10 @@ __all__ = [
     "RecoveryReport",
     "MoveProgress",
     "MoveProgressIterator",
+    "AuditEntry",
+    "AuditPage",
+    "AuditVerification",
+    "ArchiveManifest",
     "Location",
     "Confinement",
     "ConfinedCollection",

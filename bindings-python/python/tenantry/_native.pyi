@@ -2,6 +2,7 @@
 module by ``mypy.stubtest``; the keyword settings against the core's list by the tests)."""
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar, NoReturn, final
@@ -23,6 +24,10 @@ __all__ = [
     "RecoveryFailure",
     "MoveProgress",
     "MoveProgressIterator",
+    "AuditEntry",
+    "AuditPage",
+    "AuditVerification",
+    "ArchiveManifest",
     "Location",
     "Confinement",
     "_core_fields",
@@ -33,6 +38,11 @@ __all__ = [
     "_http_tenant_query",
     "_http_tenant_body",
     "_http_page_body",
+    "_http_audit_query",
+    "_http_audit_tenant",
+    "_http_audit_page_body",
+    "_http_verification_body",
+    "_http_import_options",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -251,25 +261,29 @@ class RecoveryFailure:
 
 @final
 class MoveProgress:
-    """How a move is going, as ``move_tenant(progress=...)`` is called with it and
-    ``move_tenant_progress`` yields it: plain data, comparable, ``to_dict()``."""
+    """How a move, an export or an import is going, as ``progress=`` callbacks are called
+    with it and ``move_tenant_progress`` yields it: plain data, comparable, ``to_dict()``."""
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def phase(self) -> str:
-        """``copy`` (as the copy starts, then after each batch), ``catch-up`` (the copy done, changes made
-        meanwhile being applied) or ``done`` (the move's last report, repeating the last
-        ``copied`` and ``total``)."""
+        """A move's: ``copy`` (as the copy starts, then after each batch), ``catch-up``
+        (the copy done, changes made meanwhile being applied) or ``done`` (the move's last
+        report, repeating the last ``copied`` and ``total``). An export's: ``export`` (as
+        it starts, then after each batch), then ``done``. An import's: ``import`` (after
+        each batch written), ``verify`` (the data read back and checked against the
+        manifest), then ``done``."""
     @property
     def copied(self) -> int:
-        """Documents copied so far."""
+        """Documents copied (written, for an export or an import) so far."""
     @property
     def total(self) -> int:
         """Documents to copy (as counted when the copy started; raised to ``copied`` when
-        writes added more meanwhile)."""
+        writes added more meanwhile). An import, which cannot know its archive's count
+        before its end, reports ``copied``."""
     @property
     def rate(self) -> float:
-        """Documents copied per second since the move started."""
+        """Documents copied per second since the operation started."""
     @property
     def eta(self) -> float | None:
         """Seconds left at that rate (None while nothing has been copied)."""
@@ -288,6 +302,100 @@ class MoveProgressIterator:
     def tenant(self) -> Tenant | None:
         """The tenant where the move left it, once the iteration has ended (None before,
         and after a failed move)."""
+
+@final
+class AuditEntry:
+    """One event of a tenant's audit log, hash-chained to the one before. Immutable plain
+    data: hashable, comparable, picklable, ``to_dict()``."""
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant's id (24 hex digits)."""
+    @property
+    def seq(self) -> int:
+        """Its place in the tenant's chain, from 1."""
+    @property
+    def at(self) -> datetime:
+        """When it was written (aware, UTC, to the millisecond)."""
+    @property
+    def actor(self) -> str:
+        """Who acted: ``admin:<id>``, ``operator``, ``retention`` or ``anonymous``."""
+    @property
+    def op(self) -> str:
+        """What happened: ``create``, ``rename``, ``email_change``, ``password_change``,
+        ``delete``, ``restore``, ``purge``, ``move``, ``login``, ``import``."""
+    @property
+    def outcome(self) -> str:
+        """``ok``, or the code of the error the operation ended with."""
+    @property
+    def detail(self) -> dict[str, Any]:
+        """What else is worth keeping (a rename's names, a move's target); never a secret.
+        Ids as 24-digit hex strings, instants as aware UTC datetimes, binary data as
+        ``bytes``, other BSON types as their relaxed Extended JSON. A new dict on each
+        access."""
+    @property
+    def prev(self) -> str:
+        """The hash of the entry before (64 zeros for the first)."""
+    @property
+    def hash(self) -> str:
+        """This entry's hash: SHA-256 (hex) over its fields, ``prev`` included."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class AuditPage:
+    """One page of ``audit_log``, in order: ``len()`` and iteration give its entries.
+    Comparable plain data, ``to_dict()``; neither hashable nor picklable (a read of the
+    moment)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def entries(self) -> list[AuditEntry]:
+        """The entries of this page."""
+    @property
+    def next(self) -> int | None:
+        """The ``after`` of the next page, with the same filters (None on the last page)."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[AuditEntry]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (each entry's as ``AuditEntry.to_dict()``)."""
+
+@final
+class AuditVerification:
+    """What ``verify_audit`` found. Comparable plain data, ``to_dict()``; neither hashable
+    nor picklable (a read of the moment)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def entries(self) -> int:
+        """Entries read (up to and including the first broken one)."""
+    @property
+    def intact(self) -> bool:
+        """Whether the chain is whole."""
+    @property
+    def broken(self) -> tuple[int, str] | None:
+        """The ``seq`` where the chain first breaks, and how (an entry edited, removed, or
+        put out of order); None when it is whole."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+
+@final
+class ArchiveManifest:
+    """What an archive holds, as its last record says and an import checked. Comparable
+    plain data, ``to_dict()``; not hashable."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def collections(self) -> dict[str, tuple[int, str]]:
+        """Per logical collection: its documents, and the SHA-256 (hex) of their bytes in
+        ``_id`` order."""
+    @property
+    def audit_entries(self) -> int:
+        """The tenant's audit entries the archive holds."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
 
 @final
 class Confinement:
@@ -453,6 +561,96 @@ class TenantManager:
         created_before: datetime | None = None,
     ) -> asyncio.Future[int]:
         """How many tenants match the filters (``list_tenants``' filters, raising alike)."""
+    def admin_rename_tenant(self, name: str, new_name: str) -> asyncio.Future[Tenant]:
+        """Rename the tenant named ``name`` (any spelling) to ``new_name``, as its admin
+        could (journaled; its data moves with it). Raises ``TenantNotFound``,
+        ``InvalidInput`` or ``TenantAlreadyExists`` (``field`` ``new_name``), ``Conflict``.
+        An administration call: no token is checked."""
+    def admin_delete_tenant(self, name: str) -> asyncio.Future[None]:
+        """Delete the tenant named ``name`` (any spelling), as its admin could: softly with
+        the ``deleted_retention_seconds`` setting above 0. Raises ``TenantNotFound``,
+        ``Conflict``. An administration call: no token is checked."""
+    def audit_log(
+        self,
+        tenant_id: str,
+        *,
+        op: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        after: int | None = None,
+    ) -> asyncio.Future[AuditPage]:
+        """One page of the audit log of the tenant with the id ``tenant_id`` (a purged
+        tenant's log stays), in order: only entries of ``op``, written at or after
+        ``since`` and before ``until`` (aware datetimes, in any time zone), after the
+        ``seq`` ``after`` (a page's ``next``). ``limit``: entries per page (100; 1 to
+        1000). Raises ``InvalidInput`` naming the argument for a value the core refuses
+        (``tenant_id`` that is not 24 hex digits, a naive datetime, ``limit``, ``after``);
+        ``TypeError`` for an argument of the wrong type. An administration call: no token
+        is checked."""
+    def verify_audit(self, tenant_id: str) -> asyncio.Future[AuditVerification]:
+        """Walk the whole audit log of the tenant with the id ``tenant_id`` and say whether
+        its hash chain is whole, and where it first breaks if not: an entry edited (it no
+        longer matches its hash), removed (a gap, or a recorded head ahead of the last
+        entry), or put out of order (a link that does not match). Raises ``InvalidInput``
+        for a ``tenant_id`` that is not 24 hex digits."""
+    def export_tenant(
+        self,
+        name: str,
+        path: str | os.PathLike[str],
+        *,
+        progress: Callable[[MoveProgress], object] | None = None,
+    ) -> asyncio.Future[ArchiveManifest]:
+        """Write the tenant named ``name`` (any spelling) to the file ``path`` as one
+        archive: its record, its admins (with their password hashes: an archive is as
+        sensitive as the database), every logical collection with its options, indexes
+        and documents, its audit log, and a manifest of counts and checksums, which is
+        returned. Streamed: memory does not grow with the data. A live export: writes made
+        meanwhile may or may not be in it. The archive is written beside ``path`` and
+        renamed over it once whole: ``path`` holds a whole archive or is left as it was.
+        ``progress`` as for ``move_tenant`` (phases ``export``, ``done``). Raises
+        ``TenantNotFound``; ``OSError`` (``FileNotFoundError``, ``PermissionError``...)
+        naming ``path`` when the file cannot be written. An administration call: no token
+        is checked."""
+    def export_tenant_bytes(
+        self, name: str, *, progress: Callable[[MoveProgress], object] | None = None
+    ) -> asyncio.Future[bytes]:
+        """``export_tenant`` into memory: the archive as ``bytes`` (for a web response)."""
+    def import_tenant(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        admin_email: str | None = None,
+        layout: str | None = None,
+        cluster: str | None = None,
+        progress: Callable[[MoveProgress], object] | None = None,
+    ) -> asyncio.Future[tuple[Tenant, ArchiveManifest]]:
+        """Import a tenant from the archive in the file ``path`` (of any deployment: an
+        archive is self-contained): the new tenant and the archive's manifest. ``name``,
+        ``admin_email`` and ``layout`` (``collection``, ``database``, ``shared``) default
+        to the archive's; ``cluster`` to the placement policy's choice. A copy beside its
+        original needs another name and admin email. The tenant stays hidden until its
+        data is in and matches the manifest; a failure at any point leaves nothing behind
+        (an import whose process dies is purged by ``recover()`` two minutes after its
+        last batch). Audit entries are kept under the archive's tenant id; the new
+        tenant's log begins with an ``import`` entry. ``progress`` as for
+        ``move_tenant`` (phases ``import``, ``verify``, ``done``). Raises ``InvalidInput``
+        (``field`` ``archive`` for a damaged or foreign file, ``layout``, ``name``,
+        ``email``...), ``TenantAlreadyExists`` (``field`` ``name`` or ``email``);
+        ``OSError`` naming ``path`` when the file cannot be opened. An administration
+        call: no token is checked."""
+    def import_tenant_bytes(
+        self,
+        data: bytes | bytearray,
+        *,
+        name: str | None = None,
+        admin_email: str | None = None,
+        layout: str | None = None,
+        cluster: str | None = None,
+        progress: Callable[[MoveProgress], object] | None = None,
+    ) -> asyncio.Future[tuple[Tenant, ArchiveManifest]]:
+        """``import_tenant`` from the archive ``data`` in memory (copied when called)."""
     def check_tenant_name(self, claims: Claims, name: str) -> None:
         """Raise ``Forbidden`` unless ``name`` (any spelling) is the claims' tenant's."""
     def authenticate(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[AccessToken]:
@@ -531,6 +729,11 @@ def _http_validation_response(problems: list[tuple[str, str, str]]) -> tuple[int
 def _http_tenant_query(raw_query: str) -> dict[str, Any]: ...
 def _http_tenant_body(tenant: Tenant) -> dict[str, Any]: ...
 def _http_page_body(page: TenantPage) -> dict[str, Any]: ...
+def _http_audit_query(raw_query: str) -> tuple[str, dict[str, Any]]: ...
+def _http_audit_tenant(raw_query: str) -> str: ...
+def _http_audit_page_body(page: AuditPage) -> dict[str, Any]: ...
+def _http_verification_body(verification: AuditVerification) -> dict[str, Any]: ...
+def _http_import_options(raw_query: str) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

@@ -16,6 +16,9 @@
 - :func:`tenant_query`, :func:`tenant_body` and :func:`page_body`: the listing query of
   the operator endpoints (``GET /admin/tenants``) read from the raw query string, and the
   bodies they answer with, all the core's, so that every server answers alike;
+  :func:`audit_query`, :func:`audit_tenant`, :func:`audit_page_body` and
+  :func:`verification_body` the same for the audit log (``GET /admin/audit``,
+  ``GET /admin/audit/verify``), :func:`import_options` for ``POST /admin/import``;
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -38,7 +41,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,25 +49,44 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from tenantry import HOME_CLUSTER, Claims, InvalidInput, Tenant, TenantManager, TenantPage, TenantryError
+from tenantry import (
+    HOME_CLUSTER,
+    AuditPage,
+    AuditVerification,
+    Claims,
+    InvalidInput,
+    Tenant,
+    TenantManager,
+    TenantPage,
+    TenantryError,
+)
 from tenantry._native import (
+    _http_audit_page_body,
+    _http_audit_query,
+    _http_audit_tenant,
+    _http_import_options,
     _http_method_not_allowed,
     _http_page_body,
     _http_response,
     _http_tenant_body,
     _http_tenant_query,
     _http_validation_response,
+    _http_verification_body,
 )
 
 __all__ = [
     "NotAuthenticated",
     "Operator",
     "Tenants",
+    "audit_page_body",
+    "audit_query",
+    "audit_tenant",
     "bearer_token",
     "VerifiedClaims",
     "client_address",
     "collection_of",
     "error_response",
+    "import_options",
     "install",
     "lifespan",
     "manager",
@@ -74,6 +96,7 @@ __all__ = [
     "tenant_body",
     "tenant_collection",
     "tenant_query",
+    "verification_body",
     "verified_claims",
 ]
 
@@ -209,6 +232,21 @@ def client_address(request: Request) -> str:
     return manager_of(request).client_address(peer, request.headers.get("x-forwarded-for"))
 
 
+T = TypeVar("T")
+
+
+def _parsed(parse: Callable[[str], T], raw_query: str) -> T:
+    """``parse(raw_query)``, the core's ``InvalidInput`` turned into the
+    ``RequestValidationError`` of its problems (every one), which :func:`install` answers
+    with the table's 400."""
+    try:
+        return parse(raw_query)
+    except InvalidInput as err:
+        problems = err.problems or [(err.field or "query", err.reason or str(err), "value_error")]
+        errors = [{"loc": ("query", field), "msg": message, "type": kind} for field, message, kind in problems]
+        raise RequestValidationError(errors) from None
+
+
 def tenant_query(raw_query: str) -> dict[str, Any]:
     """The keyword arguments of ``manager.list_tenants`` that a request's raw query string
     gives (``state=deleted&limit=50``, without ``?``): only the parameters given, parsed by
@@ -217,12 +255,35 @@ def tenant_query(raw_query: str) -> dict[str, Any]:
     ``limit``, ``after``; each at most once; others ignored). A query that does not parse
     raises ``RequestValidationError`` with every problem, which :func:`install` answers
     with the table's 400. The page size and the cursor are checked when the query runs."""
-    try:
-        return _http_tenant_query(raw_query)
-    except InvalidInput as err:
-        problems = err.problems or [(err.field or "query", err.reason or str(err), "value_error")]
-        errors = [{"loc": ("query", field), "msg": message, "type": kind} for field, message, kind in problems]
-        raise RequestValidationError(errors) from None
+    return _parsed(_http_tenant_query, raw_query)
+
+
+def audit_query(raw_query: str) -> tuple[str, dict[str, Any]]:
+    """The tenant's id and the keyword arguments of ``manager.audit_log`` that the raw
+    query string of ``GET /admin/audit`` gives, parsed by the core: ``organization_id``
+    (required, 24 hex digits), then ``op``, ``since`` and ``until`` in RFC 3339,
+    ``limit``, ``after`` (a whole number), only those given; each at most once; others
+    ignored. Raises ``RequestValidationError`` as :func:`tenant_query` does::
+
+        tenant_id, kwargs = glue.audit_query(request.url.query)
+        page = await manager.audit_log(tenant_id, **kwargs)
+    """
+    return _parsed(_http_audit_query, raw_query)
+
+
+def audit_tenant(raw_query: str) -> str:
+    """The tenant's id of ``GET /admin/audit/verify`` (its required ``organization_id``),
+    parsed by the core; raises ``RequestValidationError`` as :func:`tenant_query` does."""
+    return _parsed(_http_audit_tenant, raw_query)
+
+
+def import_options(raw_query: str) -> dict[str, Any]:
+    """The keyword arguments of ``manager.import_tenant_bytes`` that the raw query string
+    of ``POST /admin/import`` gives, parsed by the core: ``organization_name`` as
+    ``name``, ``email`` as ``admin_email``, ``layout`` and ``cluster``, only those given;
+    each at most once; others ignored. Raises ``RequestValidationError`` as
+    :func:`tenant_query` does."""
+    return _parsed(_http_import_options, raw_query)
 
 
 def tenant_body(tenant: Tenant) -> dict[str, Any]:
@@ -235,6 +296,19 @@ def page_body(page: TenantPage) -> dict[str, Any]:
     """A page of tenants as ``GET /admin/tenants`` answers it: ``{"tenants": [...], "next":
     ...}``, each tenant as :func:`tenant_body` shows it."""
     return _http_page_body(page)
+
+
+def audit_page_body(page: AuditPage) -> dict[str, Any]:
+    """A page of audit entries as ``GET /admin/audit`` answers it: the core's ``{"entries":
+    [{seq, at, actor, op, outcome, detail, prev, hash}], "next": ...}``, times in RFC 3339,
+    UTC, to the millisecond, ``detail`` in relaxed Extended JSON."""
+    return _http_audit_page_body(page)
+
+
+def verification_body(verification: AuditVerification) -> dict[str, Any]:
+    """What ``GET /admin/audit/verify`` answers: the core's ``{"entries": n, "intact":
+    bool, "broken": {"seq": n, "reason": "..."} or None}``."""
+    return _http_verification_body(verification)
 
 
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
