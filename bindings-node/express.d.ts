@@ -4,7 +4,20 @@
 
 import type { IncomingHttpHeaders } from 'node:http'
 
-import type { Claims, HttpResponse, Layout, Tenant, TenantManager, TenantPage, TenantQuery, TenantState } from './index'
+import type {
+  AuditPage,
+  AuditRequest,
+  AuditVerification,
+  Claims,
+  HttpResponse,
+  ImportOptions,
+  Layout,
+  Tenant,
+  TenantManager,
+  TenantPage,
+  TenantQuery,
+  TenantState,
+} from './index'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -56,7 +69,7 @@ export declare class RequestValidationError extends Error {
   readonly problems: Problem[]
 }
 
-/** The request body is over the limit of `jsonBody` (answered 413). */
+/** The request body is over the limit of `jsonBody` or `rawBody` (answered 413). */
 export declare class PayloadTooLargeError extends Error {}
 
 /**
@@ -68,6 +81,15 @@ export declare function jsonBody(
   fields: (string | { name: string; optional?: boolean })[],
   options?: { limit?: number },
 ): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/**
+ * Middleware reading a request's body as it is, whatever its `Content-Type`, into
+ * `req.body` as a `Buffer` (an archive for `importTenantBuffer`); 413 over `limit` bytes,
+ * 16 MiB by default.
+ */
+export declare function rawBody(options?: {
+  limit?: number
+}): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
 
 /** The query string of a request as sent (without `?`; empty without one). */
 export declare function rawQuery(req: { originalUrl?: string; url?: string }): string
@@ -105,6 +127,51 @@ export declare function tenantBody(tenant: Tenant): TenantBody
 
 /** A page of `listTenants` as `GET /admin/tenants` answers it. */
 export declare function pageBody(page: TenantPage): { tenants: TenantBody[]; next: string | null }
+
+/**
+ * The tenant and query of `GET /admin/audit` from a query string (`rawQuery(req)`), parsed
+ * by the core (`organization_id` required; `op`, `since`, `until`, `limit`, `after`
+ * optional; each at most once), for `manager.auditLog(tenantId, query)`; throws
+ * `RequestValidationError` with every problem.
+ */
+export declare function auditQuery(query: string): AuditRequest
+
+/**
+ * The `organization_id` of `GET /admin/audit/verify` from a query string, for
+ * `manager.verifyAudit`; throws `RequestValidationError`.
+ */
+export declare function auditTenant(query: string): string
+
+/** One audit entry as `GET /admin/audit` shows it (the core's body). */
+export interface AuditEntryBody {
+  seq: number
+  /** RFC 3339, UTC, to the millisecond. */
+  at: string
+  actor: string
+  op: string
+  outcome: string
+  /** Relaxed Extended JSON. */
+  detail: Record<string, unknown>
+  prev: string
+  hash: string
+}
+
+/** A page of `auditLog` as `GET /admin/audit` answers it; throws `InvalidInputError` for another object. */
+export declare function auditPageBody(page: AuditPage): { entries: AuditEntryBody[]; next: number | null }
+
+/** What `verifyAudit` found as `GET /admin/audit/verify` answers it. */
+export declare function verificationBody(verification: AuditVerification): {
+  entries: number
+  intact: boolean
+  broken: { seq: number; reason: string } | null
+}
+
+/**
+ * The options of `POST /admin/import` from a query string (`organization_name`, `email`,
+ * `layout`, `cluster`, each optional, at most once), parsed by the core, for
+ * `manager.importTenantBuffer`; throws `RequestValidationError` with every problem.
+ */
+export declare function importOptions(query: string): ImportOptions
 
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string

@@ -12,6 +12,10 @@
 
 const {
   TenantryError,
+  httpAuditPageBody,
+  httpAuditQuery,
+  httpAuditTenant,
+  httpImportOptions,
   httpJsonObject,
   httpMethodNotAllowed,
   httpPageBody,
@@ -20,6 +24,7 @@ const {
   httpTenantBody,
   httpTenantQuery,
   httpValidationResponse,
+  httpVerificationBody,
 } = require('./index.js')
 
 /** The request carries no `Authorization: Bearer <token>` header. */
@@ -43,7 +48,7 @@ class RequestValidationError extends Error {
   }
 }
 
-/** The request body is over the limit of `jsonBody`. */
+/** The request body is over the limit of `jsonBody` or `rawBody`. */
 class PayloadTooLargeError extends Error {
   constructor() {
     super('Request body too large')
@@ -114,6 +119,23 @@ function jsonBody(fields, options = {}) {
 }
 
 /**
+ * Middleware reading a request's body as it is (whatever its `Content-Type`: an archive
+ * for `manager.importTenantBuffer`) into `req.body`, a `Buffer` (empty without a body);
+ * over `limit` bytes (16 MiB by default), `PayloadTooLargeError` (413).
+ *
+ * @param {{ limit?: number }} [options]
+ */
+function rawBody(options = {}) {
+  const limit = options.limit ?? 16 * 1024 * 1024
+  return (req, _res, next) => {
+    readBody(req, limit).then((raw) => {
+      req.body = raw
+      next()
+    }, next)
+  }
+}
+
+/**
  * The query string of a request as it was sent (without `?`; empty without one), for the
  * core to parse: Express's own `req.query` parses it another way.
  *
@@ -173,6 +195,68 @@ function tenantBody(tenant) {
  */
 function pageBody(page) {
   return httpPageBody(page)
+}
+
+/**
+ * The tenant and the query of `GET /admin/audit` from a query string (`rawQuery(req)`),
+ * parsed by the core as every server of the contract parses it (`organization_id`
+ * required; `op`, `since`, `until`, `limit`, `after` optional; each at most once), for
+ * `manager.auditLog(tenantId, query)`; throws `RequestValidationError` with every problem
+ * otherwise.
+ *
+ * @param {string} query
+ */
+function auditQuery(query) {
+  const checked = httpAuditQuery(query)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * The tenant id (`organization_id`, required, once) of `GET /admin/audit/verify` from a
+ * query string (`rawQuery(req)`), for `manager.verifyAudit`; throws
+ * `RequestValidationError` otherwise.
+ *
+ * @param {string} query
+ */
+function auditTenant(query) {
+  const checked = httpAuditTenant(query)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * A page of `manager.auditLog` as `GET /admin/audit` answers it (the core's body:
+ * `{ entries: [{ seq, at, actor, op, outcome, detail, prev, hash }], next }`).
+ *
+ * @param {import('./index').AuditPage} page
+ */
+function auditPageBody(page) {
+  return httpAuditPageBody(page)
+}
+
+/**
+ * What `manager.verifyAudit` found as `GET /admin/audit/verify` answers it (the core's
+ * body: `{ entries, intact, broken }`).
+ *
+ * @param {import('./index').AuditVerification} verification
+ */
+function verificationBody(verification) {
+  return httpVerificationBody(verification)
+}
+
+/**
+ * The options of `POST /admin/import` from a query string (`rawQuery(req)`), parsed by the
+ * core as every server of the contract parses them (`organization_name`, `email`,
+ * `layout`, `cluster`, each optional and at most once), for `manager.importTenantBuffer`;
+ * throws `RequestValidationError` with every problem otherwise.
+ *
+ * @param {string} query
+ */
+function importOptions(query) {
+  const checked = httpImportOptions(query)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
 }
 
 /**
@@ -377,13 +461,18 @@ module.exports = {
   NotAuthenticatedError,
   PayloadTooLargeError,
   RequestValidationError,
+  auditPageBody,
+  auditQuery,
+  auditTenant,
   bearerToken,
   clientAddress,
   errorHandler,
+  importOptions,
   jsonBody,
   notFound,
   pageBody,
   queryParam,
+  rawBody,
   rawQuery,
   requireClaims,
   requireOperator,
@@ -392,4 +481,5 @@ module.exports = {
   sendError,
   tenantBody,
   tenantQuery,
+  verificationBody,
 }

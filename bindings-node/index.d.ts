@@ -6,8 +6,15 @@ import type { Collection, Document } from 'mongodb'
 
 import type {
   AccessToken,
+  ArchiveManifest,
+  ArchiveProgress,
+  AuditPage,
+  AuditQuery,
+  AuditVerification,
   Claims,
   HttpResponse,
+  ImportedTenant,
+  ImportOptions,
   Location,
   MoveProgress,
   MoveTarget,
@@ -23,14 +30,28 @@ import type {
 export { Claims } from './native'
 export type {
   AccessToken,
+  ArchivedCollection,
+  ArchiveManifest,
+  ArchiveProgress,
+  AuditBreak,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
+  AuditRequest,
+  AuditVerification,
   BodyField,
+  CheckedAuditQuery,
   CheckedBody,
+  CheckedImportOptions,
   CheckedParam,
+  CheckedTenantId,
   CheckedTenantQuery,
   ClaimsObject,
   Confinement,
   HttpProblem,
   HttpResponse,
+  ImportedTenant,
+  ImportOptions,
   Location,
   MoveProgress,
   MoveTarget,
@@ -44,6 +65,10 @@ export type {
   TenantUpdate,
 } from './native'
 export {
+  httpAuditPageBody,
+  httpAuditQuery,
+  httpAuditTenant,
+  httpImportOptions,
   httpJsonObject,
   httpMethodNotAllowed,
   httpPageBody,
@@ -52,6 +77,7 @@ export {
   httpTenantBody,
   httpTenantQuery,
   httpValidationResponse,
+  httpVerificationBody,
 } from './native'
 
 /**
@@ -141,6 +167,26 @@ export type Naming = 'slug' | 'stable'
  * until purged).
  */
 export type TenantState = 'active' | 'deleted'
+
+/**
+ * The options of `exportTenant` and `exportTenantBuffer`: `onProgress`, when given, is
+ * called on the JS thread with each report (`export` as the export starts and every
+ * thousand documents, then `done`), as `moveTenant`'s: never waited for, what it throws
+ * becomes a process warning, and it has seen every report when the promise settles.
+ */
+export interface ExportOptions {
+  onProgress?: ((progress: ArchiveProgress) => unknown) | null
+}
+
+/**
+ * The options of `importTenant` and `importTenantBuffer`: the name, admin email, layout and
+ * cluster to import under (the archive's own, or the placement policy's cluster, where
+ * left out), and `onProgress` as in `ExportOptions` (`import` every thousand documents,
+ * `verify`, then `done`).
+ */
+export interface ImportTenantOptions extends ImportOptions {
+  onProgress?: ((progress: ArchiveProgress) => unknown) | null
+}
 
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
@@ -446,6 +492,61 @@ export declare class TenantManager {
    * throws the move's error.
    */
   moveTenantProgress(name: string, target: MoveTarget | null | undefined): AsyncGenerator<MoveProgress, Tenant, undefined>
+  /**
+   * Rename the tenant named `name` (any spelling) to `newName` as its admin could: the same
+   * journaled rename, its data moving with it, audited as the operator's. Rejects as
+   * `renameTenant` does, and with `TenantNotFoundError`. An administration call: no token
+   * is checked, so only trusted code may call it.
+   */
+  adminRenameTenant(name: string, newName: string): Promise<Tenant>
+  /**
+   * Delete the tenant named `name` (any spelling) as its admin could (softly when
+   * `deletedRetentionSeconds` is set), audited as the operator's. Rejects with
+   * `TenantNotFoundError` or `ConflictError`. An administration call: no token is checked.
+   */
+  adminDeleteTenant(name: string): Promise<void>
+  /**
+   * One page of the audit log of the tenant with id `tenantId` (24 hex digits; a purged
+   * tenant's log stays, under its id), in order: every lifecycle and credential event, with
+   * its actor, time, operation and outcome. At most `limit` entries (100 by default, 1 to
+   * 1000); read the next page with `after` set to the page's `next` (`null` on the last).
+   * Rejects with `InvalidInputError` (`field`: `tenantId`, `since` or `until` for an
+   * invalid `Date`, `limit`, `after`). An administration call: no token is checked.
+   */
+  auditLog(tenantId: string, query?: AuditQuery | null): Promise<AuditPage>
+  /**
+   * Walk the whole audit log of the tenant with id `tenantId` and say whether its hash
+   * chain is whole, and where it first breaks if not (an entry edited, removed, or put out
+   * of order). Rejects with `InvalidInputError` (`field`: `tenantId`). An administration
+   * call: no token is checked.
+   */
+  verifyAudit(tenantId: string): Promise<AuditVerification>
+  /**
+   * Write the tenant named `name` (any spelling) to the file `path` as one archive: its
+   * record, its admins with their password hashes (an archive is as sensitive as the
+   * database), every logical collection with its options, indexes and documents, its audit
+   * log, and a manifest of counts and checksums, which it resolves to. Streamed: memory does
+   * not grow with the data. The archive is written beside `path` and takes its place only
+   * when whole; a failed export leaves no file. Rejects with `TenantNotFoundError`, or
+   * `InvalidInputError` (`field`: `path` for a file that cannot be written). An
+   * administration call: no token is checked, so only trusted code may call it.
+   */
+  exportTenant(name: string, path: string, options?: ExportOptions | null): Promise<ArchiveManifest>
+  /** `exportTenant` into memory: the archive's bytes (for an HTTP response). */
+  exportTenantBuffer(name: string, options?: ExportOptions | null): Promise<Buffer>
+  /**
+   * Import a tenant from the archive file `path` (on any deployment: an archive is
+   * self-contained), under the archive's name, admin email and layout unless `options`
+   * give others. The tenant stays hidden until its documents are in and match the
+   * archive's manifest; a failure at any point leaves nothing behind. Resolves to the
+   * tenant and the manifest. Rejects with `InvalidInputError` (`field`: `archive` for a
+   * damaged or foreign archive, `path` for a file that cannot be read, `name`, `email`,
+   * `layout`, `cluster`) or `TenantAlreadyExistsError` (`field`: `name` or `email`). An
+   * administration call: no token is checked, so only trusted code may call it.
+   */
+  importTenant(path: string, options?: ImportTenantOptions | null): Promise<ImportedTenant>
+  /** `importTenant` from the archive's bytes (copied when called). */
+  importTenantBuffer(archive: Uint8Array, options?: ImportTenantOptions | null): Promise<ImportedTenant>
   /**
    * Throws `UnauthorizedError` unless `token` is the configured operator token
    * (`operatorToken`, compared in constant time), `ForbiddenError` when none is configured

@@ -173,6 +173,42 @@ export declare class TenantManager {
    */
   moveTenant(name: string, target?: MoveTarget | null, onProgress?: ((progress: MoveProgress) => unknown) | null): Tenant | Promise<Tenant>
   /**
+   * Rename the tenant named `name` as its admin could (the same journaled rename), audited
+   * as the operator's. An administration call: no token is checked.
+   */
+  adminRenameTenant(name: string, newName: string): Tenant | Promise<Tenant>
+  /**
+   * Delete the tenant named `name` as its admin could (softly with a deleted retention),
+   * audited as the operator's. An administration call: no token is checked.
+   */
+  adminDeleteTenant(name: string): void | Promise<void>
+  /**
+   * One page of the audit log of the tenant with id `tenantId` (a purged tenant's log
+   * stays), in order. An administration call: no token is checked.
+   */
+  auditLog(tenantId: string, query?: AuditQuery | undefined | null): AuditPage | Promise<AuditPage>
+  /**
+   * Walk the audit log of the tenant with id `tenantId`: whether its hash chain is whole,
+   * and where it breaks if not. An administration call: no token is checked.
+   */
+  verifyAudit(tenantId: string): AuditVerification | Promise<AuditVerification>
+  /**
+   * Write the tenant named `name` as one archive to the file `path` (replaced only once
+   * the archive is whole); `onProgress` as `moveTenant`'s. An administration call: no
+   * token is checked.
+   */
+  exportTenant(name: string, path: string, onProgress?: ((progress: ArchiveProgress) => unknown) | null): ArchiveManifest | Promise<ArchiveManifest>
+  /** `exportTenant` into memory: the archive's bytes. */
+  exportTenantBuffer(name: string, onProgress?: ((progress: ArchiveProgress) => unknown) | null): Buffer | Promise<Buffer>
+  /**
+   * Import a tenant from the archive file `path`, under the archive's name, email and
+   * layout unless `options` says otherwise; hidden until its data matches the archive's
+   * manifest, nothing left on failure. An administration call: no token is checked.
+   */
+  importTenant(path: string, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null): ImportedTenant | Promise<ImportedTenant>
+  /** `importTenant` from the archive's bytes (copied before the call returns). */
+  importTenantBuffer(archive: Uint8Array, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null): ImportedTenant | Promise<ImportedTenant>
+  /**
    * Throws `UNAUTHORIZED` unless `token` is the configured operator token (compared in
    * constant time), `FORBIDDEN` when none is configured (operator calls are off).
    */
@@ -230,6 +266,127 @@ export interface AccessToken {
   expiresAt: Date
 }
 
+/** One logical collection of an archive. */
+export interface ArchivedCollection {
+  /** Its documents. */
+  count: number
+  /** The SHA-256 (hex) of its documents' bytes, in `_id` order. */
+  sha256: string
+}
+
+/**
+ * What an archive holds: per logical collection its count and checksum, and its count of
+ * audit entries (the archive's last record; an import checks the data against it).
+ */
+export interface ArchiveManifest {
+  /** Per logical collection (`data`, and any other the tenant has). */
+  collections: Record<string, ArchivedCollection>
+  /** The audit entries the archive carries. */
+  auditEntries: number
+}
+
+/** How an export or import is going, as its progress callback hears it. */
+export interface ArchiveProgress {
+  /**
+   * `export` (as the export starts, then every thousand documents), `import` (every
+   * thousand documents), `verify` (the archive read, the stored data being checked
+   * against its manifest) or `done` (the last report, repeating the last counts).
+   */
+  phase: 'export' | 'import' | 'verify' | 'done'
+  /** Documents written (export) or read (import) so far. */
+  copied: number
+  /**
+   * Documents to write (export: as counted, or estimated from the collection's own
+   * count, when it started, and raised to `copied` when there were more); on import,
+   * `copied` (an archive does not say its size before its end).
+   */
+  total: number
+  /** Documents per second since the start. */
+  rate: number
+  /** Seconds left at that rate, or `null` while there is no rate to go by. */
+  eta: number | null
+}
+
+/** Where a tenant's audit chain breaks, and how. */
+export interface AuditBreak {
+  /** The first entry (by `seq`) where the chain breaks. */
+  seq: number
+  /**
+   * How: an entry edited, one missing before it, a broken link, entries removed at the
+   * end.
+   */
+  reason: string
+}
+
+/** One event of a tenant's audit log, hash-chained to the one before. */
+export interface AuditEntry {
+  /** Its place in the tenant's chain, from 1. */
+  seq: number
+  /** When it was written (to the millisecond). */
+  at: Date
+  /** Who acted: `admin:<id>`, `operator`, `retention` or `anonymous`. */
+  actor: string
+  /**
+   * What happened: `create`, `rename`, `email_change`, `password_change`, `delete`,
+   * `restore`, `purge`, `move`, `import`, `login`.
+   */
+  op: string
+  /** `ok`, or the error code the operation ended with. */
+  outcome: string
+  /**
+   * What else is kept (a rename's names, a move's target; never a secret), as relaxed
+   * Extended JSON: an ObjectId is `{ $oid: '...' }`, a time `{ $date: '...' }`.
+   */
+  detail: Record<string, unknown>
+  /** The hash of the entry before (64 zeros for the first). */
+  prev: string
+  /** This entry's hash (SHA-256, hex). */
+  hash: string
+}
+
+/** One page of a tenant's audit log, in order (`auditLog`). */
+export interface AuditPage {
+  /** The entries of this page. */
+  entries: Array<AuditEntry>
+  /** The `after` of the next page; `null` on the last one. */
+  next: number | null
+}
+
+/**
+ * Which entries of a tenant's audit log `auditLog` lists; every condition given must
+ * hold, and an absent (or `null`) one does not filter. The core checks every value.
+ */
+export interface AuditQuery {
+  /** Only entries of this operation (`login`, `rename`, ...). */
+  op?: string | null
+  /** Only entries written at or after this time. */
+  since?: Date | null
+  /** Only entries written before this time. */
+  until?: Date | null
+  /** Entries per page, 1 to 1000 (100 when unset). */
+  limit?: number | null
+  /** The entries after this `seq`: the `next` of the page before. */
+  after?: number | null
+}
+
+/** What `GET /admin/audit` asks: whose log, and which entries. */
+export interface AuditRequest {
+  /** The tenant's id (24 hex digits), for `auditLog`. */
+  tenantId: string
+  /** The entries to list, for `auditLog`. */
+  query: AuditQuery
+}
+
+/** What `verifyAudit` found. */
+export interface AuditVerification {
+  /** Entries read. */
+  entries: number
+  /** Whether the chain is whole. */
+  intact: boolean
+  /** Where it breaks; `null` when whole. */
+  broken: AuditBreak | null
+}
+
 /** A field of a request body's schema. */
 export interface BodyField {
   /** The field's name in the request. */
@@ -238,11 +395,27 @@ export interface BodyField {
   optional?: boolean
 }
 
+/** The parameters of `GET /admin/audit`: the request, or every problem. */
+export interface CheckedAuditQuery {
+  /** The request, when every parameter parses. */
+  value?: AuditRequest
+  /** Every problem, one per parameter, otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /** A request body checked against its schema: the object, or every problem. */
 export interface CheckedBody {
   /** The body, when it matches (its schema's fields are strings, or `null` if optional). */
   value?: Record<string, any>
   /** Every problem, one per field in schema order, when it does not. */
+  problems: Array<HttpProblem>
+}
+
+/** The options of `POST /admin/import`: the options, or every problem. */
+export interface CheckedImportOptions {
+  /** The options for `importTenant`, when every parameter parses. */
+  value?: ImportOptions
+  /** Every problem, one per parameter, otherwise. */
   problems: Array<HttpProblem>
 }
 
@@ -255,6 +428,14 @@ export interface CheckedParam {
   value?: string
   /** The problem, otherwise. */
   problem?: HttpProblem
+}
+
+/** A tenant id read from a query string: the id, or every problem. */
+export interface CheckedTenantId {
+  /** The tenant's id (24 hex digits), when given once and well formed. */
+  value?: string
+  /** The problem, otherwise. */
+  problems: Array<HttpProblem>
 }
 
 /** A listing query read from a query string: the query, or every problem. */
@@ -288,6 +469,32 @@ export interface ClaimsObject {
   /** The cluster of the tenant's data when the claims were verified. */
   cluster?: string
 }
+
+/**
+ * A page of `auditLog` as `GET /admin/audit` answers it ([`tenantry::http::audit_page_body`]);
+ * throws `INVALID_INPUT` for an object that is not a page this library returned.
+ */
+export declare function httpAuditPageBody(page: AuditPage): any
+
+/**
+ * Read the parameters of `GET /admin/audit` from a query string (without `?`):
+ * `organization_id` (required), `op`, `since`, `until`, `limit`, `after`, each at most once
+ * ([`tenantry::http::audit_query`]).
+ */
+export declare function httpAuditQuery(query: string): CheckedAuditQuery
+
+/**
+ * Read the `organization_id` of `GET /admin/audit/verify` from a query string (without
+ * `?`) ([`tenantry::http::audit_tenant`]).
+ */
+export declare function httpAuditTenant(query: string): CheckedTenantId
+
+/**
+ * Read the options of `POST /admin/import` from a query string (without `?`):
+ * `organization_name`, `email`, `layout`, `cluster`, each optional and at most once
+ * ([`tenantry::http::import_options`]).
+ */
+export declare function httpImportOptions(query: string): CheckedImportOptions
 
 /**
  * Check a JSON body of string fields as every server of the contract does
@@ -351,6 +558,38 @@ export declare function httpTenantQuery(query: string): CheckedTenantQuery
  * `[field, message, kind]` (`kind`: `missing`, `type_error`, `json_invalid`, `value_error`).
  */
 export declare function httpValidationResponse(problems: Array<Array<string>>): HttpResponse
+
+/**
+ * What `verifyAudit` found as `GET /admin/audit/verify` answers it
+ * ([`tenantry::http::verification_body`]).
+ */
+export declare function httpVerificationBody(verification: AuditVerification): any
+
+/** What `importTenant` made: the tenant, and the manifest its data was checked against. */
+export interface ImportedTenant {
+  /** The imported tenant, active. */
+  tenant: Tenant
+  /** The archive's manifest. */
+  manifest: ArchiveManifest
+}
+
+/**
+ * How `importTenant` imports an archive; a field left out (or `null`) keeps the archive's.
+ * The core parses and checks every value.
+ */
+export interface ImportOptions {
+  /** The name to import under. */
+  name?: string | null
+  /**
+   * The admin's email (needed to import a copy beside the original, whose admin holds the
+   * archive's).
+   */
+  adminEmail?: string | null
+  /** The imported tenant's layout. */
+  layout?: 'collection' | 'database' | 'shared' | null
+  /** The cluster to place it on, by name (the placement policy's choice otherwise). */
+  cluster?: string | null
+}
 
 /**
  * Where one of a tenant's logical collections is: on the application's own `mongodb`

@@ -1,10 +1,13 @@
 //! The core's HTTP error table and request and response bodies ([`tenantry::http`]), for
-//! the Express glue.
+//! the Express glue. The bodies of results are the core's own, built from the core's types:
+//! a result the binding returned is converted back first.
 
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::archive::ImportOptions;
+use crate::audit::{AuditPage, AuditQuery, AuditVerification};
 use crate::config::snake;
 use crate::error::to_js_error;
 use crate::types::{Tenant, TenantPage, TenantQuery};
@@ -185,13 +188,122 @@ pub fn tenant_body(env: &Env, tenant: Tenant) -> napi::Result<Value> {
 /// each tenant as `httpTenantBody` shows it.
 #[napi(js_name = "httpPageBody")]
 pub fn page_body(env: &Env, page: TenantPage) -> napi::Result<Value> {
-    // The core's `page_body` takes its own `TenantPage`, which only the core can build: the
-    // same two fields, each tenant through the core's `tenant_body`.
     let tenants = page
         .tenants
         .into_iter()
-        .map(|t| tenantry::Tenant::try_from(t).map(|t| tenantry::http::tenant_body(&t)))
-        .collect::<tenantry::Result<Vec<Value>>>()
+        .map(tenantry::Tenant::try_from)
+        .collect::<tenantry::Result<Vec<_>>>()
         .map_err(|err| to_js_error(env, err))?;
-    Ok(serde_json::json!({ "tenants": tenants, "next": page.next }))
+    let page = tenantry::TenantPage::new(tenants, page.next);
+    Ok(tenantry::http::page_body(&page))
+}
+
+fn problems(p: Vec<tenantry::http::Problem>) -> Vec<HttpProblem> {
+    p.into_iter().map(HttpProblem::from).collect()
+}
+
+/// What `GET /admin/audit` asks: whose log, and which entries.
+#[napi(object)]
+pub struct AuditRequest {
+    /// The tenant's id (24 hex digits), for `auditLog`.
+    pub tenant_id: String,
+    /// The entries to list, for `auditLog`.
+    pub query: AuditQuery,
+}
+
+/// The parameters of `GET /admin/audit`: the request, or every problem.
+#[napi(object)]
+pub struct CheckedAuditQuery {
+    /// The request, when every parameter parses.
+    pub value: Option<AuditRequest>,
+    /// Every problem, one per parameter, otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the parameters of `GET /admin/audit` from a query string (without `?`):
+/// `organization_id` (required), `op`, `since`, `until`, `limit`, `after`, each at most once
+/// ([`tenantry::http::audit_query`]).
+#[napi(js_name = "httpAuditQuery")]
+pub fn audit_query(query: String) -> CheckedAuditQuery {
+    match tenantry::http::audit_query(&query) {
+        Ok((tenant, q)) => CheckedAuditQuery {
+            value: Some(AuditRequest {
+                tenant_id: tenant.to_hex(),
+                query: q.into(),
+            }),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedAuditQuery {
+            value: None,
+            problems: problems(p),
+        },
+    }
+}
+
+/// A tenant id read from a query string: the id, or every problem.
+#[napi(object)]
+pub struct CheckedTenantId {
+    /// The tenant's id (24 hex digits), when given once and well formed.
+    pub value: Option<String>,
+    /// The problem, otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the `organization_id` of `GET /admin/audit/verify` from a query string (without
+/// `?`) ([`tenantry::http::audit_tenant`]).
+#[napi(js_name = "httpAuditTenant")]
+pub fn audit_tenant(query: String) -> CheckedTenantId {
+    match tenantry::http::audit_tenant(&query) {
+        Ok(tenant) => CheckedTenantId {
+            value: Some(tenant.to_hex()),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedTenantId {
+            value: None,
+            problems: problems(p),
+        },
+    }
+}
+
+/// A page of `auditLog` as `GET /admin/audit` answers it ([`tenantry::http::audit_page_body`]);
+/// throws `INVALID_INPUT` for an object that is not a page this library returned.
+#[napi(js_name = "httpAuditPageBody")]
+pub fn audit_page_body(env: &Env, page: AuditPage) -> napi::Result<Value> {
+    let page = tenantry::AuditPage::try_from(page).map_err(|err| to_js_error(env, err))?;
+    Ok(tenantry::http::audit_page_body(&page))
+}
+
+/// What `verifyAudit` found as `GET /admin/audit/verify` answers it
+/// ([`tenantry::http::verification_body`]).
+#[napi(js_name = "httpVerificationBody")]
+pub fn verification_body(env: &Env, verification: AuditVerification) -> napi::Result<Value> {
+    let v =
+        tenantry::AuditVerification::try_from(verification).map_err(|err| to_js_error(env, err))?;
+    Ok(tenantry::http::verification_body(&v))
+}
+
+/// The options of `POST /admin/import`: the options, or every problem.
+#[napi(object)]
+pub struct CheckedImportOptions {
+    /// The options for `importTenant`, when every parameter parses.
+    pub value: Option<ImportOptions>,
+    /// Every problem, one per parameter, otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the options of `POST /admin/import` from a query string (without `?`):
+/// `organization_name`, `email`, `layout`, `cluster`, each optional and at most once
+/// ([`tenantry::http::import_options`]).
+#[napi(js_name = "httpImportOptions")]
+pub fn import_options(query: String) -> CheckedImportOptions {
+    match tenantry::http::import_options(&query) {
+        Ok(o) => CheckedImportOptions {
+            value: Some(o.into()),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedImportOptions {
+            value: None,
+            problems: problems(p),
+        },
+    }
 }

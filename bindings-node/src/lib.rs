@@ -4,7 +4,9 @@
 //! Each file mirrors a core module and only converts types: `manager.rs` (the
 //! `TenantManager` class), `types.rs` (results, and the listing query), `scope.rs` (a collection's location and
 //! the shared layout's confinement), `moves.rs` (a move's target and its progress reports,
-//! handed to a JS callback), `config.rs` (options to the core's `Settings`),
+//! handed to a JS callback), `audit.rs` (the audit log's entries, query and verification),
+//! `archive.rs` (export and import: manifest, options, progress, archive files),
+//! `config.rs` (options to the core's `Settings`),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
 //! HTTP error table and bodies). Parsing, validation and policy stay in core; the
 //! package's JavaScript layer (`index.js`, `confined.js`, `express.js`) adds the error
@@ -16,6 +18,8 @@
 
 #![deny(clippy::all)]
 
+mod archive;
+mod audit;
 mod config;
 mod error;
 mod http;
@@ -25,11 +29,18 @@ mod scope;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
+pub use archive::{
+    ArchiveManifest, ArchiveProgress, ArchiveProgressCallback, ArchivedCollection, ImportOptions,
+    ImportedTenant,
+};
+pub use audit::{AuditBreak, AuditEntry, AuditPage, AuditQuery, AuditVerification};
 pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
-    json_object, method_not_allowed, page_body, query_param, response, tenant_body, tenant_query,
-    validation_response, BodyField, CheckedBody, CheckedParam, CheckedTenantQuery, HttpProblem,
+    audit_page_body, audit_query, audit_tenant, import_options, json_object, method_not_allowed,
+    page_body, query_param, response, tenant_body, tenant_query, validation_response,
+    verification_body, AuditRequest, BodyField, CheckedAuditQuery, CheckedBody,
+    CheckedImportOptions, CheckedParam, CheckedTenantId, CheckedTenantQuery, HttpProblem,
     HttpResponse,
 };
 pub use manager::TenantManager;

@@ -6,12 +6,18 @@
 //! `error::promise` for why these are not plain `#[napi] async fn`s). Arguments are copied
 //! into the future before it starts, so the caller may reuse or drop them at once.
 
+use napi::bindgen_prelude::Buffer;
 use napi::Env;
 use napi_derive::napi;
 use tenantry::mongodb::bson::Document;
 
 use serde_json::{Map, Value};
 
+use crate::archive::{
+    self, ArchiveFile, ArchiveManifest, ArchiveProgressCallback, ImportOptions, ImportedTenant,
+    Reports,
+};
+use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error, Later};
 use crate::moves::{Listener, MoveTarget, ProgressCallback};
@@ -345,6 +351,195 @@ impl TenantManager {
                 moved
             },
             Tenant::from,
+        )
+    }
+
+    /// Rename the tenant named `name` as its admin could (the same journaled rename), audited
+    /// as the operator's. An administration call: no token is checked.
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
+    pub fn admin_rename_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        new_name: String,
+    ) -> napi::Result<Later<'env, Tenant>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.admin_rename_tenant(&name, &new_name).await },
+            Tenant::from,
+        )
+    }
+
+    /// Delete the tenant named `name` as its admin could (softly with a deleted retention),
+    /// audited as the operator's. An administration call: no token is checked.
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn admin_delete_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<Later<'env, ()>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.admin_delete_tenant(&name).await },
+            |()| (),
+        )
+    }
+
+    /// One page of the audit log of the tenant with id `tenantId` (a purged tenant's log
+    /// stays), in order. An administration call: no token is checked.
+    #[napi(ts_return_type = "AuditPage | Promise<AuditPage>")]
+    pub fn audit_log<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+        query: Option<AuditQuery>,
+    ) -> napi::Result<Later<'env, AuditPage>> {
+        let manager = self.inner.clone();
+        let tenant = audit::tenant_id(&tenant_id);
+        let query = query.map_or_else(|| Ok(tenantry::AuditQuery::new()), TryInto::try_into);
+        promise(
+            env,
+            async move { manager.audit_log(tenant?, &query?).await },
+            AuditPage::from,
+        )
+    }
+
+    /// Walk the audit log of the tenant with id `tenantId`: whether its hash chain is whole,
+    /// and where it breaks if not. An administration call: no token is checked.
+    #[napi(ts_return_type = "AuditVerification | Promise<AuditVerification>")]
+    pub fn verify_audit<'env>(
+        &self,
+        env: &'env Env,
+        tenant_id: String,
+    ) -> napi::Result<Later<'env, AuditVerification>> {
+        let manager = self.inner.clone();
+        let tenant = audit::tenant_id(&tenant_id);
+        promise(
+            env,
+            async move { manager.verify_audit(tenant?).await },
+            AuditVerification::from,
+        )
+    }
+
+    /// Write the tenant named `name` as one archive to the file `path` (replaced only once
+    /// the archive is whole); `onProgress` as `moveTenant`'s. An administration call: no
+    /// token is checked.
+    #[napi(
+        ts_args_type = "name: string, path: string, onProgress?: ((progress: ArchiveProgress) => unknown) | null",
+        ts_return_type = "ArchiveManifest | Promise<ArchiveManifest>"
+    )]
+    pub fn export_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        path: String,
+        on_progress: Option<ArchiveProgressCallback>,
+    ) -> napi::Result<Later<'env, ArchiveManifest>> {
+        let manager = self.inner.clone();
+        let reports = Reports::new(on_progress);
+        promise(
+            env,
+            async move {
+                let mut file = ArchiveFile::create(&path).await?;
+                let exported = manager
+                    .export_tenant_with_progress(&name, file.writer(), |p| reports.report(p))
+                    .await;
+                reports.delivered().await;
+                file.finish(exported).await
+            },
+            ArchiveManifest::from,
+        )
+    }
+
+    /// `exportTenant` into memory: the archive's bytes.
+    #[napi(
+        ts_args_type = "name: string, onProgress?: ((progress: ArchiveProgress) => unknown) | null",
+        ts_return_type = "Buffer | Promise<Buffer>"
+    )]
+    pub fn export_tenant_buffer<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        on_progress: Option<ArchiveProgressCallback>,
+    ) -> napi::Result<Later<'env, Buffer>> {
+        let manager = self.inner.clone();
+        let reports = Reports::new(on_progress);
+        promise(
+            env,
+            async move {
+                let mut out = Vec::new();
+                let exported = manager
+                    .export_tenant_with_progress(&name, &mut out, |p| reports.report(p))
+                    .await;
+                reports.delivered().await;
+                exported.map(|_| out)
+            },
+            Buffer::from,
+        )
+    }
+
+    /// Import a tenant from the archive file `path`, under the archive's name, email and
+    /// layout unless `options` says otherwise; hidden until its data matches the archive's
+    /// manifest, nothing left on failure. An administration call: no token is checked.
+    #[napi(
+        ts_args_type = "path: string, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null",
+        ts_return_type = "ImportedTenant | Promise<ImportedTenant>"
+    )]
+    pub fn import_tenant<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        options: Option<ImportOptions>,
+        on_progress: Option<ArchiveProgressCallback>,
+    ) -> napi::Result<Later<'env, ImportedTenant>> {
+        let manager = self.inner.clone();
+        let options = options.map_or_else(|| Ok(tenantry::ImportOptions::new()), TryInto::try_into);
+        let reports = Reports::new(on_progress);
+        promise(
+            env,
+            async move {
+                let options = options?;
+                let mut input = archive::open(&path).await?;
+                let imported = manager
+                    .import_tenant_with_progress(&mut input, options, |p| reports.report(p))
+                    .await;
+                reports.delivered().await;
+                imported
+            },
+            ImportedTenant::from,
+        )
+    }
+
+    /// `importTenant` from the archive's bytes (copied before the call returns).
+    #[napi(
+        ts_args_type = "archive: Uint8Array, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null",
+        ts_return_type = "ImportedTenant | Promise<ImportedTenant>"
+    )]
+    pub fn import_tenant_buffer<'env>(
+        &self,
+        env: &'env Env,
+        archive: &[u8],
+        options: Option<ImportOptions>,
+        on_progress: Option<ArchiveProgressCallback>,
+    ) -> napi::Result<Later<'env, ImportedTenant>> {
+        let manager = self.inner.clone();
+        let bytes = archive.to_vec();
+        let options = options.map_or_else(|| Ok(tenantry::ImportOptions::new()), TryInto::try_into);
+        let reports = Reports::new(on_progress);
+        promise(
+            env,
+            async move {
+                let imported = manager
+                    .import_tenant_with_progress(&mut bytes.as_slice(), options?, |p| {
+                        reports.report(p)
+                    })
+                    .await;
+                reports.delivered().await;
+                imported
+            },
+            ImportedTenant::from,
         )
     }
 

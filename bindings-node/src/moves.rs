@@ -1,18 +1,19 @@
 //! The core's online move (`TenantManager::move_tenant_with_progress`): where it goes
 //! ([`MoveTarget`]), how it is going ([`MoveProgress`]), and the listener that hands each
-//! report to a JavaScript callback on the JS thread.
+//! report to a JavaScript callback on the JS thread (for moves, and for exports and imports,
+//! which report with the core's same `MoveProgress`).
 //!
-//! The core reports from the runtime's threads, in the middle of the move, so a report is
-//! only queued on a threadsafe function (non-blocking, unbounded): a slow callback never
-//! stalls the move, and an exception it throws is caught on the JS thread and dropped, so
-//! it never reaches the move either. Every queued report is acknowledged once the callback
-//! has returned, and the move's promise waits for the last acknowledgement: when it
-//! settles, the callback has seen every report. The package's `index.js` builds the async
-//! iterator form on the callback.
+//! The core reports from the runtime's threads, in the middle of the operation, so a report
+//! is only queued on a threadsafe function (non-blocking, unbounded): a slow callback never
+//! stalls the operation, and an exception it throws is caught on the JS thread and dropped,
+//! so it never reaches the operation either. Every queued report is acknowledged once the
+//! callback has returned, and the operation's promise waits for the last acknowledgement:
+//! when it settles, the callback has seen every report. The package's `index.js` builds the
+//! async iterator form on the callback.
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{Either, Null, ToNapiValue};
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
@@ -81,22 +82,35 @@ impl From<&tenantry::MoveProgress> for MoveProgress {
     }
 }
 
-/// A JavaScript progress callback as the move's threads call it: with the report alone
-/// (no error-first argument), and without keeping the event loop alive (the move's
-/// promise does that).
-pub type ProgressCallback =
-    ThreadsafeFunction<MoveProgress, UnknownReturnValue, MoveProgress, Status, false, true>;
+/// A JavaScript progress callback as the core's threads call it: with the report alone
+/// (no error-first argument), and without keeping the event loop alive (the operation's
+/// promise does that). `R` is the report as JavaScript sees it: [`MoveProgress`] for a
+/// move, `ArchiveProgress` for an export or import.
+pub type ProgressCallback<R = MoveProgress> =
+    ThreadsafeFunction<R, UnknownReturnValue, R, Status, false, true>;
 
-/// Hands a move's reports to its callback and knows when the callback has seen them all.
-#[derive(Clone)]
-pub(crate) struct Listener {
-    callback: Arc<ProgressCallback>,
+/// Hands an operation's reports to its callback and knows when the callback has seen them
+/// all.
+pub(crate) struct Listener<R: ToNapiValue + 'static> {
+    callback: Arc<ProgressCallback<R>>,
     /// Reports queued and not yet returned from the callback.
     pending: Arc<watch::Sender<usize>>,
 }
 
-impl Listener {
-    pub(crate) fn new(callback: ProgressCallback) -> Self {
+impl<R: ToNapiValue + 'static> Clone for Listener<R> {
+    fn clone(&self) -> Self {
+        Listener {
+            callback: Arc::clone(&self.callback),
+            pending: Arc::clone(&self.pending),
+        }
+    }
+}
+
+impl<R> Listener<R>
+where
+    R: for<'a> From<&'a tenantry::MoveProgress> + ToNapiValue + Send + 'static,
+{
+    pub(crate) fn new(callback: ProgressCallback<R>) -> Self {
         Listener {
             callback: Arc::new(callback),
             pending: Arc::new(watch::Sender::new(0)),
@@ -108,11 +122,11 @@ impl Listener {
         self.pending.send_modify(|n| *n += 1);
         let pending = Arc::clone(&self.pending);
         let status = self.callback.call_with_return_value(
-            MoveProgress::from(progress),
+            R::from(progress),
             ThreadsafeFunctionCallMode::NonBlocking,
             move |_returned, _env| {
                 // A throw arrives here as `Err`, taken off the JS thread's pending
-                // exception: the move goes on, and the next report is still delivered.
+                // exception: the operation goes on, and the next report is still delivered.
                 pending.send_modify(|n| *n -= 1);
                 Ok(())
             },

@@ -215,7 +215,7 @@ pub struct DateValue(f64);
 impl DateValue {
     /// The time, or `INVALID_INPUT` naming `field` for an invalid `Date` (or one beyond
     /// the core's range).
-    fn to_utc(&self, field: &'static str) -> tenantry::Result<DateTime<Utc>> {
+    pub(crate) fn to_utc(&self, field: &'static str) -> tenantry::Result<DateTime<Utc>> {
         Some(self.0)
             .filter(|ms| ms.is_finite())
             .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
@@ -291,12 +291,25 @@ pub struct TenantUpdate {
 
 /// A value that may also be `null`: JSON bodies say "no change" with `null` as often as by
 /// leaving a field out, and both mean the same here.
-type Nullable<T> = Either<T, Null>;
+pub(crate) type Nullable<T> = Either<T, Null>;
 
-fn given<T>(value: Option<Nullable<T>>) -> Option<T> {
+pub(crate) fn given<T>(value: Option<Nullable<T>>) -> Option<T> {
     match value {
         Some(Either::A(value)) => Some(value),
         Some(Either::B(Null)) | None => None,
+    }
+}
+
+/// A JS number that must be whole, as an `i64` (saturating past its range, which the
+/// core's own checks then refuse), or `INVALID_INPUT` naming `field`.
+pub(crate) fn whole(n: f64, field: &'static str) -> tenantry::Result<i64> {
+    if n.is_finite() && n.fract() == 0.0 {
+        Ok(n as i64)
+    } else {
+        Err(tenantry::Error::InvalidInput {
+            field,
+            message: "must be a whole number".into(),
+        })
     }
 }
 
@@ -603,6 +616,13 @@ pub fn core_fields(kind: String) -> Vec<String> {
         "RecoveryFailure" => tenantry::RecoveryFailure::field_names(),
         "TenantQuery" => tenantry::http::TENANT_QUERY_PARAMS
             .iter()
+            .map(|&p| p.to_owned())
+            .collect(),
+        "AuditEntry" => crate::audit::core_entry_fields(),
+        // The query's own parameters (the tenant is an argument of its own).
+        "AuditQuery" => tenantry::http::AUDIT_QUERY_PARAMS
+            .iter()
+            .filter(|&&p| p != "organization_id")
             .map(|&p| p.to_owned())
             .collect(),
         _ => Vec::new(),

@@ -4,22 +4,28 @@
 
 import express from 'express'
 import {
+  auditPageBody,
+  auditQuery,
+  auditTenant,
   clientAddress,
   errorHandler,
+  importOptions,
   notFound,
   pageBody,
   queryParam,
+  rawBody,
   rawQuery,
   requireClaims,
   requireOperator,
   requireToken,
   tenantBody,
   tenantQuery,
+  verificationBody,
 } from 'tenantry/express'
 
 import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
-import { createBody, loginBody, moveBody, orgNameBody, updateBody } from './request.js'
+import { IMPORT_LIMIT, createBody, loginBody, moveBody, orgNameBody, updateBody } from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -64,6 +70,20 @@ function placement(tenant) {
 function listingQuery(req, res, next) {
   res.locals.query = tenantQuery(rawQuery(req))
   next()
+}
+
+/**
+ * Middleware reading a request's parameters with `read` (through the glue's parsers,
+ * which throw the request's problems) into `res.locals.params`.
+ *
+ * @param {(req: import('express').Request) => unknown} read
+ * @returns {import('express').RequestHandler}
+ */
+function params(read) {
+  return (req, res, next) => {
+    res.locals.params = read(req)
+    next()
+  }
 }
 
 /**
@@ -190,6 +210,53 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
     await manager.purgeTenant(req.body.organization_name)
     res.json({ message: 'Organization purged successfully' })
   })
+
+  // The audit log, export and import, in the same order: the header's presence, the
+  // query (and the import's body, up to IMPORT_LIMIT), then the operator token.
+  app.get(
+    '/admin/audit',
+    requireToken(),
+    params((req) => auditQuery(rawQuery(req))),
+    requireOperator(manager),
+    async (_req, res) => {
+      const { tenantId, query } = res.locals.params
+      res.json(auditPageBody(await manager.auditLog(tenantId, query)))
+    },
+  )
+
+  app.get(
+    '/admin/audit/verify',
+    requireToken(),
+    params((req) => auditTenant(rawQuery(req))),
+    requireOperator(manager),
+    async (_req, res) => {
+      res.json(verificationBody(await manager.verifyAudit(res.locals.params)))
+    },
+  )
+
+  app.get(
+    '/admin/export',
+    requireToken(),
+    params((req) => queryParam(req, 'organization_name')),
+    requireOperator(manager),
+    async (_req, res) => {
+      // Built in memory before anything is sent: a missing organization is a 404.
+      const archive = await manager.exportTenantBuffer(res.locals.params)
+      res.status(200).set('content-type', 'application/octet-stream').send(archive)
+    },
+  )
+
+  app.post(
+    '/admin/import',
+    requireToken(),
+    params((req) => importOptions(rawQuery(req))),
+    rawBody({ limit: IMPORT_LIMIT }),
+    requireOperator(manager),
+    async (req, res) => {
+      const { tenant } = await manager.importTenantBuffer(req.body, res.locals.params)
+      res.status(201).json(tenantBody(tenant))
+    },
+  )
 
   app.get('/health', async (_req, res) => {
     await manager.ping()

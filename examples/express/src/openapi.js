@@ -181,6 +181,95 @@ export const openapi = {
         },
       },
     },
+    '/admin/audit': {
+      get: {
+        tags: ['operators'],
+        summary: "An organization's audit log, in order",
+        description:
+          'Every lifecycle and credential event (who, when, what, with which outcome), hash-chained. Authorized by the operator token (`OPERATOR_TOKEN`); off without one. Each parameter is given at most once; read the next page with `after` set to the `next` of this one.',
+        security: [{ bearer: [] }],
+        parameters: [
+          {
+            name: 'organization_id',
+            in: 'query',
+            required: true,
+            description: "the organization's id (a purged one's log stays)",
+            schema: string,
+          },
+          optionalQuery('op', 'only entries of this operation'),
+          optionalQuery('since', 'RFC 3339: at or after', dateTime),
+          optionalQuery('until', 'RFC 3339: before', dateTime),
+          optionalQuery('limit', 'entries per page, 1 to 1000 (100)', { type: 'integer', minimum: 1, maximum: 1000 }),
+          optionalQuery('after', 'the `next` of the page before', { type: 'integer' }),
+        ],
+        responses: {
+          200: json('one page', 'AuditPageBody'),
+          400: json('a parameter missing, given twice or that does not parse, a bad page size', 'ValidationError'),
+          ...operatorErrors,
+        },
+      },
+    },
+    '/admin/audit/verify': {
+      get: {
+        tags: ['operators'],
+        summary: "Check an organization's audit hash chain",
+        description: 'Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'organization_id', in: 'query', required: true, description: "the organization's id", schema: string },
+        ],
+        responses: {
+          200: json('whether the chain is whole, and where it breaks', 'VerificationBody'),
+          400: json('a missing or malformed id', 'ValidationError'),
+          ...operatorErrors,
+        },
+      },
+    },
+    '/admin/export': {
+      get: {
+        tags: ['operators'],
+        summary: 'An organization as one archive',
+        description:
+          'A stream of BSON records (the record, its admins with their password hashes, every collection with its options, indexes and documents, the audit log) ending with a manifest of counts and checksums. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        parameters: [orgNameQuery],
+        responses: {
+          200: {
+            description: 'the archive',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          400: json('a missing or invalid name', 'ValidationError'),
+          ...operatorErrors,
+          404: json('no such organization', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/import': {
+      post: {
+        tags: ['operators'],
+        summary: 'Import an organization from an archive of `GET /admin/export`',
+        description:
+          "The organization stays hidden until its data matches the archive's manifest; a failure leaves nothing behind. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.",
+        security: [{ bearer: [] }],
+        parameters: [
+          optionalQuery('organization_name', "import under this name (the archive's otherwise)"),
+          optionalQuery('email', "the admin's email (the archive's otherwise)"),
+          optionalQuery('layout', "`collection`, `database` or `shared` (the archive's otherwise)"),
+          optionalQuery('cluster', 'a configured cluster'),
+        ],
+        requestBody: {
+          required: true,
+          description: 'an archive of `GET /admin/export`',
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        },
+        responses: {
+          201: json('the imported organization', 'ListedOrg'),
+          400: json('a damaged or foreign archive, a bad parameter, a name or email taken', 'ErrorBody'),
+          ...operatorErrors,
+          413: json('the archive is over 16 MiB (import it with the command line)', 'ErrorBody'),
+        },
+      },
+    },
     '/health': {
       get: {
         tags: ['health'],
@@ -287,6 +376,45 @@ export const openapi = {
         description: '`GET /admin/tenants/count` answer.',
         required: ['count'],
         properties: { count: { type: 'integer', minimum: 0 } },
+      },
+      AuditEntryBody: {
+        type: 'object',
+        description: 'One audit entry, hash-chained to the one before.',
+        required: ['seq', 'at', 'actor', 'op', 'outcome', 'detail', 'prev', 'hash'],
+        properties: {
+          seq: { type: 'integer', minimum: 1 },
+          at: dateTime,
+          actor: { ...string, example: 'operator' },
+          op: { ...string, example: 'rename' },
+          outcome: { ...string, example: 'ok' },
+          detail: { type: 'object', description: 'What else is kept, as relaxed Extended JSON.' },
+          prev: { ...string, description: 'The hash of the entry before (64 zeros for the first).' },
+          hash: string,
+        },
+      },
+      AuditPageBody: {
+        type: 'object',
+        description: '`GET /admin/audit` answer: entries in order, hash-chained.',
+        required: ['entries', 'next'],
+        properties: {
+          entries: { type: 'array', items: ref('AuditEntryBody') },
+          next: { type: ['integer', 'null'], description: 'The `after` of the next page; `null` on the last one.' },
+        },
+      },
+      VerificationBody: {
+        type: 'object',
+        description: '`GET /admin/audit/verify` answer.',
+        required: ['entries', 'intact', 'broken'],
+        properties: {
+          entries: { type: 'integer', minimum: 0 },
+          intact: { type: 'boolean' },
+          broken: {
+            type: ['object', 'null'],
+            description: 'Where the chain breaks, and how; `null` when whole.',
+            required: ['seq', 'reason'],
+            properties: { seq: { type: 'integer' }, reason: string },
+          },
+        },
       },
       Login: {
         type: 'object',

@@ -7,6 +7,9 @@ import { jsonBody } from 'tenantry/express'
 /** Largest accepted request body. */
 export const BODY_LIMIT = 64 * 1024
 
+/** Largest archive `POST /admin/import` takes (larger ones: the command line). */
+export const IMPORT_LIMIT = 16 * 1024 * 1024
+
 /** `POST /org/create` (`layout` and `cluster`: extensions, optional). */
 export const createBody = jsonBody(
   ['organization_name', 'email', 'password', { name: 'layout', optional: true }, { name: 'cluster', optional: true }],
