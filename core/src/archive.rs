@@ -3,7 +3,8 @@
 //!
 //! 1. `header`: the format and version, the tenant's record (id, name, layout, naming,
 //!    times) and its admins (email, password hash: an archive is as sensitive as the
-//!    database);
+//!    database). Nothing in an archive depends on when it was made: two exports of an
+//!    unchanged tenant are the same bytes, with the same manifest;
 //! 2. per logical collection, `collection` (its name, validation options and indexes),
 //!    then one `doc` per document (`c`: the collection, `d`: the document as the tenant
 //!    sees it, without the stamp of the `shared` layout), in `_id` order;
@@ -306,7 +307,6 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
         "kind": "header",
         "format": ARCHIVE_FORMAT,
         "version": ARCHIVE_VERSION,
-        "exported_at": bson::DateTime::now(),
         "tenant": {
             "id": org.id,
             "name": &org.organization_name,

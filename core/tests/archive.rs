@@ -470,3 +470,15 @@ async fn an_import_whose_process_dies_stays_hidden_and_is_purged_by_recover() {
     by.assert_untouched(&t, "after the crashed import").await;
     t.assert_no_garbage_keys_beside(&by.foreign_names()).await;
 }
+
+#[tokio::test]
+async fn two_exports_of_an_unchanged_tenant_are_the_same_bytes() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    seeded(&m, "Twice", "twice@arc.io", Layout::Collection).await;
+    let (first, a) = exported(&m, "Twice").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (second, b) = exported(&m, "Twice").await;
+    assert_eq!(a, b);
+    assert!(first == second, "the archives differ");
+}
