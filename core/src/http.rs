@@ -297,11 +297,6 @@ pub fn tenant_query(query: &str) -> Result<crate::TenantQuery, Vec<Problem>> {
                 continue;
             }
         };
-        let time = |v: &str| {
-            chrono::DateTime::parse_from_rfc3339(v.trim())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| "must be an RFC 3339 time, such as 2026-01-31T12:00:00Z".to_owned())
-        };
         let parsed: Result<(), String> = match name {
             "state" => value
                 .parse()
@@ -319,13 +314,9 @@ pub fn tenant_query(query: &str) -> Result<crate::TenantQuery, Vec<Problem>> {
                 q.name_prefix = Some(value);
                 Ok(())
             }
-            "created_after" => time(&value).map(|t| q.created_after = Some(t)),
-            "created_before" => time(&value).map(|t| q.created_before = Some(t)),
-            "limit" => value
-                .trim()
-                .parse()
-                .map(|n| q.limit = Some(n))
-                .map_err(|_| "must be a whole number".to_owned()),
+            "created_after" => rfc3339(&value).map(|t| q.created_after = Some(t)),
+            "created_before" => rfc3339(&value).map(|t| q.created_before = Some(t)),
+            "limit" => whole(&value).map(|n| q.limit = Some(n)),
             _ => {
                 q.after = Some(value);
                 Ok(())
@@ -382,6 +373,12 @@ fn rfc3339(v: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|_| "must be an RFC 3339 time, such as 2026-01-31T12:00:00Z".to_owned())
 }
 
+fn whole<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| "must be a whole number".to_owned())
+}
+
 fn object_id(v: &str) -> Result<bson::oid::ObjectId, String> {
     bson::oid::ObjectId::parse_str(v.trim())
         .map_err(|_| "must be an organization id (24 hexadecimal digits)".to_owned())
@@ -416,16 +413,8 @@ pub fn audit_query(query: &str) -> Result<(bson::oid::ObjectId, crate::AuditQuer
             }
             "since" => rfc3339(&value).map(|t| q.since = Some(t)),
             "until" => rfc3339(&value).map(|t| q.until = Some(t)),
-            "limit" => value
-                .trim()
-                .parse()
-                .map(|n| q.limit = Some(n))
-                .map_err(|_| "must be a whole number".to_owned()),
-            _ => value
-                .trim()
-                .parse()
-                .map(|n| q.after = Some(n))
-                .map_err(|_| "must be a whole number".to_owned()),
+            "limit" => whole(&value).map(|n| q.limit = Some(n)),
+            _ => whole(&value).map(|n| q.after = Some(n)),
         };
         if let Err(message) = parsed {
             problems.push(Problem::new(name, message, "value_error"));
