@@ -395,6 +395,12 @@ pub struct Config {
     /// How long a softly deleted tenant can be restored before it is purged; zero (the
     /// default, as the original service) makes a delete remove the tenant at once.
     pub deleted_retention: Duration,
+    /// The schema every tenant's data follows (see [`Schema`](crate::Schema)), applied
+    /// at connect as [`TenantManager::set_schema`](crate::TenantManager::set_schema)
+    /// would.
+    pub schema: Option<crate::Schema>,
+    /// The file the schema was read from (`TENANT_SCHEMA_FILE`), when it was.
+    pub schema_file: Option<String>,
     /// Proxies whose `X-Forwarded-For` header names the client (see
     /// [`TenantManager::client_address`](crate::TenantManager::client_address)).
     pub trusted_proxies: Vec<TrustedProxy>,
@@ -570,6 +576,7 @@ impl Config {
             write_concern: Some(self.durability.as_str().to_owned()),
             tombstone_retention_seconds: secs(self.tombstone_retention),
             deleted_retention_seconds: secs(self.deleted_retention),
+            schema_file: self.schema_file.clone(),
             trusted_proxies: Some(
                 self.trusted_proxies
                     .iter()
@@ -775,6 +782,9 @@ settings! {
     tombstone_retention_seconds: u64 => "TOMBSTONE_RETENTION_SECONDS",
     /// How long a deleted tenant stays restorable, in seconds (0: deletes are immediate).
     deleted_retention_seconds: u64 => "DELETED_RETENTION_SECONDS",
+    /// A declarative schema every tenant's data follows (JSON, see `Schema::from_json`),
+    /// read at start; `POST /admin/migrate` applies its migrations.
+    schema_file: String => "TENANT_SCHEMA_FILE",
     /// Addresses or CIDR networks of trusted proxies (a list, or one comma-separated string).
     trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
     /// Entries the hot path's cache may hold (100000); 0 turns the cache off.
@@ -917,6 +927,9 @@ impl Settings {
         if let Some(secs) = self.deleted_retention_seconds {
             b = b.deleted_retention(Duration::from_secs(secs));
         }
+        if let Some(path) = self.schema_file {
+            b = b.schema_file(path)?;
+        }
         if let Some(proxies) = self.trusted_proxies {
             let parsed = proxies
                 .iter()
@@ -993,6 +1006,8 @@ impl ConfigBuilder {
                 durability: Durability::Majority,
                 tombstone_retention: Duration::from_secs(24 * 3600),
                 deleted_retention: Duration::ZERO,
+                schema: None,
+                schema_file: None,
                 trusted_proxies: Vec::new(),
                 cache_capacity: 100_000,
                 operator_token: None,
@@ -1135,6 +1150,25 @@ impl ConfigBuilder {
     pub fn deleted_retention(mut self, retention: Duration) -> Self {
         self.config.deleted_retention = retention;
         self
+    }
+
+    /// The schema every tenant's data follows.
+    pub fn schema(mut self, schema: crate::Schema) -> Self {
+        self.config.schema = Some(schema);
+        self
+    }
+
+    /// The schema, read from a JSON file (see [`Schema::from_json`](crate::Schema::from_json)).
+    /// `CONFIG` when the file cannot be read or does not hold a schema.
+    pub fn schema_file(mut self, path: impl Into<String>) -> Result<Self> {
+        let path = path.into();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Config(format!("schema_file: cannot read '{path}': {e}")))?;
+        let schema = crate::Schema::from_json(&text)
+            .map_err(|e| Error::Config(format!("schema_file: '{path}': {e}")))?;
+        self.config.schema = Some(schema);
+        self.config.schema_file = Some(path);
+        Ok(self)
     }
 
     /// Proxies whose `X-Forwarded-For` header is believed (default none).

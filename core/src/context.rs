@@ -65,7 +65,12 @@ impl Cx {
         let store = Store::new(client, &config.master_db, config.durability.write_concern());
         store.ensure_indexes().await?;
         crate::audit::ensure_indexes(&store).await?;
+        crate::schema::ensure_indexes(&store).await?;
         let cache = Cache::start(&store, config.cache_capacity);
+        if let Some(schema) = &config.schema {
+            schema.check()?;
+        }
+        let schema = config.schema.clone().map(std::sync::Arc::new);
         Ok(Cx {
             cache,
             tokens: TokenCodec::new(&config)?,
@@ -75,7 +80,7 @@ impl Cx {
             dummy_hash: OnceCell::new(),
             running: tokio_util::task::TaskTracker::new(),
             clusters,
-            schema: std::sync::RwLock::new(None),
+            schema: std::sync::RwLock::new(schema),
         })
     }
 

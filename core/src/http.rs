@@ -490,6 +490,71 @@ pub fn import_options(query: &str) -> Result<crate::ImportOptions, Vec<Problem>>
     }
 }
 
+/// The parameters of `POST /admin/migrate` (each optional, at most once): `dry_run` and
+/// `stop_on_failure` (`true` or `false`), `parallelism` (a whole number).
+pub const MIGRATE_PARAMS: [&str; 3] = ["dry_run", "parallelism", "stop_on_failure"];
+
+/// The options of `POST /admin/migrate`, from its query string: every problem, one per
+/// parameter in [`MIGRATE_PARAMS`] order. The range of `parallelism` is checked when the
+/// run starts (`INVALID_INPUT`).
+pub fn migrate_options(query: &str) -> Result<crate::MigrateOptions, Vec<Problem>> {
+    let mut o = crate::MigrateOptions::new();
+    let mut problems = Vec::new();
+    for name in MIGRATE_PARAMS {
+        let value = match query_param(query, name) {
+            Ok(value) => value,
+            Err(p) if p.kind == "missing" => continue,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let flag = || match value.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("must be true or false".to_owned()),
+        };
+        let parsed = match name {
+            "dry_run" => flag().map(|b| o.dry_run = b),
+            "stop_on_failure" => flag().map(|b| o.stop_on_failure = b),
+            _ => whole::<usize>(&value).map(|n| o.parallelism = Some(n)),
+        };
+        if let Err(message) = parsed {
+            problems.push(Problem::new(name, message, "value_error"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(o)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The body of a migration report: counts, and each failed tenant with its migration and
+/// error.
+pub fn migrate_report_body(r: &crate::MigrateReport) -> Value {
+    let failed: Vec<Value> = r
+        .failed
+        .iter()
+        .map(|f| {
+            json!({
+                "organization_id": f.tenant_id.to_hex(),
+                "organization_name": f.name,
+                "migration": f.migration,
+                "code": f.code,
+                "message": f.message,
+            })
+        })
+        .collect();
+    json!({
+        "tenants": r.tenants,
+        "applied": r.applied,
+        "up_to_date": r.up_to_date,
+        "not_started": r.not_started,
+        "failed": failed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,6 +575,14 @@ mod tests {
             audit_tenant("organization_id=xyz").unwrap_err()[0].field,
             "organization_id"
         );
+        let o = migrate_options("dry_run=true&parallelism=8").unwrap();
+        assert_eq!(
+            (o.dry_run, o.parallelism, o.stop_on_failure),
+            (true, Some(8), false)
+        );
+        let problems = migrate_options("stop_on_failure=yes&parallelism=-1&dry_run=1").unwrap_err();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["dry_run", "parallelism", "stop_on_failure"]);
         let o = import_options("organization_name=Copy&layout=shared").unwrap();
         assert_eq!(
             (o.name.as_deref(), o.layout),

@@ -24,8 +24,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use futures_util::TryStreamExt;
@@ -33,6 +34,7 @@ use mongodb::bson::{self, doc, oid::ObjectId, Bson, Document};
 use mongodb::options::UpdateModifications;
 use mongodb::IndexModel;
 use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::context::Cx;
 use crate::error::{duplicate_key, Error, Result};
@@ -240,6 +242,20 @@ impl Schema {
         let Bson::Document(root) = bson else {
             return Err(bad("must be an object".into()));
         };
+        Self::from_document(&root, std::collections::HashMap::new())
+    }
+
+    /// A schema from its document, shaped as [`Schema::from_json`] reads it, where a
+    /// migration may also be `{ "id": "006", "function": { "version": "1" } }`: a
+    /// [`MigrationStep::Function`] running `functions[id]` (how the bindings declare
+    /// migrations written in Python or JavaScript). `INVALID_INPUT` (field `schema`) says
+    /// what does not read, and names a function declared but not given, or given but not
+    /// declared.
+    pub fn from_document(
+        root: &Document,
+        mut functions: std::collections::HashMap<String, MigrationFn>,
+    ) -> Result<Schema> {
+        let bad = |why: String| Error::invalid("schema", why);
         let str_of = |d: &Document, key: &str, at: &str| {
             d.get_str(key)
                 .map(str::to_owned)
@@ -291,6 +307,16 @@ impl Schema {
             let body = d
                 .get_document(kind.as_str())
                 .map_err(|_| bad(format!("{at}: '{kind}' must be an object")))?;
+            if kind.as_str() == "function" {
+                let version = str_of(body, "version", &at)?;
+                let run = functions
+                    .remove(&id)
+                    .ok_or_else(|| bad(format!("{at}: no function is given for '{id}'")))?;
+                schema
+                    .migrations
+                    .push(Migration::new(id, MigrationStep::Function { version, run }));
+                continue;
+            }
             let collection = str_of(body, "collection", &at)?;
             let step = match kind.as_str() {
                 "create_index" => MigrationStep::CreateIndex {
@@ -330,11 +356,16 @@ impl Schema {
                 },
                 other => {
                     return Err(bad(format!(
-                        "{at}: unknown kind '{other}' (create_index, drop_index, rename_field, set_default, update)"
+                        "{at}: unknown kind '{other}' (create_index, drop_index, rename_field, set_default, update, function)"
                     )))
                 }
             };
             schema.migrations.push(Migration::new(id, step));
+        }
+        if let Some(id) = functions.keys().min() {
+            return Err(bad(format!(
+                "a function is given for '{id}', which no migration declares"
+            )));
         }
         schema.check()?;
         Ok(schema)
@@ -371,6 +402,20 @@ pub struct MigrateOptions {
     pub stop_on_failure: bool,
     /// Called after each tenant: `(tenants done, tenants in all)`.
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for MigrateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrateOptions")
+            .field("parallelism", &self.parallelism)
+            .field("dry_run", &self.dry_run)
+            .field("stop_on_failure", &self.stop_on_failure)
+            .field(
+                "progress",
+                &self.progress.as_ref().map(|_| "Fn(done, total)"),
+            )
+            .finish()
+    }
 }
 
 impl MigrateOptions {
@@ -445,13 +490,74 @@ fn ledger(cx: &Cx) -> mongodb::Collection<Document> {
     )
 }
 
-fn entry_id(tenant: ObjectId, migration: &str) -> Document {
-    doc! { "t": tenant, "m": migration }
+/// A ledger entry's `_id`: the tenant's id and the migration's, in one string (an
+/// index lookup by a plain value on every server).
+fn entry_id(tenant: ObjectId, migration: &str) -> String {
+    format!("{}/{migration}", tenant.to_hex())
+}
+
+/// A new ledger entry of `tenant` and `migration`, with `fields`.
+fn entry(tenant: ObjectId, migration: &str, fields: Document) -> Document {
+    let mut d = doc! { "_id": entry_id(tenant, migration), "t": tenant, "m": migration };
+    d.extend(fields);
+    d
+}
+
+/// The ledger's index by tenant (a deleted tenant's entries are removed by it).
+pub(crate) async fn ensure_indexes(store: &crate::store::Store) -> Result<()> {
+    let options = mongodb::options::IndexOptions::builder()
+        .name("tenant".to_owned())
+        .build();
+    store
+        .db
+        .collection::<Document>(TENANT_MIGRATIONS)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "t": 1 })
+                .options(options)
+                .build(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Entries of the first ledger format (`_id: { t, m }`), rewritten in today's unless
+/// `dry_run` (then only returned, by today's `_id`): the new entry first, then the old one
+/// goes, so that a crash between leaves both, and the next run finishes. Run before a
+/// migration run reads the ledger.
+async fn upgrade_ledger(
+    cx: &Cx,
+    dry_run: bool,
+) -> Result<std::collections::HashMap<String, Document>> {
+    let old: Vec<Document> = ledger(cx)
+        .find(doc! { "_id.t": { "$exists": true } })
+        .await?
+        .try_collect()
+        .await?;
+    let mut legacy = std::collections::HashMap::new();
+    for mut e in old {
+        let id = e.get_document("_id").map_err(Error::internal)?.clone();
+        let (Ok(t), Ok(m)) = (id.get_object_id("t"), id.get_str("m")) else {
+            continue;
+        };
+        e.remove("_id");
+        let today = entry(t, m, e);
+        if dry_run {
+            legacy.insert(entry_id(t, m), today);
+            continue;
+        }
+        match ledger(cx).insert_one(today).await {
+            Err(e) if duplicate_key(&e).is_none() => return Err(e.into()),
+            _ => {}
+        }
+        ledger(cx).delete_one(doc! { "_id": id }).await?;
+    }
+    Ok(legacy)
 }
 
 /// Remove a deleted tenant's ledger entries.
 pub(crate) async fn forget(cx: &Cx, tenant: ObjectId) -> Result<()> {
-    ledger(cx).delete_many(doc! { "_id.t": tenant }).await?;
+    ledger(cx).delete_many(doc! { "t": tenant }).await?;
     Ok(())
 }
 
@@ -466,14 +572,13 @@ pub(crate) async fn adopt(cx: &Arc<Cx>, schema: &Schema, org: &OrgDoc) -> Result
     }
     let now = bson::DateTime::now();
     for m in &schema.migrations {
-        let entry = doc! {
-            "_id": entry_id(org.id, &m.id),
+        let fields = doc! {
             "checksum": m.checksum()?,
             "state": "applied",
             "applied_at": now,
             "baseline": true,
         };
-        match ledger(cx).insert_one(entry).await {
+        match ledger(cx).insert_one(entry(org.id, &m.id, fields)).await {
             Err(e) if duplicate_key(&e).is_none() => return Err(e.into()),
             _ => {}
         }
@@ -488,25 +593,6 @@ enum Ledger {
     Changed,
     /// Another run holds it (its lease not expired).
     Busy,
-}
-
-/// A tenant's ledger entries, by migration id.
-async fn entries_of(
-    cx: &Cx,
-    tenant: ObjectId,
-) -> Result<std::collections::HashMap<String, Document>> {
-    let entries: Vec<Document> = ledger(cx)
-        .find(doc! { "_id.t": tenant })
-        .await?
-        .try_collect()
-        .await?;
-    Ok(entries
-        .into_iter()
-        .filter_map(|e| {
-            let m = e.get_document("_id").ok()?.get_str("m").ok()?.to_owned();
-            Some((m, e))
-        })
-        .collect())
 }
 
 /// What `entry` (a migration's ledger entry, if any) says, for a migration of `checksum`.
@@ -531,39 +617,360 @@ fn state_of(entry: Option<&Document>, checksum: &str) -> Ledger {
     }
 }
 
-/// Claim a migration for `owner`: a new entry, or one whose lease ran out.
-async fn claim(
-    cx: &Cx,
-    tenant: ObjectId,
-    m: &Migration,
-    checksum: &str,
-    owner: ObjectId,
-) -> Result<bool> {
-    let until = bson::DateTime::from_millis(
-        bson::DateTime::now().timestamp_millis() + LEASE.as_millis() as i64,
-    );
-    let id = entry_id(tenant, &m.id);
-    let fresh = doc! {
-        "_id": id.clone(),
-        "checksum": checksum,
-        "state": "running",
-        "owner": owner,
-        "lease_until": until,
-        "started_at": bson::DateTime::now(),
-    };
-    match ledger(cx).insert_one(fresh).await {
-        Ok(_) => return Ok(true),
-        Err(e) if duplicate_key(&e).is_some() => {}
-        Err(e) => return Err(e.into()),
+/// When a claim made now runs out.
+fn lease_end() -> bson::DateTime {
+    bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + LEASE.as_millis() as i64)
+}
+
+/// A failure's code and message (errors are reported, not passed on).
+type Why = (String, String);
+
+fn why(e: &Error) -> Why {
+    (e.code().to_owned(), e.to_string())
+}
+
+/// How a tenant's part of a run ends, after the migrations it claimed.
+enum End {
+    /// Everything it lacked was claimed.
+    Done,
+    /// Started after a failure stopped the run: its claims are given back.
+    NotStarted,
+    /// It stops at this migration (none: before any), for this reason.
+    Fail(Option<usize>, Why),
+}
+
+/// A tenant as the run plans it: the migrations it claimed (indexes into the schema, in
+/// order), then how it ends.
+struct Plan {
+    index: usize,
+    org: OrgDoc,
+    todo: Vec<usize>,
+    end: End,
+}
+
+/// One tenant's result.
+enum Outcome {
+    NotStarted,
+    Applied(u64),
+    Failed(u64, MigrationFailure),
+}
+
+/// A tenant whose migrations ran, its records perhaps not yet written.
+struct Ran {
+    tenant_id: ObjectId,
+    name: String,
+    /// Each migration that ran, and the ledger's answer to come.
+    acks: Vec<(String, oneshot::Receiver<std::result::Result<(), Why>>)>,
+    /// Migrations counted as applied without a record (a dry run's).
+    applied: u64,
+    /// The migration it stopped at (empty: before any), and why.
+    failed: Option<(String, Why)>,
+    not_started: bool,
+}
+
+impl Ran {
+    /// The tenant's outcome, once the ledger recorded what ran: a migration is applied
+    /// when its record is written.
+    async fn finish(mut self) -> Outcome {
+        if self.not_started {
+            return Outcome::NotStarted;
+        }
+        let mut applied = self.applied;
+        for (migration, rx) in std::mem::take(&mut self.acks) {
+            match rx.await {
+                Ok(Ok(())) => applied += 1,
+                Ok(Err(reason)) => self.failed = self.failed.or(Some((migration, reason))),
+                Err(_) => {
+                    let reason = why(&Error::Internal("the ledger stopped".into()));
+                    self.failed = self.failed.or(Some((migration, reason)));
+                }
+            }
+        }
+        match self.failed {
+            None => Outcome::Applied(applied),
+            Some((migration, (code, message))) => Outcome::Failed(
+                applied,
+                MigrationFailure {
+                    tenant_id: self.tenant_id,
+                    name: self.name,
+                    migration,
+                    code,
+                    message,
+                },
+            ),
+        }
     }
-    let expired = doc! {
-        "_id": id,
-        "state": "running",
-        "checksum": checksum,
-        "lease_until": { "$lte": bson::DateTime::now() },
-    };
-    let take = doc! { "$set": { "owner": owner, "lease_until": until } };
-    Ok(ledger(cx).update_one(expired, take).await?.matched_count == 1)
+}
+
+/// What a run shares between its tenants.
+struct Run {
+    cx: Arc<Cx>,
+    schema: Arc<Schema>,
+    checksums: Vec<String>,
+    /// The claims of this run.
+    owner: ObjectId,
+    /// A dry run's view of entries of the first ledger format.
+    legacy: std::collections::HashMap<String, Document>,
+    dry_run: bool,
+    stop_on_failure: bool,
+    stop: AtomicBool,
+}
+
+/// A migration that ran, for the ledger to record, and who waits for the record.
+type Mark = (String, oneshot::Sender<std::result::Result<(), Why>>);
+
+impl Run {
+    fn changed(&self, k: usize) -> Why {
+        why(&Error::Conflict {
+            message: format!(
+                "migration '{}' was changed after it was applied to this tenant; declare a new one instead",
+                self.schema.migrations[k].id
+            ),
+        })
+    }
+
+    /// Give back claims of this run (a tenant that failed or did not start).
+    async fn release(&self, tenant: ObjectId, ks: &[usize]) -> Result<()> {
+        if ks.is_empty() || self.dry_run {
+            return Ok(());
+        }
+        let ids: Vec<String> = ks
+            .iter()
+            .map(|&k| entry_id(tenant, &self.schema.migrations[k].id))
+            .collect();
+        let mine = doc! { "_id": { "$in": ids }, "owner": self.owner, "state": "running" };
+        ledger(&self.cx).delete_many(mine).await?;
+        Ok(())
+    }
+
+    /// Plan a chunk of tenants with one read of their ledger entries, and claim what they
+    /// lack with one write (a claim of a run that died is taken over on its own).
+    async fn plan(&self, chunk: &[(usize, OrgDoc)]) -> Result<Vec<Plan>> {
+        let ms = &self.schema.migrations;
+        let ids: Vec<String> = chunk
+            .iter()
+            .flat_map(|(_, o)| ms.iter().map(move |m| entry_id(o.id, &m.id)))
+            .collect();
+        let mut entries = std::collections::HashMap::new();
+        if !ids.is_empty() {
+            let mut cursor = ledger(&self.cx)
+                .find(doc! { "_id": { "$in": ids } })
+                .await?;
+            while let Some(e) = cursor.try_next().await? {
+                if let Ok(id) = e.get_str("_id") {
+                    entries.insert(id.to_owned(), e);
+                }
+            }
+        }
+        let until = lease_end();
+        let mut plans = Vec::with_capacity(chunk.len());
+        let mut fresh = Vec::new();
+        // Of each fresh claim: its plan and its place in the plan's `todo`.
+        let mut fresh_of = Vec::new();
+        for (index, org) in chunk {
+            let mut plan = Plan {
+                index: *index,
+                org: org.clone(),
+                todo: Vec::new(),
+                end: End::Done,
+            };
+            for (k, m) in ms.iter().enumerate() {
+                let found = entries
+                    .get(&entry_id(org.id, &m.id))
+                    .or_else(|| self.legacy.get(&entry_id(org.id, &m.id)));
+                match state_of(found, &self.checksums[k]) {
+                    Ledger::Applied => continue,
+                    Ledger::Changed => {
+                        plan.end = End::Fail(Some(k), self.changed(k));
+                        break;
+                    }
+                    Ledger::Busy => {
+                        plan.end = End::Fail(Some(k), why(&Error::busy()));
+                        break;
+                    }
+                    Ledger::Pending if self.dry_run => {}
+                    Ledger::Pending if found.is_some() => {
+                        // A dead run's claim, its lease run out: take it over.
+                        let expired = doc! {
+                            "_id": entry_id(org.id, &m.id),
+                            "state": "running",
+                            "checksum": &self.checksums[k],
+                            "lease_until": { "$lte": bson::DateTime::now() },
+                        };
+                        let take = doc! { "$set": { "owner": self.owner, "lease_until": until } };
+                        if ledger(&self.cx)
+                            .update_one(expired, take)
+                            .await?
+                            .matched_count
+                            != 1
+                        {
+                            plan.end = End::Fail(Some(k), why(&Error::busy()));
+                            break;
+                        }
+                    }
+                    Ledger::Pending => {
+                        fresh_of.push((plans.len(), plan.todo.len()));
+                        let fields = doc! {
+                            "checksum": &self.checksums[k],
+                            "state": "running",
+                            "owner": self.owner,
+                            "lease_until": until,
+                            "started_at": bson::DateTime::now(),
+                        };
+                        fresh.push(entry(org.id, &m.id, fields));
+                    }
+                }
+                plan.todo.push(k);
+            }
+            plans.push(plan);
+        }
+        if fresh.is_empty() {
+            return Ok(plans);
+        }
+        // Claims another run made first (between the read and this write).
+        let lost: Vec<usize> = match ledger(&self.cx).insert_many(fresh).ordered(false).await {
+            Ok(_) => Vec::new(),
+            Err(e) => match e.kind.as_ref() {
+                mongodb::error::ErrorKind::InsertMany(f)
+                    if f.write_concern_error.is_none()
+                        && f.write_errors
+                            .as_ref()
+                            .is_some_and(|w| w.iter().all(|w| w.code == 11000)) =>
+                {
+                    f.write_errors.iter().flatten().map(|w| w.index).collect()
+                }
+                _ => return Err(e.into()),
+            },
+        };
+        // A tenant stops at its first lost claim and gives back the claims after it.
+        let mut cut: std::collections::BTreeMap<usize, usize> = Default::default();
+        for i in lost {
+            let (p, pos) = fresh_of[i];
+            let at = cut.entry(p).or_insert(pos);
+            *at = (*at).min(pos);
+        }
+        for (p, pos) in cut {
+            let plan = &mut plans[p];
+            let dropped = plan.todo.split_off(pos);
+            self.release(plan.org.id, &dropped[1..]).await?;
+            plan.end = End::Fail(Some(dropped[0]), why(&Error::busy()));
+        }
+        Ok(plans)
+    }
+
+    /// Run a tenant's plan: its migrations in order, each handed to the ledger as it ends
+    /// (the next one does not wait for the record). The tenant is done when the ledger has
+    /// recorded them all ([`Ran::finish`]), which it waits for outside the run's
+    /// parallelism.
+    async fn tenant(&self, plan: Plan, marks: mpsc::UnboundedSender<Mark>) -> Ran {
+        let ms = &self.schema.migrations;
+        let id = plan.org.id;
+        let mut ran = Ran {
+            tenant_id: id,
+            name: plan.org.organization_name.clone(),
+            acks: Vec::new(),
+            applied: 0,
+            failed: None,
+            not_started: false,
+        };
+        let id_of = |k: Option<usize>| k.map(|k| ms[k].id.clone()).unwrap_or_default();
+        let stopped = self.stop.load(Ordering::Relaxed);
+        if stopped || matches!(plan.end, End::NotStarted) {
+            match self.release(id, &plan.todo).await {
+                Ok(()) => ran.not_started = true,
+                Err(e) => ran.failed = Some((String::new(), why(&e))),
+            }
+            return ran;
+        }
+        if self.dry_run {
+            ran.applied = plan.todo.len() as u64;
+        } else {
+            let scope = TenantScope::new(Arc::clone(&self.cx), &plan.org);
+            for (pos, &k) in plan.todo.iter().enumerate() {
+                if let Err(e) = run_step(&scope, &ms[k].step).await {
+                    // The claims go, so that the next run tries again.
+                    if let Err(e) = self.release(id, &plan.todo[pos..]).await {
+                        tracing::warn!(error = %e, "a failed migration's claim stays until its lease runs out");
+                    }
+                    ran.failed = Some((id_of(Some(k)), why(&e)));
+                    break;
+                }
+                let (tx, rx) = oneshot::channel();
+                let _ = marks.send((entry_id(id, &ms[k].id), tx));
+                ran.acks.push((ms[k].id.clone(), rx));
+            }
+        }
+        if ran.failed.is_none() {
+            if let End::Fail(k, reason) = plan.end {
+                ran.failed = Some((id_of(k), reason));
+            }
+        }
+        ran
+    }
+
+    /// Record migrations that ran as applied, every mark waiting at the time in one write.
+    async fn record(&self, mut marks: mpsc::UnboundedReceiver<Mark>) {
+        while let Some(first) = marks.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 1000 {
+                match marks.try_recv() {
+                    Ok(mark) => batch.push(mark),
+                    Err(_) => break,
+                }
+            }
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            let done = doc! {
+                "$set": { "state": "applied", "applied_at": bson::DateTime::now() },
+                "$unset": { "lease_until": "", "owner": "" },
+            };
+            let mine =
+                doc! { "_id": { "$in": ids.clone() }, "owner": self.owner, "state": "running" };
+            let result = match ledger(&self.cx).update_many(mine, done).await {
+                Ok(r) if r.matched_count == batch.len() as u64 => Ok(None),
+                // Some claim was taken over (its lease ran out): what is applied is.
+                Ok(_) => self.applied_of(ids).await.map(Some),
+                Err(e) => Err(why(&e.into())),
+            };
+            for (id, tx) in batch {
+                let _ = tx.send(match &result {
+                    Ok(None) => Ok(()),
+                    Ok(Some(applied)) if applied.contains(&id) => Ok(()),
+                    Ok(Some(_)) => Err(why(&Error::lost())),
+                    Err(reason) => Err(reason.clone()),
+                });
+            }
+        }
+    }
+
+    /// Which of `ids` the ledger holds as applied.
+    async fn applied_of(&self, ids: Vec<String>) -> std::result::Result<Vec<String>, Why> {
+        let found: Vec<Document> = async {
+            ledger(&self.cx)
+                .find(doc! { "_id": { "$in": ids }, "state": "applied" })
+                .projection(doc! { "_id": 1 })
+                .await?
+                .try_collect()
+                .await
+        }
+        .await
+        .map_err(|e: mongodb::error::Error| why(&e.into()))?;
+        Ok(found
+            .into_iter()
+            .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+            .collect())
+    }
+
+    /// Keep this run's claims from running out while it lasts.
+    async fn renew(&self) {
+        loop {
+            tokio::time::sleep(LEASE / 3).await;
+            let mine = doc! { "owner": self.owner, "state": "running" };
+            let renew = doc! { "$set": { "lease_until": lease_end() } };
+            if let Err(e) = ledger(&self.cx).update_many(mine, renew).await {
+                tracing::warn!(error = %e, "migration claims not renewed");
+            }
+        }
+    }
 }
 
 async fn run_step(scope: &TenantScope, step: &MigrationStep) -> Result<()> {
@@ -614,86 +1021,20 @@ async fn run_step(scope: &TenantScope, step: &MigrationStep) -> Result<()> {
     Ok(())
 }
 
-/// What one tenant's run did: migrations applied, and the failure that stopped it.
-enum Outcome {
-    Applied(u64),
-    Failed(u64, MigrationFailure),
-}
-
-async fn migrate_tenant(
-    cx: &Arc<Cx>,
-    schema: &Schema,
-    org: &OrgDoc,
-    dry_run: bool,
-) -> Result<Outcome> {
-    let owner = ObjectId::new();
-    let mut applied = 0;
-    let fail = |applied: u64, m: &Migration, e: &Error| {
-        Outcome::Failed(
-            applied,
-            MigrationFailure {
-                tenant_id: org.id,
-                name: org.organization_name.clone(),
-                migration: m.id.clone(),
-                code: e.code().to_owned(),
-                message: e.to_string(),
-            },
-        )
-    };
-    let scope = TenantScope::new(Arc::clone(cx), org);
-    let entries = entries_of(cx, org.id).await?;
-    for m in &schema.migrations {
-        let checksum = m.checksum()?;
-        let changed = || {
-            Error::Conflict {
-                message: format!(
-                    "migration '{}' was changed after it was applied to this tenant; declare a new one instead",
-                    m.id
-                ),
-            }
-        };
-        match state_of(entries.get(&m.id), &checksum) {
-            Ledger::Applied => continue,
-            Ledger::Changed => return Ok(fail(applied, m, &changed())),
-            Ledger::Busy => return Ok(fail(applied, m, &Error::busy())),
-            Ledger::Pending if dry_run => {
-                applied += 1;
-                continue;
-            }
-            Ledger::Pending => {}
-        }
-        if !claim(cx, org.id, m, &checksum, owner).await? {
-            return Ok(fail(applied, m, &Error::busy()));
-        }
-        let started = Instant::now();
-        if let Err(e) = run_step(&scope, &m.step).await {
-            // The claim goes, so that the next run tries again.
-            ledger(cx)
-                .delete_one(
-                    doc! { "_id": entry_id(org.id, &m.id), "owner": owner, "state": "running" },
-                )
-                .await?;
-            return Ok(fail(applied, m, &e));
-        }
-        let done = doc! {
-            "$set": {
-                "state": "applied",
-                "applied_at": bson::DateTime::now(),
-                "millis": started.elapsed().as_millis() as i64,
-            },
-            "$unset": { "lease_until": "", "owner": "" },
-        };
-        let mine = doc! { "_id": entry_id(org.id, &m.id), "owner": owner };
-        ledger(cx).update_one(mine, done).await?;
-        applied += 1;
-    }
-    Ok(Outcome::Applied(applied))
-}
+/// Tenants planned (read and claimed) at once.
+const CHUNK: usize = 128;
+/// Tenants at most waiting for their records at once.
+const RECORDS_AWAITED: usize = 1024;
 
 /// Apply the schema's migrations to every active tenant (see the module docs).
+///
+/// Tenants go `parallelism` at a time, each through its migrations in order. The ledger
+/// is read and claimed a chunk of tenants at a time, ahead of the tenants' runs, and the
+/// migrations that ran are recorded together: a tenant costs its steps and a small share
+/// of a few ledger writes.
 pub(crate) async fn migrate(
     cx: &Arc<Cx>,
-    schema: &Schema,
+    schema: &Arc<Schema>,
     options: &MigrateOptions,
 ) -> Result<MigrateReport> {
     schema.check()?;
@@ -712,56 +1053,113 @@ pub(crate) async fn migrate(
         .try_collect()
         .await?;
     let total = orgs.len() as u64;
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let mut outcomes: Vec<(usize, Option<Result<Outcome>>)> = stream::iter(orgs.iter().enumerate())
-        .map(|(i, org)| {
-            let stop = &stop;
-            let done = &done;
-            async move {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    return (i, None);
-                }
-                let outcome = migrate_tenant(cx, schema, org, options.dry_run).await;
-                let failed = matches!(outcome, Ok(Outcome::Failed(..)) | Err(_));
-                if failed && options.stop_on_failure {
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if let Some(progress) = &options.progress {
-                    progress(n, total);
-                }
-                (i, Some(outcome))
-            }
-        })
-        .buffer_unordered(parallelism)
-        .collect()
-        .await;
+    let legacy = upgrade_ledger(cx, options.dry_run).await?;
+    let run = Arc::new(Run {
+        legacy,
+        cx: Arc::clone(cx),
+        schema: Arc::clone(schema),
+        checksums: schema
+            .migrations
+            .iter()
+            .map(Migration::checksum)
+            .collect::<Result<_>>()?,
+        owner: ObjectId::new(),
+        dry_run: options.dry_run,
+        stop_on_failure: options.stop_on_failure,
+        stop: AtomicBool::new(false),
+    });
+    let (marks, recorded) = mpsc::unbounded_channel();
+    let done = AtomicU64::new(0);
+    let chunks: Vec<Vec<(usize, OrgDoc)>> = orgs
+        .into_iter()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .chunks(CHUNK)
+        .map(<[_]>::to_vec)
+        .collect();
+    let tenants = {
+        let run = Arc::clone(&run);
+        async move {
+            stream::iter(chunks)
+                .map(|chunk| {
+                    let run = Arc::clone(&run);
+                    async move {
+                        if run.stop.load(Ordering::Relaxed) {
+                            return plans_ending(chunk, || End::NotStarted);
+                        }
+                        match run.plan(&chunk).await {
+                            Ok(plans) => plans,
+                            Err(e) => plans_ending(chunk, || End::Fail(None, why(&e))),
+                        }
+                    }
+                })
+                .buffered(2)
+                .flat_map(stream::iter)
+                .map(|plan| {
+                    let (run, marks) = (Arc::clone(&run), marks.clone());
+                    async move {
+                        let index = plan.index;
+                        let ran = run.tenant(plan, marks).await;
+                        if ran.failed.is_some() && run.stop_on_failure {
+                            run.stop.store(true, Ordering::Relaxed);
+                        }
+                        (index, ran)
+                    }
+                })
+                .buffer_unordered(parallelism)
+                // Waiting for the records takes no place of the parallelism.
+                .map(|(index, ran)| {
+                    let (done, progress) = (&done, options.progress.clone());
+                    async move {
+                        let outcome = ran.finish().await;
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if let Some(progress) = &progress {
+                            progress(n, total);
+                        }
+                        (index, outcome)
+                    }
+                })
+                .buffer_unordered(RECORDS_AWAITED)
+                .collect::<Vec<_>>()
+                .await
+        }
+    };
+    let work = async { futures_util::join!(tenants, run.record(recorded)).0 };
+    let mut outcomes = tokio::select! {
+        outcomes = work => outcomes,
+        () = run.renew() => unreachable!("renewing never ends"),
+    };
     let mut report = MigrateReport {
         tenants: total,
         ..Default::default()
     };
     outcomes.sort_by_key(|(i, _)| *i);
-    for ((_, outcome), org) in outcomes.into_iter().zip(orgs.iter()) {
+    for (_, outcome) in outcomes {
         match outcome {
-            None => report.not_started += 1,
-            Some(Ok(Outcome::Applied(0))) => report.up_to_date += 1,
-            Some(Ok(Outcome::Applied(n))) => report.applied += n,
-            Some(Ok(Outcome::Failed(n, f))) => {
+            Outcome::NotStarted => report.not_started += 1,
+            Outcome::Applied(0) => report.up_to_date += 1,
+            Outcome::Applied(n) => report.applied += n,
+            Outcome::Failed(n, f) => {
                 report.applied += n;
                 report.failed.push(f);
             }
-            Some(Err(e)) => report.failed.push(MigrationFailure {
-                tenant_id: org.id,
-                name: org.organization_name.clone(),
-                migration: String::new(),
-                code: e.code().to_owned(),
-                message: e.to_string(),
-            }),
         }
     }
     report.failed.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(report)
+}
+
+/// A chunk's tenants, planned to nothing and ending as `end` says.
+fn plans_ending(chunk: Vec<(usize, OrgDoc)>, end: impl Fn() -> End) -> Vec<Plan> {
+    chunk
+        .into_iter()
+        .map(|(index, org)| Plan {
+            index,
+            org,
+            todo: Vec::new(),
+            end: end(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -433,3 +433,153 @@ async fn a_migration_changed_after_it_was_applied_is_an_error() {
     );
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn two_runs_at_once_apply_each_migration_once() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let names = tenants(&m, 300).await;
+    let other = t.second_manager().await;
+    m.set_schema(schema()).unwrap();
+    other.set_schema(schema()).unwrap();
+    let (a, b) = tokio::join!(
+        m.migrate(MigrateOptions::new().parallelism(8)),
+        other.migrate(MigrateOptions::new().parallelism(8))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // Between them, every migration of every tenant once; what one run found held by the
+    // other is reported busy, nothing else fails.
+    assert_eq!(a.applied + b.applied, 5 * 300, "{a:?} {b:?}");
+    for f in a.failed.iter().chain(&b.failed) {
+        assert_eq!(f.code, "CONFLICT", "{f:?}");
+    }
+    for name in names.iter().step_by(7) {
+        assert_eq!(
+            runs(&m, name).await,
+            1,
+            "{name}: the counting function ran once"
+        );
+        migrated(&m, name).await;
+    }
+    assert_eq!(t.count("tenant_migrations").await, 5 * 300);
+    let again = m.migrate(MigrateOptions::new()).await.unwrap();
+    assert_eq!((again.applied, again.up_to_date), (0, 300), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_ledger_of_the_first_format_is_read_and_rewritten() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let names = tenants(&m, 4).await;
+    m.set_schema(schema()).unwrap();
+    m.migrate(MigrateOptions::new()).await.unwrap();
+    // The first format: `_id: { t, m }`, no `t` or `m` field of its own.
+    let ledger = t.raw("tenant_migrations");
+    let entries: Vec<Document> =
+        futures_util::TryStreamExt::try_collect(ledger.find(doc! {}).await.unwrap())
+            .await
+            .unwrap();
+    ledger.delete_many(doc! {}).await.unwrap();
+    let old: Vec<Document> = entries
+        .iter()
+        .map(|e| {
+            let mut o = e.clone();
+            let (tenant, migration) = (
+                e.get_object_id("t").unwrap(),
+                e.get_str("m").unwrap().to_owned(),
+            );
+            o.remove("t");
+            o.remove("m");
+            o.insert("_id", doc! { "t": tenant, "m": migration });
+            o
+        })
+        .collect();
+    ledger.insert_many(&old).await.unwrap();
+    // A dry run reads it as applied and writes nothing.
+    let dry = m.migrate(MigrateOptions::new().dry_run()).await.unwrap();
+    assert_eq!((dry.applied, dry.up_to_date), (0, 4), "{dry:?}");
+    assert_eq!(
+        ledger
+            .count_documents(doc! { "t": { "$exists": true } })
+            .await
+            .unwrap(),
+        0
+    );
+    // A run rewrites it and applies nothing again.
+    let run = m.migrate(MigrateOptions::new()).await.unwrap();
+    assert_eq!((run.applied, run.up_to_date), (0, 4), "{run:?}");
+    assert_eq!(
+        ledger
+            .count_documents(doc! { "_id.t": { "$exists": true } })
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(ledger.count_documents(doc! {}).await.unwrap(), 5 * 4);
+    for name in &names {
+        assert_eq!(runs(&m, name).await, 1);
+    }
+    // A deleted tenant's entries go with it.
+    m.admin_delete_tenant(&names[0]).await.unwrap();
+    assert_eq!(ledger.count_documents(doc! {}).await.unwrap(), 5 * 3);
+}
+
+#[tokio::test]
+async fn a_schema_file_is_the_servers_schema_and_functions_are_bound_by_id() {
+    let t = TestDb::new().await;
+    let dir = std::env::temp_dir().join(format!("schema-{}", t.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("schema.json");
+    std::fs::write(
+        &file,
+        r#"{ "migrations": [ { "id": "001", "set_default": { "collection": "data", "field": "plan", "value": "free" } } ] }"#,
+    )
+    .unwrap();
+    let config = t
+        .config()
+        .schema_file(file.to_str().unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(config.schema.as_ref().map(|s| s.migrations.len()), Some(1));
+    assert_eq!(config.settings().schema_file.as_deref(), file.to_str());
+    // Tenants made before the schema was declared.
+    tenants(&t.manager().await, 2).await;
+    let m = TenantManager::connect(config).await.unwrap();
+    let report = m.migrate(MigrateOptions::new()).await.unwrap();
+    assert_eq!(
+        report.applied, 2,
+        "the file's schema, with no set_schema: {report:?}"
+    );
+    // Read from the environment's name, and refused when it does not read.
+    std::fs::write(&file, r#"{ "migrations": [ { "id": "001" } ] }"#).unwrap();
+    let e = Config::from_lookup(|k| match k {
+        "JWT_SECRET" => Some("a-secret-of-at-least-16".into()),
+        "TENANT_SCHEMA_FILE" => Some(file.to_str().unwrap().into()),
+        _ => None,
+    })
+    .unwrap_err();
+    assert_eq!(e.code(), "CONFIG");
+    assert!(e.to_string().contains("TENANT_SCHEMA_FILE"), "{e}");
+    let missing = Config::from_lookup(|k| match k {
+        "JWT_SECRET" => Some("a-secret-of-at-least-16".into()),
+        "TENANT_SCHEMA_FILE" => Some("/nowhere/schema.json".into()),
+        _ => None,
+    });
+    assert_eq!(missing.unwrap_err().code(), "CONFIG");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A function is bound by its migration's id; one declared and not given, or given and
+    // not declared, is refused.
+    let declared = doc! { "migrations": [ { "id": "006", "function": { "version": "1" } } ] };
+    let noop: tenantry::MigrationFn = Arc::new(|_| Box::pin(async { Ok(()) }));
+    let bound =
+        Schema::from_document(&declared, [("006".to_owned(), noop.clone())].into()).unwrap();
+    assert!(matches!(
+        bound.migrations[0].step,
+        MigrationStep::Function { .. }
+    ));
+    let e = Schema::from_document(&declared, Default::default()).unwrap_err();
+    assert_eq!(e.code(), "INVALID_INPUT");
+    let e = Schema::from_document(&doc! {}, [("007".to_owned(), noop)].into()).unwrap_err();
+    assert!(e.to_string().contains("007"), "{e}");
+}

@@ -8,6 +8,7 @@ MONGO_URI): without one the suite fails, it never skips.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from collections.abc import Iterator
@@ -107,6 +108,39 @@ def retaining_server(
 ) -> Iterator[Server]:
     """The same server with deletes kept for an hour (DELETED_RETENTION_SECONDS)."""
     yield from start_server(request, mongo, tmp_path_factory, DELETED_RETENTION_SECONDS="3600")
+
+
+#: The schema of the migrating server (TENANT_SCHEMA_FILE): an index every organization's
+#: data has, and three declarative migrations.
+SCHEMA = {
+    "indexes": [{"collection": "data", "keys": {"sku": 1}, "options": {"unique": True}}],
+    "migrations": [
+        {"id": "001-rename", "rename_field": {"collection": "data", "from": "mail", "to": "email"}},
+        {"id": "002-plan", "set_default": {"collection": "data", "field": "plan", "value": "free"}},
+        {"id": "003-status", "update": {"collection": "data", "filter": {"status": "ACTIVE"},
+                                        "update": {"$set": {"status": "active"}}}},
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def migrating_server(
+    request: pytest.FixtureRequest,
+    mongo: pymongo.MongoClient[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Server]:
+    """The same server with a declared schema (TENANT_SCHEMA_FILE)."""
+    path = tmp_path_factory.mktemp("schema") / "schema.json"
+    path.write_text(json.dumps(SCHEMA))
+    yield from start_server(request, mongo, tmp_path_factory, TENANT_SCHEMA_FILE=str(path))
+
+
+@pytest.fixture
+def migrating(migrating_server: Server) -> Iterator[httpx.Client]:
+    """A client of the server with a declared schema."""
+    with httpx.Client(base_url=migrating_server.base_url, timeout=60) as c:
+        yield c
+    migrating_server.assert_alive()
 
 
 @pytest.fixture

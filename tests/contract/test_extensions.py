@@ -25,7 +25,8 @@ def operator(token: str = OPERATOR_TOKEN) -> dict[str, str]:
 
 def test_openapi_document_lists_the_extensions(client: httpx.Client) -> None:
     doc = client.get("/openapi.json").json()
-    for path in ["/admin/move", "/admin/tenants", "/admin/tenants/count", "/admin/restore", "/admin/purge"]:
+    for path in ["/admin/move", "/admin/tenants", "/admin/tenants/count", "/admin/restore", "/admin/purge",
+                 "/admin/migrate", "/admin/audit", "/admin/audit/verify", "/admin/export", "/admin/import"]:
         assert path in doc["paths"], path
     create = doc["paths"]["/org/create"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     ref = create.get("$ref", "")
@@ -142,6 +143,7 @@ def login(client: httpx.Client, email: str) -> dict[str, str]:
         ("GET", "/admin/tenants/count", None),
         ("POST", "/admin/restore", {"organization_name": "Anyone"}),
         ("POST", "/admin/purge", {"organization_name": "Anyone"}),
+        ("POST", "/admin/migrate", None),
     ],
 )
 def test_operator_calls_need_the_operator_token(client: httpx.Client, method: str, path: str, body: Any) -> None:
@@ -337,3 +339,63 @@ def test_an_export_imports_as_a_copy(client: httpx.Client, db: Any) -> None:
     assert client.get("/admin/tenants/count", params={"name_prefix": other}, headers=operator()).json() == {"count": 0}
     r = client.get("/admin/export", params={"organization_name": unique("Ghost")}, headers=operator())
     assert r.status_code == 404
+
+
+MIGRATE_REPORT_KEYS = {"tenants", "applied", "up_to_date", "not_started", "failed"}
+
+
+def test_migrate_applies_the_declared_schema_once(migrating: httpx.Client, mongo: Any, migrating_server: Any) -> None:
+    db = mongo[migrating_server.master_db]
+    names = [unique("Migrated") for _ in range(3)]
+    collections = []
+    for name in names:
+        create(migrating, name)
+        collection = migrating.get("/org/get", params={"organization_name": name}).json()["collection_name"]
+        db[collection].insert_many([
+            {"_id": 1, "sku": "a", "mail": "a@x.io", "status": "ACTIVE"},
+            {"_id": 2, "sku": "b", "email": "b@x.io", "plan": "pro"},
+        ])
+        collections.append(collection)
+    foreign = db[unique("foreign").replace(" ", "_")]
+    foreign.insert_one({"_id": 1, "mail": "f@x.io", "status": "ACTIVE"})
+    # Born with the schema: the index is there, every migration recorded as applied.
+    r = migrating.post("/admin/migrate", params={"dry_run": "true"}, headers=operator())
+    assert r.status_code == 200, r.text
+    dry = r.json()
+    assert set(dry) == MIGRATE_REPORT_KEYS and dry["applied"] == 0 and dry["failed"] == [], dry
+    # An organization adopted with the old shape and no ledger: the migrations apply to it.
+    ledger = db.tenant_migrations
+    org_id = db.organizations.find_one({"organization_name": names[0]})["_id"]
+    assert ledger.count_documents({"t": org_id}) == 3
+    ledger.delete_many({"t": org_id})
+    r = migrating.post("/admin/migrate", params={"dry_run": "true"}, headers=operator())
+    assert r.json()["applied"] == 3, r.text
+    assert db[collections[0]].find_one({"_id": 1})["mail"] == "a@x.io", "a dry run writes nothing"
+    r = migrating.post("/admin/migrate", params={"parallelism": "2"}, headers=operator())
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["applied"] == 3 and report["failed"] == [] and report["not_started"] == 0, report
+    assert report["up_to_date"] == report["tenants"] - 1
+    migrated = db[collections[0]].find_one({"_id": 1})
+    assert migrated["email"] == "a@x.io" and "mail" not in migrated
+    assert migrated["plan"] == "free" and migrated["status"] == "active"
+    assert db[collections[1]].find_one({"_id": 1})["mail"] == "a@x.io", "born migrated: not touched again"
+    assert foreign.find_one({"_id": 1}) == {"_id": 1, "mail": "f@x.io", "status": "ACTIVE"}
+    again = migrating.post("/admin/migrate", headers=operator()).json()
+    assert again["applied"] == 0 and again["up_to_date"] == again["tenants"], again
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("dry_run=maybe", "dry_run"), ("parallelism=many", "parallelism"), ("stop_on_failure=1", "stop_on_failure"),
+     ("dry_run=true&dry_run=false", "dry_run")],
+)
+def test_a_bad_migrate_query_is_400(migrating: httpx.Client, query: str, field: str) -> None:
+    assert_validation_error(migrating.post(f"/admin/migrate?{query}", headers=operator()), field)
+
+
+def test_migrate_out_of_range_or_without_a_schema_is_400(client: httpx.Client, migrating: httpx.Client) -> None:
+    r = migrating.post("/admin/migrate", params={"parallelism": "0"}, headers=operator())
+    assert r.status_code == 400 and r.json()["code"] == "INVALID_INPUT", r.text
+    r = client.post("/admin/migrate", headers=operator())
+    assert r.status_code == 400 and r.json()["code"] == "INVALID_INPUT", r.text

@@ -138,6 +138,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ImportParams {
     }
 }
 
+/// The options of `POST /admin/migrate`, from its query string (parsed by the core).
+pub struct MigrateParams(pub tenantry::MigrateOptions);
+
+impl<S: Send + Sync> FromRequestParts<S> for MigrateParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        tenantry::http::migrate_options(query)
+            .map(MigrateParams)
+            .map_err(ApiError::Schema)
+    }
+}
+
 /// A request body of raw bytes (an archive), within the server's body limit.
 pub struct RawBody(pub Bytes);
 

@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{
-    AuditParams, AuditTenant, Bearer, ImportParams, JsonBody, OrgNameParam, RawBody, Schema,
-    TenantQueryParams,
+    AuditParams, AuditTenant, Bearer, ImportParams, JsonBody, MigrateParams, OrgNameParam, RawBody,
+    Schema, TenantQueryParams,
 };
 
 /// `POST /org/create` body.
@@ -472,6 +472,51 @@ async fn import_org(
     ))
 }
 
+/// A failed organization of a migration run.
+#[derive(Serialize, ToSchema)]
+pub struct MigrationFailure {
+    organization_id: String,
+    organization_name: String,
+    /// The migration that failed.
+    migration: String,
+    /// The error's code.
+    code: String,
+    message: String,
+}
+
+/// What a migration run did (`tenantry::http::migrate_report_body`).
+#[derive(Serialize, ToSchema)]
+pub struct MigrateReport {
+    /// Organizations looked at.
+    tenants: u64,
+    /// Migrations applied (in a dry run: that would be), over every organization.
+    applied: u64,
+    /// Organizations that had nothing to apply.
+    up_to_date: u64,
+    /// Organizations not started (after a failure, with `stop_on_failure`).
+    not_started: u64,
+    failed: Vec<MigrationFailure>,
+}
+
+#[utoipa::path(post, path = "/admin/migrate", tag = "operators", security(("bearer" = [])),
+    params(
+        ("dry_run" = Option<bool>, Query, description = "say what would run, write nothing"),
+        ("parallelism" = Option<u32>, Query, description = "organizations migrated at once (1 to 256; 4)"),
+        ("stop_on_failure" = Option<bool>, Query, description = "start no organization after a failure"),
+    ),
+    description = "Apply the migrations of the declared schema (`TENANT_SCHEMA_FILE`) that each active organization lacks, with a ledger per organization: resumable, a failure isolated to its organization. Authorized by the operator token.",
+    responses((status = 200, body = MigrateReport), (status = 400, description = "no schema is declared, or a bad parameter", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn migrate(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    MigrateParams(options): MigrateParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let report = m.migrate(options).await?;
+    Ok(Json(tenantry::http::migrate_report_body(&report)))
+}
+
 #[utoipa::path(get, path = "/org/get", tag = "organizations",
     params(("organization_name" = String, Query, description = "the organization's name")),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
@@ -574,8 +619,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -603,6 +648,7 @@ pub fn router(manager: TenantManager) -> Router {
             post(restore_org).fallback(allowed(&["POST"])),
         )
         .route("/admin/purge", post(purge_org).fallback(allowed(&["POST"])))
+        .route("/admin/migrate", post(migrate).fallback(allowed(&["POST"])))
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
             "/admin/audit/verify",
