@@ -162,6 +162,12 @@ def evaluate(r: dict[str, Any]) -> None:
     if not moves:
         target("Move throughput: move_tenant / bare copy (documents per second)", None, ">=", 0.7, "", "not run")
 
+    mig = get(r, "migrate") or {}
+    target(f"Migration throughput over {num(mig.get('tenants', 10000))} tenants: migrate / bare driver loop (tenants per second)",
+           mig.get("ratio"), ">=", 0.8,
+           f"{num(mig.get('core_tenants_per_second'))} / {num(mig.get('bare_tenants_per_second'))} tenants/s,"
+           f" parallelism {mig.get('parallelism', '?')}", "" if mig else "not run")
+
     rest = get(r, "servers", "rust", "memory_at_rest_kib", "VmRSS")
     target("Memory: Rust server RSS at rest (MB)", rest / 1024 if rest else None, "<=", 30.0,
            f"after the load runs {num((get(r, 'servers', 'rust', 'memory_after_load_kib', 'VmRSS') or 0) / 1024, 1)} MB, "
@@ -180,6 +186,11 @@ def commands(r: dict[str, Any]) -> list[str]:
         "export": "Export: a tenant in the collection layout filled, then exported to a sink (`tokio::io::sink`) through"
                   " `export_tenant`, each export beside a bare scan of the same documents (one cursor in _id order,"
                   " 256 KiB writes to a sink)",
+        "migrate": "Migrations: tenants in the collection layout with two documents each; per run, a bare driver loop"
+                   " (the tenants' collections read from their records, then per tenant in order: createIndex and three"
+                   " update_many: a default, a rename, an update) beside `migrate` of the same four migrations on fresh"
+                   " fields, both at the same parallelism; the core's schema keeps every earlier run's migrations, so its"
+                   " ledger grows as a real one does",
         "move": "Move: a tenant created in the collection layout and filled, then moved through the layouts in turn"
                 " (copy in batches of 1,000 + change-stream catch-up + fence + verification by count and checksum +"
                 " switch + source emptied); before each move, a bare copy of the same documents from where the move"
@@ -333,6 +344,13 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"{num(e['scan_docs_per_second'])} docs/s")
         add("Export", f"{n}: export / bare scan (each pair)",
             f"×{num(e['ratio'], 2)} ({', '.join(num(x, 2) for x in e['pair_ratios'])})")
+    mig = get(r, "migrate")
+    if mig:
+        t = f"{mig['tenants']:,} tenants × {mig['migrations_per_run']} migrations, parallelism {mig['parallelism']}"
+        add("Migrations", f"{t}: migrate (median of {mig['runs']})", f"{num(mig['core_tenants_per_second'])} tenants/s")
+        add("Migrations", f"{t}: bare driver loop", f"{num(mig['bare_tenants_per_second'])} tenants/s")
+        add("Migrations", f"{t}: migrate / bare loop (each pair)",
+            f"×{num(mig['ratio'], 2)} ({', '.join(num(x, 2) for x in mig['pair_ratios'])})")
     return out
 
 

@@ -46,7 +46,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECS = float(os.environ.get("BENCH_SECS", "4"))
 ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
 SECTIONS = ("criterion", "bcrypt", "servers", "hotpath", "revocation", "cache_memory", "binding_python",
-            "binding_node", "rename", "rename_stable", "scale", "scale_shared", "move", "export")
+            "binding_node", "rename", "rename_stable", "scale", "scale_shared", "move", "export", "migrate")
 LOGIN_COST = 10  # bcrypt cost of the admins the login runs use (the default is 12)
 SEED_ORGS = 16  # tenants (and admins) created on each server before its runs
 GET_CONC = 16  # connections of the lookup runs
@@ -636,6 +636,11 @@ def main() -> int:
             "export",
             lambda: loadgen(layout, layout.server, "export", uri=uri, db=f"bench_export_{os.getpid()}",
                             sizes="10000,100000", runs=3),
+        )
+        section(
+            "migrate",
+            lambda: loadgen(layout, layout.server, "migrate", uri=uri, db=f"bench_migrate_{os.getpid()}",
+                            tenants=10000, parallelism=8, runs=3),
         )
     finally:
         if mongo_dir:

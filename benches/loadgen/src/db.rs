@@ -451,7 +451,7 @@ pub async fn cache_memory(args: &Args) -> Res<Value> {
     }))
 }
 
-fn scale_email(i: usize) -> String {
+pub(crate) fn scale_email(i: usize) -> String {
     format!("scale{i}@bench.example")
 }
 
@@ -555,7 +555,7 @@ fn rewrite(value: &bson::Bson, from: &Identity, to: &Identity) -> bson::Bson {
 /// So the seeded state is whatever the core writes, whatever the layout: a copy keeps the
 /// template's `layout`, `naming`, `database` and `collection_name` but for what names the
 /// tenant.
-async fn seed_bulk(
+pub(crate) async fn seed_bulk(
     m: &TenantManager,
     template: &str,
     names: &[String],

@@ -14,12 +14,15 @@
 //! | `rename`   | `rename_tenant` of tenants holding `--sizes` documents (`--naming`) |
 //! | `scale`    | `get_tenant` / `create_tenant` latency with `--levels` tenants (`--layout`) |
 //! | `move`     | `move_tenant` between layouts, against a bare copy of the documents |
+//! | `export`   | `export_tenant` against a bare scan of the same documents |
+//! | `migrate`  | `migrate` over `--tenants` tenants against a loop of bare driver calls |
 //! | `cache-memory` | RSS growth of the hot path's cache with `--tenants` tenants read (`--capacity`) |
 
 mod archive;
 mod args;
 mod db;
 mod http;
+mod migrate;
 mod moves;
 mod stats;
 
@@ -31,7 +34,7 @@ use args::Args;
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
-    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|move|export|cache-memory> [--key value]...";
+    "usage: tenantry-loadgen <bcrypt|seed|get|login|storm|raw-find|rename|scale|move|export|migrate|cache-memory> [--key value]...";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -71,6 +74,7 @@ fn run(command: &str, args: &Args) -> Res<serde_json::Value> {
             "scale" => db::scale(args).await,
             "move" => moves::move_tenant(args).await,
             "export" => archive::export(args).await,
+            "migrate" => migrate::migrate(args).await,
             "cache-memory" => db::cache_memory(args).await,
             other => Err(format!("unknown subcommand '{other}'; {USAGE}").into()),
         }
