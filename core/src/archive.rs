@@ -572,6 +572,7 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     let created =
         create::create_hashed(cx, &name, &email, hashed, create_options, Some(since)).await?;
     let org = cx.store.org(created.id).await?.ok_or_else(Error::revoked)?;
+    cx.failpoints.crash_point("import.created");
     match load(
         cx,
         &org,
@@ -585,9 +586,11 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
     .await
     {
         Ok(manifest) => {
+            cx.failpoints.crash_point("import.loaded");
             if !cx.store.finish_import(org.id, since).await? {
                 return Err(Error::busy());
             }
+            cx.failpoints.crash_point("import.revealed");
             let detail = doc! { "from": archived_id, "name": archived_name };
             audit::record(&cx.store, org.id, "operator", "import", "ok", detail).await;
             let org = cx.store.org(org.id).await?.ok_or_else(Error::revoked)?;

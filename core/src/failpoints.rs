@@ -24,6 +24,17 @@ pub const INNER: &[&str] = &[
     "recover.taken_over",
 ];
 
+/// Crash points of the single-write operations and of the import, outside any journaled
+/// run: each only aborts the process (from the environment, or armed with
+/// [`Action::Abort`]).
+pub const CRASH_POINTS: &[&str] = &[
+    "delete.soft.hidden",
+    "restore.revealed",
+    "import.created",
+    "import.loaded",
+    "import.revealed",
+];
+
 /// Every failpoint, in the order the operations can reach them.
 pub fn all() -> Vec<String> {
     use crate::lifecycle::relocate::Move;
@@ -33,6 +44,7 @@ pub fn all() -> Vec<String> {
     names.extend(failpoint_names::<Delete>());
     names.extend(failpoint_names::<Move>());
     names.extend(INNER.iter().map(|s| s.to_string()));
+    names.extend(CRASH_POINTS.iter().map(|s| s.to_string()));
     names
 }
 
@@ -127,12 +139,23 @@ impl Failpoints {
         // An armed action first, then the environment's abort: a test can pause at a
         // failpoint, act, and have the process die there when it goes on.
         let outcome = self.act(name, action, lease).await;
-        static FROM_ENV: OnceLock<Option<String>> = OnceLock::new();
-        let from_env = FROM_ENV.get_or_init(|| std::env::var("TENANTRY_FAILPOINT").ok());
-        if from_env.as_deref() == Some(name) {
+        if from_env().as_deref() == Some(name) {
             std::process::abort();
         }
         outcome
+    }
+
+    /// A crash point ([`CRASH_POINTS`]): abort here if the environment names it or it is
+    /// armed to abort (other actions armed there are ignored).
+    pub(crate) fn crash_point(&self, name: &str) {
+        let action = self
+            .armed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        if matches!(action, Some(Action::Abort)) || from_env().as_deref() == Some(name) {
+            std::process::abort();
+        }
     }
 
     async fn act(&self, name: &str, action: Option<Action>, lease: &Lease) -> StepResult {
@@ -154,6 +177,12 @@ impl Failpoints {
             }
         }
     }
+}
+
+/// The failpoint the environment names (`TENANTRY_FAILPOINT`).
+fn from_env() -> &'static Option<String> {
+    static FROM_ENV: OnceLock<Option<String>> = OnceLock::new();
+    FROM_ENV.get_or_init(|| std::env::var("TENANTRY_FAILPOINT").ok())
 }
 
 /// bcrypt work this process has done, in units of one bcrypt at cost 4: every failed login

@@ -615,6 +615,8 @@ impl TenantManager {
     /// reported in [`MigrateReport::failed`] and stops that tenant only, unless
     /// `stop_on_failure`. `INVALID_INPUT` when no schema was declared.
     ///
+    /// The run goes on to its end if the caller stops waiting.
+    ///
     /// An administration call: no token is checked, so only trusted code may call it.
     pub async fn migrate(&self, options: MigrateOptions) -> Result<MigrateReport> {
         self.open()?;
@@ -630,7 +632,10 @@ impl TenantManager {
                 "no schema is declared (set_schema)",
             ));
         };
-        schema::migrate(&self.cx, &schema, &options).await
+        // A run whose caller stops waiting goes on to its end (its claims would otherwise
+        // hold the tenants until their lease ran out).
+        self.detached(move |cx| async move { schema::migrate(&cx, &schema, &options).await })
+            .await
     }
 
     /// One page of the audit log of the tenant `tenant` (by id: a purged tenant's log

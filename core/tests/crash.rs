@@ -59,10 +59,20 @@ enum Scenario {
     /// The purge of a softly deleted tenant: it ends purged, or still deleted (never
     /// active again, never half).
     Purge,
+    /// A soft delete: the tenant ends active or deleted, whole either way.
+    SoftDelete,
+    /// The restore of a softly deleted tenant: deleted or active, whole either way.
+    Restore,
+    /// An import of the subject's export beside it under a new name and email: the copy
+    /// ends absent (nothing of it left) or whole; the original is untouched.
+    Import,
 }
 
-const SCENARIOS: [Scenario; 11] = [
+const SCENARIOS: [Scenario; 14] = [
     Scenario::Purge,
+    Scenario::SoftDelete,
+    Scenario::Restore,
+    Scenario::Import,
     Scenario::MoveToShared,
     Scenario::MoveFromShared,
     Scenario::Create,
@@ -106,6 +116,14 @@ impl Scenario {
         }
     }
 
+    /// How long the child's deletes keep a tenant.
+    fn retention(self) -> Duration {
+        match self {
+            Scenario::SoftDelete | Scenario::Restore => Duration::from_secs(3600),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// The lease the child runs with: zero (recoverable at once) except where the test is
     /// about what happens inside it.
     fn lease(self) -> Duration {
@@ -129,6 +147,7 @@ async fn child() {
         .master_db(&db)
         .bcrypt_cost(4)
         .operation_lease_for_tests(scenario.lease())
+        .deleted_retention(scenario.retention())
         .failpoints(failpoints.clone())
         .build()
         .unwrap();
@@ -203,6 +222,13 @@ async fn child() {
             m.delete_tenant(&login().await).await.unwrap();
         }
         Scenario::Purge => m.purge_tenant(OLD).await.unwrap(),
+        Scenario::SoftDelete => m.delete_tenant(&login().await).await.unwrap(),
+        Scenario::Restore => {
+            m.restore_tenant(OLD).await.unwrap();
+        }
+        Scenario::Import => {
+            import_copy(&m).await.unwrap();
+        }
         Scenario::MoveToShared | Scenario::MoveFromShared => {
             m.move_tenant(OLD, MoveTarget::new().layout(scenario.move_target()))
                 .await
@@ -314,7 +340,7 @@ async fn world(scenario: Scenario) -> World {
                 .stamped
                 .push(("shared_data".to_owned(), neighbour_id, snapshot));
         }
-        Scenario::Purge => {
+        Scenario::Purge | Scenario::Restore => {
             let tenant = m.create_tenant(OLD, EMAIL, PASSWORD).await.unwrap();
             t.raw(&tenant.collection_name)
                 .insert_many(data.iter())
@@ -379,8 +405,13 @@ impl World {
     /// new one (`NEW`, `NEW_EMAIL`/`NEW_PASSWORD`, the same data), or absent where the
     /// scenario allows it; whichever, nothing half.
     async fn assert_subject(&self, m: &TenantManager, scenario: Scenario, ctx: &str) {
-        if scenario == Scenario::Purge {
-            return self.assert_purged_or_deleted(m, ctx).await;
+        match scenario {
+            Scenario::Purge => return self.assert_purged_or_deleted(m, ctx).await,
+            Scenario::SoftDelete | Scenario::Restore => {
+                return self.assert_active_or_deleted(m, ctx).await
+            }
+            Scenario::Import => return self.assert_copied_or_absent(m, ctx).await,
+            _ => {}
         }
         let old = m.get_tenant(OLD).await.ok();
         let new = m.get_tenant(NEW).await.ok();
@@ -471,6 +502,109 @@ impl World {
                     self.t.documents(&t.collection_name).await,
                     self.data,
                     "{ctx}: the deleted tenant's data"
+                );
+            }
+            more => panic!("{ctx}: {more:?}"),
+        }
+    }
+
+    /// The subject is active and whole (get, login, its data), or deleted and whole
+    /// (listed as deleted, hidden, its data kept).
+    async fn assert_active_or_deleted(&self, m: &TenantManager, ctx: &str) {
+        match m.get_tenant(OLD).await {
+            Ok(t) => {
+                assert!(
+                    m.authenticate(EMAIL, PASSWORD).await.is_ok(),
+                    "{ctx}: login"
+                );
+                assert_eq!(
+                    self.t.documents(&t.collection_name).await,
+                    self.data,
+                    "{ctx}: the active tenant's data"
+                );
+            }
+            Err(e) => {
+                assert_eq!(e.code(), "TENANT_NOT_FOUND", "{ctx}: {e}");
+                assert!(
+                    m.authenticate(EMAIL, PASSWORD).await.is_err(),
+                    "{ctx}: login"
+                );
+                let listed = m
+                    .list_tenants(&tenantry::TenantQuery::new().name_prefix(OLD))
+                    .await
+                    .unwrap()
+                    .tenants;
+                let [t] = listed.as_slice() else {
+                    panic!("{ctx}: neither active nor deleted: {listed:?}");
+                };
+                assert_eq!(t.state, tenantry::TenantState::Deleted, "{ctx}: {t:?}");
+                assert_eq!(
+                    self.t.documents(&t.collection_name).await,
+                    self.data,
+                    "{ctx}: the deleted tenant's data"
+                );
+            }
+        }
+    }
+
+    /// The original is active and whole; the copy is whole (its data, its admin's login)
+    /// or absent with nothing of it left (no record, admin, or collection).
+    async fn assert_copied_or_absent(&self, m: &TenantManager, ctx: &str) {
+        let original = m.get_tenant(OLD).await.unwrap();
+        assert_eq!(
+            self.t.documents(&original.collection_name).await,
+            self.data,
+            "{ctx}: the original's data"
+        );
+        assert!(m.authenticate(EMAIL, PASSWORD).await.is_ok(), "{ctx}");
+        let copies = || async {
+            m.list_tenants(&tenantry::TenantQuery::new().name_prefix(NEW))
+                .await
+                .unwrap()
+                .tenants
+        };
+        let mut listed = copies().await;
+        if let [copy] = listed.as_slice() {
+            if copy.state == tenantry::TenantState::Deleted {
+                // An import cut off (its create finished by the recovery): hidden, never
+                // restorable, and purged once its lease has run out.
+                let e = m.restore_tenant(NEW).await.unwrap_err();
+                assert_eq!(
+                    e.code(),
+                    "INVALID_INPUT",
+                    "{ctx}: restore of a cut-off import"
+                );
+                assert!(m.authenticate(NEW_EMAIL, PASSWORD).await.is_err(), "{ctx}");
+                expire_imports(&self.t).await;
+                let report = m.recover().await.unwrap();
+                assert!(report.failed.is_empty(), "{ctx}: {report:?}");
+                listed = copies().await;
+            }
+        }
+        match listed.as_slice() {
+            [] => {
+                assert_eq!(
+                    self.t.count("org_crash_renamed").await,
+                    0,
+                    "{ctx}: data left"
+                );
+                let admins = self.t.raw("admin_users");
+                let left = admins
+                    .count_documents(doc! { "email": NEW_EMAIL })
+                    .await
+                    .unwrap();
+                assert_eq!(left, 0, "{ctx}: the copy's admin left");
+            }
+            [copy] => {
+                assert_eq!(copy.state, tenantry::TenantState::Active, "{ctx}: {copy:?}");
+                assert_eq!(
+                    self.t.documents(&copy.collection_name).await,
+                    self.data,
+                    "{ctx}: the copy's data"
+                );
+                assert!(
+                    m.authenticate(NEW_EMAIL, PASSWORD).await.is_ok(),
+                    "{ctx}: copy login"
                 );
             }
             more => panic!("{ctx}: {more:?}"),
@@ -625,6 +759,37 @@ impl World {
                     .await
                     .unwrap_or_else(|e| panic!("{ctx}: the name and email are free: {e}"));
             }
+            Scenario::SoftDelete | Scenario::Restore => {
+                // Restored now if it is deleted; active and whole after.
+                if m.get_tenant(OLD).await.is_err() {
+                    m.restore_tenant(OLD)
+                        .await
+                        .unwrap_or_else(|e| panic!("{ctx}: restore: {e}"));
+                }
+                let t = m.get_tenant(OLD).await.unwrap();
+                assert_eq!(
+                    self.t.documents(&t.collection_name).await,
+                    self.data,
+                    "{ctx}"
+                );
+            }
+            Scenario::Import => {
+                // Imported again if the copy is not there; whole after.
+                if m.get_tenant(NEW).await.is_err() {
+                    if let Err(e) = import_copy(m).await {
+                        // The name is held by the cut-off import (its create finished by
+                        // the recovery) until its lease runs out and a recovery purges it.
+                        assert_eq!(e.code(), "TENANT_ALREADY_EXISTS", "{ctx}: {e}");
+                        expire_imports(&self.t).await;
+                        assert!(m.recover().await.unwrap().purged >= 1, "{ctx}");
+                        import_copy(m)
+                            .await
+                            .unwrap_or_else(|e| panic!("{ctx}: import again: {e}"));
+                    }
+                }
+                self.assert_copied_or_absent(m, ctx).await;
+                assert!(m.get_tenant(NEW).await.is_ok(), "{ctx}: the copy");
+            }
             Scenario::MoveToShared | Scenario::MoveFromShared => {
                 let now = m.get_tenant(OLD).await.unwrap().layout;
                 let next = if now == Layout::Shared {
@@ -661,6 +826,7 @@ async fn trial(scenario: Scenario, failpoint: &str, mode: Mode) -> bool {
     // The dead owner stopped renewing long ago (with a lease of zero this is so already,
     // by the server's clock, which a loaded server may read a little late).
     expire_leases(&w.t).await;
+    expire_imports(&w.t).await;
     let m = recovering_manager(&w.t).await;
     match mode {
         Mode::Recover => {
@@ -692,6 +858,7 @@ async fn recovery_trial(scenario: Scenario, first: &str, second: &str) -> bool {
     }
     let ctx = format!("{scenario:?} crashed at {first}, its recovery at {second}");
     expire_leases(&w.t).await;
+    expire_imports(&w.t).await;
     let m = recovering_manager(&w.t).await;
     let report = m.recover().await.unwrap();
     assert!(report.failed.is_empty(), "{ctx}: {report:?}");
@@ -810,6 +977,28 @@ async fn delete_recreate_trial(failpoint: &str) -> bool {
     w.t.assert_no_garbage_keys_beside(&w.bystanders.foreign_names())
         .await;
     true
+}
+
+/// An import whose process died stops renewing its lease: past it (now, here), a
+/// recovery purges it.
+async fn expire_imports(t: &TestDb) {
+    t.raw("organizations")
+        .update_many(
+            doc! { "importing": { "$exists": true } },
+            doc! { "$set": { "purge_after": tenantry::mongodb::bson::DateTime::from_millis(0) } },
+        )
+        .await
+        .unwrap();
+}
+
+/// Export the subject and import the archive beside it as `NEW`, with `NEW_EMAIL`.
+async fn import_copy(m: &TenantManager) -> tenantry::Result<tenantry::Tenant> {
+    let mut archive = Vec::new();
+    m.export_tenant(OLD, &mut archive).await?;
+    let mut options = tenantry::ImportOptions::new();
+    options.name = Some(NEW.to_owned());
+    options.admin_email = Some(NEW_EMAIL.to_owned());
+    Ok(m.import_tenant(&mut archive.as_slice(), options).await?.0)
 }
 
 /// The subject's data, read through its scope, in `_id` order.

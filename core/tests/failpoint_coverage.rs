@@ -6,15 +6,18 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-fn scan(dir: &Path, found: &mut BTreeSet<String>) {
+fn scan(dir: &Path, found: &mut BTreeSet<String>, crash: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            scan(&path, found);
+            scan(&path, found, crash);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
             for piece in text.split(".hit(\"").skip(1) {
                 found.insert(piece.split('"').next().unwrap().to_owned());
+            }
+            for piece in text.split(".crash_point(\"").skip(1) {
+                crash.insert(piece.split('"').next().unwrap().to_owned());
             }
             // `lifecycle::started(.., "point")`: a run's first crash point.
             for call in text.split("started(").skip(1) {
@@ -29,10 +32,19 @@ fn scan(dir: &Path, found: &mut BTreeSet<String>) {
 
 #[test]
 fn failpoint_list_matches_the_source() {
-    let mut found = BTreeSet::new();
+    let (mut found, mut crash) = (BTreeSet::new(), BTreeSet::new());
     scan(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
         &mut found,
+        &mut crash,
+    );
+    let listed: BTreeSet<String> = tenantry::failpoints::CRASH_POINTS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        crash, listed,
+        "crash points in the source vs failpoints::CRASH_POINTS"
     );
     let inner: BTreeSet<String> = tenantry::failpoints::INNER
         .iter()

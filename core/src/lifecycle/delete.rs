@@ -169,6 +169,7 @@ async fn soft_delete(cx: &Cx, claims: &Claims, org: &OrgDoc) -> Result<()> {
     {
         return Err(Error::busy());
     }
+    cx.failpoints.crash_point("delete.soft.hidden");
     let admin = cx.store.admin(claims.admin_id()).await?;
     let current = admin
         .is_some_and(|a| a.organization_id == org.id && a.token_version == claims.token_version());
@@ -227,6 +228,7 @@ pub(crate) async fn restore(cx: &Cx, name: &str) -> Result<OrgDoc> {
     if !cx.store.restore(org.id, deleted_at).await? {
         return Err(Error::busy());
     }
+    cx.failpoints.crash_point("restore.revealed");
     crate::audit::record(
         &cx.store,
         org.id,
