@@ -5,6 +5,11 @@
 //! Every instance carries exactly the core's details: `.code`, `.field`, `.reason` and
 //! `.retry_after` (seconds), as `Error::code()`, `field()`, `reason()` and
 //! `retry_after()` give them.
+//!
+//! The other way, [`from_py_err`]: an exception raised by Python code the core runs (a
+//! migration written in Python) as the core error it reports.
+
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -42,6 +47,101 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     exception.setattr("reason", err.reason())?;
     exception.setattr("retry_after", err.retry_after().map(|d| d.as_secs()))?;
     Ok(PyErr::from_value(exception))
+}
+
+/// The core error of an exception raised by Python code the core runs: a tenantry
+/// exception as the error of its `code`, with its `reason` (or text), `field` and
+/// `retry_after`; any other as `INTERNAL`, naming the exception's type and text. A
+/// `DATABASE` error keeps its code only: the core words those itself.
+pub(crate) fn from_py_err(exception: &Bound<'_, PyAny>) -> Error {
+    let text = exception.str().map(|s| s.to_string()).unwrap_or_default();
+    let Some(code) = code_of(exception) else {
+        let kind = exception
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "exception".to_owned());
+        return Error::Internal(if text.is_empty() {
+            kind
+        } else {
+            format!("{kind}: {text}")
+        });
+    };
+    let attribute = |name: &str| exception.getattr(name).ok().filter(|v| !v.is_none());
+    let reason = attribute("reason")
+        .and_then(|r| r.extract::<String>().ok())
+        .unwrap_or_else(|| text.clone());
+    let field = attribute("field").and_then(|f| f.extract::<String>().ok());
+    match code.as_str() {
+        "TENANT_NOT_FOUND" => Error::NotFound {
+            // The core's text names the tenant after its prefix.
+            name: text
+                .strip_prefix("tenant not found: ")
+                .unwrap_or(&text)
+                .to_owned(),
+        },
+        "TENANT_ALREADY_EXISTS" => Error::AlreadyExists {
+            field: interned(field, "name"),
+            message: reason,
+        },
+        "INVALID_INPUT" => Error::InvalidInput {
+            field: interned(field, "migration"),
+            message: reason,
+        },
+        "INVALID_CREDENTIALS" => Error::InvalidCredentials,
+        "UNAUTHORIZED" => Error::Unauthorized { reason },
+        "FORBIDDEN" => Error::Forbidden { message: reason },
+        "CONFLICT" => Error::Conflict { message: reason },
+        "TOO_MANY_ATTEMPTS" => Error::TooManyAttempts {
+            retry_after_secs: attribute("retry_after")
+                .and_then(|s| s.extract::<u64>().ok())
+                .unwrap_or(0),
+        },
+        "CONFIG" => Error::Config(reason),
+        "CLOSED" => Error::Closed,
+        "DATABASE" => Error::Database(tenantry::mongodb::error::Error::from(
+            std::io::Error::other(reason),
+        )),
+        // INTERNAL, and a code this build does not know.
+        _ => Error::Internal(reason),
+    }
+}
+
+/// The `code` of a tenantry exception; None for any other.
+fn code_of(exception: &Bound<'_, PyAny>) -> Option<String> {
+    let py = exception.py();
+    let base = py
+        .import("tenantry.exceptions")
+        .and_then(|m| m.getattr("TenantryError"))
+        .ok()?;
+    if !exception.is_instance(&base).unwrap_or(false) {
+        return None;
+    }
+    exception
+        .getattr("code")
+        .and_then(|c| c.extract::<String>())
+        .ok()
+        .filter(|c| !c.is_empty())
+}
+
+/// `field` as the core's errors name their field, a `&'static str`: each name an
+/// application's exceptions carry is kept once (the first 64; `default` beyond, and
+/// without a name).
+fn interned(field: Option<String>, default: &'static str) -> &'static str {
+    static KEPT: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let Some(field) = field else {
+        return default;
+    };
+    let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(name) = kept.iter().find(|name| **name == field) {
+        return name;
+    }
+    if kept.len() >= 64 {
+        return default;
+    }
+    let name: &'static str = Box::leak(field.into_boxed_str());
+    kept.push(name);
+    name
 }
 
 /// Raise the exception of the core's sample error with the given code ([`Error::sample`]):

@@ -1,14 +1,15 @@
 //! The core's HTTP helpers ([`tenantry::http`]), for the FastAPI glue: the error table,
-//! the queries of the operator endpoints (the listing, the audit log, the import) and the
-//! bodies they answer with.
+//! the queries of the operator endpoints (the listing, the audit log, the import, the
+//! migration run) and the bodies they answer with.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use tenantry::http::{AUDIT_QUERY_PARAMS, IMPORT_PARAMS, TENANT_QUERY_PARAMS};
+use tenantry::http::{AUDIT_QUERY_PARAMS, IMPORT_PARAMS, MIGRATE_PARAMS, TENANT_QUERY_PARAMS};
 
 use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::to_python;
 use crate::error::to_py_err;
+use crate::schema::PyMigrateReport;
 use crate::types::{PyTenant, PyTenantPage};
 
 /// A response: status, headers and the JSON body (as text).
@@ -229,4 +230,40 @@ pub(crate) fn import_options<'py>(
         kwargs.set_item("cluster", cluster)?;
     }
     Ok(kwargs)
+}
+
+/// The keyword arguments of `migrate` that the query string of `POST /admin/migrate` gives
+/// (`dry_run` and `stop_on_failure`, `true` or `false`; `parallelism`, a whole number;
+/// each optional), parsed by the core: `dry_run` and `stop_on_failure` always,
+/// `parallelism` when given (its range is checked when the run starts). Raises
+/// `InvalidInput` as [`tenant_query`] does.
+#[pyfunction]
+#[pyo3(name = "_http_migrate_options")]
+pub(crate) fn migrate_options<'py>(
+    py: Python<'py>,
+    raw_query: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let options = match tenantry::http::migrate_options(raw_query) {
+        Ok(options) => options,
+        Err(problems) => return Err(refused(py, &problems, &MIGRATE_PARAMS)),
+    };
+    let kwargs = PyDict::new(py);
+    if let Some(parallelism) = options.parallelism {
+        kwargs.set_item("parallelism", parallelism)?;
+    }
+    kwargs.set_item("dry_run", options.dry_run)?;
+    kwargs.set_item("stop_on_failure", options.stop_on_failure)?;
+    Ok(kwargs)
+}
+
+/// What `POST /admin/migrate` answers: `{"tenants", "applied", "up_to_date",
+/// "not_started", "failed": [{"organization_id", "organization_name", "migration",
+/// "code", "message"}]}`.
+#[pyfunction]
+#[pyo3(name = "_http_migrate_report_body")]
+pub(crate) fn migrate_report_body<'py>(
+    py: Python<'py>,
+    report: &Bound<'py, PyMigrateReport>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::migrate_report_body(&report.get().0))
 }

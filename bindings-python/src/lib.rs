@@ -7,7 +7,8 @@
 //! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
 //! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
 //! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
-//! endpoints' queries and bodies);
+//! endpoints' queries and bodies), `schema.rs` the per-tenant schema, the migrations
+//! written in Python and the report of a run;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
 //! type stubs, defines the exception classes, and holds the FastAPI glue.
@@ -20,6 +21,7 @@ mod http;
 mod manager;
 mod moves;
 mod runtime;
+mod schema;
 mod scope;
 mod types;
 
@@ -47,6 +49,9 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<moves::PyMoveProgressIterator>()?;
     module.add_class::<scope::PyConfinement>()?;
     module.add_class::<scope::PyLocation>()?;
+    module.add_class::<schema::PyMigrationTenant>()?;
+    module.add_class::<schema::PyMigrateReport>()?;
+    module.add_class::<schema::PyMigrationFailure>()?;
     module.add_function(wrap_pyfunction!(types::restore, module)?)?;
     module.add_function(wrap_pyfunction!(types::core_fields, module)?)?;
     module.add_function(wrap_pyfunction!(error::raise_sample_error, module)?)?;
@@ -63,6 +68,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::audit_page_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::verification_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::import_options, module)?)?;
+    module.add_function(wrap_pyfunction!(http::migrate_options, module)?)?;
+    module.add_function(wrap_pyfunction!(http::migrate_report_body, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

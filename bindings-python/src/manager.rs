@@ -4,11 +4,14 @@
 //! core future and returns it as an awaitable through [`runtime::future_into_py`]. Nothing
 //! here blocks while holding the GIL: the synchronous methods (`decode_token`,
 //! `check_tenant_name`, `check_operator`, `locate`, `collection`, `client_address`, the
-//! settings) do no I/O. The progress reports of a move, an export or an import go through
-//! `moves.rs`; exports and imports to and from files and `bytes` are `archive.rs`'s.
+//! settings, `set_schema`) do no I/O. The progress reports of a move, an export, an import
+//! or a migration run go through `moves.rs`; exports and imports to and from files and
+//! `bytes` are `archive.rs`'s; the schema and the migrations written in Python,
+//! `schema.rs`'s.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -16,8 +19,8 @@ use pyo3::types::{PyDateTime, PyDict, PyInt, PyTzInfo};
 use tenantry::mongodb::bson::oid::ObjectId;
 use tenantry::mongodb::bson::Document;
 use tenantry::{
-    AuditQuery, Config, ImportOptions, MoveTarget, TenantManager, TenantOptions, TenantQuery,
-    TenantUpdate, DEFAULT_COLLECTION, MAX_PAGE,
+    AuditQuery, Config, ImportOptions, MigrateOptions, MoveTarget, TenantManager, TenantOptions,
+    TenantQuery, TenantUpdate, DEFAULT_COLLECTION, MAX_PAGE,
 };
 
 use crate::archive;
@@ -26,6 +29,7 @@ use crate::config::{settings, to_python};
 use crate::error::to_py_err;
 use crate::moves::{self, PyMoveProgressIterator};
 use crate::runtime;
+use crate::schema::{self, PyMigrateReport};
 use crate::scope::{self, PyLocation};
 use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant, PyTenantPage};
 
@@ -33,6 +37,8 @@ use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant, PyTenant
 #[pyclass(frozen, module = "tenantry._native", name = "TenantManager")]
 pub(crate) struct PyTenantManager {
     inner: TenantManager,
+    /// The event loop of the migration runs going on (`schema.rs`).
+    runs: Arc<schema::Runs>,
 }
 
 impl PyTenantManager {
@@ -45,7 +51,8 @@ impl PyTenantManager {
     ) -> PyResult<Bound<'_, PyAny>> {
         runtime::future_into_py(py, async move {
             let inner = TenantManager::connect(config?).await?;
-            Ok(PyTenantManager { inner })
+            let runs = Arc::default();
+            Ok(PyTenantManager { inner, runs })
         })
     }
 
@@ -507,6 +514,58 @@ impl PyTenantManager {
         cluster: Option<String>,
     ) -> PyMoveProgressIterator {
         PyMoveProgressIterator::new(self.inner.clone(), name, move_target(layout, cluster))
+    }
+
+    /// Declare the schema every tenant's data follows (the core's `set_schema`): a dict
+    /// shaped as the core's `Schema::from_json` reads, values converted by pymongo's
+    /// `bson`, a migration written in Python as `{"id", "function", "version"}`
+    /// (`schema.rs`). A declaration that does not read raises `InvalidInput` (`schema`).
+    fn set_schema(&self, py: Python<'_>, schema: &Bound<'_, PyAny>) -> PyResult<()> {
+        let schema = schema::declared(schema, &self.runs)?;
+        self.inner
+            .set_schema(schema)
+            .map_err(|e| to_py_err(py, schema::declaration_error(e)))
+    }
+
+    /// Apply the declared schema's migrations that each active tenant lacks (the core's
+    /// `migrate`), the functions written in Python on the running loop; `progress`, when
+    /// given, is called on the loop's thread with `(done, total)` after each tenant. An
+    /// administration call: no token is checked.
+    #[pyo3(signature = (*, parallelism = None, dry_run = false, stop_on_failure = false, progress = None))]
+    fn migrate<'py>(
+        &self,
+        py: Python<'py>,
+        parallelism: Option<Bound<'py, PyInt>>,
+        dry_run: bool,
+        stop_on_failure: bool,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        let event_loop = pyo3_async_runtimes::get_running_loop(py)?.unbind();
+        let running = self.runs.enter(event_loop);
+        let mut options = MigrateOptions::new();
+        // The core checks the range; a whole number no `usize` holds (a negative one) is
+        // out of it all the same, and refused in the core's words.
+        options.parallelism = parallelism.map(|n| n.extract::<usize>().unwrap_or(0));
+        options.dry_run = dry_run;
+        options.stop_on_failure = stop_on_failure;
+        moves::counting(py, progress, move |counter| async move {
+            options.progress = counter;
+            let running = running?;
+            // A task of its own, holding the run's loop until the core's run ends: a caller
+            // that stops waiting does not end it (the core's run goes on, functions too).
+            let run = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+                let report = manager.migrate(options).await;
+                drop(running);
+                report
+            });
+            match run.await {
+                Ok(report) => Ok(PyMigrateReport(report?)),
+                Err(_) => Err(tenantry::Error::Internal(
+                    "the migration run panicked".into(),
+                )),
+            }
+        })
     }
 
     /// Raise `Unauthorized` unless `token` is the configured operator token (compared in

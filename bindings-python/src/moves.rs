@@ -1,7 +1,8 @@
 //! Progress reports of the core's long operations, as Python takes them: a move
 //! (`TenantManager::move_tenant_with_progress`), an export or an import (`export_tenant_*`,
 //! `import_tenant_*` `_with_progress`), each reporting `MoveProgress` to a callback called
-//! on the event loop's thread; a move also as an async iterator.
+//! on the event loop's thread; a move also as an async iterator. A migration run
+//! (`TenantManager::migrate`) reports `(done, total)` the same way ([`counting`]).
 //!
 //! The core reports from the runtime's threads, in the middle of the operation, so a report
 //! there only goes into a channel: no GIL, no waiting. The operation runs as a task of its
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use pyo3::exceptions::{PyException, PyStopAsyncIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyCFunction, PyDict};
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use tenantry::{MoveProgress, MoveTarget, Tenant, TenantManager};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
@@ -31,28 +32,62 @@ use crate::types::{PyMoveProgress, PyTenant};
 /// Where the core sends an operation's progress: what its `*_with_progress` methods take.
 pub(crate) type Reporter = Box<dyn Fn(&MoveProgress) + Send + Sync>;
 
+/// Where the core sends a migration run's progress: `(tenants done, tenants in all)`, what
+/// `MigrateOptions::progress` takes.
+pub(crate) type Counter = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// A progress report as a callback is called with it.
+pub(crate) trait Progress: Send + 'static {
+    /// The callback's arguments.
+    fn arguments<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>>;
+}
+
+impl Progress for MoveProgress {
+    fn arguments<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, [Bound::new(py, PyMoveProgress(self))?])
+    }
+}
+
+/// A migration run's `(tenants done, tenants in all)`.
+struct Count(u64, u64);
+
+impl Progress for Count {
+    fn arguments<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, [self.0, self.1])
+    }
+}
+
+/// Where an operation's reports go, whatever their type.
+type Sink<P> = Box<dyn Fn(P) + Send + Sync>;
+
+/// The core's reporter of a move, an export or an import, sending to `sink`.
+fn reporter(sink: Sink<MoveProgress>) -> Reporter {
+    Box::new(move |p: &MoveProgress| sink(p.clone()))
+}
+
 /// What an operation tells its listener, in order.
-enum Report<T> {
-    Progress(MoveProgress),
+enum Report<P, T> {
+    Progress(P),
     /// The operation's result: nothing follows.
     Ended(tenantry::Result<T>),
 }
 
 /// Run `operation` as a task of the runtime, its progress and then its result sent to
 /// `reports`.
-fn spawn<T, F, Fut>(reports: UnboundedSender<Report<T>>, operation: F)
+fn spawn<P, T, F, Fut>(reports: UnboundedSender<Report<P, T>>, operation: F)
 where
+    P: Send + 'static,
     T: Send + 'static,
-    F: FnOnce(Reporter) -> Fut + Send + 'static,
+    F: FnOnce(Sink<P>) -> Fut + Send + 'static,
     Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
 {
     pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
         let progress = reports.clone();
-        let report: Reporter = Box::new(move |p: &MoveProgress| {
+        let sink: Sink<P> = Box::new(move |p: P| {
             // Nobody listens any more: the operation goes on all the same.
-            progress.send(Report::Progress(p.clone())).ok();
+            progress.send(Report::Progress(p)).ok();
         });
-        let result = operation(report).await;
+        let result = operation(sink).await;
         reports.send(Report::Ended(result)).ok();
     });
 }
@@ -63,7 +98,7 @@ struct Start {
     name: String,
     /// A target the core could not parse fails the move when it starts.
     target: tenantry::Result<MoveTarget>,
-    reports: UnboundedSender<Report<Tenant>>,
+    reports: UnboundedSender<Report<MoveProgress, Tenant>>,
 }
 
 impl Start {
@@ -75,9 +110,9 @@ impl Start {
             target,
             reports,
         } = self;
-        spawn(reports, move |report| async move {
+        spawn(reports, move |sink| async move {
             manager
-                .move_tenant_with_progress(&name, target?, report)
+                .move_tenant_with_progress(&name, target?, reporter(sink))
                 .await
         });
     }
@@ -97,21 +132,44 @@ where
     Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
 {
     match progress {
-        Some(callback) => with_callback(callback, operation),
+        Some(callback) => with_callback(callback, move |sink| operation(reporter(sink))),
         None => runtime::future_into_py(py, operation(Box::new(|_: &MoveProgress| {}))),
     }
 }
 
-/// The awaitable of `operation`, whose reports go to `callback`, called on the running
-/// loop's thread with one `MoveProgress` at a time. An exception the callback raises goes
-/// to the loop's exception handler; the operation goes on.
-fn with_callback<'py, T, F, Fut>(
-    callback: Bound<'py, PyAny>,
+/// The awaitable of a migration run, given its [`Counter`]: with `progress`, a callback
+/// called on the running loop's thread with `(done, total)` after each tenant, as
+/// [`reporting`] calls its own; without, no counter.
+pub(crate) fn counting<'py, T, F, Fut>(
+    py: Python<'py>,
+    progress: Option<Bound<'py, PyAny>>,
     operation: F,
 ) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
-    F: FnOnce(Reporter) -> Fut + Send + 'static,
+    F: FnOnce(Option<Counter>) -> Fut + Send + 'static,
+    Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
+{
+    match progress {
+        Some(callback) => with_callback(callback, move |sink: Sink<Count>| {
+            let counter: Counter = std::sync::Arc::new(move |done, total| sink(Count(done, total)));
+            operation(Some(counter))
+        }),
+        None => runtime::future_into_py(py, operation(None)),
+    }
+}
+
+/// The awaitable of `operation`, whose reports go to `callback`, called on the running
+/// loop's thread with one report at a time. An exception the callback raises goes to the
+/// loop's exception handler; the operation goes on.
+fn with_callback<'py, P, T, F, Fut>(
+    callback: Bound<'py, PyAny>,
+    operation: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    P: Progress,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: FnOnce(Sink<P>) -> Fut + Send + 'static,
     Fut: Future<Output = tenantry::Result<T>> + Send + 'static,
 {
     let py = callback.py();
@@ -171,14 +229,16 @@ struct Listener {
 static CALL: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
 
 impl Listener {
-    fn schedule(&self, py: Python<'_>, progress: Vec<MoveProgress>) {
+    fn schedule<P: Progress>(&self, py: Python<'_>, progress: Vec<P>) {
         let scheduled = CALL
             .get_or_try_init(py, || {
                 wrap_pyfunction!(call_listener, py).map(Bound::unbind)
             })
             .and_then(|call| {
-                let progress: Vec<PyMoveProgress> =
-                    progress.into_iter().map(PyMoveProgress).collect();
+                let progress = progress
+                    .into_iter()
+                    .map(|p| p.arguments(py))
+                    .collect::<PyResult<Vec<_>>>()?;
                 self.event_loop.bind(py).call_method1(
                     "call_soon_threadsafe",
                     (call, &self.callback, &self.event_loop, progress),
@@ -189,19 +249,19 @@ impl Listener {
     }
 }
 
-/// Call `callback` with each report, on the loop's thread. An `Exception` it raises goes
-/// to the loop's exception handler (logged by the default one) and the next report is
-/// still delivered; `KeyboardInterrupt` and `SystemExit` propagate, as from any callback
-/// of the loop.
+/// Call `callback` with each report's arguments, on the loop's thread. An `Exception` it
+/// raises goes to the loop's exception handler (logged by the default one) and the next
+/// report is still delivered; `KeyboardInterrupt` and `SystemExit` propagate, as from any
+/// callback of the loop.
 #[pyfunction]
 fn call_listener(
     callback: &Bound<'_, PyAny>,
     event_loop: &Bound<'_, PyAny>,
-    progress: Vec<Bound<'_, PyMoveProgress>>,
+    progress: Vec<Bound<'_, PyTuple>>,
 ) -> PyResult<()> {
     let py = callback.py();
-    for report in progress {
-        let Err(err) = callback.call1((report,)) else {
+    for arguments in progress {
+        let Err(err) = callback.call1(arguments) else {
             continue;
         };
         if !err.is_instance_of::<PyException>(py) {
@@ -231,7 +291,7 @@ pub(crate) struct PyMoveProgressIterator {
 }
 
 struct Feed {
-    reports: UnboundedReceiver<Report<Tenant>>,
+    reports: UnboundedReceiver<Report<MoveProgress, Tenant>>,
     ended: bool,
 }
 

@@ -7,8 +7,9 @@ online move (``POST /admin/move``), listing and counting organizations (``GET
 /admin/tenants``, ``GET /admin/tenants/count``), restoring and purging softly deleted
 ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
 ``DELETED_RETENTION_SECONDS`` set), an organization's audit log (``GET /admin/audit``,
-``GET /admin/audit/verify``), and its export and import as one archive (``GET
-/admin/export``, ``POST /admin/import``, archives up to 16 MiB).
+``GET /admin/audit/verify``), its export and import as one archive (``GET /admin/export``,
+``POST /admin/import``, archives up to 16 MiB), and the migrations of the declared schema
+(``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -46,6 +47,7 @@ from schemas import (
     Login,
     LoginResult,
     Message,
+    MigrateReport,
     MoveOrg,
     NamedOrg,
     Org,
@@ -150,6 +152,15 @@ async def import_options(request: Request) -> dict[str, Any]:
 ImportOptions = Annotated[dict[str, Any], Depends(import_options)]
 
 
+async def migrate_options(request: Request) -> dict[str, Any]:
+    """The keyword arguments of `migrate`, as the core parses the raw query string
+    (`migrate_options`)."""
+    return glue.migrate_options(raw_query(request))
+
+
+MigrateOptions = Annotated[dict[str, Any], Depends(migrate_options)]
+
+
 async def archive_body(request: Request) -> bytes:
     """The raw body of `POST /admin/import`, at most `IMPORT_LIMIT` bytes: 413 beyond
     (a declared length at once, without reading). Read after the bearer header and the
@@ -210,6 +221,12 @@ IMPORT_PARAMETERS: dict[str, Param] = {
     "email": Param({"type": "string"}, "The admin's email (the archive's otherwise; another one to import a copy beside the original)."),
     "layout": Param({"type": "string", "enum": ["collection", "database", "shared"]}, "The layout (the archive's otherwise)."),
     "cluster": Param({"type": "string"}, "A configured cluster (the placement policy's choice otherwise)."),
+}
+
+MIGRATE_PARAMETERS: dict[str, Param] = {
+    "dry_run": Param({"type": "boolean"}, "Say what would run, write nothing."),
+    "parallelism": Param({"type": "integer", "minimum": 1, "maximum": 256, "default": 4}, "Organizations migrated at once."),
+    "stop_on_failure": Param({"type": "boolean"}, "Start no organization after a failure."),
 }
 
 #: An archive as OpenAPI describes a body: raw bytes.
@@ -385,6 +402,20 @@ async def import_org(
     a failure leaves nothing behind. Authorized by the operator token."""
     tenant, _manifest = await manager.import_tenant_bytes(archive, **options)
     return json_reply(glue.tenant_body(tenant), 201)
+
+
+@app.post("/admin/migrate", tags=["operators"], **documented(None, 400, 401, 403, answer=MigrateReport, query=MIGRATE_PARAMETERS))
+async def migrate(
+    # In this order: the header's presence, the query, then the operator token.
+    _token: Token,
+    options: MigrateOptions,
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Apply the migrations of the declared schema (`TENANT_SCHEMA_FILE`) that each active
+    organization lacks, with a ledger per organization: resumable, a failure isolated to
+    its organization. 400 when no schema is declared. Authorized by the operator token."""
+    return json_reply(glue.migrate_report_body(await manager.migrate(**options)))
 
 
 @app.api_route("/org/get", methods=["GET", "HEAD"], tags=["organizations"], **documented(None, 400, 404, answer=Org))

@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
-restore, purge, the audit log, import).
+restore, purge, the audit log, import, migrate).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -155,6 +155,27 @@ class VerificationBody(BaseModel):
     entries: int = Field(description="Entries read.")
     intact: bool
     broken: BrokenAt | None = Field(description="Where the chain first breaks, and how; null when whole.")
+
+
+class MigrationFailure(BaseModel):
+    """A failed organization of a migration run."""
+
+    organization_id: str
+    organization_name: str
+    migration: str = Field(description="The migration that failed.")
+    code: str = Field(description="The error's code.")
+    message: str
+
+
+class MigrateReport(BaseModel):
+    """What a migration run did (the core's ``migrate_report_body``). Documentation only:
+    the body is the core's."""
+
+    tenants: int = Field(description="Organizations looked at.")
+    applied: int = Field(description="Migrations applied (in a dry run: that would be), over every organization.")
+    up_to_date: int = Field(description="Organizations that had nothing to apply.")
+    not_started: int = Field(description="Organizations not started (after a failure, with `stop_on_failure`).")
+    failed: list[MigrationFailure]
 
 
 class LoginResult(BaseModel):

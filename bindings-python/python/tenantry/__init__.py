@@ -14,7 +14,9 @@ With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 ``purge_tenant``); ``list_tenants`` pages through the tenants, ``count_tenants`` counts them.
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
-brings it back, here or on another deployment.
+brings it back, here or on another deployment. ``set_schema`` declares the indexes and
+migrations every tenant's data follows (declarative ones, or Python functions of a
+:class:`MigrationTenant`), ``await manager.migrate()`` applies them to every tenant.
 
 ``tenantry.fastapi`` holds the FastAPI glue. See ``examples/quickstart.py`` and the README.
 """
@@ -30,6 +32,9 @@ from tenantry._native import (
     Claims,
     Confinement,
     Location,
+    MigrateReport,
+    MigrationFailure,
+    MigrationTenant,
     MoveProgress,
     MoveProgressIterator,
     RecoveryFailure,
@@ -70,6 +75,9 @@ __all__ = [
     "RecoveryReport",
     "MoveProgress",
     "MoveProgressIterator",
+    "MigrateReport",
+    "MigrationFailure",
+    "MigrationTenant",
     "AuditEntry",
     "AuditPage",
     "AuditVerification",

@@ -30,6 +30,9 @@ __all__ = [
     "ArchiveManifest",
     "Location",
     "Confinement",
+    "MigrationTenant",
+    "MigrateReport",
+    "MigrationFailure",
     "_core_fields",
     "_error_codes",
     "_http_response",
@@ -43,6 +46,8 @@ __all__ = [
     "_http_audit_page_body",
     "_http_verification_body",
     "_http_import_options",
+    "_http_migrate_options",
+    "_http_migrate_report_body",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -448,6 +453,87 @@ class Location:
         others)."""
 
 @final
+class MigrationTenant:
+    """The tenant a migration written in Python is called with (``set_schema``), while
+    ``migrate()`` runs it."""
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant's id (24 hex digits)."""
+    @property
+    def name(self) -> str:
+        """The tenant's name."""
+    @property
+    def layout(self) -> str:
+        """``collection``, ``database`` or ``shared``."""
+    @property
+    def cluster(self) -> str:
+        """The cluster of the tenant's data: the client given to ``collection`` must be
+        connected to it."""
+    @property
+    def database(self) -> str:
+        """The database of the tenant's data."""
+    def locate(self, name: str = ...) -> Location:
+        """Where the tenant's logical collection ``name`` (``"data"`` when left out) is.
+        Raises ``InvalidInput`` as ``TenantManager.locate`` does."""
+    def collection(self, client: Any, name: str = ...) -> Any:
+        """The tenant's logical collection ``name`` (``"data"`` when left out) on the
+        application's own driver, as ``TenantManager.collection``/``admin_collection``
+        give it: ``client[database][collection]``, wrapped in a ``ConfinedCollection`` in
+        the ``shared`` layout."""
+
+@final
+class MigrateReport:
+    """What ``migrate()`` did (or, in a dry run, would do). Comparable plain data,
+    ``to_dict()``; not hashable."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def tenants(self) -> int:
+        """Active tenants looked at."""
+    @property
+    def applied(self) -> int:
+        """Migrations applied (in a dry run: that would be), over every tenant."""
+    @property
+    def up_to_date(self) -> int:
+        """Tenants that had nothing to apply."""
+    @property
+    def not_started(self) -> int:
+        """Tenants not started (after a failure, with ``stop_on_failure``)."""
+    @property
+    def failed(self) -> list[MigrationFailure]:
+        """Each tenant whose migration failed, by name; its other migrations did not run,
+        the other tenants' did."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (each failure's as ``MigrationFailure.to_dict()``)."""
+
+@final
+class MigrationFailure:
+    """A tenant whose migration failed. Comparable plain data, ``to_dict()``; not
+    hashable."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def tenant_id(self) -> str:
+        """The tenant's id (24 hex digits)."""
+    @property
+    def name(self) -> str:
+        """The tenant's name."""
+    @property
+    def migration(self) -> str:
+        """The id of the migration that failed (empty when the tenant failed before any)."""
+    @property
+    def code(self) -> str:
+        """The stable code of the error (``CONFLICT`` for a migration changed since it was
+        applied; a function's tenantry exception's own; ``INTERNAL`` for any other
+        exception)."""
+    @property
+    def message(self) -> str:
+        """The error's message (for any exception but tenantry's, its type and text)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+
+@final
 class TenantManager:
     """Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 
@@ -689,6 +775,48 @@ class TenantManager:
     ) -> MoveProgressIterator:
         """``move_tenant`` as an async iterator of its ``MoveProgress`` reports: it starts
         the move when first awaited, ends with it and raises its errors."""
+    def set_schema(self, schema: dict[str, Any]) -> None:
+        """Declare the schema every tenant's data follows: ``{"indexes": [...],
+        "migrations": [...]}``, shaped as the ``schema_file`` setting's JSON (the core's
+        ``Schema::from_json``), its values (keys, filters, updates, defaults) converted by
+        pymongo's ``bson`` as ``ConfinedCollection`` converts documents. An index is
+        ``{"collection", "keys", "options"?}``; a migration is ``{"id": ..., kind: {...}}``
+        with the kind ``create_index`` (``collection``, ``keys``, ``options``?),
+        ``drop_index`` (``collection``, ``name``), ``rename_field`` (``collection``,
+        ``from``, ``to``), ``set_default`` (``collection``, ``field``, ``value``),
+        ``update`` (``collection``, ``filter``, ``update``: operators or a pipeline), or
+        ``{"id": ..., "function": f, "version": "1"}``: ``f(tenant)``, a plain or async
+        function of a ``MigrationTenant``, run on the loop that awaits ``migrate()``
+        (``version`` stands for it in the checksum: change it when ``f`` changes meaning).
+        From now on a new tenant gets the indexes and is recorded as having every
+        migration; ``migrate()`` brings the others there. Migrations must be idempotent
+        (a run that dies is resumed by running the interrupted migration again) and ids
+        are never reused. Replaces the schema declared before (or read from
+        ``schema_file``). Raises ``InvalidInput`` (``field`` ``schema``) for a declaration
+        that does not read: an unknown key or kind, a missing or repeated id, a function
+        that is not callable or has no version, a value ``bson`` cannot encode."""
+    def migrate(
+        self,
+        *,
+        parallelism: int | None = None,
+        dry_run: bool = False,
+        stop_on_failure: bool = False,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> asyncio.Future[MigrateReport]:
+        """Apply the declared schema's migrations that each active tenant lacks, in order,
+        ``parallelism`` tenants at a time (4; 1 to 256), each recorded in a ledger per
+        tenant: a migration applied is never run again for that tenant, and one changed
+        since fails it with ``CONFLICT``. A tenant's failure (an error, or an exception
+        its function raises) is reported in ``failed`` and stops that tenant only, or,
+        with ``stop_on_failure``, every tenant not started yet (``not_started``).
+        ``dry_run`` says what would run and writes nothing. A function's exception fails
+        its tenant with the code of a tenantry exception, ``INTERNAL`` for any other.
+        ``progress``, a plain function, is called on the event loop's thread with
+        ``(done, total)`` after each tenant, all of them before the future is done. The
+        functions run on this loop: while a run goes on, a run from another event loop
+        raises ``Conflict``. A caller that stops waiting does not stop the run. Raises
+        ``InvalidInput`` when no schema is declared (``field`` ``schema``) or for
+        ``parallelism`` out of range. An administration call: no token is checked."""
     def check_operator(self, token: str) -> None:
         """Raise ``Unauthorized`` unless ``token`` is the ``operator_token`` setting
         (compared in constant time), ``Forbidden`` when none is set (operator calls are
@@ -734,6 +862,8 @@ def _http_audit_tenant(raw_query: str) -> str: ...
 def _http_audit_page_body(page: AuditPage) -> dict[str, Any]: ...
 def _http_verification_body(verification: AuditVerification) -> dict[str, Any]: ...
 def _http_import_options(raw_query: str) -> dict[str, Any]: ...
+def _http_migrate_options(raw_query: str) -> dict[str, Any]: ...
+def _http_migrate_report_body(report: MigrateReport) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

@@ -18,7 +18,8 @@
   bodies they answer with, all the core's, so that every server answers alike;
   :func:`audit_query`, :func:`audit_tenant`, :func:`audit_page_body` and
   :func:`verification_body` the same for the audit log (``GET /admin/audit``,
-  ``GET /admin/audit/verify``), :func:`import_options` for ``POST /admin/import``;
+  ``GET /admin/audit/verify``), :func:`import_options` for ``POST /admin/import``,
+  :func:`migrate_options` and :func:`migrate_report_body` for ``POST /admin/migrate``;
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -55,6 +56,7 @@ from tenantry import (
     AuditVerification,
     Claims,
     InvalidInput,
+    MigrateReport,
     Tenant,
     TenantManager,
     TenantPage,
@@ -66,6 +68,8 @@ from tenantry._native import (
     _http_audit_tenant,
     _http_import_options,
     _http_method_not_allowed,
+    _http_migrate_options,
+    _http_migrate_report_body,
     _http_page_body,
     _http_response,
     _http_tenant_body,
@@ -91,6 +95,8 @@ __all__ = [
     "lifespan",
     "manager",
     "manager_of",
+    "migrate_options",
+    "migrate_report_body",
     "operator",
     "page_body",
     "tenant_body",
@@ -284,6 +290,22 @@ def import_options(raw_query: str) -> dict[str, Any]:
     each at most once; others ignored. Raises ``RequestValidationError`` as
     :func:`tenant_query` does."""
     return _parsed(_http_import_options, raw_query)
+
+
+def migrate_options(raw_query: str) -> dict[str, Any]:
+    """The keyword arguments of ``manager.migrate`` that the raw query string of ``POST
+    /admin/migrate`` gives, parsed by the core: ``dry_run`` and ``stop_on_failure``
+    (``true`` or ``false``; False when left out), ``parallelism`` (a whole number, only
+    when given; its range is checked when the run starts); each at most once; others
+    ignored. Raises ``RequestValidationError`` as :func:`tenant_query` does."""
+    return _parsed(_http_migrate_options, raw_query)
+
+
+def migrate_report_body(report: MigrateReport) -> dict[str, Any]:
+    """What ``POST /admin/migrate`` answers: the core's ``{"tenants", "applied",
+    "up_to_date", "not_started", "failed": [{"organization_id", "organization_name",
+    "migration", "code", "message"}]}``."""
+    return _http_migrate_report_body(report)
 
 
 def tenant_body(tenant: Tenant) -> dict[str, Any]:

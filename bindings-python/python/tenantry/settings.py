@@ -66,6 +66,10 @@ class Settings(TypedDict, total=False):
     #: Seconds a deleted tenant stays restorable before it is purged (0: deletes are
     #: immediate, as the original service).
     deleted_retention_seconds: int
+    #: A JSON file of the schema every tenant's data follows (the core's
+    #: ``Schema::from_json``: indexes and declarative migrations), read at connect as
+    #: ``set_schema`` would take it (env ``TENANT_SCHEMA_FILE``); ``migrate()`` applies it.
+    schema_file: str
     #: Addresses or CIDR networks whose ``X-Forwarded-For`` is believed.
     trusted_proxies: str | list[str]
     #: Entries the hot path's cache may hold (100000); 0 turns the cache off.

@@ -105,6 +105,11 @@ impl TenantScope {
         self.org.id
     }
 
+    /// The tenant's name, as its record held it when the scope was opened.
+    pub fn name(&self) -> &str {
+        &self.org.organization_name
+    }
+
     /// The tenant's layout.
     pub fn layout(&self) -> Layout {
         self.org.layout
