@@ -537,6 +537,8 @@ mod tests {
             deleted_at: None,
             purge_after: None,
             importing: None,
+            suspended_at: None,
+            suspended_reason: None,
         })
     }
 

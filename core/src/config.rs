@@ -128,6 +128,44 @@ impl FromStr for Durability {
     }
 }
 
+/// How new password hashes are made. Every stored hash of either kind verifies; one not
+/// made as the configured scheme says (another scheme, another cost) is replaced at its
+/// admin's next successful login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PasswordHashing {
+    /// bcrypt at [`Config::bcrypt_cost`] (the original service's; the default).
+    #[default]
+    Bcrypt,
+    /// argon2id with OWASP's first choice of parameters: 19 MiB of memory, 2 iterations,
+    /// one lane.
+    Argon2id,
+}
+
+impl PasswordHashing {
+    /// The name used in `PASSWORD_HASH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordHashing::Bcrypt => "bcrypt",
+            PasswordHashing::Argon2id => "argon2id",
+        }
+    }
+}
+
+impl FromStr for PasswordHashing {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bcrypt" => Ok(PasswordHashing::Bcrypt),
+            "argon2id" => Ok(PasswordHashing::Argon2id),
+            other => Err(Error::Config(format!(
+                "password_hash: '{other}' is not supported (use bcrypt or argon2id)"
+            ))),
+        }
+    }
+}
+
 /// A proxy (an address or a CIDR network) whose `X-Forwarded-For` header is believed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrustedProxy {
@@ -373,6 +411,8 @@ pub struct Config {
     pub jwt_leeway: Duration,
     /// bcrypt cost factor for new password hashes (4..=31).
     pub bcrypt_cost: u32,
+    /// How new password hashes are made (bcrypt by default).
+    pub password_hashing: PasswordHashing,
     /// Shortest accepted new password, in characters.
     pub min_password_chars: usize,
     /// How long a lifecycle operation's owner may go without renewing its lease before
@@ -565,6 +605,7 @@ impl Config {
             jwt_audience: self.jwt_audience.clone(),
             jwt_leeway_seconds: secs(self.jwt_leeway),
             bcrypt_cost: Some(self.bcrypt_cost),
+            password_hash: Some(self.password_hashing.as_str().to_owned()),
             min_password_chars: Some(self.min_password_chars as u64),
             operation_lease_seconds: secs(self.operation_lease),
             login_max_failures: Some(throttle.map_or(0, |t| t.max_failures)),
@@ -760,6 +801,8 @@ settings! {
     jwt_leeway_seconds: u64 => "JWT_LEEWAY_SECONDS",
     /// bcrypt cost of new hashes (12; 4 to 31).
     bcrypt_cost: u32 => "BCRYPT_COST",
+    /// Scheme of new password hashes: `bcrypt` (default) or `argon2id`.
+    password_hash: String => "PASSWORD_HASH",
     /// Shortest accepted new password, in characters (8).
     min_password_chars: u64 => "MIN_PASSWORD_CHARS",
     /// Lease of a lifecycle operation, in seconds (30; at least 5).
@@ -909,6 +952,9 @@ impl Settings {
         if let Some(cost) = self.bcrypt_cost {
             b = b.bcrypt_cost(cost);
         }
+        if let Some(scheme) = self.password_hash {
+            b = b.password_hashing(scheme.parse()?);
+        }
         if let Some(chars) = self.min_password_chars {
             b = b.min_password_chars(usize::try_from(chars).unwrap_or(usize::MAX));
         }
@@ -999,6 +1045,7 @@ impl ConfigBuilder {
                 jwt_audience: None,
                 jwt_leeway: Duration::from_secs(30),
                 bcrypt_cost: bcrypt::DEFAULT_COST,
+                password_hashing: PasswordHashing::Bcrypt,
                 min_password_chars: 8,
                 operation_lease: Duration::from_secs(30),
                 login_throttle: Some(LoginThrottle::default()),
@@ -1094,6 +1141,12 @@ impl ConfigBuilder {
     /// bcrypt cost (default 12).
     pub fn bcrypt_cost(mut self, cost: u32) -> Self {
         self.config.bcrypt_cost = cost;
+        self
+    }
+
+    /// How new password hashes are made.
+    pub fn password_hashing(mut self, scheme: PasswordHashing) -> Self {
+        self.config.password_hashing = scheme;
         self
     }
 

@@ -113,7 +113,12 @@ impl Cx {
     pub(crate) async fn dummy_hash(&self) -> Result<&str> {
         let hash = self
             .dummy_hash
-            .get_or_try_init(|| password::hash("tenantry-dummy-password", self.config.bcrypt_cost))
+            .get_or_try_init(|| {
+                password::hash(
+                    "tenantry-dummy-password",
+                    password::Policy::of(&self.config),
+                )
+            })
             .await?;
         Ok(hash)
     }

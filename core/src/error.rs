@@ -57,6 +57,13 @@ pub enum Error {
         /// Human-readable explanation.
         message: String,
     },
+    /// The tenant is suspended: its logins, tokens and keys are refused until it is
+    /// resumed (its data is untouched).
+    #[error("tenant suspended: {name}")]
+    Suspended {
+        /// The tenant's name.
+        name: String,
+    },
     /// Too many failed logins; retry after the given number of seconds.
     #[error("too many failed login attempts; retry in {retry_after_secs} s")]
     TooManyAttempts {
@@ -96,6 +103,7 @@ impl Error {
     /// | `CLOSED` | the manager was closed |
     /// | `DATABASE` | MongoDB failed |
     /// | `INTERNAL` | a bug |
+    /// | `TENANT_SUSPENDED` | the tenant is suspended |
     pub fn code(&self) -> &'static str {
         match self {
             Error::NotFound { .. } => "TENANT_NOT_FOUND",
@@ -110,6 +118,7 @@ impl Error {
             Error::Closed => "CLOSED",
             Error::Database(_) => "DATABASE",
             Error::Internal(_) => "INTERNAL",
+            Error::Suspended { .. } => "TENANT_SUSPENDED",
         }
     }
 
@@ -127,6 +136,7 @@ impl Error {
         "CLOSED",
         "DATABASE",
         "INTERNAL",
+        "TENANT_SUSPENDED",
     ];
 
     /// A representative error of the given code, or `None` for a code not in
@@ -159,6 +169,9 @@ impl Error {
                 "connection reset",
             ))),
             "INTERNAL" => Error::internal("sample internal error"),
+            "TENANT_SUSPENDED" => Error::Suspended {
+                name: "Sample Corp".into(),
+            },
             _ => return None,
         })
     }
@@ -177,6 +190,7 @@ impl Error {
     pub fn reason(&self) -> String {
         match self {
             Error::NotFound { .. } => "no tenant has this name".into(),
+            Error::Suspended { .. } => "the tenant is suspended".into(),
             Error::AlreadyExists { message, .. }
             | Error::InvalidInput { message, .. }
             | Error::Forbidden { message }

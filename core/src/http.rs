@@ -351,6 +351,8 @@ pub fn tenant_body(t: &crate::Tenant) -> Value {
         "updated_at": time(&t.updated_at),
         "deleted_at": t.deleted_at.as_ref().map(time),
         "purge_after": t.purge_after.as_ref().map(time),
+        "suspended_at": t.suspended_at.as_ref().map(time),
+        "suspended_reason": t.suspended_reason,
     })
 }
 

@@ -29,7 +29,7 @@ pub use cache::{CacheStats, STALE_AFTER};
 pub use collection::TenantCollection;
 pub use config::{
     Cluster, Config, ConfigBuilder, Connection, Durability, JwtAlgorithm, LoginThrottle,
-    PlacementPolicy, Secret, Setting, Settings, TrustedProxy, MIN_OPERATION_LEASE,
+    PasswordHashing, PlacementPolicy, Secret, Setting, Settings, TrustedProxy, MIN_OPERATION_LEASE,
 };
 pub use error::{Error, Result};
 pub use listing::{TenantPage, TenantQuery, DEFAULT_PAGE, MAX_PAGE};

@@ -287,6 +287,70 @@ impl TenantManager {
         .await
     }
 
+    /// Suspend the tenant named `name`: until [`resume_tenant`](Self::resume_tenant),
+    /// its admins' logins, the tokens issued before and scopes opened with them are
+    /// refused with `TENANT_SUSPENDED` (as fast as a revocation: see the cache); its data,
+    /// admins and name are untouched, and operator calls still reach it. Suspending a
+    /// suspended tenant records the new reason. `reason` (at most 500 characters, one
+    /// line) is kept on the record and in the audit log. `TENANT_NOT_FOUND` if no tenant
+    /// has the name.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn suspend_tenant(&self, name: &str, reason: Option<&str>) -> Result<Tenant> {
+        self.open()?;
+        if let Some(r) = reason {
+            if r.chars().count() > 500 || r.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "reason",
+                    "must be one line of at most 500 characters",
+                ));
+            }
+        }
+        let org = self.visible_named(name).await?;
+        let after = self
+            .cx
+            .store
+            .suspend(org.id, reason)
+            .await?
+            .ok_or_else(|| Error::not_found(name))?;
+        let detail = match reason {
+            Some(r) => doc! { "reason": r },
+            None => doc! {},
+        };
+        audit::record(&self.cx.store, org.id, "operator", "suspend", "ok", detail).await;
+        Ok(Tenant::from_doc(after, &self.cx.config.master_db))
+    }
+
+    /// Lift a suspension: the tenant's logins and tokens are accepted again (tokens
+    /// issued before the suspension too, unless revoked otherwise). Resuming a tenant that
+    /// is not suspended changes nothing. `TENANT_NOT_FOUND` if no tenant has the name.
+    ///
+    /// An administration call: no token is checked, so only trusted code may call it.
+    pub async fn resume_tenant(&self, name: &str) -> Result<Tenant> {
+        self.open()?;
+        let org = self.visible_named(name).await?;
+        let after = self
+            .cx
+            .store
+            .resume(org.id)
+            .await?
+            .ok_or_else(|| Error::not_found(name))?;
+        if org.suspended_at.is_some() {
+            audit::record(&self.cx.store, org.id, "operator", "resume", "ok", doc! {}).await;
+        }
+        Ok(Tenant::from_doc(after, &self.cx.config.master_db))
+    }
+
+    /// The visible tenant named `name`, read from the database.
+    async fn visible_named(&self, name: &str) -> Result<crate::store::OrgDoc> {
+        let key = TenantName::parse(name, self.cx.config.tenants_db())?;
+        self.cx
+            .store
+            .visible_org_by_key(key.key())
+            .await?
+            .ok_or_else(|| Error::not_found(key.display()))
+    }
+
     /// Bring back the softly deleted tenant named `name`, as it was, within its retention
     /// (`TENANT_NOT_FOUND` if no deleted tenant has the name; `INVALID_INPUT` once its
     /// retention has passed). Its admins log in again; tokens issued before the delete

@@ -42,6 +42,11 @@ pub struct Tenant {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Until when a softly deleted tenant can be restored; it is purged after.
     pub purge_after: Option<DateTime<Utc>>,
+    /// When the tenant was suspended; while it is, its logins and tokens are refused
+    /// (`TENANT_SUSPENDED`).
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// Why, as the operator said.
+    pub suspended_reason: Option<String>,
 }
 
 /// Whether a tenant is in use or softly deleted.
@@ -112,6 +117,8 @@ impl Tenant {
             state,
             deleted_at: doc.deleted_at.map(|t| t.to_chrono()),
             purge_after: doc.purge_after.map(|t| t.to_chrono()),
+            suspended_at: doc.suspended_at.map(|t| t.to_chrono()),
+            suspended_reason: doc.suspended_reason,
         }
     }
 

@@ -26,7 +26,8 @@ def operator(token: str = OPERATOR_TOKEN) -> dict[str, str]:
 def test_openapi_document_lists_the_extensions(client: httpx.Client) -> None:
     doc = client.get("/openapi.json").json()
     for path in ["/admin/move", "/admin/tenants", "/admin/tenants/count", "/admin/restore", "/admin/purge",
-                 "/admin/migrate", "/admin/audit", "/admin/audit/verify", "/admin/export", "/admin/import"]:
+                 "/admin/migrate", "/admin/audit", "/admin/audit/verify", "/admin/export", "/admin/import",
+                 "/admin/suspend", "/admin/resume"]:
         assert path in doc["paths"], path
     create = doc["paths"]["/org/create"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     ref = create.get("$ref", "")
@@ -119,7 +120,7 @@ def test_a_move_nowhere_or_of_nobody_is_refused(client: httpx.Client) -> None:
 
 LISTED_KEYS = {
     "organization_id", "organization_name", "admin_email", "collection_name", "database", "layout",
-    "cluster", "state", "created_at", "updated_at", "deleted_at", "purge_after",
+    "cluster", "state", "created_at", "updated_at", "deleted_at", "purge_after", "suspended_at", "suspended_reason",
 }
 
 
@@ -144,6 +145,8 @@ def login(client: httpx.Client, email: str) -> dict[str, str]:
         ("POST", "/admin/restore", {"organization_name": "Anyone"}),
         ("POST", "/admin/purge", {"organization_name": "Anyone"}),
         ("POST", "/admin/migrate", None),
+        ("POST", "/admin/suspend", {"organization_name": "Anyone"}),
+        ("POST", "/admin/resume", {"organization_name": "Anyone"}),
     ],
 )
 def test_operator_calls_need_the_operator_token(client: httpx.Client, method: str, path: str, body: Any) -> None:
@@ -399,3 +402,49 @@ def test_migrate_out_of_range_or_without_a_schema_is_400(client: httpx.Client, m
     assert r.status_code == 400 and r.json()["code"] == "INVALID_INPUT", r.text
     r = client.post("/admin/migrate", headers=operator())
     assert r.status_code == 400 and r.json()["code"] == "INVALID_INPUT", r.text
+
+
+def test_a_suspended_organization_refuses_its_credentials_until_resumed(client: httpx.Client, db: Any) -> None:
+    name = unique("Suspended")
+    email = create(client, name)
+    token = login(client, email)
+    bystander = unique("Bystander")
+    bystander_email = create(client, bystander)
+    r = client.post("/admin/suspend", json={"organization_name": name, "reason": "unpaid invoice"}, headers=operator())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == LISTED_KEYS and body["suspended_reason"] == "unpaid invoice" and body["suspended_at"]
+    # The right password: 403 TENANT_SUSPENDED; a wrong one says nothing of it.
+    r = client.post("/admin/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 403 and r.json()["code"] == "TENANT_SUSPENDED", r.text
+    r = client.post("/admin/login", json={"email": email, "password": "not-the-password"})
+    assert r.status_code == 401 and r.json()["code"] == "INVALID_CREDENTIALS", r.text
+    # Tokens issued before: refused for every call they authorize.
+    update = {"organization_name": name, "email": email, "password": PASSWORD}
+    r = client.put("/org/update", json=update, headers=token)
+    assert r.status_code == 403 and r.json()["code"] == "TENANT_SUSPENDED", r.text
+    r = client.delete("/org/delete", params={"organization_name": name}, headers=token)
+    assert r.status_code == 403 and r.json()["code"] == "TENANT_SUSPENDED", r.text
+    # The organization and its data are there; others are not affected.
+    assert client.get("/org/get", params={"organization_name": name}).status_code == 200
+    login(client, bystander_email)
+    r = client.post("/admin/resume", json={"organization_name": name}, headers=operator())
+    assert r.status_code == 200, r.text
+    assert r.json()["suspended_at"] is None and r.json()["suspended_reason"] is None
+    r = client.put("/org/update", json=update, headers=token)
+    assert r.status_code == 200, "the earlier token works again: " + r.text
+    login(client, email)
+
+
+def test_suspend_and_resume_check_their_body(client: httpx.Client) -> None:
+    assert_validation_error(client.post("/admin/suspend", json={}, headers=operator()), "organization_name")
+    assert_validation_error(client.post("/admin/suspend", json={"organization_name": 3}, headers=operator()), "organization_name")
+    r = client.post("/admin/suspend", json={"organization_name": unique("Ghost")}, headers=operator())
+    assert r.status_code == 404, r.text
+    name = unique("Reasoned")
+    create(client, name)
+    r = client.post("/admin/suspend", json={"organization_name": name, "reason": "x" * 501}, headers=operator())
+    assert_validation_error(r, "reason")
+    assert_validation_error(client.post("/admin/resume", json={}, headers=operator()), "organization_name")
+    r = client.post("/admin/resume", json={"organization_name": unique("Ghost")}, headers=operator())
+    assert r.status_code == 404, r.text

@@ -69,10 +69,25 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
         Some(org) if org.is_visible() => org,
         _ => return Err(Error::InvalidCredentials),
     };
+    // Said only to whoever knows the password.
+    if let Err(e) = not_suspended(&org) {
+        let actor = format!("admin:{}", admin.id.to_hex());
+        crate::audit::record(
+            &cx.store,
+            org.id,
+            &actor,
+            "login",
+            e.code(),
+            Default::default(),
+        )
+        .await;
+        return Err(e);
+    }
     // Hashes at another cost (an older setting, the original service's) are replaced at
     // the next successful login, so every account costs the configured work.
-    if password::needs_rehash(&admin.hashed_password, cx.config.bcrypt_cost) {
-        let rehashed = password::hash(password, cx.config.bcrypt_cost).await?;
+    let policy = password::Policy::of(&cx.config);
+    if password::needs_rehash(&admin.hashed_password, policy) {
+        let rehashed = password::hash(password, policy).await?;
         cx.store
             .replace_hash(admin.id, &admin.hashed_password, &rehashed)
             .await?;
@@ -125,8 +140,18 @@ fn check_admin(claims: &Claims, admin: Option<AdminVersion>) -> Result<()> {
 
 fn visible(org: Option<OrgDoc>) -> Result<OrgDoc> {
     match org {
-        Some(org) if org.is_visible() => Ok(org),
+        Some(org) if org.is_visible() => not_suspended(&org).map(|()| org),
         _ => Err(Error::revoked()),
+    }
+}
+
+/// `TENANT_SUSPENDED` for a suspended tenant: no credential of it is accepted.
+pub(crate) fn not_suspended(org: &OrgDoc) -> Result<()> {
+    match org.suspended_at {
+        Some(_) => Err(Error::Suspended {
+            name: org.organization_name.clone(),
+        }),
+        None => Ok(()),
     }
 }
 

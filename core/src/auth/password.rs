@@ -1,20 +1,25 @@
-//! Password hashing and verification: bcrypt, run on the process's hashing threads, off
-//! the async executor, leaving it a core (see [`HashingPool`]).
+//! Password hashing and verification: bcrypt (the default) or argon2id, run on the
+//! process's hashing threads, off the async executor, leaving it a core (see
+//! [`HashingPool`]). Hashes of both schemes verify whatever the configured one; a hash
+//! not made as the configuration says ([`Policy::is_current`]) is replaced at the next
+//! successful login.
 //!
 //! bcrypt reads at most 72 bytes. Rather than truncate silently, a password longer than
 //! that is hashed in the seed's `$bcrypt-sha256$` form: bcrypt over the raw SHA-256 digest
 //! of the password. Hashes in that form written by the original service verify too.
 //!
-//! Every verification costs exactly one bcrypt at the cost of the hash it checks, whatever
-//! the password's length and the hash's form, and a login with no account to check
-//! verifies against a dummy hash at the configured cost: the time of a failed login says
-//! nothing about the account.
+//! Every verification costs exactly one hash at the parameters of the hash it checks,
+//! whatever the password's length and the hash's form, and a login with no account to
+//! check verifies against a dummy hash made as the configuration says: the time of a
+//! failed login says nothing about the account (beyond, while hashes are being upgraded,
+//! which scheme its hash still is).
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use crate::config::PasswordHashing;
 use crate::error::{Error, Result};
 
 /// Prefix of pre-hashed (SHA-256, then bcrypt) password hashes.
@@ -22,7 +27,75 @@ pub(crate) const BCRYPT_SHA256_PREFIX: &str = "$bcrypt-sha256$";
 /// The most password bytes bcrypt reads: 72 including the NUL terminator it appends.
 const BCRYPT_MAX_BYTES: usize = 71;
 
-fn hash_blocking(password: &str, cost: u32) -> Result<String> {
+/// How new hashes are made: the configured scheme, and bcrypt's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    pub scheme: PasswordHashing,
+    pub bcrypt_cost: u32,
+}
+
+impl Policy {
+    pub(crate) fn of(config: &crate::Config) -> Self {
+        Policy {
+            scheme: config.password_hashing,
+            bcrypt_cost: config.bcrypt_cost,
+        }
+    }
+
+    /// Whether `stored` was made as this policy makes hashes.
+    pub(crate) fn is_current(&self, stored: &str) -> bool {
+        match self.scheme {
+            PasswordHashing::Bcrypt => cost_of(stored) == Some(self.bcrypt_cost),
+            PasswordHashing::Argon2id => argon2_params(stored).is_some_and(|p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    == (ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES)
+            }),
+        }
+    }
+}
+
+/// argon2id's memory (19 MiB), iterations and lanes: OWASP's first choice.
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+const ARGON2_ITERATIONS: u32 = 2;
+const ARGON2_LANES: u32 = 1;
+
+fn argon2() -> Result<argon2::Argon2<'static>> {
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, None)
+        .map_err(|e| Error::internal(format_args!("argon2 parameters: {e}")))?;
+    Ok(argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params,
+    ))
+}
+
+/// The parameters of a well-formed argon2id hash (PHC string) within sane bounds (a
+/// stored hash asking for gigabytes would be a denial of service, not a password).
+fn argon2_params(stored: &str) -> Option<argon2::Params> {
+    let parsed = argon2::PasswordHash::new(stored).ok()?;
+    if parsed.algorithm != argon2::Algorithm::Argon2id.ident() || parsed.hash.is_none() {
+        return None;
+    }
+    let params = argon2::Params::try_from(&parsed).ok()?;
+    let sane = params.m_cost() <= 256 * 1024 && params.t_cost() <= 10 && params.p_cost() <= 8;
+    sane.then_some(params)
+}
+
+fn hash_blocking(password: &str, policy: Policy) -> Result<String> {
+    match policy.scheme {
+        PasswordHashing::Bcrypt => bcrypt_hash(password, policy.bcrypt_cost),
+        PasswordHashing::Argon2id => {
+            use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+            let salt = SaltString::generate(&mut OsRng);
+            Ok(argon2()?
+                .hash_password(password.as_bytes(), &salt)
+                .map_err(|e| Error::internal(format_args!("argon2 failed: {e}")))?
+                .to_string())
+        }
+    }
+}
+
+fn bcrypt_hash(password: &str, cost: u32) -> Result<String> {
     count_work(cost);
     let hashed = if password.len() <= BCRYPT_MAX_BYTES {
         bcrypt::non_truncating_hash(password, cost)
@@ -49,11 +122,21 @@ fn cost_of(hash: &str) -> Option<u32> {
 
 /// Whether `stored` is a hash this module can check.
 fn well_formed(stored: &str) -> bool {
-    cost_of(stored).is_some()
+    cost_of(stored).is_some() || argon2_params(stored).is_some()
 }
 
-/// One bcrypt verification of `password` against a well-formed `stored` hash.
+/// One verification of `password` against a well-formed `stored` hash (bcrypt or
+/// argon2id, each at its own parameters).
 fn verify_blocking(password: &str, stored: &str) -> bool {
+    if stored.starts_with("$argon2") {
+        use argon2::PasswordVerifier;
+        return match (argon2_params(stored), argon2::PasswordHash::new(stored)) {
+            (Some(_), Ok(parsed)) => argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            _ => false,
+        };
+    }
     match stored.strip_prefix(BCRYPT_SHA256_PREFIX) {
         Some(inner) => bcrypt_verify(Sha256::digest(password.as_bytes()), inner),
         // A plain bcrypt hash only ever saw 72 bytes: a longer password must not match it
@@ -91,9 +174,9 @@ pub(crate) fn work_done() -> u64 {
     WORK.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Whether a stored hash should be replaced by one at `cost` (after a successful login).
-pub(crate) fn needs_rehash(stored: &str, cost: u32) -> bool {
-    cost_of(stored) != Some(cost)
+/// Whether a stored hash should be replaced by one of `policy` (after a successful login).
+pub(crate) fn needs_rehash(stored: &str, policy: Policy) -> bool {
+    !policy.is_current(stored)
 }
 
 /// A job for the hashing threads.
@@ -282,10 +365,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|_| Error::internal("a hashing job failed"))
 }
 
-/// Hash a password at `cost`, off the async executor.
-pub(crate) async fn hash(password: &str, cost: u32) -> Result<String> {
+/// Hash a password as `policy` says, off the async executor.
+pub(crate) async fn hash(password: &str, policy: Policy) -> Result<String> {
     let password = password.to_owned();
-    blocking(move || hash_blocking(&password, cost)).await?
+    blocking(move || hash_blocking(&password, policy)).await?
 }
 
 /// Check a password against a stored hash, off the async executor. A malformed hash
@@ -320,9 +403,55 @@ pub(crate) async fn verify_login(
 mod tests {
     use super::*;
 
+    const ARGON2: Policy = Policy {
+        scheme: PasswordHashing::Argon2id,
+        bcrypt_cost: 4,
+    };
+    const BCRYPT: Policy = Policy {
+        scheme: PasswordHashing::Bcrypt,
+        bcrypt_cost: 4,
+    };
+
+    #[test]
+    fn argon2id_hashes_verify_and_are_current_only_under_their_policy() {
+        let h = hash_blocking("securepassword123", ARGON2).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(well_formed(&h));
+        assert!(verify_blocking("securepassword123", &h));
+        assert!(!verify_blocking("securepassword124", &h));
+        let long = "y".repeat(300);
+        let hl = hash_blocking(&long, ARGON2).unwrap();
+        assert!(verify_blocking(&long, &hl) && !verify_blocking(&long[..299], &hl));
+        assert!(ARGON2.is_current(&h) && !BCRYPT.is_current(&h));
+        let b = bcrypt_hash("securepassword123", 4).unwrap();
+        assert!(BCRYPT.is_current(&b) && !ARGON2.is_current(&b));
+        assert!(needs_rehash(&b, ARGON2) && needs_rehash(&h, BCRYPT));
+        // Other parameters, or a hash that asks for too much, or another variant.
+        let weaker = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        let salt = SaltString::generate(&mut OsRng);
+        let w = weaker
+            .hash_password(b"pw-of-another-age", &salt)
+            .unwrap()
+            .to_string();
+        assert!(
+            verify_blocking("pw-of-another-age", &w),
+            "verified at its own parameters"
+        );
+        assert!(needs_rehash(&w, ARGON2));
+        let greedy = w.replace("m=8192", "m=4194304");
+        assert!(!well_formed(&greedy));
+        let argon2i = w.replace("$argon2id$", "$argon2i$");
+        assert!(!well_formed(&argon2i) && !verify_blocking("pw-of-another-age", &argon2i));
+    }
+
     #[test]
     fn short_passwords_use_plain_bcrypt() {
-        let h = hash_blocking("securepassword123", 4).unwrap();
+        let h = bcrypt_hash("securepassword123", 4).unwrap();
         assert!(h.starts_with("$2b$04$"), "{h}");
         assert!(verify_blocking("securepassword123", &h));
         assert!(!verify_blocking("securepassword124", &h));
@@ -333,7 +462,7 @@ mod tests {
         let base = "x".repeat(BCRYPT_MAX_BYTES);
         let long_a = format!("{base}A");
         let long_b = format!("{base}B");
-        let h = hash_blocking(&long_a, 4).unwrap();
+        let h = bcrypt_hash(&long_a, 4).unwrap();
         assert!(h.starts_with(BCRYPT_SHA256_PREFIX));
         assert!(verify_blocking(&long_a, &h));
         assert!(
@@ -342,7 +471,7 @@ mod tests {
         );
         assert!(!verify_blocking(&base, &h));
         // And a plain hash at the limit does not accept a longer password sharing its prefix.
-        let h72 = hash_blocking(&base, 4).unwrap();
+        let h72 = bcrypt_hash(&base, 4).unwrap();
         assert!(verify_blocking(&base, &h72));
         assert!(!verify_blocking(&long_a, &h72));
     }
@@ -462,10 +591,14 @@ mod tests {
 
     #[test]
     fn costs_are_read_from_both_forms() {
-        let plain = hash_blocking("securepassword123", 5).unwrap();
-        let long = hash_blocking(&"y".repeat(100), 6).unwrap();
+        let plain = bcrypt_hash("securepassword123", 5).unwrap();
+        let long = bcrypt_hash(&"y".repeat(100), 6).unwrap();
         assert_eq!(cost_of(&plain), Some(5));
         assert_eq!(cost_of(&long), Some(6));
-        assert!(needs_rehash(&plain, 4) && !needs_rehash(&plain, 5));
+        let at = |bcrypt_cost| Policy {
+            scheme: PasswordHashing::Bcrypt,
+            bcrypt_cost,
+        };
+        assert!(needs_rehash(&plain, at(4)) && !needs_rehash(&plain, at(5)));
     }
 }

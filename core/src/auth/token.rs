@@ -194,6 +194,9 @@ struct WireClaims {
     iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     aud: Option<String>,
+    /// Not before: never set here, checked when a token carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 /// Signs and checks tokens with the configured, pinned algorithm.
@@ -203,6 +206,7 @@ pub(crate) struct TokenCodec {
     decoding: DecodingKey,
     validation: Validation,
     expiry: chrono::Duration,
+    leeway: i64,
     issuer: Option<String>,
     audience: Option<String>,
 }
@@ -239,6 +243,7 @@ impl TokenCodec {
             decoding: DecodingKey::from_secret(secret),
             validation,
             expiry,
+            leeway: config.jwt_leeway.as_secs() as i64,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
         })
@@ -264,6 +269,7 @@ impl TokenCodec {
             exp,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            nbf: None,
         };
         let access_token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)
             .map_err(|e| Error::internal(format_args!("token signing failed: {e}")))?;
@@ -277,24 +283,35 @@ impl TokenCodec {
         })
     }
 
-    /// Check signature, algorithm, `exp` (and `iss`/`aud` when configured). No database.
+    /// Check signature, algorithm, `exp`, `iat` and `nbf` not in the future beyond the
+    /// leeway (and `iss`/`aud` when configured). A token with whitespace around it is
+    /// malformed: what was signed is what must be sent. No database.
     pub(crate) fn decode(&self, token: &str) -> Result<Claims> {
-        let data =
-            jsonwebtoken::decode::<WireClaims>(token.trim(), &self.decoding, &self.validation)
-                .map_err(|e| {
-                    use jsonwebtoken::errors::ErrorKind;
-                    let reason = match e.kind() {
-                        ErrorKind::ExpiredSignature => "token has expired",
-                        ErrorKind::InvalidAlgorithm => "token algorithm is not allowed",
-                        ErrorKind::InvalidSignature => "token signature is invalid",
-                        ErrorKind::InvalidIssuer => "token issuer is not accepted",
-                        ErrorKind::InvalidAudience => "token audience is not accepted",
-                        ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
-                        _ => "token is malformed",
-                    };
-                    Error::unauthorized(reason)
-                })?;
+        if token.is_empty() || token.trim() != token {
+            return Err(Error::unauthorized("token is malformed"));
+        }
+        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let reason = match e.kind() {
+                    ErrorKind::ExpiredSignature => "token has expired",
+                    ErrorKind::InvalidAlgorithm => "token algorithm is not allowed",
+                    ErrorKind::InvalidSignature => "token signature is invalid",
+                    ErrorKind::InvalidIssuer => "token issuer is not accepted",
+                    ErrorKind::InvalidAudience => "token audience is not accepted",
+                    ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+                    _ => "token is malformed",
+                };
+                Error::unauthorized(reason)
+            })?;
         let wire = data.claims;
+        let latest = Utc::now().timestamp() + self.leeway;
+        if wire.iat > latest {
+            return Err(Error::unauthorized("token was issued in the future"));
+        }
+        if wire.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(Error::unauthorized("token is not valid yet"));
+        }
         let id = |hex: &str| {
             ObjectId::parse_str(hex).map_err(|_| Error::unauthorized("token is malformed"))
         };
@@ -387,5 +404,55 @@ mod tests {
             .unwrap();
         let err = c.decode(&t.access_token).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn future_iat_or_nbf_beyond_the_leeway_and_whitespace_are_refused() {
+        let config = Config::builder("mongodb://localhost", "0123456789abcdef-0123")
+            .jwt_leeway(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let c = TokenCodec::new(&config).unwrap();
+        let sign = |iat: i64, nbf: Option<i64>| {
+            let wire = WireClaims {
+                sub: ObjectId::new().to_hex(),
+                org: ObjectId::new().to_hex(),
+                org_name: "Acme".into(),
+                ver: 0,
+                iat,
+                exp: Utc::now().timestamp() + 3600,
+                iss: None,
+                aud: None,
+                nbf,
+            };
+            jsonwebtoken::encode(&c.header, &wire, &c.encoding).unwrap()
+        };
+        let now = Utc::now().timestamp();
+        // Within the leeway: accepted.
+        assert!(c.decode(&sign(now + 20, None)).is_ok());
+        assert!(c.decode(&sign(now, Some(now + 20))).is_ok());
+        assert!(c.decode(&sign(now, Some(now - 60))).is_ok());
+        // Beyond it: refused.
+        let e = c.decode(&sign(now + 120, None)).unwrap_err();
+        assert!(e.to_string().contains("future"), "{e}");
+        let e = c.decode(&sign(now, Some(now + 120))).unwrap_err();
+        assert!(e.to_string().contains("not valid yet"), "{e}");
+        // Whitespace around a valid token.
+        let good = c
+            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .unwrap()
+            .access_token;
+        assert!(c.decode(&good).is_ok());
+        for wrapped in [
+            format!(" {good}"),
+            format!("{good}\n"),
+            format!("\t{good} "),
+        ] {
+            assert_eq!(
+                c.decode(&wrapped).unwrap_err().code(),
+                "UNAUTHORIZED",
+                "{wrapped:?}"
+            );
+        }
     }
 }

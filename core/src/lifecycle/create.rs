@@ -189,7 +189,7 @@ pub(crate) async fn create(
     options: TenantOptions,
 ) -> Result<Tenant> {
     validate_password(password, cx.config.min_password_chars)?;
-    let hashed = password::hash(password, cx.config.bcrypt_cost).await?;
+    let hashed = password::hash(password, password::Policy::of(&cx.config)).await?;
     create_hashed(cx, name, email, &hashed, options, None).await
 }
 
@@ -282,6 +282,8 @@ async fn try_create(
         deleted_at: None,
         purge_after: None,
         importing,
+        suspended_at: None,
+        suspended_reason: None,
     };
     let sent = Instant::now();
     cx.store.insert_creating(&org).await?;

@@ -309,7 +309,7 @@ pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Re
     // Only a password different from the current one is a change.
     let new_hash = match &update.admin_password {
         Some(p) if !password::verify(p, &admin.hashed_password).await? => {
-            Some(password::hash(p, cx.config.bcrypt_cost).await?)
+            Some(password::hash(p, password::Policy::of(&cx.config)).await?)
         }
         _ => None,
     };

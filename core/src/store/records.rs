@@ -229,6 +229,12 @@ pub(crate) struct OrgDoc {
     /// until its data is in and verified, and cannot be restored, only purged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importing: Option<bson::DateTime>,
+    /// When the tenant was suspended (its credentials refused until resumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<bson::DateTime>,
+    /// Why, as the operator said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_reason: Option<String>,
 }
 
 fn readable_journal<'de, D: Deserializer<'de>>(
@@ -259,6 +265,8 @@ impl OrgDoc {
             deleted_at: Some(bson::DateTime::now()),
             purge_after: Some(bson::DateTime::now()),
             importing: None,
+            suspended_at: Some(bson::DateTime::now()),
+            suspended_reason: Some(String::new()),
         }
     }
 
@@ -611,6 +619,43 @@ impl Store {
         let filter = doc! { "_id": id, "state": State::Deleted.as_str(), "importing": since };
         let change = doc! { "$set": { "purge_after": until } };
         Ok(self.orgs.update_one(filter, change).await?.matched_count == 1)
+    }
+
+    /// Suspend the visible tenant `id` (again: with this reason); the record after, or
+    /// `None` when no visible tenant has the id.
+    pub(crate) async fn suspend(
+        &self,
+        id: ObjectId,
+        reason: Option<&str>,
+    ) -> Result<Option<OrgDoc>> {
+        let visible = [State::Active.as_str(), State::Updating.as_str()];
+        let filter = doc! { "_id": id, "state": { "$in": visible.to_vec() } };
+        let mut change = doc! { "$set": { "suspended_at": bson::DateTime::now() } };
+        match reason {
+            Some(r) => change
+                .get_document_mut("$set")
+                .map_err(crate::error::Error::internal)?
+                .insert("suspended_reason", r),
+            None => change.insert("$unset", doc! { "suspended_reason": "" }),
+        };
+        Ok(self
+            .orgs
+            .find_one_and_update(filter, change)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await?)
+    }
+
+    /// Resume the visible tenant `id`; the record after, or `None` when no visible tenant
+    /// has the id.
+    pub(crate) async fn resume(&self, id: ObjectId) -> Result<Option<OrgDoc>> {
+        let visible = [State::Active.as_str(), State::Updating.as_str()];
+        let filter = doc! { "_id": id, "state": { "$in": visible.to_vec() } };
+        let change = doc! { "$unset": { "suspended_at": "", "suspended_reason": "" } };
+        Ok(self
+            .orgs
+            .find_one_and_update(filter, change)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await?)
     }
 
     /// Reveal an imported tenant whose data is in and verified; whether it was still the

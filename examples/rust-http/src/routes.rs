@@ -79,6 +79,21 @@ impl Schema for OrgName {
     const FIELDS: &'static [(&'static str, bool)] = &[("organization_name", false)];
 }
 
+/// `POST /admin/suspend` body (an operator call).
+#[derive(Deserialize, ToSchema)]
+pub struct SuspendOrg {
+    #[schema(example = "Acme Corp")]
+    organization_name: String,
+    /// Why (one line, at most 500 characters), kept on the record and in the audit log.
+    #[schema(example = "unpaid invoice")]
+    reason: Option<String>,
+}
+
+impl Schema for SuspendOrg {
+    const FIELDS: &'static [(&'static str, bool)] =
+        &[("organization_name", false), ("reason", true)];
+}
+
 /// An organization as the operator endpoints list it (`tenantry::http::tenant_body`).
 #[derive(Serialize, ToSchema)]
 pub struct ListedOrg {
@@ -98,6 +113,9 @@ pub struct ListedOrg {
     updated_at: DateTime<Utc>,
     deleted_at: Option<DateTime<Utc>>,
     purge_after: Option<DateTime<Utc>>,
+    /// Set while the organization is suspended (`POST /admin/suspend`).
+    suspended_at: Option<DateTime<Utc>>,
+    suspended_reason: Option<String>,
 }
 
 /// `GET /admin/tenants` answer: one page, in creation order.
@@ -325,6 +343,38 @@ async fn restore_org(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     m.check_operator(&token)?;
     let tenant = m.restore_tenant(&body.organization_name).await?;
+    Ok(Json(tenantry::http::tenant_body(&tenant)))
+}
+
+#[utoipa::path(post, path = "/admin/suspend", tag = "operators", request_body = SuspendOrg, security(("bearer" = [])),
+    description = "Suspend an organization: its admins' logins, earlier tokens and token-authorized calls are refused with 403 `TENANT_SUSPENDED` until it is resumed; its data is untouched. Authorized by the operator token.",
+    responses((status = 200, body = ListedOrg), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn suspend_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<SuspendOrg>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let tenant = m
+        .suspend_tenant(&body.organization_name, body.reason.as_deref())
+        .await?;
+    Ok(Json(tenantry::http::tenant_body(&tenant)))
+}
+
+#[utoipa::path(post, path = "/admin/resume", tag = "operators", request_body = OrgName, security(("bearer" = [])),
+    description = "Resume a suspended organization: its credentials are accepted again. Authorized by the operator token.",
+    responses((status = 200, body = ListedOrg), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "operator calls are off", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn resume_org(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<OrgName>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let tenant = m.resume_tenant(&body.organization_name).await?;
     Ok(Json(tenantry::http::tenant_body(&tenant)))
 }
 
@@ -619,8 +669,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -649,6 +699,14 @@ pub fn router(manager: TenantManager) -> Router {
         )
         .route("/admin/purge", post(purge_org).fallback(allowed(&["POST"])))
         .route("/admin/migrate", post(migrate).fallback(allowed(&["POST"])))
+        .route(
+            "/admin/suspend",
+            post(suspend_org).fallback(allowed(&["POST"])),
+        )
+        .route(
+            "/admin/resume",
+            post(resume_org).fallback(allowed(&["POST"])),
+        )
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
             "/admin/audit/verify",
