@@ -18,13 +18,18 @@ const token = Symbol('tenantry.ConfinedCollection')
 /** @type {typeof import('mongodb').BSON | undefined} */
 let loaded
 
-/** The `mongodb` package's `BSON`, loaded with the first confined collection. */
-function BSON() {
+/**
+ * The `mongodb` package's `BSON`, loaded with the first confined collection (or the first
+ * schema declared).
+ *
+ * @param {string} [what] what needs it, for the error without the package
+ */
+function BSON(what = 'a tenant in the shared layout is reached') {
   if (!loaded) {
     try {
       loaded = require('mongodb').BSON
     } catch (err) {
-      throw new Error("a tenant in the shared layout is reached through the 'mongodb' package: install it", {
+      throw new Error(`${what} through the 'mongodb' package: install it`, {
         cause: err,
       })
     }
@@ -395,4 +400,4 @@ function confine(collection, confinement, now) {
   return new ConfinedCollection(token, collection, confinement, now)
 }
 
-module.exports = { ConfinedCollection, confine }
+module.exports = { BSON, ConfinedCollection, confine }

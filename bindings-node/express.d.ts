@@ -12,6 +12,8 @@ import type {
   HttpResponse,
   ImportOptions,
   Layout,
+  MigrateOptions,
+  MigrateReport,
   Tenant,
   TenantManager,
   TenantPage,
@@ -120,6 +122,9 @@ export interface TenantBody {
   updated_at: string
   deleted_at: string | null
   purge_after: string | null
+  /** Set while the tenant is suspended (`suspendTenant`). */
+  suspended_at: string | null
+  suspended_reason: string | null
 }
 
 /** A tenant as the operator endpoints show it (the core's body); throws `InvalidInputError` for another object. */
@@ -172,6 +177,36 @@ export declare function verificationBody(verification: AuditVerification): {
  * `manager.importTenantBuffer`; throws `RequestValidationError` with every problem.
  */
 export declare function importOptions(query: string): ImportOptions
+
+/**
+ * The options of `POST /admin/migrate` from a query string (`dry_run`, `parallelism`,
+ * `stop_on_failure`, each optional, at most once), parsed by the core, for
+ * `manager.migrate`; throws `RequestValidationError` with every problem.
+ */
+export declare function migrateOptions(query: string): MigrateOptions
+
+/** A failed organization of a migration run, as `POST /admin/migrate` shows it. */
+export interface MigrationFailureBody {
+  organization_id: string
+  organization_name: string
+  /** The migration that failed. */
+  migration: string
+  /** The error's code. */
+  code: string
+  message: string
+}
+
+/**
+ * A report of `migrate` as `POST /admin/migrate` answers it (the core's body); throws
+ * `InvalidInputError` for an object `migrate` did not return.
+ */
+export declare function migrateReportBody(report: MigrateReport): {
+  tenants: number
+  applied: number
+  up_to_date: number
+  not_started: number
+  failed: MigrationFailureBody[]
+}
 
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string

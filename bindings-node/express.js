@@ -18,6 +18,8 @@ const {
   httpImportOptions,
   httpJsonObject,
   httpMethodNotAllowed,
+  httpMigrateOptions,
+  httpMigrateReportBody,
   httpPageBody,
   httpQueryParam,
   httpResponse,
@@ -260,6 +262,32 @@ function importOptions(query) {
 }
 
 /**
+ * The options of `POST /admin/migrate` from a query string (`rawQuery(req)`), parsed by
+ * the core as every server of the contract parses them (`dry_run`, `parallelism`,
+ * `stop_on_failure`, each optional and at most once), for `manager.migrate`; throws
+ * `RequestValidationError` with every problem otherwise.
+ *
+ * @param {string} query
+ */
+function migrateOptions(query) {
+  const checked = httpMigrateOptions(query)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * A report of `manager.migrate` as `POST /admin/migrate` answers it (the core's body:
+ * `{ tenants, applied, up_to_date, not_started, failed: [{ organization_id,
+ * organization_name, migration, code, message }] }`); throws `InvalidInputError` for an
+ * object `migrate` did not return.
+ *
+ * @param {import('./index').MigrateReport} report
+ */
+function migrateReportBody(report) {
+  return httpMigrateReportBody(report)
+}
+
+/**
  * The token of the request's `Authorization: Bearer <token>` header; throws
  * `NotAuthenticatedError` without one.
  *
@@ -469,6 +497,8 @@ module.exports = {
   errorHandler,
   importOptions,
   jsonBody,
+  migrateOptions,
+  migrateReportBody,
   notFound,
   pageBody,
   queryParam,

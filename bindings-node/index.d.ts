@@ -16,6 +16,8 @@ import type {
   ImportedTenant,
   ImportOptions,
   Location,
+  MigrateOptions as NativeMigrateOptions,
+  MigrateReport,
   MoveProgress,
   MoveTarget,
   RecoveryReport,
@@ -43,6 +45,7 @@ export type {
   CheckedAuditQuery,
   CheckedBody,
   CheckedImportOptions,
+  CheckedMigrateOptions,
   CheckedParam,
   CheckedTenantId,
   CheckedTenantQuery,
@@ -53,6 +56,8 @@ export type {
   ImportedTenant,
   ImportOptions,
   Location,
+  MigrateReport,
+  MigrationFailure,
   MoveProgress,
   MoveTarget,
   RecoveryFailure,
@@ -71,6 +76,7 @@ export {
   httpImportOptions,
   httpJsonObject,
   httpMethodNotAllowed,
+  httpMigrateOptions,
   httpPageBody,
   httpQueryParam,
   httpResponse,
@@ -121,6 +127,12 @@ export interface ConnectOptions {
   jwtLeewaySeconds?: number
   /** bcrypt cost of new hashes, 4 to 31; 12 (env `BCRYPT_COST`). */
   bcryptCost?: number
+  /**
+   * Scheme of new password hashes: `bcrypt` (default, at `bcryptCost`) or `argon2id`
+   * (env `PASSWORD_HASH`). Stored hashes of either scheme verify; one made otherwise is
+   * replaced at its admin's next successful login.
+   */
+  passwordHash?: 'bcrypt' | 'argon2id'
   /** Shortest new password, in characters; 8 (env `MIN_PASSWORD_CHARS`). */
   minPasswordChars?: number
   /** Seconds an operation stays its owner's before recovery may take it over; 30, at least 5. */
@@ -143,6 +155,13 @@ export interface ConnectOptions {
   tombstoneRetentionSeconds?: number
   /** Seconds a deleted tenant stays restorable before it is purged; 0 (deletes are immediate). */
   deletedRetentionSeconds?: number
+  /**
+   * A JSON file declaring the schema every tenant's data follows (declarative migrations
+   * only; the shape `setSchema` takes, values in MongoDB Extended JSON), read at connect as
+   * `setSchema` would take it (env `TENANT_SCHEMA_FILE`). A file that cannot be read or
+   * does not hold a schema rejects with `ConfigError`.
+   */
+  schemaFile?: string
   /** Addresses or CIDR networks whose `X-Forwarded-For` is believed. */
   trustedProxies?: string | string[]
   /** Entries the hot path's cache may hold; 100000, 0 turns the cache off. */
@@ -188,6 +207,135 @@ export interface ImportTenantOptions extends ImportOptions {
   onProgress?: ((progress: ArchiveProgress) => unknown) | null
 }
 
+/**
+ * The schema every tenant's data follows (`setSchema`): the indexes each tenant's
+ * collections have (made at every create), and the migrations, in the order they apply.
+ * The same declaration as the core's JSON schema file (`schemaFile`), snake_case keys
+ * included, with values as the `mongodb` driver writes them (an `ObjectId`, a `Date`, a
+ * `Long`) and migrations written in JavaScript besides.
+ */
+export interface Schema {
+  indexes?: SchemaIndex[] | null
+  migrations?: Migration[] | null
+}
+
+/** An index every tenant has on its logical collection `collection`. */
+export interface SchemaIndex {
+  collection: string
+  /** The index's keys, as `createIndex` takes them (`{ email: 1 }`). */
+  keys: Document
+  /** The `createIndexes` options: `unique`, `name`, `sparse`, `expireAfterSeconds`, ... */
+  options?: Document | null
+}
+
+/**
+ * One migration: an `id` unique in the schema and never reused (an applied migration is
+ * never run again for a tenant, and one changed since is refused), and one step. Every
+ * migration must be idempotent: a run that dies is taken over by the next, which runs the
+ * migration again.
+ */
+export type Migration =
+  | CreateIndexMigration
+  | DropIndexMigration
+  | RenameFieldMigration
+  | SetDefaultMigration
+  | UpdateMigration
+  | FunctionMigration
+
+/** Make an index (compound with the tenant's stamp in the `shared` layout). */
+export interface CreateIndexMigration {
+  id: string
+  create_index: SchemaIndex
+}
+
+/** Drop the index named `name` (in the `shared` layout, the shared collection's). */
+export interface DropIndexMigration {
+  id: string
+  drop_index: { collection: string; name: string }
+}
+
+/** Rename a field in every document that has it under `from` and not under `to`. */
+export interface RenameFieldMigration {
+  id: string
+  rename_field: { collection: string; from: string; to: string }
+}
+
+/** Set `field` to `value` in every document where it is missing. */
+export interface SetDefaultMigration {
+  id: string
+  set_default: { collection: string; field: string; value: unknown }
+}
+
+/**
+ * Update the documents matching `filter` (every document without one) with an update
+ * document or a pipeline; it must be idempotent (filter on the shape it changes).
+ */
+export interface UpdateMigration {
+  id: string
+  update: { collection: string; filter?: Document | null; update: Document | Document[] }
+}
+
+/**
+ * A migration written in JavaScript: `function` is called with the tenant being migrated
+ * (on the JS thread, up to `parallelism` tenants at once); the promise it returns, if any,
+ * is waited for. A throw or a rejection fails that tenant's migration: with the error's
+ * code for one of this package's errors, `INTERNAL` naming the error otherwise. `version`
+ * stands for the function's content in the migration's checksum: change it when the
+ * function changes meaning (better: declare a new migration).
+ */
+export interface FunctionMigration {
+  id: string
+  function: (tenant: MigrationTenant) => unknown
+  version: string
+}
+
+/** The tenant a migration function is called with. */
+export interface MigrationTenant {
+  /** The tenant's id (24 hex digits). */
+  readonly tenantId: string
+  /** The tenant's name. */
+  readonly name: string
+  /** The cluster of its data: `client` must be connected to it (`home` is the manager's own). */
+  readonly cluster: string
+  /**
+   * The tenant's logical collection `name` (`data` unless given) on the application's own
+   * `mongodb` client, as `collection` gives it for claims: the driver's collection, or in
+   * the `shared` layout a `ConfinedCollection`. Throws `InvalidInputError` for a name the
+   * tenant cannot have.
+   */
+  collection<TSchema extends Document = Document>(client: DriverClient, name?: string | null): TenantDataCollection<TSchema>
+}
+
+/**
+ * The options of `migrate`: `parallelism` (tenants migrated at once, 1 to 256; 4),
+ * `dryRun` (say what would run, write nothing), `stopOnFailure` (start no tenant after a
+ * failure), and `onProgress`, called on the JS thread with `(done, total)` after each
+ * tenant, as `moveTenant`'s: never waited for, what it throws becomes a process warning,
+ * and it has been called for every tenant when the promise settles.
+ */
+export interface MigrateOptions extends NativeMigrateOptions {
+  onProgress?: ((done: number, total: number) => unknown) | null
+}
+
+/**
+ * A report of `migrate` as `POST /admin/migrate` answers it (the core's body, as every
+ * server of the contract answers it). Throws `InvalidInputError` (`field`: `report`) for an
+ * object `migrate` did not return.
+ */
+export declare function httpMigrateReportBody(report: MigrateReport): {
+  tenants: number
+  applied: number
+  up_to_date: number
+  not_started: number
+  failed: {
+    organization_id: string
+    organization_name: string
+    migration: string
+    code: string
+    message: string
+  }[]
+}
+
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
   | 'TENANT_NOT_FOUND'
@@ -202,6 +350,7 @@ export type ErrorCode =
   | 'CLOSED'
   | 'DATABASE'
   | 'INTERNAL'
+  | 'TENANT_SUSPENDED'
 
 /**
  * What every method rejects (or throws) with: `err instanceof TenantryError`, and
@@ -284,6 +433,14 @@ export declare class DatabaseError extends TenantryError {
 export declare class InternalError extends TenantryError {
   static readonly code: 'INTERNAL'
   readonly code: 'INTERNAL'
+}
+/**
+ * The tenant is suspended (`suspendTenant`): its admins' logins (with the right password),
+ * its tokens and its scopes are refused until it is resumed.
+ */
+export declare class TenantSuspendedError extends TenantryError {
+  static readonly code: 'TENANT_SUSPENDED'
+  readonly code: 'TENANT_SUSPENDED'
 }
 
 /** Each code's class. */
@@ -413,6 +570,26 @@ export declare class TenantManager {
    */
   restoreTenant(name: string): Promise<Tenant>
   /**
+   * Suspend the tenant named `name` (any spelling): until `resumeTenant`, its admins'
+   * logins with the right password, the tokens issued before and the scopes opened with
+   * them are refused with `TenantSuspendedError` (a wrong password is still
+   * `InvalidCredentialsError`); its data, admins and name are untouched. Suspending a
+   * suspended tenant records the new `reason` (one line of at most 500 characters, kept on
+   * the record as `suspendedReason` and in the audit log). Resolves to the tenant, its
+   * `suspendedAt` set. Rejects with `TenantNotFoundError`, or `InvalidInputError`
+   * (`field`: `reason`). An administration call: no token is checked, so only trusted
+   * code may call it.
+   */
+  suspendTenant(name: string, reason?: string | null): Promise<Tenant>
+  /**
+   * Lift the suspension of the tenant named `name` (any spelling): its logins and tokens
+   * are accepted again, those issued before the suspension too (unless revoked
+   * otherwise). Resuming a tenant that is not suspended changes nothing. Resolves to the
+   * tenant, `suspendedAt` and `suspendedReason` null. Rejects with `TenantNotFoundError`.
+   * An administration call: no token is checked, so only trusted code may call it.
+   */
+  resumeTenant(name: string): Promise<Tenant>
+  /**
    * Remove the softly deleted tenant named `name` now, whatever its retention: its data,
    * its admins, its record, then its name (journaled like any delete). Rejects with
    * `TenantNotFoundError` when no deleted tenant has the name (an active one is not
@@ -448,12 +625,15 @@ export declare class TenantManager {
   /**
    * Log an admin in. Unknown email and wrong password cost the same bcrypt work and
    * reject alike (`InvalidCredentialsError`); past the failure limits of the (email,
-   * `client`) pair, the email or the client, `TooManyAttemptsError`.
+   * `client`) pair, the email or the client, `TooManyAttemptsError`. The right password
+   * of a suspended tenant's admin rejects with `TenantSuspendedError`.
    */
   authenticate(email: string, password: string, client?: string | null): Promise<AccessToken>
   /**
    * The claims of a token whose signature, algorithm and expiry hold and that was not
-   * revoked (password changed, admin or tenant deleted). Rejects with `UnauthorizedError`.
+   * revoked (password changed, admin or tenant deleted). Rejects with `UnauthorizedError`,
+   * or `TenantSuspendedError` while its tenant is suspended (as do the calls taking its
+   * claims).
    */
   verifyToken(token: string): Promise<Claims>
   /**
@@ -547,6 +727,28 @@ export declare class TenantManager {
   importTenant(path: string, options?: ImportTenantOptions | null): Promise<ImportedTenant>
   /** `importTenant` from the archive's bytes (copied when called). */
   importTenantBuffer(archive: Uint8Array, options?: ImportTenantOptions | null): Promise<ImportedTenant>
+  /**
+   * Declare the schema every tenant's data follows (replacing any declared before, or
+   * read from `schemaFile`): from now on a new tenant gets its indexes and is recorded as
+   * having every migration applied (it is born with the current schema), and `migrate`
+   * applies to the other tenants the migrations each lacks. Throws `InvalidInputError`
+   * (`field`: `schema`) for a declaration that does not read: a member or kind it does not
+   * know, a missing or mistyped field, a `function` that is not one or has no `version`, an
+   * id declared twice. Values cross as BSON, with the `mongodb` package (which must be
+   * installed).
+   */
+  setSchema(schema: Schema): void
+  /**
+   * Apply the migrations of the declared schema that each active tenant lacks, in order,
+   * `parallelism` tenants at a time, with a ledger per tenant: a second run applies
+   * nothing, an interrupted one is taken up by the next. A tenant's failure stops that
+   * tenant only (every tenant not started yet, with `stopOnFailure`) and is reported in
+   * `failed` (`CONFLICT` for a migration changed after it was applied); a dry run says
+   * what would run and writes nothing. Rejects with `InvalidInputError` (`field`:
+   * `schema` when none is declared, `parallelism`). An administration call: no token is
+   * checked, so only trusted code may call it.
+   */
+  migrate(options?: MigrateOptions | null): Promise<MigrateReport>
   /**
    * Throws `UnauthorizedError` unless `token` is the configured operator token
    * (`operatorToken`, compared in constant time), `ForbiddenError` when none is configured

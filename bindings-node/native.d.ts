@@ -81,6 +81,25 @@ export declare class Confinement {
 }
 
 /**
+ * The tenant a migration function runs for, as the core's threads hand it to JavaScript.
+ * Not built by hand: the package's `index.js` gives the application's function a plain
+ * object made from it (`tenantId`, `name`, `cluster`, `collection(client, name)`).
+ */
+export declare class MigrationScope {
+  /** The tenant's id (24 hex digits). */
+  get tenantId(): string
+  /** The tenant's name. */
+  get name(): string
+  /** The cluster of the tenant's data (`home` unless placed on another). */
+  get cluster(): string
+  /**
+   * Where the tenant's logical collection `name` (`data` by default) is, as `locate`
+   * says for claims.
+   */
+  locate(name?: string | undefined | null): Location
+}
+
+/**
  * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
  *
  * Get one with `TenantManager.connect(options)` or `TenantManager.fromEnv()` and share it:
@@ -131,6 +150,18 @@ export declare class TenantManager {
    * administration call: no token is checked, so only trusted code may call it.
    */
   restoreTenant(name: string): Tenant | Promise<Tenant>
+  /**
+   * Suspend the tenant named `name`: its admins' logins, earlier tokens and scopes are
+   * refused with `TENANT_SUSPENDED` until it is resumed; its data is untouched. An
+   * administration call: no token is checked, so only trusted code may call it.
+   */
+  suspendTenant(name: string, reason?: string | undefined | null): Tenant | Promise<Tenant>
+  /**
+   * Lift the suspension of the tenant named `name` (nothing changes if it is not
+   * suspended). An administration call: no token is checked, so only trusted code may
+   * call it.
+   */
+  resumeTenant(name: string): Tenant | Promise<Tenant>
   /**
    * Remove the softly deleted tenant named `name` now, whatever its retention. An
    * administration call: no token is checked, so only trusted code may call it.
@@ -208,6 +239,20 @@ export declare class TenantManager {
   importTenant(path: string, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null): ImportedTenant | Promise<ImportedTenant>
   /** `importTenant` from the archive's bytes (copied before the call returns). */
   importTenantBuffer(archive: Uint8Array, options?: ImportOptions | null, onProgress?: ((progress: ArchiveProgress) => unknown) | null): ImportedTenant | Promise<ImportedTenant>
+  /**
+   * Declare the schema every tenant's data follows, from its declaration (one BSON
+   * document, see `schema.rs`) and the functions of the migrations written in JavaScript
+   * by id: a new tenant gets its indexes and is born migrated; `migrate` applies the
+   * migrations the others lack. Throws `INVALID_INPUT` (field `schema`).
+   */
+  setSchema(declaration: Uint8Array, functions: Record<string, (tenant: MigrationScope) => Promise<MigrationError | null>>): void
+  /**
+   * Apply the declared schema's migrations that each active tenant lacks (see the core's
+   * `schema` module); `onProgress`, when given, is called on the JS thread with
+   * `(done, total)` after each tenant, and has seen every report when the promise
+   * settles. An administration call: no token is checked.
+   */
+  migrate(options?: MigrateOptions | null, onProgress?: ((done: number, total: number) => unknown) | null): MigrateOutcome | Promise<MigrateOutcome>
   /**
    * Throws `UNAUTHORIZED` unless `token` is the configured operator token (compared in
    * constant time), `FORBIDDEN` when none is configured (operator calls are off).
@@ -328,7 +373,7 @@ export interface AuditEntry {
   actor: string
   /**
    * What happened: `create`, `rename`, `email_change`, `password_change`, `delete`,
-   * `restore`, `purge`, `move`, `import`, `login`.
+   * `restore`, `purge`, `move`, `import`, `login`, `suspend`, `resume`.
    */
   op: string
   /** `ok`, or the error code the operation ended with. */
@@ -419,6 +464,14 @@ export interface CheckedImportOptions {
   problems: Array<HttpProblem>
 }
 
+/** The options of `POST /admin/migrate`: the options, or every problem. */
+export interface CheckedMigrateOptions {
+  /** The options for `migrate`, when every parameter parses. */
+  value?: MigrateOptions
+  /** Every problem, one per parameter, otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /**
  * A required query parameter given exactly once ([`tenantry::http::query_param`]): its
  * value, or the problem.
@@ -504,6 +557,13 @@ export declare function httpJsonObject(body: Uint8Array, fields: Array<BodyField
 
 /** The 405 response, `Allow` listing `allowed` in the order every server uses. */
 export declare function httpMethodNotAllowed(allowed: Array<string>): HttpResponse
+
+/**
+ * Read the options of `POST /admin/migrate` from a query string (without `?`):
+ * `dry_run`, `parallelism`, `stop_on_failure`, each optional and at most once
+ * ([`tenantry::http::migrate_options`]).
+ */
+export declare function httpMigrateOptions(query: string): CheckedMigrateOptions
 
 /**
  * A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`,
@@ -610,6 +670,79 @@ export interface Location {
    * `null` in the others.
    */
   confinement: Confinement | null
+}
+
+/**
+ * How `migrate` runs; a field left out (or `null`) takes the core's default. The core
+ * checks the range of `parallelism`.
+ */
+export interface MigrateOptions {
+  /** Tenants migrated at once, 1 to 256 (4 when unset). */
+  parallelism?: number | null
+  /** Say what would run, write nothing (`false` when unset). */
+  dryRun?: boolean | null
+  /** After a tenant's failure, start no other tenant (`false` when unset). */
+  stopOnFailure?: boolean | null
+}
+
+/**
+ * A migration run's report, and its body as `POST /admin/migrate` answers it
+ * ([`tenantry::http::migrate_report_body`]): the core's report cannot be rebuilt from
+ * the JavaScript one, so `index.js` keeps the body beside the report it returns.
+ */
+export interface MigrateOutcome {
+  /** The report. */
+  report: MigrateReport
+  /** The report's HTTP body. */
+  body: any
+}
+
+/** What a migration run did (or would do, in a dry run). */
+export interface MigrateReport {
+  /** Tenants looked at (the active ones). */
+  tenants: number
+  /** Migrations applied (in a dry run: that would be), over every tenant. */
+  applied: number
+  /** Tenants that had nothing to apply. */
+  upToDate: number
+  /** Tenants not started (after a failure, with `stopOnFailure`). */
+  notStarted: number
+  /** Each failed tenant, in name order. */
+  failed: Array<MigrationFailure>
+}
+
+/**
+ * How a migration function failed, as `index.js` reports it: the details of one of the
+ * package's errors, or `INTERNAL` with the error's name and message for any other.
+ */
+export interface MigrationError {
+  /** The error's code. */
+  code: string
+  /** The input it is about (camelCase). */
+  field?: string | null
+  /** The explanation alone. */
+  reason?: string | null
+  /** Seconds to wait (`TOO_MANY_ATTEMPTS`). */
+  retryAfter?: number | null
+  /** The error's message. */
+  message: string
+}
+
+/**
+ * A tenant whose migration failed (its earlier migrations stay applied; the next run
+ * starts again at this one).
+ */
+export interface MigrationFailure {
+  /** The tenant's id (24 hex digits). */
+  tenantId: string
+  /** Its name. */
+  name: string
+  /** The id of the migration that failed (empty when the tenant failed before any). */
+  migration: string
+  /** The error's code. */
+  code: string
+  /** The error's message. */
+  message: string
 }
 
 /** How a move is going, as its progress callback hears it. */
@@ -719,6 +852,13 @@ export interface Tenant {
    * active).
    */
   purgeAfter: Date | null
+  /**
+   * When the tenant was suspended (`null` unless it is): while it is, its admins'
+   * logins and tokens are refused with `TENANT_SUSPENDED`.
+   */
+  suspendedAt: Date | null
+  /** Why, as the operator said (`null` when not suspended, or suspended without one). */
+  suspendedReason: string | null
 }
 
 /**

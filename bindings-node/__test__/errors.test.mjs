@@ -93,6 +93,10 @@ test('every core code converts to its class, with its extra fields (a sample of 
   assert.equal(sample('TOO_MANY_ATTEMPTS').retryAfter, 42)
   assert.equal(sample('CONFLICT').field, null)
   assert.equal(sample('CONFLICT').retryAfter, null)
+  const suspended = sample('TENANT_SUSPENDED')
+  assert.equal(suspended.name, 'TenantSuspendedError')
+  assert.equal(suspended.message, 'tenant suspended: Sample Corp')
+  assert.equal(suspended.field, null)
 })
 
 test('a rejection carries the stack of the call that started it', async (t) => {

@@ -19,7 +19,7 @@ import {
   requireToken,
   responseFor,
 } from '../express.js'
-import { TenantryError } from '../index.js'
+import { TenantSuspendedError, TenantryError } from '../index.js'
 import { closeDriver, driver, freshManager, tenantWithAdmin } from './helpers.mjs'
 
 after(closeDriver)
@@ -166,11 +166,16 @@ test('responseFor: each error class answered by its code', () => {
     ['FORBIDDEN', 403],
     ['CONFLICT', 409],
     ['DATABASE', 503],
+    ['TENANT_SUSPENDED', 403],
   ])) {
     const answer = responseFor(new TenantryError('x', { code }))
     assert.equal(answer.status, status)
     assert.equal(answer.body.code, code)
   }
+  assert.deepEqual(responseFor(new TenantSuspendedError('tenant suspended: Acme')).body, {
+    detail: 'Organization suspended',
+    code: 'TENANT_SUSPENDED',
+  })
   const throttled = responseFor(new TenantryError('slow down', { code: 'TOO_MANY_ATTEMPTS', retryAfter: 9 }))
   assert.deepEqual([throttled.status, throttled.headers['retry-after']], [429, '9'])
 })

@@ -44,6 +44,7 @@ export const ERROR_CODES = /** @type {const} */ ([
   'CLOSED',
   'DATABASE',
   'INTERNAL',
+  'TENANT_SUSPENDED',
 ])
 
 /** One driver client per test file; closed by `closeDriver`. */

@@ -292,6 +292,8 @@ test('tenantQuery parses a query string as the core does; pageBody and tenantBod
       updated_at: tenant.updatedAt.toISOString(),
       deleted_at: tenant.deletedAt?.toISOString() ?? null,
       purge_after: tenant.purgeAfter?.toISOString() ?? null,
+      suspended_at: tenant.suspendedAt?.toISOString() ?? null,
+      suspended_reason: tenant.suspendedReason,
     }
     // Field for field, in the core's order.
     assert.equal(JSON.stringify(bodies[i]), JSON.stringify(expected))

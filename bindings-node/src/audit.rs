@@ -21,7 +21,7 @@ pub struct AuditEntry {
     /// Who acted: `admin:<id>`, `operator`, `retention` or `anonymous`.
     pub actor: String,
     /// What happened: `create`, `rename`, `email_change`, `password_change`, `delete`,
-    /// `restore`, `purge`, `move`, `import`, `login`.
+    /// `restore`, `purge`, `move`, `import`, `login`, `suspend`, `resume`.
     pub op: String,
     /// `ok`, or the error code the operation ended with.
     pub outcome: String,

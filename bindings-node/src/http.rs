@@ -1,6 +1,7 @@
 //! The core's HTTP error table and request and response bodies ([`tenantry::http`]), for
 //! the Express glue. The bodies of results are the core's own, built from the core's types:
-//! a result the binding returned is converted back first.
+//! a result the binding returned is converted back first (a migration report's body, which
+//! cannot be, comes with the report: see `schema::MigrateOutcome`).
 
 use napi::Env;
 use napi_derive::napi;
@@ -10,6 +11,7 @@ use crate::archive::ImportOptions;
 use crate::audit::{AuditPage, AuditQuery, AuditVerification};
 use crate::config::snake;
 use crate::error::to_js_error;
+use crate::schema::MigrateOptions;
 use crate::types::{Tenant, TenantPage, TenantQuery};
 
 /// An HTTP response of the table: status, headers, JSON body.
@@ -302,6 +304,32 @@ pub fn import_options(query: String) -> CheckedImportOptions {
             problems: Vec::new(),
         },
         Err(p) => CheckedImportOptions {
+            value: None,
+            problems: problems(p),
+        },
+    }
+}
+
+/// The options of `POST /admin/migrate`: the options, or every problem.
+#[napi(object)]
+pub struct CheckedMigrateOptions {
+    /// The options for `migrate`, when every parameter parses.
+    pub value: Option<MigrateOptions>,
+    /// Every problem, one per parameter, otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the options of `POST /admin/migrate` from a query string (without `?`):
+/// `dry_run`, `parallelism`, `stop_on_failure`, each optional and at most once
+/// ([`tenantry::http::migrate_options`]).
+#[napi(js_name = "httpMigrateOptions")]
+pub fn migrate_options(query: String) -> CheckedMigrateOptions {
+    match tenantry::http::migrate_options(&query) {
+        Ok(o) => CheckedMigrateOptions {
+            value: Some(o.into()),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedMigrateOptions {
             value: None,
             problems: problems(p),
         },

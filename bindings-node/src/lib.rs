@@ -6,7 +6,8 @@
 //! the shared layout's confinement), `moves.rs` (a move's target and its progress reports,
 //! handed to a JS callback), `audit.rs` (the audit log's entries, query and verification),
 //! `archive.rs` (export and import: manifest, options, progress, archive files),
-//! `config.rs` (options to the core's `Settings`),
+//! `config.rs` (options to the core's `Settings`), `schema.rs` (the per-tenant schema's
+//! declaration, migrations written in JavaScript, a migration run's options and report),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
 //! HTTP error table and bodies). Parsing, validation and policy stay in core; the
 //! package's JavaScript layer (`index.js`, `confined.js`, `express.js`) adds the error
@@ -25,6 +26,7 @@ mod error;
 mod http;
 mod manager;
 mod moves;
+mod schema;
 mod scope;
 mod types;
 
@@ -38,13 +40,17 @@ pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
     audit_page_body, audit_query, audit_tenant, import_options, json_object, method_not_allowed,
-    page_body, query_param, response, tenant_body, tenant_query, validation_response,
-    verification_body, AuditRequest, BodyField, CheckedAuditQuery, CheckedBody,
-    CheckedImportOptions, CheckedParam, CheckedTenantId, CheckedTenantQuery, HttpProblem,
-    HttpResponse,
+    migrate_options, page_body, query_param, response, tenant_body, tenant_query,
+    validation_response, verification_body, AuditRequest, BodyField, CheckedAuditQuery,
+    CheckedBody, CheckedImportOptions, CheckedMigrateOptions, CheckedParam, CheckedTenantId,
+    CheckedTenantQuery, HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
-pub use moves::{MoveProgress, MoveTarget, ProgressCallback};
+pub use moves::{JsCallback, MoveProgress, MoveTarget, ProgressCallback};
+pub use schema::{
+    MigrateOptions, MigrateOutcome, MigrateProgressCallback, MigrateReport, MigrationCallback,
+    MigrationError, MigrationFailure, MigrationScope,
+};
 pub use scope::{Confinement, Location};
 pub use types::{
     core_fields, layouts, tenant_states, AccessToken, Claims, ClaimsObject, DateValue,

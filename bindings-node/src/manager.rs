@@ -21,6 +21,9 @@ use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error, Later};
 use crate::moves::{Listener, MoveTarget, ProgressCallback};
+use crate::schema::{
+    self, MigrateOptions, MigrateOutcome, MigrateProgressCallback, MigrationCallback,
+};
 use crate::scope::Location;
 use crate::types::{
     AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,
@@ -198,6 +201,41 @@ impl TenantManager {
         promise(
             env,
             async move { manager.restore_tenant(&name).await },
+            Tenant::from,
+        )
+    }
+
+    /// Suspend the tenant named `name`: its admins' logins, earlier tokens and scopes are
+    /// refused with `TENANT_SUSPENDED` until it is resumed; its data is untouched. An
+    /// administration call: no token is checked, so only trusted code may call it.
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
+    pub fn suspend_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        reason: Option<String>,
+    ) -> napi::Result<Later<'env, Tenant>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.suspend_tenant(&name, reason.as_deref()).await },
+            Tenant::from,
+        )
+    }
+
+    /// Lift the suspension of the tenant named `name` (nothing changes if it is not
+    /// suspended). An administration call: no token is checked, so only trusted code may
+    /// call it.
+    #[napi(ts_return_type = "Tenant | Promise<Tenant>")]
+    pub fn resume_tenant<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<Later<'env, Tenant>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.resume_tenant(&name).await },
             Tenant::from,
         )
     }
@@ -540,6 +578,59 @@ impl TenantManager {
                 imported
             },
             ImportedTenant::from,
+        )
+    }
+
+    /// Declare the schema every tenant's data follows, from its declaration (one BSON
+    /// document, see `schema.rs`) and the functions of the migrations written in JavaScript
+    /// by id: a new tenant gets its indexes and is born migrated; `migrate` applies the
+    /// migrations the others lack. Throws `INVALID_INPUT` (field `schema`).
+    #[napi(
+        ts_args_type = "declaration: Uint8Array, functions: Record<string, (tenant: MigrationScope) => Promise<MigrationError | null>>"
+    )]
+    pub fn set_schema(
+        &self,
+        env: &Env,
+        declaration: &[u8],
+        functions: std::collections::HashMap<String, MigrationCallback>,
+    ) -> napi::Result<()> {
+        schema::schema(declaration, schema::migration_fns(functions))
+            .and_then(|schema| self.inner.set_schema(schema))
+            .map_err(|err| to_js_error(env, err))
+    }
+
+    /// Apply the declared schema's migrations that each active tenant lacks (see the core's
+    /// `schema` module); `onProgress`, when given, is called on the JS thread with
+    /// `(done, total)` after each tenant, and has seen every report when the promise
+    /// settles. An administration call: no token is checked.
+    #[napi(
+        ts_args_type = "options?: MigrateOptions | null, onProgress?: ((done: number, total: number) => unknown) | null",
+        ts_return_type = "MigrateOutcome | Promise<MigrateOutcome>"
+    )]
+    pub fn migrate<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<MigrateOptions>,
+        on_progress: Option<MigrateProgressCallback>,
+    ) -> napi::Result<Later<'env, MigrateOutcome>> {
+        let manager = self.inner.clone();
+        let options =
+            options.map_or_else(|| Ok(tenantry::MigrateOptions::new()), TryInto::try_into);
+        let listener = on_progress.map(Listener::new);
+        promise(
+            env,
+            async move {
+                let mut options = options?;
+                if let Some(listener) = &listener {
+                    options = options.progress(schema::progress(listener));
+                }
+                let report = manager.migrate(options).await;
+                if let Some(listener) = &listener {
+                    listener.delivered().await;
+                }
+                report
+            },
+            MigrateOutcome::from,
         )
     }
 

@@ -1,7 +1,9 @@
 //! The core's online move (`TenantManager::move_tenant_with_progress`): where it goes
 //! ([`MoveTarget`]), how it is going ([`MoveProgress`]), and the listener that hands each
-//! report to a JavaScript callback on the JS thread (for moves, and for exports and imports,
-//! which report with the core's same `MoveProgress`).
+//! report to a JavaScript callback on the JS thread (for moves, for exports and imports,
+//! which report with the core's same `MoveProgress`, and for migration runs, which report
+//! `(done, total)`). [`JsCallback`] is the kind of threadsafe function every callback the
+//! core's threads call is (a migration written in JavaScript too, see `schema.rs`).
 //!
 //! The core reports from the runtime's threads, in the middle of the operation, so a report
 //! is only queued on a threadsafe function (non-blocking, unbounded): a slow callback never
@@ -13,7 +15,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, Null, ToNapiValue};
+use napi::bindgen_prelude::{Either, JsValuesTupleIntoVec, Null};
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
@@ -82,22 +84,26 @@ impl From<&tenantry::MoveProgress> for MoveProgress {
     }
 }
 
-/// A JavaScript progress callback as the core's threads call it: with the report alone
-/// (no error-first argument), and without keeping the event loop alive (the operation's
-/// promise does that). `R` is the report as JavaScript sees it: [`MoveProgress`] for a
-/// move, `ArchiveProgress` for an export or import.
-pub type ProgressCallback<R = MoveProgress> =
-    ThreadsafeFunction<R, UnknownReturnValue, R, Status, false, true>;
+/// A JavaScript function as the core's threads call it: with `A` as its arguments (no
+/// error-first argument), its return value read as `Ret`, and without keeping the event
+/// loop alive (the promise of the operation calling it does that).
+pub type JsCallback<A, Ret = UnknownReturnValue> =
+    ThreadsafeFunction<A, Ret, A, Status, false, true>;
+
+/// A JavaScript progress callback: called with the report alone, its return value ignored.
+/// `R` is the report as JavaScript sees it: [`MoveProgress`] for a move, `ArchiveProgress`
+/// for an export or import, `FnArgs<(f64, f64)>` (two arguments) for a migration run.
+pub type ProgressCallback<R = MoveProgress> = JsCallback<R>;
 
 /// Hands an operation's reports to its callback and knows when the callback has seen them
 /// all.
-pub(crate) struct Listener<R: ToNapiValue + 'static> {
+pub(crate) struct Listener<R: JsValuesTupleIntoVec + 'static> {
     callback: Arc<ProgressCallback<R>>,
     /// Reports queued and not yet returned from the callback.
     pending: Arc<watch::Sender<usize>>,
 }
 
-impl<R: ToNapiValue + 'static> Clone for Listener<R> {
+impl<R: JsValuesTupleIntoVec + 'static> Clone for Listener<R> {
     fn clone(&self) -> Self {
         Listener {
             callback: Arc::clone(&self.callback),
@@ -108,7 +114,7 @@ impl<R: ToNapiValue + 'static> Clone for Listener<R> {
 
 impl<R> Listener<R>
 where
-    R: for<'a> From<&'a tenantry::MoveProgress> + ToNapiValue + Send + 'static,
+    R: JsValuesTupleIntoVec + Send + 'static,
 {
     pub(crate) fn new(callback: ProgressCallback<R>) -> Self {
         Listener {
@@ -118,11 +124,11 @@ where
     }
 
     /// Queue one report for the JS thread; never waits.
-    pub(crate) fn report(&self, progress: &tenantry::MoveProgress) {
+    pub(crate) fn send(&self, report: R) {
         self.pending.send_modify(|n| *n += 1);
         let pending = Arc::clone(&self.pending);
         let status = self.callback.call_with_return_value(
-            R::from(progress),
+            report,
             ThreadsafeFunctionCallMode::NonBlocking,
             move |_returned, _env| {
                 // A throw arrives here as `Err`, taken off the JS thread's pending
@@ -142,5 +148,15 @@ where
         let mut pending = self.pending.subscribe();
         // The sender lives in `self`, so the channel cannot close while this waits.
         pending.wait_for(|n| *n == 0).await.ok();
+    }
+}
+
+impl<R> Listener<R>
+where
+    R: for<'a> From<&'a tenantry::MoveProgress> + JsValuesTupleIntoVec + Send + 'static,
+{
+    /// Queue one of the core's move (or archive) reports for the JS thread; never waits.
+    pub(crate) fn report(&self, progress: &tenantry::MoveProgress) {
+        self.send(R::from(progress));
     }
 }

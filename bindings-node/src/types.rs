@@ -47,6 +47,11 @@ pub struct Tenant {
     /// Until when a softly deleted tenant can be restored; it is purged after (`null` while
     /// active).
     pub purge_after: Option<DateTime<Utc>>,
+    /// When the tenant was suspended (`null` unless it is): while it is, its admins'
+    /// logins and tokens are refused with `TENANT_SUSPENDED`.
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// Why, as the operator said (`null` when not suspended, or suspended without one).
+    pub suspended_reason: Option<String>,
 }
 
 impl From<tenantry::Tenant> for Tenant {
@@ -66,6 +71,8 @@ impl From<tenantry::Tenant> for Tenant {
             state: t.state.as_str().to_owned(),
             deleted_at: t.deleted_at,
             purge_after: t.purge_after,
+            suspended_at: t.suspended_at,
+            suspended_reason: t.suspended_reason,
         }
     }
 }
@@ -91,6 +98,8 @@ impl TryFrom<Tenant> for tenantry::Tenant {
             "state": t.state,
             "deleted_at": t.deleted_at,
             "purge_after": t.purge_after,
+            "suspended_at": t.suspended_at,
+            "suspended_reason": t.suspended_reason,
         });
         serde_json::from_value(value).map_err(|err| tenantry::Error::InvalidInput {
             field: "tenant",

@@ -10,6 +10,8 @@ import {
   clientAddress,
   errorHandler,
   importOptions,
+  migrateOptions,
+  migrateReportBody,
   notFound,
   pageBody,
   queryParam,
@@ -25,7 +27,7 @@ import {
 
 import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
-import { IMPORT_LIMIT, createBody, loginBody, moveBody, orgNameBody, updateBody } from './request.js'
+import { IMPORT_LIMIT, createBody, loginBody, moveBody, orgNameBody, suspendBody, updateBody } from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -211,6 +213,18 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
     res.json({ message: 'Organization purged successfully' })
   })
 
+  // Suspending and resuming an organization, in the same order: while suspended, its
+  // admins' logins, earlier tokens and token-authorized calls answer 403
+  // TENANT_SUSPENDED (the reason is checked by the core: one line, at most 500 characters).
+  app.post('/admin/suspend', requireToken(), suspendBody, requireOperator(manager), async (req, res) => {
+    const { organization_name: name, reason } = req.body
+    res.json(tenantBody(await manager.suspendTenant(name, reason ?? undefined)))
+  })
+
+  app.post('/admin/resume', requireToken(), orgNameBody, requireOperator(manager), async (req, res) => {
+    res.json(tenantBody(await manager.resumeTenant(req.body.organization_name)))
+  })
+
   // The audit log, export and import, in the same order: the header's presence, the
   // query (and the import's body, up to IMPORT_LIMIT), then the operator token.
   app.get(
@@ -255,6 +269,19 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
     async (req, res) => {
       const { tenant } = await manager.importTenantBuffer(req.body, res.locals.params)
       res.status(201).json(tenantBody(tenant))
+    },
+  )
+
+  // Apply the declared schema's migrations (TENANT_SCHEMA_FILE, read by the core at
+  // start) that each organization lacks; without a schema, the core's 400. The query is
+  // the core's to parse, as by every server.
+  app.post(
+    '/admin/migrate',
+    requireToken(),
+    params((req) => migrateOptions(rawQuery(req))),
+    requireOperator(manager),
+    async (_req, res) => {
+      res.json(migrateReportBody(await manager.migrate(res.locals.params)))
     },
   )
 

@@ -38,7 +38,7 @@ const operatorErrors = {
 const errors = {
   400: json('invalid input, or a name or email already taken', 'ErrorBody'),
   401: json('missing, invalid, expired or revoked token', 'ErrorBody'),
-  403: json('the token belongs to another organization', 'ErrorBody'),
+  403: json('the token belongs to another organization, or its organization is suspended', 'ErrorBody'),
   409: json('another operation on this organization is in progress', 'ErrorBody'),
 }
 
@@ -76,7 +76,11 @@ export const openapi = {
         tags: ['auth'],
         summary: 'Log an admin in',
         requestBody: { required: true, content: { 'application/json': { schema: ref('Login') } } },
-        responses: { 200: json('an access token', 'LoginOut'), 401: json('invalid email or password', 'ErrorBody') },
+        responses: {
+          200: json('an access token', 'LoginOut'),
+          401: json('invalid email or password', 'ErrorBody'),
+          403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
+        },
       },
     },
     '/org/update': {
@@ -181,6 +185,38 @@ export const openapi = {
         },
       },
     },
+    '/admin/suspend': {
+      post: {
+        tags: ['operators'],
+        summary: 'Suspend an organization',
+        description:
+          "Suspend an organization: its admins' logins, earlier tokens and token-authorized calls are refused with 403 `TENANT_SUSPENDED` until it is resumed; its data is untouched. Suspending it again records the new reason. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.",
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('SuspendOrg') } } },
+        responses: {
+          200: json('the organization, suspended', 'ListedOrg'),
+          400: json('a bad reason, or a bad body', 'ValidationError'),
+          ...operatorErrors,
+          404: json('no organization has the name', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/resume': {
+      post: {
+        tags: ['operators'],
+        summary: 'Resume a suspended organization',
+        description:
+          'Resume a suspended organization: its credentials are accepted again, tokens issued before the suspension too. Resuming one that is not suspended changes nothing. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OrgName') } } },
+        responses: {
+          200: json('the organization, resumed', 'ListedOrg'),
+          400: json('a bad body', 'ValidationError'),
+          ...operatorErrors,
+          404: json('no organization has the name', 'ErrorBody'),
+        },
+      },
+    },
     '/admin/audit': {
       get: {
         tags: ['operators'],
@@ -270,6 +306,25 @@ export const openapi = {
         },
       },
     },
+    '/admin/migrate': {
+      post: {
+        tags: ['operators'],
+        summary: "Apply the declared schema's migrations to every organization",
+        description:
+          'Apply the migrations of the declared schema (`TENANT_SCHEMA_FILE`) that each active organization lacks, with a ledger per organization: resumable, a failure isolated to its organization. Authorized by the operator token (`OPERATOR_TOKEN`); off without one.',
+        security: [{ bearer: [] }],
+        parameters: [
+          optionalQuery('dry_run', 'say what would run, write nothing', { type: 'boolean' }),
+          optionalQuery('parallelism', 'organizations migrated at once (1 to 256; 4)', { type: 'integer', minimum: 1, maximum: 256 }),
+          optionalQuery('stop_on_failure', 'start no organization after a failure', { type: 'boolean' }),
+        ],
+        responses: {
+          200: json('what the run did (or would do)', 'MigrateReport'),
+          400: json('no schema is declared, or a bad parameter', 'ErrorBody'),
+          ...operatorErrors,
+        },
+      },
+    },
     '/health': {
       get: {
         tags: ['health'],
@@ -326,9 +381,22 @@ export const openapi = {
       },
       OrgName: {
         type: 'object',
-        description: '`POST /admin/restore` and `POST /admin/purge` body (operator calls).',
+        description: '`POST /admin/restore`, `POST /admin/purge` and `POST /admin/resume` body (operator calls).',
         required: ['organization_name'],
         properties: { organization_name: { ...string, example: 'Acme Corp' } },
+      },
+      SuspendOrg: {
+        type: 'object',
+        description: '`POST /admin/suspend` body (an operator call).',
+        required: ['organization_name'],
+        properties: {
+          organization_name: { ...string, example: 'Acme Corp' },
+          reason: {
+            type: ['string', 'null'],
+            description: 'Why (one line, at most 500 characters), kept on the record and in the audit log.',
+            example: 'unpaid invoice',
+          },
+        },
       },
       ListedOrg: {
         type: 'object',
@@ -346,6 +414,8 @@ export const openapi = {
           'updated_at',
           'deleted_at',
           'purge_after',
+          'suspended_at',
+          'suspended_reason',
         ],
         properties: {
           organization_id: string,
@@ -360,6 +430,12 @@ export const openapi = {
           updated_at: dateTime,
           deleted_at: { type: ['string', 'null'], format: 'date-time' },
           purge_after: { type: ['string', 'null'], format: 'date-time' },
+          suspended_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'Set while the organization is suspended (`POST /admin/suspend`).',
+          },
+          suspended_reason: { type: ['string', 'null'], description: 'Why, as the operator said.' },
         },
       },
       OrgPage: {
@@ -414,6 +490,38 @@ export const openapi = {
             required: ['seq', 'reason'],
             properties: { seq: { type: 'integer' }, reason: string },
           },
+        },
+      },
+      MigrationFailure: {
+        type: 'object',
+        description: 'A failed organization of a migration run.',
+        required: ['organization_id', 'organization_name', 'migration', 'code', 'message'],
+        properties: {
+          organization_id: string,
+          organization_name: string,
+          migration: { ...string, description: 'The migration that failed.' },
+          code: { ...string, description: "The error's code." },
+          message: string,
+        },
+      },
+      MigrateReport: {
+        type: 'object',
+        description: '`POST /admin/migrate` answer: what a migration run did.',
+        required: ['tenants', 'applied', 'up_to_date', 'not_started', 'failed'],
+        properties: {
+          tenants: { type: 'integer', minimum: 0, description: 'Organizations looked at.' },
+          applied: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Migrations applied (in a dry run: that would be), over every organization.',
+          },
+          up_to_date: { type: 'integer', minimum: 0, description: 'Organizations that had nothing to apply.' },
+          not_started: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Organizations not started (after a failure, with `stop_on_failure`).',
+          },
+          failed: { type: 'array', items: ref('MigrationFailure') },
         },
       },
       Login: {

@@ -31,5 +31,8 @@ export const moveBody = jsonBody(
   { limit: BODY_LIMIT },
 )
 
-/** `POST /admin/restore` and `POST /admin/purge` (operator calls). */
+/** `POST /admin/restore`, `POST /admin/purge` and `POST /admin/resume` (operator calls). */
 export const orgNameBody = jsonBody(['organization_name'], { limit: BODY_LIMIT })
+
+/** `POST /admin/suspend` (an operator call; `reason` is checked by the core). */
+export const suspendBody = jsonBody(['organization_name', { name: 'reason', optional: true }], { limit: BODY_LIMIT })
