@@ -180,31 +180,13 @@ impl Out {
     }
 
     pub fn migrate_report(&self, r: &tenantry::MigrateReport, dry_run: bool) {
-        let failed: Vec<Value> = r
-            .failed
-            .iter()
-            .map(|f| {
-                json!({
-                    "organization_id": f.tenant_id.to_hex(),
-                    "organization_name": f.name,
-                    "migration": f.migration,
-                    "code": f.code,
-                    "message": f.message,
-                })
-            })
-            .collect();
         if self.json {
-            println!(
-                "{}",
-                json!({
-                    "dry_run": dry_run,
-                    "tenants": r.tenants,
-                    "applied": r.applied,
-                    "up_to_date": r.up_to_date,
-                    "not_started": r.not_started,
-                    "failed": failed,
-                })
-            );
+            // The servers' report body (`POST /admin/migrate`), and whether it was a dry run.
+            let mut body = tenantry::http::migrate_report_body(r);
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("dry_run".into(), dry_run.into());
+            }
+            println!("{body}");
             return;
         }
         let verb = if dry_run { "would apply" } else { "applied" };

@@ -267,6 +267,39 @@ pub fn query_param(query: &str, name: &str) -> Result<String, Problem> {
     }
 }
 
+/// Read the parameters `names` of a query string in order: each given once goes to
+/// `apply(name, value)`; one given twice, refused by `apply` (with its message) or, among
+/// `required`, missing, is a problem. Every problem, in `names` order.
+fn read_params(
+    query: &str,
+    names: &[&str],
+    required: &[&str],
+    mut apply: impl FnMut(&str, String) -> Result<(), String>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for &name in names {
+        match query_param(query, name) {
+            Ok(value) => {
+                if let Err(message) = apply(name, value) {
+                    problems.push(Problem::new(name, message, "value_error"));
+                }
+            }
+            Err(p) if p.kind == "missing" && !required.contains(&name) => {}
+            Err(p) => problems.push(p),
+        }
+    }
+    problems
+}
+
+/// `value` when there is no problem, the problems otherwise.
+fn checked<T>(value: T, problems: Vec<Problem>) -> Result<T, Vec<Problem>> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems)
+    }
+}
+
 /// The parameters of `GET /admin/tenants` and `GET /admin/tenants/count`, each optional
 /// and given at most once.
 pub const TENANT_QUERY_PARAMS: [&str; 8] = [
@@ -287,50 +320,20 @@ pub const TENANT_QUERY_PARAMS: [&str; 8] = [
 /// when it runs.
 pub fn tenant_query(query: &str) -> Result<crate::TenantQuery, Vec<Problem>> {
     let mut q = crate::TenantQuery::new();
-    let mut problems = Vec::new();
-    for name in TENANT_QUERY_PARAMS {
-        let value = match query_param(query, name) {
-            Ok(value) => value,
-            Err(p) if p.kind == "missing" => continue,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
-        let parsed: Result<(), String> = match name {
-            "state" => value
-                .parse()
-                .map(|s| q.state = Some(s))
-                .map_err(|e: Error| e.reason()),
-            "layout" => value
-                .parse()
-                .map(|l| q.layout = Some(l))
-                .map_err(|e: Error| e.reason()),
-            "cluster" => {
-                q.cluster = Some(value);
-                Ok(())
-            }
-            "name_prefix" => {
-                q.name_prefix = Some(value);
-                Ok(())
-            }
-            "created_after" => rfc3339(&value).map(|t| q.created_after = Some(t)),
-            "created_before" => rfc3339(&value).map(|t| q.created_before = Some(t)),
-            "limit" => whole(&value).map(|n| q.limit = Some(n)),
-            _ => {
-                q.after = Some(value);
-                Ok(())
-            }
-        };
-        if let Err(message) = parsed {
-            problems.push(Problem::new(name, message, "value_error"));
+    let problems = read_params(query, &TENANT_QUERY_PARAMS, &[], |name, value| {
+        match name {
+            "state" => q.state = Some(value.parse().map_err(|e: Error| e.reason())?),
+            "layout" => q.layout = Some(value.parse().map_err(|e: Error| e.reason())?),
+            "cluster" => q.cluster = Some(value),
+            "name_prefix" => q.name_prefix = Some(value),
+            "created_after" => q.created_after = Some(rfc3339(&value)?),
+            "created_before" => q.created_before = Some(rfc3339(&value)?),
+            "limit" => q.limit = Some(whole(&value)?),
+            _ => q.after = Some(value),
         }
-    }
-    if problems.is_empty() {
-        Ok(q)
-    } else {
-        Err(problems)
-    }
+        Ok(())
+    });
+    checked(q, problems)
 }
 
 /// A tenant as the operator endpoints show it (`GET /admin/tenants`, `POST
@@ -397,34 +400,25 @@ pub fn audit_tenant(query: &str) -> Result<bson::oid::ObjectId, Vec<Problem>> {
 pub fn audit_query(query: &str) -> Result<(bson::oid::ObjectId, crate::AuditQuery), Vec<Problem>> {
     let mut q = crate::AuditQuery::new();
     let mut tenant = None;
-    let mut problems = Vec::new();
-    for name in AUDIT_QUERY_PARAMS {
-        let value = match query_param(query, name) {
-            Ok(value) => value,
-            Err(p) if p.kind == "missing" && name != "organization_id" => continue,
-            Err(p) => {
-                problems.push(p);
-                continue;
+    let problems = read_params(
+        query,
+        &AUDIT_QUERY_PARAMS,
+        &["organization_id"],
+        |name, value| {
+            match name {
+                "organization_id" => tenant = Some(object_id(&value)?),
+                "op" => q.op = Some(value),
+                "since" => q.since = Some(rfc3339(&value)?),
+                "until" => q.until = Some(rfc3339(&value)?),
+                "limit" => q.limit = Some(whole(&value)?),
+                _ => q.after = Some(whole(&value)?),
             }
-        };
-        let parsed: Result<(), String> = match name {
-            "organization_id" => object_id(&value).map(|id| tenant = Some(id)),
-            "op" => {
-                q.op = Some(value);
-                Ok(())
-            }
-            "since" => rfc3339(&value).map(|t| q.since = Some(t)),
-            "until" => rfc3339(&value).map(|t| q.until = Some(t)),
-            "limit" => whole(&value).map(|n| q.limit = Some(n)),
-            _ => whole(&value).map(|n| q.after = Some(n)),
-        };
-        if let Err(message) = parsed {
-            problems.push(Problem::new(name, message, "value_error"));
-        }
-    }
+            Ok(())
+        },
+    );
     match tenant {
-        Some(tenant) if problems.is_empty() => Ok((tenant, q)),
-        _ => Err(problems),
+        Some(tenant) => checked((tenant, q), problems),
+        None => Err(problems),
     }
 }
 
@@ -465,31 +459,16 @@ pub const IMPORT_PARAMS: [&str; 4] = ["organization_name", "email", "layout", "c
 /// The options of `POST /admin/import`, from its query string.
 pub fn import_options(query: &str) -> Result<crate::ImportOptions, Vec<Problem>> {
     let mut o = crate::ImportOptions::new();
-    let mut problems = Vec::new();
-    for name in IMPORT_PARAMS {
-        let value = match query_param(query, name) {
-            Ok(value) => value,
-            Err(p) if p.kind == "missing" => continue,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
+    let problems = read_params(query, &IMPORT_PARAMS, &[], |name, value| {
         match name {
             "organization_name" => o.name = Some(value),
             "email" => o.admin_email = Some(value),
-            "layout" => match value.parse() {
-                Ok(l) => o.layout = Some(l),
-                Err(e) => problems.push(Problem::new(name, Error::reason(&e), "value_error")),
-            },
+            "layout" => o.layout = Some(value.parse().map_err(|e: Error| e.reason())?),
             _ => o.cluster = Some(value),
         }
-    }
-    if problems.is_empty() {
-        Ok(o)
-    } else {
-        Err(problems)
-    }
+        Ok(())
+    });
+    checked(o, problems)
 }
 
 /// The parameters of `POST /admin/migrate` (each optional, at most once): `dry_run` and
@@ -501,35 +480,20 @@ pub const MIGRATE_PARAMS: [&str; 3] = ["dry_run", "parallelism", "stop_on_failur
 /// run starts (`INVALID_INPUT`).
 pub fn migrate_options(query: &str) -> Result<crate::MigrateOptions, Vec<Problem>> {
     let mut o = crate::MigrateOptions::new();
-    let mut problems = Vec::new();
-    for name in MIGRATE_PARAMS {
-        let value = match query_param(query, name) {
-            Ok(value) => value,
-            Err(p) if p.kind == "missing" => continue,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
+    let problems = read_params(query, &MIGRATE_PARAMS, &[], |name, value| {
         let flag = || match value.as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
             _ => Err("must be true or false".to_owned()),
         };
-        let parsed = match name {
-            "dry_run" => flag().map(|b| o.dry_run = b),
-            "stop_on_failure" => flag().map(|b| o.stop_on_failure = b),
-            _ => whole::<usize>(&value).map(|n| o.parallelism = Some(n)),
-        };
-        if let Err(message) = parsed {
-            problems.push(Problem::new(name, message, "value_error"));
+        match name {
+            "dry_run" => o.dry_run = flag()?,
+            "stop_on_failure" => o.stop_on_failure = flag()?,
+            _ => o.parallelism = Some(whole(&value)?),
         }
-    }
-    if problems.is_empty() {
-        Ok(o)
-    } else {
-        Err(problems)
-    }
+        Ok(())
+    });
+    checked(o, problems)
 }
 
 /// The body of a migration report: counts, and each failed tenant with its migration and
