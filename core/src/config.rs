@@ -413,6 +413,12 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// How new password hashes are made (bcrypt by default).
     pub password_hashing: PasswordHashing,
+    /// Lifetime of a session's access token ([`TenantManager::login_session`]: 15 minutes).
+    ///
+    /// [`TenantManager::login_session`]: crate::TenantManager::login_session
+    pub session_access_ttl: Duration,
+    /// How long a session lasts from its login, whatever its refreshes (30 days).
+    pub session_refresh_ttl: Duration,
     /// Shortest accepted new password, in characters.
     pub min_password_chars: usize,
     /// How long a lifecycle operation's owner may go without renewing its lease before
@@ -1046,6 +1052,8 @@ impl ConfigBuilder {
                 jwt_leeway: Duration::from_secs(30),
                 bcrypt_cost: bcrypt::DEFAULT_COST,
                 password_hashing: PasswordHashing::Bcrypt,
+                session_access_ttl: Duration::from_secs(15 * 60),
+                session_refresh_ttl: Duration::from_secs(30 * 24 * 3600),
                 min_password_chars: 8,
                 operation_lease: Duration::from_secs(30),
                 login_throttle: Some(LoginThrottle::default()),
@@ -1147,6 +1155,18 @@ impl ConfigBuilder {
     /// How new password hashes are made.
     pub fn password_hashing(mut self, scheme: PasswordHashing) -> Self {
         self.config.password_hashing = scheme;
+        self
+    }
+
+    /// Lifetime of a session's access token (at least a second).
+    pub fn session_access_ttl(mut self, ttl: Duration) -> Self {
+        self.config.session_access_ttl = ttl;
+        self
+    }
+
+    /// How long a session lasts from its login (at least a second).
+    pub fn session_refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.config.session_refresh_ttl = ttl;
         self
     }
 
@@ -1284,6 +1304,13 @@ impl ConfigBuilder {
         if c.jwt_secret.expose().len() < 16 {
             return Err(Error::Config(
                 "jwt_secret: must be at least 16 bytes".into(),
+            ));
+        }
+        if c.session_access_ttl < Duration::from_secs(1)
+            || c.session_refresh_ttl < Duration::from_secs(1)
+        {
+            return Err(Error::Config(
+                "session_access_ttl and session_refresh_ttl: must be at least a second".into(),
             ));
         }
         if !(4..=31).contains(&c.bcrypt_cost) {

@@ -69,6 +69,7 @@ impl Cx {
         store.ensure_indexes().await?;
         crate::audit::ensure_indexes(&store).await?;
         crate::schema::ensure_indexes(&store).await?;
+        crate::sessions::ensure_indexes(&store).await?;
         let cache = Cache::start(&store, config.cache_capacity);
         if let Some(schema) = &config.schema {
             schema.check()?;

@@ -19,6 +19,7 @@ mod naming;
 mod placement;
 mod schema;
 mod scope;
+mod sessions;
 mod store;
 mod tenant;
 
@@ -47,6 +48,7 @@ pub use schema::{
 pub use scope::{
     Confinement, Location, ScopedBulkResult, ScopedCollection, ScopedWrite, TenantScope,
 };
+pub use sessions::{Session, SessionInfo};
 pub use tenant::{
     MoveProgress, MoveTarget, RecoveryFailure, RecoveryReport, Tenant, TenantOptions, TenantState,
     TenantUpdate,

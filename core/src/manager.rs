@@ -26,6 +26,7 @@ use crate::listing::{TenantPage, TenantQuery};
 use crate::naming::TenantName;
 use crate::schema::{self, MigrateOptions, MigrateReport, Schema};
 use crate::scope::{Location, TenantScope};
+use crate::sessions::{self, Session, SessionInfo};
 use crate::tenant::{
     MoveProgress, MoveTarget, RecoveryReport, Tenant, TenantOptions, TenantUpdate,
 };
@@ -468,6 +469,58 @@ impl TenantManager {
     pub async fn verify_token(&self, token: &str) -> Result<Claims> {
         self.open()?;
         login::verify_token(&self.cx, token).await
+    }
+
+    /// Log in as [`authenticate_from`](Self::authenticate_from) does (throttled, audited)
+    /// and open a session: a short access token ([`Config::session_access_ttl`], 15
+    /// minutes) and a refresh token that renews it until the session ends
+    /// ([`Config::session_refresh_ttl`], 30 days from the login). The original
+    /// [`authenticate`](Self::authenticate) is unchanged.
+    pub async fn login_session(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<Session> {
+        self.open()?;
+        let (email, password) = (email.to_owned(), password.to_owned());
+        let client = client.map(str::to_owned);
+        self.detached(|cx| async move {
+            sessions::login(&cx, &email, &password, client.as_deref()).await
+        })
+        .await
+    }
+
+    /// Renew a session: a new access token and a new refresh token; the one presented is
+    /// used up. A refresh token presented a second time (by its owner after a thief, or
+    /// the other way round, also when both race) ends its whole session: `UNAUTHORIZED`
+    /// for both. A password change ends the admin's sessions at their next refresh;
+    /// `TENANT_SUSPENDED` while the tenant is suspended.
+    pub async fn refresh_session(&self, refresh_token: &str) -> Result<Session> {
+        self.open()?;
+        let token = refresh_token.to_owned();
+        self.detached(|cx| async move { sessions::refresh(&cx, &token).await })
+            .await
+    }
+
+    /// The open sessions of the claims' admin, newest first.
+    pub async fn sessions(&self, claims: &Claims) -> Result<Vec<SessionInfo>> {
+        self.open()?;
+        sessions::list(&self.cx, claims).await
+    }
+
+    /// End one session of the claims' admin (its refresh token stops working; access
+    /// tokens already issued expire on their own, within minutes); whether it was open.
+    pub async fn end_session(&self, claims: &Claims, session: ObjectId) -> Result<bool> {
+        self.open()?;
+        sessions::end(&self.cx, claims, session).await
+    }
+
+    /// Log out everywhere: end every session of the claims' admin and revoke every access
+    /// token it holds (these claims included); how many sessions were open.
+    pub async fn end_all_sessions(&self, claims: &Claims) -> Result<u64> {
+        self.open()?;
+        sessions::end_all(&self.cx, claims).await
     }
 
     /// Check a token's signature, algorithm and expiry only, without the database: faster,

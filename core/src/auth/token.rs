@@ -256,10 +256,35 @@ impl TokenCodec {
         tenant_name: &str,
         token_version: i64,
     ) -> Result<AccessToken> {
+        self.issue_until(admin_id, tenant_id, tenant_name, token_version, self.expiry)
+    }
+
+    /// [`issue`](Self::issue), expiring after `ttl` (a session's short access token).
+    pub(crate) fn issue_for(
+        &self,
+        admin_id: ObjectId,
+        tenant_id: ObjectId,
+        tenant_name: &str,
+        token_version: i64,
+        ttl: std::time::Duration,
+    ) -> Result<AccessToken> {
+        let ttl = chrono::Duration::from_std(ttl)
+            .map_err(|_| Error::Config("session_access_ttl: is too long".into()))?;
+        self.issue_until(admin_id, tenant_id, tenant_name, token_version, ttl)
+    }
+
+    fn issue_until(
+        &self,
+        admin_id: ObjectId,
+        tenant_id: ObjectId,
+        tenant_name: &str,
+        token_version: i64,
+        ttl: chrono::Duration,
+    ) -> Result<AccessToken> {
         // Whole seconds, as JWTs carry them, so the returned expiry equals the claim.
         let now = Utc::now();
         let iat = now.timestamp();
-        let exp = (now + self.expiry).timestamp();
+        let exp = (now + ttl).timestamp();
         let wire = WireClaims {
             sub: admin_id.to_hex(),
             org: tenant_id.to_hex(),
