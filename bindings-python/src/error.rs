@@ -88,6 +88,12 @@ pub(crate) fn from_py_err(exception: &Bound<'_, PyAny>) -> Error {
             field: interned(field, "migration"),
             message: reason,
         },
+        "TENANT_SUSPENDED" => Error::Suspended {
+            name: text
+                .strip_prefix("tenant suspended: ")
+                .unwrap_or(&text)
+                .to_owned(),
+        },
         "INVALID_CREDENTIALS" => Error::InvalidCredentials,
         "UNAUTHORIZED" => Error::Unauthorized { reason },
         "FORBIDDEN" => Error::Forbidden { message: reason },

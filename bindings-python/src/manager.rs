@@ -193,6 +193,34 @@ impl PyTenantManager {
         })
     }
 
+    /// Suspend the tenant named `name` (any spelling): its logins, earlier tokens and
+    /// scopes are refused with `TENANT_SUSPENDED` until `resume_tenant`; `reason` (one
+    /// line, at most 500 characters) is kept on the record. An administration call: no
+    /// token is checked.
+    #[pyo3(signature = (name, reason = None))]
+    fn suspend_tenant<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        reason: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyTenant(
+                manager.suspend_tenant(&name, reason.as_deref()).await?,
+            ))
+        })
+    }
+
+    /// Lift the suspension of the tenant named `name` (any spelling). An administration
+    /// call: no token is checked.
+    fn resume_tenant<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyTenant(manager.resume_tenant(&name).await?))
+        })
+    }
+
     /// Remove the softly deleted tenant named `name` (any spelling) now, whatever its
     /// retention. An administration call: no token is checked.
     fn purge_tenant<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {

@@ -144,6 +144,14 @@ impl PyTenant {
     fn purge_after(&self) -> Option<DateTime<Utc>> {
         self.0.purge_after
     }
+    #[getter]
+    fn suspended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.suspended_at
+    }
+    #[getter]
+    fn suspended_reason(&self) -> Option<&str> {
+        self.0.suspended_reason.as_deref()
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("id", self.id())?;
@@ -159,6 +167,8 @@ impl PyTenant {
         d.set_item("state", self.state())?;
         d.set_item("deleted_at", self.deleted_at())?;
         d.set_item("purge_after", self.purge_after())?;
+        d.set_item("suspended_at", self.suspended_at())?;
+        d.set_item("suspended_reason", self.suspended_reason())?;
         Ok(d)
     }
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
@@ -166,7 +176,7 @@ impl PyTenant {
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "Tenant(name={}, id={}, collection_name={}, admin_email={}, state={}{})",
+            "Tenant(name={}, id={}, collection_name={}, admin_email={}, state={}{}{})",
             quoted(py, &self.0.name)?,
             quoted(py, &self.id())?,
             quoted(py, &self.0.collection_name)?,
@@ -174,6 +184,10 @@ impl PyTenant {
             quoted(py, self.state())?,
             match self.0.purge_after {
                 Some(until) => format!(", purge_after={}", quoted(py, &until.to_rfc3339())?),
+                None => String::new(),
+            },
+            match self.0.suspended_at {
+                Some(since) => format!(", suspended_at={}", quoted(py, &since.to_rfc3339())?),
                 None => String::new(),
             },
         ))

@@ -32,6 +32,7 @@ BUILTINS: dict[str, type[Exception]] = {
     "CLOSED": RuntimeError,
     "DATABASE": ConnectionError,
     "INTERNAL": RuntimeError,
+    "TENANT_SUSPENDED": PermissionError,
 }
 
 

@@ -38,6 +38,7 @@ EXPECTED = {
     "CONFIG": (500, "Internal server error"),
     "CLOSED": (503, "Service unavailable"),
     "INTERNAL": (500, "Internal server error"),
+    "TENANT_SUSPENDED": (403, "Organization suspended"),
 }
 
 

@@ -38,6 +38,7 @@ from tenantry import (
     Tenant,
     TenantManager,
     TenantNotFound,
+    TenantSuspended,
 )
 from tenantry._native import _http_migrate_options, _http_migrate_report_body
 
@@ -345,8 +346,9 @@ async def test_stop_on_failure_starts_no_other_tenant(manager: TenantManager, da
         (lambda: Conflict("the billing system is busy"), "CONFLICT", "the billing system is busy"),
         (lambda: InvalidInput("plan names must be lowercase"), "INVALID_INPUT", "invalid migration: plan names must be lowercase"),
         (lambda: TenantNotFound("Gone Corp"), "TENANT_NOT_FOUND", "tenant not found: Gone Corp"),
+        (lambda: TenantSuspended("Frozen Corp"), "TENANT_SUSPENDED", "tenant suspended: Frozen Corp"),
     ],
-    ids=["conflict", "invalid", "not-found"],
+    ids=["conflict", "invalid", "not-found", "suspended"],
 )
 async def test_a_tenantry_exception_keeps_its_code(
     manager: TenantManager, databases: set[str], plain: bool, raised: Callable[[], BaseException], code: str, message: str

@@ -8,8 +8,9 @@ online move (``POST /admin/move``), listing and counting organizations (``GET
 ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
 ``DELETED_RETENTION_SECONDS`` set), an organization's audit log (``GET /admin/audit``,
 ``GET /admin/audit/verify``), its export and import as one archive (``GET /admin/export``,
-``POST /admin/import``, archives up to 16 MiB), and the migrations of the declared schema
-(``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core).
+``POST /admin/import``, archives up to 16 MiB), the migrations of the declared schema
+(``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core), and
+suspending and resuming an organization (``POST /admin/suspend``, ``POST /admin/resume``).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -54,6 +55,7 @@ from schemas import (
     OrgPage,
     OrgRecord,
     Placement,
+    SuspendOrg,
     UpdateOrg,
     ValidationErrorBody,
     VerificationBody,
@@ -335,6 +337,31 @@ async def restore_org(
     """Bring back a softly deleted organization, whole, within its retention (400 once it
     has passed). Authorized by the operator token."""
     return json_reply(glue.tenant_body(await manager.restore_tenant(body.organization_name)))
+
+
+@app.post("/admin/suspend", tags=["operators"], **documented(SuspendOrg, 400, 401, 403, 404, answer=OrgRecord))
+async def suspend_org(
+    _token: Token,
+    body: Annotated[SuspendOrg, Depends(json_body(SuspendOrg))],
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Suspend an organization: its admins' logins, earlier tokens and token-authorized
+    calls are refused with 403 `TENANT_SUSPENDED` until it is resumed; its data is
+    untouched. Authorized by the operator token."""
+    return json_reply(glue.tenant_body(await manager.suspend_tenant(body.organization_name, body.reason)))
+
+
+@app.post("/admin/resume", tags=["operators"], **documented(NamedOrg, 400, 401, 403, 404, answer=OrgRecord))
+async def resume_org(
+    _token: Token,
+    body: Annotated[NamedOrg, Depends(json_body(NamedOrg))],
+    _operator: glue.Operator,
+    manager: glue.Tenants,
+) -> Response:
+    """Resume a suspended organization: its credentials are accepted again. Authorized by
+    the operator token."""
+    return json_reply(glue.tenant_body(await manager.resume_tenant(body.organization_name)))
 
 
 @app.post("/admin/purge", tags=["operators"], **documented(NamedOrg, 400, 401, 403, 404, 409, answer=Message))

@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
-restore, purge, the audit log, import, migrate).
+restore, purge, the audit log, import, migrate, suspend, resume).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -39,9 +39,20 @@ class MoveOrg(BaseModel):
 
 
 class NamedOrg(BaseModel):
-    """The organization an operator call acts on (restore, purge)."""
+    """The organization an operator call acts on (restore, purge, resume)."""
 
     organization_name: str
+
+
+class SuspendOrg(BaseModel):
+    """The organization to suspend, and why."""
+
+    organization_name: str
+    reason: str | None = Field(
+        default=None,
+        description="Why (one line, at most 500 characters), kept on the record and in the audit log.",
+        examples=["unpaid invoice"],
+    )
 
 
 class Login(BaseModel):
@@ -110,6 +121,8 @@ class OrgRecord(BaseModel):
     updated_at: str
     deleted_at: str | None = Field(description="When a soft delete made it `deleted`.")
     purge_after: str | None = Field(description="Until when it can be restored; purged after.")
+    suspended_at: str | None = Field(description="Set while the organization is suspended (`POST /admin/suspend`).")
+    suspended_reason: str | None = Field(description="Why, as the operator said.")
 
 
 class OrgPage(BaseModel):
@@ -130,7 +143,7 @@ class AuditEntryBody(BaseModel):
     seq: int = Field(description="Its place in the organization's chain, from 1.")
     at: str = Field(description="When it was written: RFC 3339, UTC, to the millisecond.")
     actor: str = Field(description="`admin:<id>`, `operator`, `retention` or `anonymous`.", examples=["operator"])
-    op: str = Field(description="`create`, `rename`, `email_change`, `password_change`, `delete`, `restore`, `purge`, `move`, `login`, `import`.")
+    op: str = Field(description="`create`, `rename`, `email_change`, `password_change`, `delete`, `restore`, `purge`, `move`, `login`, `import`, `suspend`, `resume`.")
     outcome: str = Field(description="`ok`, or the code of the error the operation ended with.")
     detail: dict[str, Any] = Field(description="What else is worth keeping, in relaxed Extended JSON; never a secret.")
     prev: str = Field(description="The hash of the entry before (64 zeros for the first).")

@@ -12,6 +12,8 @@ it on the application's own driver, a :class:`ConfinedCollection` in the shared 
 ``await manager.move_tenant(name, layout=..., cluster=...)`` moves it there online.
 With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 ``purge_tenant``); ``list_tenants`` pages through the tenants, ``count_tenants`` counts them.
+``suspend_tenant`` refuses a tenant's logins and tokens (``TenantSuspended``) until
+``resume_tenant``, its data untouched.
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
 brings it back, here or on another deployment. ``set_schema`` declares the indexes and
@@ -59,6 +61,7 @@ from tenantry.exceptions import (
     TenantAlreadyExists,
     TenantNotFound,
     TenantryError,
+    TenantSuspended,
     TooManyAttempts,
     Unauthorized,
 )
@@ -101,4 +104,5 @@ __all__ = [
     "ManagerClosed",
     "DatabaseError",
     "InternalError",
+    "TenantSuspended",
 ]

@@ -110,6 +110,14 @@ class Tenant:
     def purge_after(self) -> datetime | None:
         """Until when a softly deleted tenant can be restored; it is purged after (aware,
         UTC; None unless deleted)."""
+    @property
+    def suspended_at(self) -> datetime | None:
+        """When ``suspend_tenant`` suspended the tenant (aware, UTC; None unless
+        suspended): while it is, its logins, earlier tokens and scopes raise
+        ``TenantSuspended``."""
+    @property
+    def suspended_reason(self) -> str | None:
+        """Why, as the operator said (None when not given, or not suspended)."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
@@ -328,7 +336,8 @@ class AuditEntry:
     @property
     def op(self) -> str:
         """What happened: ``create``, ``rename``, ``email_change``, ``password_change``,
-        ``delete``, ``restore``, ``purge``, ``move``, ``login``, ``import``."""
+        ``delete``, ``restore``, ``purge``, ``move``, ``login``, ``import``, ``suspend``,
+        ``resume``."""
     @property
     def outcome(self) -> str:
         """``ok``, or the code of the error the operation ended with."""
@@ -605,6 +614,22 @@ class TenantManager:
         ``TenantNotFound`` when no deleted tenant has the name, ``InvalidInput`` once its
         retention has passed, ``Conflict`` while another operation holds it. An
         administration call: no token is checked."""
+    def suspend_tenant(self, name: str, reason: str | None = None) -> asyncio.Future[Tenant]:
+        """Suspend the tenant named ``name`` (any spelling) until ``resume_tenant``: its
+        admins' logins with the right password, the tokens issued before and the scopes
+        opened with them raise ``TenantSuspended`` (a wrong password stays
+        ``InvalidCredentials``); its data, admins and name are untouched, and the
+        administration calls still reach it. Suspending a suspended tenant records the new
+        reason. ``reason`` (one line, at most 500 characters) is kept on the record
+        (``suspended_reason``) and in the audit log. Raises ``TenantNotFound`` when no
+        tenant has the name, ``InvalidInput`` (``field`` ``reason``) for a reason too long
+        or of more than one line. An administration call: no token is checked."""
+    def resume_tenant(self, name: str) -> asyncio.Future[Tenant]:
+        """Lift the suspension of the tenant named ``name`` (any spelling): its logins and
+        tokens are accepted again, tokens issued before the suspension too (unless
+        revoked otherwise). Resuming a tenant that is not suspended changes nothing.
+        Raises ``TenantNotFound`` when no tenant has the name. An administration call: no
+        token is checked."""
     def purge_tenant(self, name: str) -> asyncio.Future[None]:
         """Remove the softly deleted tenant named ``name`` now, whatever its retention: its
         data, admins, record, then its name (journaled: ``recover()`` ends an interrupted
@@ -741,14 +766,16 @@ class TenantManager:
         """Raise ``Forbidden`` unless ``name`` (any spelling) is the claims' tenant's."""
     def authenticate(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[AccessToken]:
         """Log an admin in. Raises ``InvalidCredentials`` alike for an unknown email and a
-        wrong password (same bcrypt work), ``TooManyAttempts`` while throttled; failures
-        count per (email, ``client``)."""
+        wrong password (same hashing work), ``TooManyAttempts`` while throttled,
+        ``TenantSuspended`` for the right password of a suspended tenant; failures count
+        per (email, ``client``)."""
     def client_address(self, peer: str, forwarded_for: str | None = None) -> str:
         """The client a request comes from, for ``authenticate(client=...)``: ``peer``, or
         the address ``forwarded_for`` (an ``X-Forwarded-For`` header) gives when ``peer``
         is a trusted proxy. Raises ``ValueError`` for a ``peer`` that is no IP address."""
     def verify_token(self, token: str) -> asyncio.Future[Claims]:
-        """Check a token's signature, algorithm, expiry and revocation. Raises ``Unauthorized``."""
+        """Check a token's signature, algorithm, expiry and revocation. Raises
+        ``Unauthorized``, or ``TenantSuspended`` while its tenant is suspended."""
     def decode_token(self, token: str) -> Claims:
         """Signature, algorithm and expiry only (no database: a revoked token passes)."""
     def move_tenant(

@@ -20,6 +20,7 @@ class                      ``code``                   also a
 ``ManagerClosed``          ``CLOSED``                 ``RuntimeError``
 ``DatabaseError``          ``DATABASE``               ``ConnectionError``
 ``InternalError``          ``INTERNAL``               ``RuntimeError``
+``TenantSuspended``        ``TENANT_SUSPENDED``       ``PermissionError``
 =========================  =========================  ====================
 
 ``BY_CODE`` maps each code to its class; the extension raises through it.
@@ -118,6 +119,14 @@ class InternalError(TenantryError, RuntimeError):
     code = "INTERNAL"
 
 
+class TenantSuspended(TenantryError, PermissionError):
+    """The tenant is suspended (``suspend_tenant``): its admins' logins, the tokens issued
+    before and the scopes opened with them are refused until ``resume_tenant``; its data
+    is untouched."""
+
+    code = "TENANT_SUSPENDED"
+
+
 #: Each stable code's class.
 BY_CODE: dict[str, type[TenantryError]] = {
     cls.code: cls
@@ -134,6 +143,7 @@ BY_CODE: dict[str, type[TenantryError]] = {
         ManagerClosed,
         DatabaseError,
         InternalError,
+        TenantSuspended,
     )
 }
 

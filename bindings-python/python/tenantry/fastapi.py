@@ -309,8 +309,9 @@ def migrate_report_body(report: MigrateReport) -> dict[str, Any]:
 
 
 def tenant_body(tenant: Tenant) -> dict[str, Any]:
-    """A tenant as the operator endpoints show it (``POST /admin/restore``): the core's JSON
-    object, times in RFC 3339, UTC, to the millisecond, None for a time not set."""
+    """A tenant as the operator endpoints show it (``POST /admin/restore``,
+    ``/admin/suspend``, ``/admin/resume``): the core's JSON object, times in RFC 3339,
+    UTC, to the millisecond, None for a time (or a suspension's reason) not set."""
     return _http_tenant_body(tenant)
 
 

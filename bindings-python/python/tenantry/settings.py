@@ -43,6 +43,10 @@ class Settings(TypedDict, total=False):
     jwt_leeway_seconds: int
     #: bcrypt cost of new hashes (12; 4 to 31).
     bcrypt_cost: int
+    #: Scheme of new password hashes: ``bcrypt`` (default) or ``argon2id``; hashes of
+    #: either verify, one of another scheme is replaced at its admin's next login (env
+    #: ``PASSWORD_HASH``).
+    password_hash: str
     #: Shortest new password, in characters (8).
     min_password_chars: int
     #: Seconds an operation stays its owner's before recovery may take it over (30).
