@@ -314,6 +314,8 @@ impl TenantManager {
             .suspend(org.id, reason)
             .await?
             .ok_or_else(|| Error::not_found(name))?;
+        // This process refuses at once; the others when the change stream tells them.
+        self.cx.cache.forget_all();
         let detail = match reason {
             Some(r) => doc! { "reason": r },
             None => doc! {},
@@ -336,6 +338,7 @@ impl TenantManager {
             .resume(org.id)
             .await?
             .ok_or_else(|| Error::not_found(name))?;
+        self.cx.cache.forget_all();
         if org.suspended_at.is_some() {
             audit::record(&self.cx.store, org.id, "operator", "resume", "ok", doc! {}).await;
         }

@@ -366,5 +366,8 @@ pub(crate) async fn end_all(cx: &Cx, claims: &Claims) -> Result<u64> {
             doc! { "$inc": { "token_version": 1 } },
         )
         .await?;
+    // This process refuses the admin's tokens at once; the others when the change stream
+    // tells them.
+    cx.cache.forget_all();
     Ok(count)
 }
