@@ -291,7 +291,9 @@ impl TenantManager {
     /// Suspend the tenant named `name`: until [`resume_tenant`](Self::resume_tenant),
     /// its admins' logins, the tokens issued before and scopes opened with them are
     /// refused with `TENANT_SUSPENDED` (as fast as a revocation: see the cache); its data,
-    /// admins and name are untouched, and operator calls still reach it. Suspending a
+    /// admins and name are untouched; listing, audit, export, moves and migrations still
+    /// reach it (the operator's rename and delete, which act as its admin, refuse it too:
+    /// resume first). Suspending a
     /// suspended tenant records the new reason. `reason` (at most 500 characters, one
     /// line) is kept on the record and in the audit log. `TENANT_NOT_FOUND` if no tenant
     /// has the name.

@@ -897,7 +897,21 @@ impl Run {
                 }
                 let (tx, rx) = oneshot::channel();
                 let _ = marks.send((entry_id(id, &ms[k].id), tx));
-                ran.acks.push((ms[k].id.clone(), rx));
+                // The next migration waits for this one's record: the ledger never holds a
+                // later migration applied while an earlier one is not (a run that resumes
+                // would run the earlier one after it).
+                let recorded = match rx.await {
+                    Ok(result) => result,
+                    Err(_) => Err(why(&Error::Internal("the ledger stopped".into()))),
+                };
+                if let Err(reason) = recorded {
+                    if let Err(e) = self.release(id, &plan.todo[pos + 1..]).await {
+                        tracing::warn!(error = %e, "a failed migration's claims stay until their lease runs out");
+                    }
+                    ran.failed = Some((id_of(Some(k)), reason));
+                    break;
+                }
+                ran.applied += 1;
             }
         }
         if ran.failed.is_none() {
@@ -1127,7 +1141,13 @@ pub(crate) async fn migrate(
     let work = async { futures_util::join!(tenants, run.record(recorded)).0 };
     let mut outcomes = tokio::select! {
         outcomes = work => outcomes,
-        () = run.renew() => unreachable!("renewing never ends"),
+        () = async {
+            // A dry run claims nothing: nothing to renew.
+            if run.dry_run {
+                std::future::pending::<()>().await
+            }
+            run.renew().await
+        } => unreachable!("renewing never ends"),
     };
     let mut report = MigrateReport {
         tenants: total,

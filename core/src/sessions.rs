@@ -182,11 +182,9 @@ pub(crate) async fn login(
     client: Option<&str>,
 ) -> Result<Session> {
     let token = login::authenticate(cx, email, password, client).await?;
-    let admin = cx
-        .store
-        .admin(token.admin_id)
-        .await?
-        .ok_or_else(Error::revoked)?;
+    // The version the password was checked under: a password changed meanwhile ends this
+    // session at its first refresh.
+    let version = cx.tokens.decode(&token.access_token)?.token_version();
     let ttl = chrono::Duration::from_std(cx.config.session_refresh_ttl)
         .map_err(|_| Error::Config("session_refresh_ttl: is too long".into()))?;
     let expires_at = bson::DateTime::from_chrono(Utc::now() + ttl);
@@ -195,10 +193,10 @@ pub(crate) async fn login(
         cx,
         family,
         None,
-        admin.id,
+        token.admin_id,
         token.tenant_id,
         &token.tenant_name,
-        admin.token_version,
+        version,
         expires_at,
         client,
     )
