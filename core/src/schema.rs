@@ -655,13 +655,11 @@ enum Outcome {
     Failed(u64, MigrationFailure),
 }
 
-/// A tenant whose migrations ran, its records perhaps not yet written.
+/// A tenant whose migrations ran and were recorded.
 struct Ran {
     tenant_id: ObjectId,
     name: String,
-    /// Each migration that ran, and the ledger's answer to come.
-    acks: Vec<(String, oneshot::Receiver<std::result::Result<(), Why>>)>,
-    /// Migrations counted as applied without a record (a dry run's).
+    /// Migrations applied and recorded (in a dry run: that would be).
     applied: u64,
     /// The migration it stopped at (empty: before any), and why.
     failed: Option<(String, Why)>,
@@ -669,27 +667,15 @@ struct Ran {
 }
 
 impl Ran {
-    /// The tenant's outcome, once the ledger recorded what ran: a migration is applied
-    /// when its record is written.
-    async fn finish(mut self) -> Outcome {
+    /// The tenant's outcome.
+    fn outcome(self) -> Outcome {
         if self.not_started {
             return Outcome::NotStarted;
         }
-        let mut applied = self.applied;
-        for (migration, rx) in std::mem::take(&mut self.acks) {
-            match rx.await {
-                Ok(Ok(())) => applied += 1,
-                Ok(Err(reason)) => self.failed = self.failed.or(Some((migration, reason))),
-                Err(_) => {
-                    let reason = why(&Error::Internal("the ledger stopped".into()));
-                    self.failed = self.failed.or(Some((migration, reason)));
-                }
-            }
-        }
         match self.failed {
-            None => Outcome::Applied(applied),
+            None => Outcome::Applied(self.applied),
             Some((migration, (code, message))) => Outcome::Failed(
-                applied,
+                self.applied,
                 MigrationFailure {
                     tenant_id: self.tenant_id,
                     name: self.name,
@@ -858,17 +844,14 @@ impl Run {
         Ok(plans)
     }
 
-    /// Run a tenant's plan: its migrations in order, each handed to the ledger as it ends
-    /// (the next one does not wait for the record). The tenant is done when the ledger has
-    /// recorded them all ([`Ran::finish`]), which it waits for outside the run's
-    /// parallelism.
+    /// Run a tenant's plan: its migrations in order, each recorded (in the ledger's group
+    /// writes, shared with the other tenants) before the next one starts.
     async fn tenant(&self, plan: Plan, marks: mpsc::UnboundedSender<Mark>) -> Ran {
         let ms = &self.schema.migrations;
         let id = plan.org.id;
         let mut ran = Ran {
             tenant_id: id,
             name: plan.org.organization_name.clone(),
-            acks: Vec::new(),
             applied: 0,
             failed: None,
             not_started: false,
@@ -1037,8 +1020,6 @@ async fn run_step(scope: &TenantScope, step: &MigrationStep) -> Result<()> {
 
 /// Tenants planned (read and claimed) at once.
 const CHUNK: usize = 128;
-/// Tenants at most waiting for their records at once.
-const RECORDS_AWAITED: usize = 1024;
 
 /// Apply the schema's migrations to every active tenant (see the module docs).
 ///
@@ -1110,30 +1091,22 @@ pub(crate) async fn migrate(
                 .buffered(2)
                 .flat_map(stream::iter)
                 .map(|plan| {
-                    let (run, marks) = (Arc::clone(&run), marks.clone());
+                    let (run, marks, done) = (Arc::clone(&run), marks.clone(), &done);
+                    let progress = options.progress.clone();
                     async move {
                         let index = plan.index;
                         let ran = run.tenant(plan, marks).await;
                         if ran.failed.is_some() && run.stop_on_failure {
                             run.stop.store(true, Ordering::Relaxed);
                         }
-                        (index, ran)
-                    }
-                })
-                .buffer_unordered(parallelism)
-                // Waiting for the records takes no place of the parallelism.
-                .map(|(index, ran)| {
-                    let (done, progress) = (&done, options.progress.clone());
-                    async move {
-                        let outcome = ran.finish().await;
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                         if let Some(progress) = &progress {
                             progress(n, total);
                         }
-                        (index, outcome)
+                        (index, ran.outcome())
                     }
                 })
-                .buffer_unordered(RECORDS_AWAITED)
+                .buffer_unordered(parallelism)
                 .collect::<Vec<_>>()
                 .await
         }
