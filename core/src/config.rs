@@ -631,6 +631,8 @@ impl Config {
                     .collect(),
             ),
             cache_capacity: Some(self.cache_capacity as u64),
+            session_access_seconds: secs(self.session_access_ttl),
+            session_refresh_seconds: secs(self.session_refresh_ttl),
             // A secret, like the JWT secret: never given back.
             operator_token: None,
         }
@@ -838,6 +840,10 @@ settings! {
     trusted_proxies: Vec<String> => "TRUSTED_PROXIES",
     /// Entries the hot path's cache may hold (100000); 0 turns the cache off.
     cache_capacity: u64 => "CACHE_CAPACITY",
+    /// Lifetime of a session's access token, in seconds (900; at least 1).
+    session_access_seconds: u64 => "SESSION_ACCESS_SECONDS",
+    /// How long a session lasts from its login, whatever its refreshes, in seconds (2592000).
+    session_refresh_seconds: u64 => "SESSION_REFRESH_SECONDS",
     /// Bearer token of the operator endpoints (moves); unset turns them off.
     operator_token: String => "OPERATOR_TOKEN",
 }
@@ -991,6 +997,12 @@ impl Settings {
         }
         if let Some(entries) = self.cache_capacity {
             b = b.cache_capacity(usize::try_from(entries).unwrap_or(usize::MAX));
+        }
+        if let Some(secs) = self.session_access_seconds {
+            b = b.session_access_ttl(Duration::from_secs(secs));
+        }
+        if let Some(secs) = self.session_refresh_seconds {
+            b = b.session_refresh_ttl(Duration::from_secs(secs));
         }
         if let Some(token) = self.operator_token {
             b = b.operator_token(token);

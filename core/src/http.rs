@@ -521,6 +521,51 @@ pub fn migrate_report_body(r: &crate::MigrateReport) -> Value {
     })
 }
 
+fn millis(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A session's tokens as `POST /auth/login` and `POST /auth/refresh` answer them: the
+/// access token's fields as `POST /admin/login` gives them, `expires_in` (seconds), and the
+/// refresh token with its session's id and absolute end.
+pub fn session_body(s: &crate::Session) -> Value {
+    let expires_in = (s.access.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
+    json!({
+        "access_token": s.access.access_token,
+        "token_type": s.access.token_type,
+        "expires_in": expires_in,
+        "refresh_token": s.refresh_token,
+        "session_id": s.session_id.to_hex(),
+        "session_expires_at": millis(&s.expires_at),
+        "admin_id": s.access.admin_id.to_hex(),
+        "organization_id": s.access.tenant_id.to_hex(),
+        "organization_name": s.access.tenant_name,
+    })
+}
+
+/// `GET /auth/sessions`: `{"sessions": [...]}`, newest first.
+pub fn sessions_body(sessions: &[crate::SessionInfo]) -> Value {
+    let one = |s: &crate::SessionInfo| {
+        json!({
+            "session_id": s.id.to_hex(),
+            "created_at": millis(&s.created_at),
+            "refreshed_at": millis(&s.refreshed_at),
+            "expires_at": millis(&s.expires_at),
+            "client": s.client,
+        })
+    };
+    json!({ "sessions": sessions.iter().map(one).collect::<Vec<_>>() })
+}
+
+/// A session id given as text (`POST /auth/logout`'s `session_id`): a `VALIDATION` error
+/// on `session_id` when it is not one.
+pub fn session_id(value: &str) -> crate::Result<bson::oid::ObjectId> {
+    bson::oid::ObjectId::parse_str(value)
+        .map_err(|_| Error::invalid("session_id", "is not a session id"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
