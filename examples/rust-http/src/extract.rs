@@ -2,11 +2,14 @@
 //! checked by the core (`tenantry::http::json_object`, `query_param`), as the FastAPI and
 //! Express servers have it checked, so all three refuse the same requests alike.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 use tenantry::http::Problem;
+use tenantry::TenantManager;
 
 use crate::error::ApiError;
 
@@ -76,6 +79,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             }
             _ => Err(ApiError::Http("NOT_AUTHENTICATED")),
         }
+    }
+}
+
+/// The client a login comes from, for its throttle: the connection's address, or
+/// `X-Forwarded-For`'s when the connection is a trusted proxy's
+/// (`TenantManager::client_address`).
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<TenantManager> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, m: &TenantManager) -> Result<Self, ApiError> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, m)
+            .await
+            .map_err(|e| tenantry::Error::Internal(e.to_string()))?;
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(ClientAddress(
+            m.client_address(peer.ip(), forwarded).to_string(),
+        ))
     }
 }
 

@@ -1,9 +1,7 @@
 //! The routes of the contract, each a thin call into the core, and the OpenAPI document.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -14,8 +12,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{
-    AuditParams, AuditTenant, Bearer, ImportParams, JsonBody, MigrateParams, OrgNameParam, RawBody,
-    Schema, TenantQueryParams,
+    AuditParams, AuditTenant, Bearer, ClientAddress, ImportParams, JsonBody, MigrateParams,
+    OrgNameParam, RawBody, Schema, TenantQueryParams,
 };
 
 /// `POST /org/create` body.
@@ -581,13 +579,10 @@ async fn get_org(
     responses((status = 200, body = LoginOut), (status = 401, body = ErrorBody)))]
 async fn login(
     State(m): State<TenantManager>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
+    ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<LoginOut>, ApiError> {
-    // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = m.client_address(peer.ip(), forwarded).to_string();
     let token = m
         .authenticate_from(&body.email, &body.password, Some(&client))
         .await?;
@@ -597,6 +592,151 @@ async fn login(
         admin_id: token.admin_id.to_hex(),
         organization_id: token.tenant_id.to_hex(),
         organization_name: token.tenant_name,
+    }))
+}
+
+/// `POST /auth/refresh` body.
+#[derive(Deserialize, ToSchema)]
+pub struct Refresh {
+    /// The refresh token of the last answer of `POST /auth/login` or `POST /auth/refresh`.
+    refresh_token: String,
+}
+
+impl Schema for Refresh {
+    const FIELDS: &'static [(&'static str, bool)] = &[("refresh_token", false)];
+}
+
+/// `POST /auth/logout` body.
+#[derive(Deserialize, ToSchema)]
+pub struct Logout {
+    /// A `session_id` of `GET /auth/sessions` (or of a login's answer).
+    #[schema(example = "6650f1c2a4b5c6d7e8f90123")]
+    session_id: String,
+}
+
+impl Schema for Logout {
+    const FIELDS: &'static [(&'static str, bool)] = &[("session_id", false)];
+}
+
+/// `POST /auth/login` and `POST /auth/refresh` answer (`tenantry::http::session_body`).
+#[derive(Serialize, ToSchema)]
+pub struct SessionOut {
+    /// A short access token, for `Authorization: Bearer`.
+    access_token: String,
+    #[schema(example = "bearer")]
+    token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    expires_in: i64,
+    /// Renews the access token at `POST /auth/refresh`; works once.
+    refresh_token: String,
+    session_id: String,
+    /// When the session ends, whatever its refreshes.
+    session_expires_at: DateTime<Utc>,
+    admin_id: String,
+    organization_id: String,
+    organization_name: String,
+}
+
+/// One open session (`tenantry::http::sessions_body`).
+#[derive(Serialize, ToSchema)]
+pub struct SessionItem {
+    session_id: String,
+    /// When its login was.
+    created_at: DateTime<Utc>,
+    /// When it was last refreshed (its login's time if never).
+    refreshed_at: DateTime<Utc>,
+    /// When it ends, whatever its refreshes.
+    expires_at: DateTime<Utc>,
+    /// The client address of its login.
+    client: Option<String>,
+}
+
+/// `GET /auth/sessions` answer: the admin's open sessions, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    sessions: Vec<SessionItem>,
+}
+
+/// `POST /auth/logout` answer: whether an open session of the admin had the id.
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    ended: bool,
+}
+
+/// `POST /auth/logout-all` answer: how many sessions were open.
+#[derive(Serialize, ToSchema)]
+pub struct EndedCount {
+    ended: u64,
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "sessions", request_body = Login,
+    description = "Log in (as `POST /admin/login`: throttled per email and client) and open a session: a short access token and a refresh token that renews it.",
+    responses((status = 200, body = SessionOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "the organization is suspended", body = ErrorBody),
+              (status = 429, description = "too many failed logins (`Retry-After`)", body = ErrorBody)))]
+async fn session_login(
+    State(m): State<TenantManager>,
+    ClientAddress(client): ClientAddress,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = m
+        .login_session(&body.email, &body.password, Some(&client))
+        .await?;
+    Ok(Json(tenantry::http::session_body(&session)))
+}
+
+#[utoipa::path(post, path = "/auth/refresh", tag = "sessions", request_body = Refresh,
+    description = "Renew a session: a new access token and refresh token; the one presented is used up. Presenting a used one ends its whole session.",
+    responses((status = 200, body = SessionOut), (status = 400, body = ErrorBody),
+              (status = 401, description = "a used, unknown, expired or ended refresh token", body = ErrorBody),
+              (status = 403, description = "the organization is suspended", body = ErrorBody)))]
+async fn session_refresh(
+    State(m): State<TenantManager>,
+    JsonBody(body): JsonBody<Refresh>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = m.refresh_session(&body.refresh_token).await?;
+    Ok(Json(tenantry::http::session_body(&session)))
+}
+
+#[utoipa::path(get, path = "/auth/sessions", tag = "sessions", security(("bearer" = [])),
+    description = "The open sessions of the token's admin, newest first.",
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_sessions(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let claims = m.verify_token(&token).await?;
+    let sessions = m.sessions(&claims).await?;
+    Ok(Json(tenantry::http::sessions_body(&sessions)))
+}
+
+#[utoipa::path(post, path = "/auth/logout", tag = "sessions", request_body = Logout, security(("bearer" = [])),
+    description = "End one session of the token's admin: its refresh token stops working (access tokens already issued expire on their own).",
+    responses((status = 200, body = Ended), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+async fn logout(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<Logout>,
+) -> Result<Json<Ended>, ApiError> {
+    let claims = m.verify_token(&token).await?;
+    let session = tenantry::http::session_id(&body.session_id)?;
+    Ok(Json(Ended {
+        ended: m.end_session(&claims, session).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/auth/logout-all", tag = "sessions", security(("bearer" = [])),
+    description = "Log out everywhere: end every session of the token's admin and revoke every access token it holds, this one included.",
+    responses((status = 200, body = EndedCount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn logout_all(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<EndedCount>, ApiError> {
+    let claims = m.verify_token(&token).await?;
+    Ok(Json(EndedCount {
+        ended: m.end_all_sessions(&claims).await?,
     }))
 }
 
@@ -669,8 +809,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -706,6 +846,23 @@ pub fn router(manager: TenantManager) -> Router {
         .route(
             "/admin/resume",
             post(resume_org).fallback(allowed(&["POST"])),
+        )
+        .route(
+            "/auth/login",
+            post(session_login).fallback(allowed(&["POST"])),
+        )
+        .route(
+            "/auth/refresh",
+            post(session_refresh).fallback(allowed(&["POST"])),
+        )
+        .route(
+            "/auth/sessions",
+            get(list_sessions).fallback(allowed(&["GET"])),
+        )
+        .route("/auth/logout", post(logout).fallback(allowed(&["POST"])))
+        .route(
+            "/auth/logout-all",
+            post(logout_all).fallback(allowed(&["POST"])),
         )
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
