@@ -21,6 +21,11 @@ pub enum JwtAlgorithm {
     HS384,
     /// HMAC with SHA-512.
     HS512,
+    /// Ed25519 signatures (RFC 8037) with rotating keys kept in MongoDB, their private
+    /// halves encrypted with [`Config::signing_key_secret`]; the public keys are published
+    /// as a JWKS document ([`TenantManager::jwks`](crate::TenantManager::jwks)), so other
+    /// services verify tokens without holding a secret.
+    EdDSA,
 }
 
 impl JwtAlgorithm {
@@ -29,7 +34,13 @@ impl JwtAlgorithm {
             JwtAlgorithm::HS256 => jsonwebtoken::Algorithm::HS256,
             JwtAlgorithm::HS384 => jsonwebtoken::Algorithm::HS384,
             JwtAlgorithm::HS512 => jsonwebtoken::Algorithm::HS512,
+            JwtAlgorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         }
+    }
+
+    /// Whether tokens are signed by a private key (published as JWKS) rather than a secret.
+    pub fn is_asymmetric(self) -> bool {
+        matches!(self, JwtAlgorithm::EdDSA)
     }
 
     /// The name used in JWT headers and in `JWT_ALGO`.
@@ -38,6 +49,7 @@ impl JwtAlgorithm {
             JwtAlgorithm::HS256 => "HS256",
             JwtAlgorithm::HS384 => "HS384",
             JwtAlgorithm::HS512 => "HS512",
+            JwtAlgorithm::EdDSA => "EdDSA",
         }
     }
 }
@@ -50,8 +62,9 @@ impl FromStr for JwtAlgorithm {
             "HS256" => Ok(JwtAlgorithm::HS256),
             "HS384" => Ok(JwtAlgorithm::HS384),
             "HS512" => Ok(JwtAlgorithm::HS512),
+            "EDDSA" => Ok(JwtAlgorithm::EdDSA),
             other => Err(Error::Config(format!(
-                "jwt_algorithm: '{other}' is not supported (use HS256, HS384 or HS512)"
+                "jwt_algorithm: '{other}' is not supported (use HS256, HS384, HS512 or EdDSA)"
             ))),
         }
     }
@@ -403,6 +416,15 @@ pub struct Config {
     pub jwt_algorithm: JwtAlgorithm,
     /// Lifetime of an access token.
     pub jwt_expiry: Duration,
+    /// The key that encrypts the private signing keys kept in MongoDB (`EdDSA` only; at
+    /// least 32 bytes; every process of a deployment needs the same one).
+    pub signing_key_secret: Option<Secret>,
+    /// How often a new signing key is made (30 days); zero: only on demand
+    /// ([`TenantManager::rotate_signing_key`](crate::TenantManager::rotate_signing_key)).
+    pub signing_key_rotation: Duration,
+    /// How long a new signing key is published before it signs (5 minutes), so that every
+    /// process and every JWKS reader knows it first. At least a second.
+    pub signing_key_lead: Duration,
     /// `iss` claim to set and require, if any.
     pub jwt_issuer: Option<String>,
     /// `aud` claim to set and require, if any.
@@ -607,6 +629,10 @@ impl Config {
             placement: Some(self.placement.as_str().to_owned()),
             jwt_algorithm: Some(self.jwt_algorithm.as_str().to_owned()),
             jwt_expire_minutes: Some(self.jwt_expiry.as_secs() / 60),
+            // A secret: never given back.
+            signing_key_secret: None,
+            signing_key_rotation_seconds: Some(self.signing_key_rotation.as_secs()),
+            signing_key_lead_seconds: secs(self.signing_key_lead),
             jwt_issuer: self.jwt_issuer.clone(),
             jwt_audience: self.jwt_audience.clone(),
             jwt_leeway_seconds: secs(self.jwt_leeway),
@@ -801,6 +827,12 @@ settings! {
     jwt_algorithm: String => "JWT_ALGO",
     /// Token lifetime in minutes (1440).
     jwt_expire_minutes: u64 => "JWT_EXPIRE_MINUTES",
+    /// Key encrypting the private signing keys (`EdDSA`; at least 32 bytes).
+    signing_key_secret: String => "SIGNING_KEY_SECRET",
+    /// Seconds between scheduled signing-key rotations (2592000); 0: only on demand.
+    signing_key_rotation_seconds: u64 => "SIGNING_KEY_ROTATION_SECONDS",
+    /// Seconds a new signing key is published before it signs (300; at least 1).
+    signing_key_lead_seconds: u64 => "SIGNING_KEY_LEAD_SECONDS",
     /// `iss` to set and require.
     jwt_issuer: String => "JWT_ISSUER",
     /// `aud` to set and require.
@@ -851,7 +883,7 @@ settings! {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = self.to_map();
-        for secret in ["jwt_secret", "operator_token"] {
+        for secret in ["jwt_secret", "operator_token", "signing_key_secret"] {
             if map.contains_key(secret) {
                 map.insert(secret.into(), "***".into());
             }
@@ -951,6 +983,15 @@ impl Settings {
                 .checked_mul(60)
                 .ok_or_else(|| Error::Config("jwt_expire_minutes: is too large".into()))?;
             b = b.jwt_expiry(Duration::from_secs(secs));
+        }
+        if let Some(secret) = self.signing_key_secret {
+            b = b.signing_key_secret(secret);
+        }
+        if let Some(secs) = self.signing_key_rotation_seconds {
+            b = b.signing_key_rotation(Duration::from_secs(secs));
+        }
+        if let Some(secs) = self.signing_key_lead_seconds {
+            b = b.signing_key_lead(Duration::from_secs(secs));
         }
         if let Some(issuer) = self.jwt_issuer {
             b = b.jwt_issuer(issuer);
@@ -1059,6 +1100,9 @@ impl ConfigBuilder {
                 jwt_secret: Secret::new(jwt_secret),
                 jwt_algorithm: JwtAlgorithm::HS256,
                 jwt_expiry: Duration::from_secs(1440 * 60),
+                signing_key_secret: None,
+                signing_key_rotation: Duration::from_secs(30 * 24 * 3600),
+                signing_key_lead: Duration::from_secs(300),
                 jwt_issuer: None,
                 jwt_audience: None,
                 jwt_leeway: Duration::from_secs(30),
@@ -1131,6 +1175,24 @@ impl ConfigBuilder {
     /// Token algorithm (default HS256).
     pub fn jwt_algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
         self.config.jwt_algorithm = algorithm;
+        self
+    }
+
+    /// The key that encrypts the private signing keys (`EdDSA`; at least 32 bytes).
+    pub fn signing_key_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.signing_key_secret = Some(Secret::new(secret));
+        self
+    }
+
+    /// How often a new signing key is made; zero: only on demand.
+    pub fn signing_key_rotation(mut self, every: Duration) -> Self {
+        self.config.signing_key_rotation = every;
+        self
+    }
+
+    /// How long a new signing key is published before it signs (at least a second).
+    pub fn signing_key_lead(mut self, lead: Duration) -> Self {
+        self.config.signing_key_lead = lead;
         self
     }
 
@@ -1316,6 +1378,25 @@ impl ConfigBuilder {
         if c.jwt_secret.expose().len() < 16 {
             return Err(Error::Config(
                 "jwt_secret: must be at least 16 bytes".into(),
+            ));
+        }
+        match (&c.signing_key_secret, c.jwt_algorithm.is_asymmetric()) {
+            (Some(k), _) if k.expose().len() < 32 => {
+                return Err(Error::Config(
+                    "signing_key_secret: must be at least 32 bytes".into(),
+                ))
+            }
+            (None, true) => {
+                return Err(Error::Config(format!(
+                    "signing_key_secret: is required with jwt_algorithm {}",
+                    c.jwt_algorithm
+                )))
+            }
+            _ => {}
+        }
+        if c.signing_key_lead < Duration::from_secs(1) {
+            return Err(Error::Config(
+                "signing_key_lead_seconds: must be at least 1".into(),
             ));
         }
         if c.session_access_ttl < Duration::from_secs(1)

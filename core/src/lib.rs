@@ -25,7 +25,7 @@ mod tenant;
 
 pub use archive::{ArchiveManifest, ImportOptions, ARCHIVE_FORMAT, ARCHIVE_VERSION};
 pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
-pub use auth::{AccessToken, Claims};
+pub use auth::{AccessToken, Claims, SigningKeyInfo};
 pub use cache::{CacheStats, STALE_AFTER};
 pub use collection::TenantCollection;
 pub use config::{

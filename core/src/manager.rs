@@ -15,7 +15,7 @@ use mongodb::Client;
 
 use crate::archive::{self, ArchiveManifest, ImportOptions};
 use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
-use crate::auth::{login, AccessToken, Claims};
+use crate::auth::{login, AccessToken, Claims, SigningKeyInfo};
 use crate::cache::CacheStats;
 use crate::collection::TenantCollection;
 use crate::config::Config;
@@ -530,8 +530,37 @@ impl TenantManager {
 
     /// Check a token's signature, algorithm and expiry only, without the database: faster,
     /// but a revoked token passes. Use [`verify_token`](Self::verify_token) to authorize.
+    /// With `EdDSA`, the keys are those this process has read (a key made by another
+    /// process within the last moments may be unknown here; `verify_token` reads it).
     pub fn decode_token(&self, token: &str) -> Result<Claims> {
         self.cx.tokens.decode(token)
+    }
+
+    /// The published token-verification keys, a JWKS document (RFC 7517) to serve at
+    /// `/.well-known/jwks.json`: with `EdDSA`, every key that signs, will sign, or still
+    /// verifies tokens it signed; `{"keys": []}` with an HMAC algorithm (a secret is never
+    /// published).
+    pub async fn jwks(&self) -> Result<serde_json::Value> {
+        self.open()?;
+        self.cx.tokens.jwks(&self.cx.store).await
+    }
+
+    /// The signing keys' timeline (`EdDSA`), read now: when each activates, retires and
+    /// stops verifying. `INVALID_INPUT` with an HMAC algorithm.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyInfo>> {
+        self.open()?;
+        self.cx.tokens.signing_keys(&self.cx.store).await
+    }
+
+    /// Rotate the signing keys now (`EdDSA`; an operator call): a new key is published at
+    /// once and signs from [`Config::signing_key_lead`] later; the key it replaces keeps
+    /// verifying its tokens until they have all expired. `INVALID_INPUT` with an HMAC
+    /// algorithm.
+    pub async fn rotate_signing_key(&self) -> Result<SigningKeyInfo> {
+        self.open()?;
+        let key = self.cx.tokens.rotate(&self.cx.store).await?;
+        tracing::info!(kid = %key.kid, activates_at = %key.activates_at, "signing key rotated");
+        Ok(key)
     }
 
     /// The tenant's own collection, for the tenant the claims belong to, so application

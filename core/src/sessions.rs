@@ -132,6 +132,7 @@ async fn issue(
     cx: &Cx,
     family: ObjectId,
     parent: Option<ObjectId>,
+    started_at: bson::DateTime,
     admin: ObjectId,
     tenant: ObjectId,
     tenant_name: &str,
@@ -150,6 +151,7 @@ async fn issue(
         "ver": version,
         "hash": digest(&secret),
         "created_at": now,
+        "started_at": started_at,
         "expires_at": expires_at,
     };
     if let Some(parent) = parent {
@@ -159,13 +161,17 @@ async fn issue(
         entry.insert("client", client);
     }
     sessions(&cx.store).insert_one(entry).await?;
-    let access = cx.tokens.issue_for(
-        admin,
-        tenant,
-        tenant_name,
-        version,
-        cx.config.session_access_ttl,
-    )?;
+    let access = cx
+        .tokens
+        .issue_for(
+            &cx.store,
+            admin,
+            tenant,
+            tenant_name,
+            version,
+            cx.config.session_access_ttl,
+        )
+        .await?;
     Ok(Session {
         access,
         refresh_token: format!("{}.{secret}", id.to_hex()),
@@ -184,7 +190,11 @@ pub(crate) async fn login(
     let token = login::authenticate(cx, email, password, client).await?;
     // The version the password was checked under: a password changed meanwhile ends this
     // session at its first refresh.
-    let version = cx.tokens.decode(&token.access_token)?.token_version();
+    let version = cx
+        .tokens
+        .decode_fresh(&cx.store, &token.access_token)
+        .await?
+        .token_version();
     let ttl = chrono::Duration::from_std(cx.config.session_refresh_ttl)
         .map_err(|_| Error::Config("session_refresh_ttl: is too long".into()))?;
     let expires_at = bson::DateTime::from_chrono(Utc::now() + ttl);
@@ -193,6 +203,7 @@ pub(crate) async fn login(
         cx,
         family,
         None,
+        bson::DateTime::now(),
         token.admin_id,
         token.tenant_id,
         &token.tenant_name,
@@ -268,10 +279,18 @@ pub(crate) async fn refresh(cx: &Cx, presented: &str) -> Result<Session> {
             "refresh token was already used: its session is ended",
         ));
     }
+    // The session began when its family did (entries older than this field: at their own
+    // creation).
+    let started_at = entry
+        .get_datetime("started_at")
+        .or_else(|_| entry.get_datetime("created_at"))
+        .copied()
+        .map_err(Error::internal)?;
     let next = issue(
         cx,
         family,
         Some(id),
+        started_at,
         admin_id,
         tenant_id,
         &org.organization_name,
@@ -310,17 +329,14 @@ pub(crate) async fn list(cx: &Cx, claims: &Claims) -> Result<Vec<SessionInfo>> {
     let mut out = Vec::with_capacity(live.len());
     for e in live {
         let family = e.get_object_id("family").map_err(Error::internal)?;
-        let first = sessions(&cx.store).find_one(doc! { "_id": family }).await?;
         let refreshed_at = e
             .get_datetime("created_at")
             .map_err(Error::internal)?
             .to_chrono();
         out.push(SessionInfo {
             id: family,
-            // The family's first token has the family's id when it still exists.
-            created_at: first
-                .as_ref()
-                .and_then(|f| f.get_datetime("created_at").ok())
+            created_at: e
+                .get_datetime("started_at")
                 .map_or(refreshed_at, |d| d.to_chrono()),
             refreshed_at,
             expires_at: e

@@ -53,6 +53,7 @@ async fn a_refresh_token_works_once_and_its_reuse_ends_the_session() {
     let secret = first.refresh_token.split_once('.').unwrap().1;
     assert!(!format!("{stored:?}").contains(secret));
 
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let second = m.refresh_session(&first.refresh_token).await.unwrap();
     assert_eq!(second.session_id, first.session_id);
     assert_eq!(
@@ -60,6 +61,12 @@ async fn a_refresh_token_works_once_and_its_reuse_ends_the_session() {
         "the login's absolute expiry"
     );
     m.verify_token(&second.access.access_token).await.unwrap();
+    // Listed with the time it began, not the time of its last refresh.
+    let listed = m.sessions(&claims).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let started = stored[0].get_datetime("created_at").unwrap().to_chrono();
+    assert_eq!(listed[0].created_at, started, "began at the login");
+    assert!(listed[0].refreshed_at > listed[0].created_at, "{listed:?}");
     // A wrong secret for a real id: refused, and nothing ends.
     let (id, _) = second.refresh_token.split_once('.').unwrap();
     let forged = format!("{id}.{}", "0".repeat(64));

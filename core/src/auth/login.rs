@@ -92,12 +92,16 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
             .replace_hash(admin.id, &admin.hashed_password, &rehashed)
             .await?;
     }
-    let token = cx.tokens.issue(
-        admin.id,
-        org.id,
-        &org.organization_name,
-        admin.token_version,
-    )?;
+    let token = cx
+        .tokens
+        .issue(
+            &cx.store,
+            admin.id,
+            org.id,
+            &org.organization_name,
+            admin.token_version,
+        )
+        .await?;
     let actor = format!("admin:{}", admin.id.to_hex());
     crate::audit::record(&cx.store, org.id, &actor, "login", "ok", Default::default()).await;
     Ok(token)
@@ -106,7 +110,7 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
 /// The claims of a token whose signature, algorithm and expiry check out and which was not
 /// revoked, under the tenant's current name and with its current collection.
 pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
-    let claims = cx.tokens.decode(token)?;
+    let claims = cx.tokens.decode_fresh(&cx.store, token).await?;
     let org = check_not_revoked(cx, &claims).await?;
     Ok(claims.with_tenant(&org, &cx.config.master_db))
 }
@@ -170,14 +174,19 @@ pub(crate) async fn operator_claims(cx: &Cx, name: &str) -> Result<Claims> {
         .admin(org.admin_id)
         .await?
         .ok_or_else(Error::revoked)?;
-    let token = cx.tokens.issue(
-        admin.id,
-        org.id,
-        &org.organization_name,
-        admin.token_version,
-    )?;
+    let token = cx
+        .tokens
+        .issue(
+            &cx.store,
+            admin.id,
+            org.id,
+            &org.organization_name,
+            admin.token_version,
+        )
+        .await?;
     Ok(cx
         .tokens
-        .decode(&token.access_token)?
+        .decode_fresh(&cx.store, &token.access_token)
+        .await?
         .with_tenant(&org, &cx.config.master_db))
 }

@@ -3,7 +3,9 @@
 
 pub(crate) mod login;
 pub(crate) mod password;
+pub(crate) mod signing;
 pub(crate) mod throttle;
 pub(crate) mod token;
 
+pub use signing::SigningKeyInfo;
 pub use token::{AccessToken, Claims};

@@ -8,14 +8,17 @@ use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, TimeZone, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use std::sync::Arc;
+
+use jsonwebtoken::{DecodingKey, Header, Validation};
 use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::signing::{Keys, Ring, Signer, SigningKeyInfo};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::placement::Layout;
-use crate::store::OrgDoc;
+use crate::store::{OrgDoc, Store};
 
 /// What a verified token says: who the admin is and which tenant they administer.
 ///
@@ -201,9 +204,8 @@ struct WireClaims {
 
 /// Signs and checks tokens with the configured, pinned algorithm.
 pub(crate) struct TokenCodec {
-    header: Header,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    algorithm: jsonwebtoken::Algorithm,
+    keys: Keys,
     validation: Validation,
     expiry: chrono::Duration,
     leeway: i64,
@@ -214,7 +216,6 @@ pub(crate) struct TokenCodec {
 impl TokenCodec {
     pub(crate) fn new(config: &Config) -> Result<Self> {
         let algorithm = config.jwt_algorithm.to_jsonwebtoken();
-        let secret = config.jwt_secret.expose().as_bytes();
         let mut validation = Validation::new(algorithm);
         validation.algorithms = vec![algorithm];
         validation.required_spec_claims = HashSet::from(["exp", "sub", "iat"].map(String::from));
@@ -238,9 +239,8 @@ impl TokenCodec {
         let expiry = chrono::Duration::from_std(config.jwt_expiry)
             .map_err(|_| Error::Config("jwt_expire_minutes: is too large".into()))?;
         Ok(TokenCodec {
-            header: Header::new(algorithm),
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            algorithm,
+            keys: Keys::new(config)?,
             validation,
             expiry,
             leeway: config.jwt_leeway.as_secs() as i64,
@@ -249,19 +249,29 @@ impl TokenCodec {
         })
     }
 
-    pub(crate) fn issue(
+    pub(crate) async fn issue(
         &self,
+        store: &Store,
         admin_id: ObjectId,
         tenant_id: ObjectId,
         tenant_name: &str,
         token_version: i64,
     ) -> Result<AccessToken> {
-        self.issue_until(admin_id, tenant_id, tenant_name, token_version, self.expiry)
+        self.issue_until(
+            store,
+            admin_id,
+            tenant_id,
+            tenant_name,
+            token_version,
+            self.expiry,
+        )
+        .await
     }
 
     /// [`issue`](Self::issue), expiring after `ttl` (a session's short access token).
-    pub(crate) fn issue_for(
+    pub(crate) async fn issue_for(
         &self,
+        store: &Store,
         admin_id: ObjectId,
         tenant_id: ObjectId,
         tenant_name: &str,
@@ -270,11 +280,41 @@ impl TokenCodec {
     ) -> Result<AccessToken> {
         let ttl = chrono::Duration::from_std(ttl)
             .map_err(|_| Error::Config("session_access_ttl: is too long".into()))?;
-        self.issue_until(admin_id, tenant_id, tenant_name, token_version, ttl)
+        self.issue_until(store, admin_id, tenant_id, tenant_name, token_version, ttl)
+            .await
     }
 
-    fn issue_until(
+    /// The key that signs now.
+    async fn signer(&self, store: &Store) -> Result<Arc<Signer>> {
+        match &self.keys {
+            Keys::Secret(signer, _) => Ok(Arc::clone(signer)),
+            Keys::Ring(ring) => ring.signer(store).await,
+        }
+    }
+
+    async fn issue_until(
         &self,
+        store: &Store,
+        admin_id: ObjectId,
+        tenant_id: ObjectId,
+        tenant_name: &str,
+        token_version: i64,
+        ttl: chrono::Duration,
+    ) -> Result<AccessToken> {
+        let signer = self.signer(store).await?;
+        self.sign(
+            &signer,
+            admin_id,
+            tenant_id,
+            tenant_name,
+            token_version,
+            ttl,
+        )
+    }
+
+    fn sign(
+        &self,
+        signer: &Signer,
         admin_id: ObjectId,
         tenant_id: ObjectId,
         tenant_name: &str,
@@ -296,7 +336,9 @@ impl TokenCodec {
             aud: self.audience.clone(),
             nbf: None,
         };
-        let access_token = jsonwebtoken::encode(&self.header, &wire, &self.encoding)
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(signer.kid.clone());
+        let access_token = jsonwebtoken::encode(&header, &wire, &signer.key)
             .map_err(|e| Error::internal(format_args!("token signing failed: {e}")))?;
         Ok(AccessToken {
             access_token,
@@ -311,12 +353,79 @@ impl TokenCodec {
     /// Check signature, algorithm, `exp`, `iat` and `nbf` not in the future beyond the
     /// leeway (and `iss`/`aud` when configured). A token with whitespace around it is
     /// malformed: what was signed is what must be sent. No database.
+    ///
+    /// The key is the one the token's `kid` names, as this process knows the keys now (an
+    /// HMAC token without a `kid` is one issued before tokens carried it).
     pub(crate) fn decode(&self, token: &str) -> Result<Claims> {
+        let kid = Self::kid(token)?;
+        let key = match &self.keys {
+            Keys::Secret(signer, key) => match kid {
+                None => key.clone(),
+                Some(kid) if kid == signer.kid => key.clone(),
+                Some(_) => return Err(unknown_key()),
+            },
+            Keys::Ring(ring) => ring
+                .verifier(&kid.ok_or_else(unknown_key)?)
+                .ok_or_else(unknown_key)?,
+        };
+        self.decode_with(token, &key)
+    }
+
+    /// [`decode`](Self::decode), reading the keys again when this process's view of them is
+    /// stale or does not know the token's (a key made by another process).
+    pub(crate) async fn decode_fresh(&self, store: &Store, token: &str) -> Result<Claims> {
+        let Keys::Ring(ring) = &self.keys else {
+            return self.decode(token);
+        };
+        let kid = Self::kid(token)?.ok_or_else(unknown_key)?;
+        let key = ring
+            .verifier_fresh(store, &kid)
+            .await?
+            .ok_or_else(unknown_key)?;
+        self.decode_with(token, &key)
+    }
+
+    /// The published keys: a JWKS document (RFC 7517), empty with an HMAC algorithm.
+    pub(crate) async fn jwks(&self, store: &Store) -> Result<serde_json::Value> {
+        match &self.keys {
+            Keys::Secret(..) => Ok(serde_json::json!({ "keys": [] })),
+            Keys::Ring(ring) => ring.jwks(store).await,
+        }
+    }
+
+    /// The timeline of signing keys, read now; `INVALID_INPUT` with an HMAC algorithm.
+    pub(crate) async fn signing_keys(&self, store: &Store) -> Result<Vec<SigningKeyInfo>> {
+        self.ring()?.list(store).await
+    }
+
+    /// Rotate the signing keys now; `INVALID_INPUT` with an HMAC algorithm.
+    pub(crate) async fn rotate(&self, store: &Store) -> Result<SigningKeyInfo> {
+        self.ring()?.rotate(store).await
+    }
+
+    fn ring(&self) -> Result<&Ring> {
+        match &self.keys {
+            Keys::Ring(ring) => Ok(ring),
+            Keys::Secret(..) => Err(Error::invalid(
+                "jwt_algorithm",
+                "signing keys rotate only with an asymmetric jwt_algorithm (EdDSA); an HMAC secret is rotated by configuration",
+            )),
+        }
+    }
+
+    /// The token's `kid`, after refusing whitespace around it.
+    fn kid(token: &str) -> Result<Option<String>> {
         if token.is_empty() || token.trim() != token {
             return Err(Error::unauthorized("token is malformed"));
         }
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Error::unauthorized("token is malformed"))?;
+        Ok(header.kid)
+    }
+
+    fn decode_with(&self, token: &str, key: &DecodingKey) -> Result<Claims> {
+        let data =
+            jsonwebtoken::decode::<WireClaims>(token, key, &self.validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 let reason = match e.kind() {
                     ErrorKind::ExpiredSignature => "token has expired",
@@ -355,6 +464,10 @@ impl TokenCodec {
     }
 }
 
+fn unknown_key() -> Error {
+    Error::unauthorized("token signing key is not known")
+}
+
 fn seconds(ts: i64) -> Result<DateTime<Utc>> {
     Utc.timestamp_opt(ts, 0)
         .single()
@@ -365,6 +478,16 @@ fn seconds(ts: i64) -> Result<DateTime<Utc>> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    impl TokenCodec {
+        /// Issue with the HMAC secret, without a database.
+        fn issue_now(&self, a: ObjectId, o: ObjectId, name: &str, v: i64) -> Result<AccessToken> {
+            let Keys::Secret(signer, _) = &self.keys else {
+                panic!("an HMAC codec")
+            };
+            self.sign(signer, a, o, name, v, self.expiry)
+        }
+    }
 
     fn codec(secret: &str) -> TokenCodec {
         let config = Config::builder("mongodb://localhost", secret)
@@ -377,7 +500,7 @@ mod tests {
     fn round_trip() {
         let c = codec("0123456789abcdef-0123");
         let (a, o) = (ObjectId::new(), ObjectId::new());
-        let t = c.issue(a, o, "Acme", 3).unwrap();
+        let t = c.issue_now(a, o, "Acme", 3).unwrap();
         let claims = c.decode(&t.access_token).unwrap();
         assert_eq!((claims.admin_id, claims.tenant_id), (a, o));
         assert_eq!(claims.token_version, 3);
@@ -389,7 +512,7 @@ mod tests {
     fn other_keys_and_algorithms_are_refused() {
         let c = codec("0123456789abcdef-0123");
         let t = c
-            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .issue_now(ObjectId::new(), ObjectId::new(), "Acme", 0)
             .unwrap();
         let other = codec("another-secret-of-length");
         assert_eq!(
@@ -425,7 +548,7 @@ mod tests {
         let mut c = TokenCodec::new(&config).unwrap();
         c.expiry = chrono::Duration::seconds(-10);
         let t = c
-            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .issue_now(ObjectId::new(), ObjectId::new(), "Acme", 0)
             .unwrap();
         let err = c.decode(&t.access_token).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
@@ -450,7 +573,12 @@ mod tests {
                 aud: None,
                 nbf,
             };
-            jsonwebtoken::encode(&c.header, &wire, &c.encoding).unwrap()
+            let Keys::Secret(signer, _) = &c.keys else {
+                panic!("an HMAC codec")
+            };
+            let mut header = Header::new(c.algorithm);
+            header.kid = Some(signer.kid.clone());
+            jsonwebtoken::encode(&header, &wire, &signer.key).unwrap()
         };
         let now = Utc::now().timestamp();
         // Within the leeway: accepted.
@@ -464,7 +592,7 @@ mod tests {
         assert!(e.to_string().contains("not valid yet"), "{e}");
         // Whitespace around a valid token.
         let good = c
-            .issue(ObjectId::new(), ObjectId::new(), "Acme", 0)
+            .issue_now(ObjectId::new(), ObjectId::new(), "Acme", 0)
             .unwrap()
             .access_token;
         assert!(c.decode(&good).is_ok());
