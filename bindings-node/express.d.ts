@@ -14,6 +14,10 @@ import type {
   Layout,
   MigrateOptions,
   MigrateReport,
+  Session,
+  SessionBody,
+  SessionInfo,
+  SessionInfoBody,
   Tenant,
   TenantManager,
   TenantPage,
@@ -207,6 +211,19 @@ export declare function migrateReportBody(report: MigrateReport): {
   not_started: number
   failed: MigrationFailureBody[]
 }
+
+/**
+ * A session of `loginSession` or `refreshSession` as `POST /auth/login` and
+ * `POST /auth/refresh` answer it (the core's body; `expires_in` counted now); throws
+ * `InvalidInputError` for another object.
+ */
+export declare function sessionBody(session: Session): SessionBody
+
+/**
+ * The array `sessions` returned as `GET /auth/sessions` answers it (the core's body,
+ * newest first); throws `InvalidInputError` for another array.
+ */
+export declare function sessionsBody(sessions: SessionInfo[]): { sessions: SessionInfoBody[] }
 
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string

@@ -23,6 +23,8 @@ const {
   httpPageBody,
   httpQueryParam,
   httpResponse,
+  httpSessionBody,
+  httpSessionsBody,
   httpTenantBody,
   httpTenantQuery,
   httpValidationResponse,
@@ -288,6 +290,30 @@ function migrateReportBody(report) {
 }
 
 /**
+ * A session of `manager.loginSession` or `manager.refreshSession` as `POST /auth/login`
+ * and `POST /auth/refresh` answer it (the core's body: `{ access_token, token_type,
+ * expires_in, refresh_token, session_id, session_expires_at, admin_id, organization_id,
+ * organization_name }`, `expires_in` counted now); throws `InvalidInputError` for an
+ * object those calls did not return.
+ *
+ * @param {import('./index').Session} session
+ */
+function sessionBody(session) {
+  return httpSessionBody(session)
+}
+
+/**
+ * The array `manager.sessions` returned as `GET /auth/sessions` answers it (the core's
+ * body: `{ sessions: [{ session_id, created_at, refreshed_at, expires_at, client }] }`,
+ * newest first); throws `InvalidInputError` for another array.
+ *
+ * @param {import('./index').SessionInfo[]} sessions
+ */
+function sessionsBody(sessions) {
+  return httpSessionsBody(sessions)
+}
+
+/**
  * The token of the request's `Authorization: Bearer <token>` header; throws
  * `NotAuthenticatedError` without one.
  *
@@ -509,6 +535,8 @@ module.exports = {
   requireToken,
   responseFor,
   sendError,
+  sessionBody,
+  sessionsBody,
   tenantBody,
   tenantQuery,
   verificationBody,

@@ -21,6 +21,8 @@ import type {
   MoveProgress,
   MoveTarget,
   RecoveryReport,
+  Session,
+  SessionInfo,
   Tenant,
   TenantCollection,
   TenantOptions,
@@ -62,6 +64,8 @@ export type {
   MoveTarget,
   RecoveryFailure,
   RecoveryReport,
+  Session,
+  SessionInfo,
   Tenant,
   TenantCollection,
   TenantOptions,
@@ -115,10 +119,22 @@ export interface ConnectOptions {
   clusters?: string
   /** Placement of new tenants: `home` (default) or `fewest`, the emptiest cluster (env `PLACEMENT`). */
   placement?: 'home' | 'fewest'
-  /** `HS256` (default), `HS384` or `HS512` (env `JWT_ALGO`). */
+  /**
+   * `HS256` (default), `HS384`, `HS512` or `EdDSA`: rotating Ed25519 keys kept in MongoDB
+   * and published as JWKS (`jwks()`), which needs `signingKeySecret` (env `JWT_ALGO`).
+   */
   jwtAlgorithm?: string
   /** Token lifetime in minutes; 1440 (env `JWT_EXPIRE_MINUTES`). */
   jwtExpireMinutes?: number
+  /**
+   * Key encrypting the private signing keys stored in MongoDB (`EdDSA`; at least 32 bytes,
+   * the same in every process; env `SIGNING_KEY_SECRET`). A secret: `settings` never shows it.
+   */
+  signingKeySecret?: string
+  /** Seconds between scheduled signing-key rotations; 2592000 (30 days), 0: only on demand (env `SIGNING_KEY_ROTATION_SECONDS`). */
+  signingKeyRotationSeconds?: number
+  /** Seconds a new signing key is published before it signs; 300, at least 1 (env `SIGNING_KEY_LEAD_SECONDS`). */
+  signingKeyLeadSeconds?: number
   /** `iss` set in tokens and required of them (env `JWT_ISSUER`). */
   jwtIssuer?: string
   /** `aud` set in tokens and required of them (env `JWT_AUDIENCE`). */
@@ -166,6 +182,13 @@ export interface ConnectOptions {
   trustedProxies?: string | string[]
   /** Entries the hot path's cache may hold; 100000, 0 turns the cache off. */
   cacheCapacity?: number
+  /** Lifetime of a session's access token (`loginSession`), seconds; 900, at least 1 (env `SESSION_ACCESS_SECONDS`). */
+  sessionAccessSeconds?: number
+  /**
+   * How long a session lasts from its login, whatever its refreshes, seconds; 2592000 (30
+   * days), at least 1 (env `SESSION_REFRESH_SECONDS`).
+   */
+  sessionRefreshSeconds?: number
   /** Bearer token of the operator calls (moves), at least 16 bytes; unset turns them off. */
   operatorToken?: string
 }
@@ -335,6 +358,47 @@ export declare function httpMigrateReportBody(report: MigrateReport): {
     message: string
   }[]
 }
+
+/**
+ * A session as `POST /auth/login` and `POST /auth/refresh` answer it (the core's body, as
+ * every server of the contract answers it).
+ */
+export interface SessionBody {
+  access_token: string
+  token_type: 'bearer'
+  /** Seconds until the access token expires, counted when the body is made. */
+  expires_in: number
+  refresh_token: string
+  session_id: string
+  /** RFC 3339, UTC, to the millisecond: when the session ends whatever its refreshes. */
+  session_expires_at: string
+  admin_id: string
+  organization_id: string
+  organization_name: string
+}
+
+/** One open session as `GET /auth/sessions` shows it (the core's body). */
+export interface SessionInfoBody {
+  session_id: string
+  /** RFC 3339, UTC, to the millisecond. */
+  created_at: string
+  refreshed_at: string
+  expires_at: string
+  client: string | null
+}
+
+/**
+ * A session of `loginSession` or `refreshSession` as `POST /auth/login` and
+ * `POST /auth/refresh` answer it (the core's body; `expires_in` counted now). Throws
+ * `InvalidInputError` (`field`: `session`) for an object those calls did not return.
+ */
+export declare function httpSessionBody(session: Session): SessionBody
+
+/**
+ * The array `sessions` returned, as `GET /auth/sessions` answers it (the core's body).
+ * Throws `InvalidInputError` (`field`: `sessions`) for an array `sessions` did not return.
+ */
+export declare function httpSessionsBody(sessions: SessionInfo[]): { sessions: SessionInfoBody[] }
 
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
@@ -526,7 +590,7 @@ export declare class TenantManager {
   /** Like `connect`, the environment giving every option `overrides` leaves out. */
   static fromEnv(overrides?: ConnectOptions): Promise<TenantManager>
   /** The options in force, defaults included (the secrets left out). */
-  get settings(): Readonly<Omit<ConnectOptions, 'jwtSecret' | 'operatorToken'>>
+  get settings(): Readonly<Omit<ConnectOptions, 'jwtSecret' | 'operatorToken' | 'signingKeySecret'>>
   /** The database of the records, admins and tenant collections. */
   get masterDb(): string
   /** Whether `close()` was called. */
@@ -641,6 +705,36 @@ export declare class TenantManager {
    * without the database: a revoked token passes. Throws `UnauthorizedError`.
    */
   decodeToken(token: string): Claims
+  /**
+   * Log an admin in as `authenticate` does (throttled per (email, `client`), audited, the
+   * same rejections) and open a session: a short access token (`sessionAccessSeconds`, 15
+   * minutes by default) and an opaque refresh token that renews it until the session ends
+   * (`sessionRefreshSeconds` after the login, 30 days by default). `console.log` of a
+   * session masks both tokens.
+   */
+  loginSession(email: string, password: string, client?: string | null): Promise<Session>
+  /**
+   * Renew a session: the next access and refresh tokens. The refresh token presented is
+   * used up: presenting it again (also in a race) ends its whole session, and that call
+   * rejects with `UnauthorizedError`, as does an unknown, malformed, expired or ended token.
+   * A password change ends the admin's sessions at their next refresh. Rejects with
+   * `TenantSuspendedError` while the tenant is suspended (the token is kept).
+   */
+  refreshSession(refreshToken: string): Promise<Session>
+  /** The open sessions of the claims' admin, newest first. Rejects as `verifyToken`. */
+  sessions(claims: Claims): Promise<SessionInfo[]>
+  /**
+   * End the session `sessionId` (an `id` of `sessions`, or a `Session`'s `sessionId`) of
+   * the claims' admin: its refresh token stops working; the access tokens it issued expire
+   * on their own. Resolves to whether an open session of the admin had that id. Rejects
+   * with `InvalidInputError` (`field`: `sessionId`) for a text that is not a session id.
+   */
+  endSession(claims: Claims, sessionId: string): Promise<boolean>
+  /**
+   * Log out everywhere: end every session of the claims' admin and revoke every access
+   * token it holds (these claims' included). Resolves to how many sessions were open.
+   */
+  endAllSessions(claims: Claims): Promise<number>
   /**
    * Move the data of the tenant named `name` (any spelling) to another layout and/or
    * cluster, online: copied in batches, caught up with a change stream, then writes fenced

@@ -468,6 +468,108 @@ function httpMigrateReportBody(report) {
   return body
 }
 
+// ---------------------------------------------------------------------------------------
+// Sessions.
+
+/**
+ * The core's session (or listing of sessions) beside each `Session` (or array of
+ * `SessionInfo`) returned, for their HTTP bodies: the core's cannot be rebuilt from the
+ * JavaScript ones.
+ *
+ * @type {WeakMap<object, any>}
+ */
+const sessionCores = new WeakMap()
+
+/**
+ * `console.log(session)` as the core's `Debug` shows a session: both tokens masked.
+ *
+ * @this {import('./native').Session}
+ * @param {number} _depth
+ * @param {import('node:util').InspectOptions} options
+ * @param {typeof inspect} [show]
+ */
+function inspectSession(_depth, options, show) {
+  const shown = {
+    access: { ...this.access, accessToken: '***' },
+    refreshToken: '***',
+    sessionId: this.sessionId,
+    expiresAt: this.expiresAt,
+  }
+  return `Session ${(show ?? inspect)(shown, options)}`
+}
+
+/**
+ * What `loginSession` or `refreshSession` settled with, as the session it returns: the
+ * core's kept beside it, its tokens masked when inspected.
+ *
+ * @param {import('./native').SessionOutcome} outcome
+ */
+function sessionOf({ session, core }) {
+  sessionCores.set(session, core)
+  Object.defineProperty(session, inspect.custom, { value: inspectSession })
+  return session
+}
+
+/**
+ * What `sessions` settled with, as the array it returns: the core's kept beside it.
+ *
+ * @param {import('./native').SessionsOutcome} outcome
+ */
+function sessionsOf({ sessions, core }) {
+  sessionCores.set(sessions, core)
+  return sessions
+}
+
+/**
+ * `value` of a native call that settles at once or later (`run`), through `convert`.
+ *
+ * @template T, U
+ * @param {T | Promise<T>} run
+ * @param {(value: T) => U} convert
+ * @returns {U | Promise<U>}
+ */
+function then(run, convert) {
+  return run instanceof Promise ? run.then(convert) : convert(run)
+}
+
+/**
+ * The core's own beside `value`, or `InvalidInputError` (`field`) for an object this
+ * library did not return.
+ *
+ * @param {unknown} value
+ * @param {string} field
+ * @param {string} what
+ */
+function sessionCore(value, field, what) {
+  const core = value !== null && typeof value === 'object' ? sessionCores.get(value) : undefined
+  if (core === undefined) {
+    const why = `is not ${what} this library returned`
+    throw new InvalidInputError(`invalid ${field}: ${why}`, { field, reason: why })
+  }
+  return core
+}
+
+/**
+ * A session of `loginSession` or `refreshSession` as `POST /auth/login` and
+ * `POST /auth/refresh` answer it: the core's body (`expires_in` counted from now). Throws
+ * `InvalidInputError` (field `session`) for another object.
+ *
+ * @param {unknown} session
+ */
+function httpSessionBody(session) {
+  return native.httpSessionBody(sessionCore(session, 'session', 'a session'))
+}
+
+/**
+ * The array `sessions` returned as `GET /auth/sessions` answers it: the core's body.
+ * Throws `InvalidInputError` (field `sessions`) for another array.
+ *
+ * @param {unknown} sessions
+ */
+function httpSessionsBody(sessions) {
+  return native.httpSessionsBody(sessionCore(sessions, 'sessions', 'a list of sessions'))
+}
+
 /**
  * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
  * Make one per process with `TenantManager.connect(options)` or `TenantManager.fromEnv()`,
@@ -578,6 +680,29 @@ class TenantManager {
 
   decodeToken(token) {
     return now(() => this.#native.decodeToken(token))
+  }
+
+  loginSession(email, password, client) {
+    return settle(
+      () => then(this.#native.loginSession(email, password, client ?? undefined), sessionOf),
+      this.loginSession,
+    )
+  }
+
+  refreshSession(refreshToken) {
+    return settle(() => then(this.#native.refreshSession(refreshToken), sessionOf), this.refreshSession)
+  }
+
+  sessions(claims) {
+    return settle(() => then(this.#native.sessions(claims), sessionsOf), this.sessions)
+  }
+
+  endSession(claims, sessionId) {
+    return settle(() => this.#native.endSession(claims, sessionId), this.endSession)
+  }
+
+  endAllSessions(claims) {
+    return settle(() => this.#native.endAllSessions(claims), this.endAllSessions)
   }
 
   moveTenant(name, target, onProgress) {
@@ -731,6 +856,9 @@ module.exports = {
   InternalError,
   TenantSuspendedError,
   errorClasses,
+  // Before the members written `name: value`, so that ES modules can import them by name.
+  httpSessionBody,
+  httpSessionsBody,
   httpResponse: native.httpResponse,
   httpValidationResponse: native.httpValidationResponse,
   httpMethodNotAllowed: native.httpMethodNotAllowed,

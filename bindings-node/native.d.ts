@@ -81,6 +81,18 @@ export declare class Confinement {
 }
 
 /**
+ * The core's session, opaque, for its HTTP body (`httpSessionBody`). Not part of the
+ * public API: `index.js` keeps it beside the `Session` it returns.
+ */
+export declare class CoreSession {}
+
+/**
+ * The core's listing of sessions, opaque, for its HTTP body (`httpSessionsBody`). Not
+ * part of the public API: `index.js` keeps it beside the array `sessions` returns.
+ */
+export declare class CoreSessions {}
+
+/**
  * The tenant a migration function runs for, as the core's threads hand it to JavaScript.
  * Not built by hand: the package's `index.js` gives the application's function a plain
  * object made from it (`tenantId`, `name`, `cluster`, `collection(client, name)`).
@@ -191,6 +203,28 @@ export declare class TenantManager {
    * (password changed, admin or tenant deleted).
    */
   verifyToken(token: string): Claims | Promise<Claims>
+  /**
+   * Log an admin in as `authenticate` does (throttled, audited) and open a session: a
+   * short access token and a refresh token that renews it.
+   */
+  loginSession(email: string, password: string, client?: string | undefined | null): SessionOutcome | Promise<SessionOutcome>
+  /**
+   * Renew a session: the next access and refresh tokens; the one presented is used up,
+   * and presenting it again ends the session.
+   */
+  refreshSession(refreshToken: string): SessionOutcome | Promise<SessionOutcome>
+  /** The open sessions of the claims' admin, newest first. */
+  sessions(claims: Claims): SessionsOutcome | Promise<SessionsOutcome>
+  /**
+   * End the session with id `sessionId` of the claims' admin; whether it was open.
+   * `INVALID_INPUT` (`sessionId`) for a text that is not a session id.
+   */
+  endSession(claims: Claims, sessionId: string): boolean | Promise<boolean>
+  /**
+   * Log out everywhere: end every session of the claims' admin and revoke its access
+   * tokens; how many sessions were open.
+   */
+  endAllSessions(claims: Claims): number | Promise<number>
   /**
    * Check a token's signature, algorithm and expiry only, synchronously and without the
    * database: a revoked token passes.
@@ -602,6 +636,20 @@ export interface HttpResponse {
 }
 
 /**
+ * A session as `POST /auth/login` and `POST /auth/refresh` answer it
+ * ([`tenantry::http::session_body`]; `expires_in` counts from now), from the core's
+ * session `index.js` kept beside the one `loginSession` or `refreshSession` returned.
+ */
+export declare function httpSessionBody(session: CoreSession): any
+
+/**
+ * The open sessions as `GET /auth/sessions` answers them
+ * ([`tenantry::http::sessions_body`]), from the core's listing `index.js` kept beside the
+ * array `sessions` returned.
+ */
+export declare function httpSessionsBody(sessions: CoreSessions): any
+
+/**
  * A tenant as the operator endpoints show it ([`tenantry::http::tenant_body`]); throws
  * `INVALID_INPUT` for an object that is not a tenant this library returned.
  */
@@ -813,6 +861,51 @@ export interface RecoveryReport {
   orphanCollections: Array<string>
   /** Tenants that could not be recovered; the others were recovered all the same. */
   failed: Array<RecoveryFailure>
+}
+
+/** A login's tokens (`loginSession`, `refreshSession`). */
+export interface Session {
+  /** The access token (lifetime `sessionAccessSeconds`, 15 minutes by default). */
+  access: AccessToken
+  /** The refresh token: opaque, works once; `refreshSession` returns the next one. */
+  refreshToken: string
+  /** The session's id (24 hex digits), for `endSession`. */
+  sessionId: string
+  /**
+   * When the session ends whatever its refreshes (the login's time plus
+   * `sessionRefreshSeconds`).
+   */
+  expiresAt: Date
+}
+
+/** An open session as its admin lists it (`sessions`). */
+export interface SessionInfo {
+  /** The session's id (24 hex digits), for `endSession`. */
+  id: string
+  /** When its login was. */
+  createdAt: Date
+  /** When it was last refreshed (its login's time if never). */
+  refreshedAt: Date
+  /** When it ends whatever its refreshes. */
+  expiresAt: Date
+  /** The client of its login, when one was given. */
+  client: string | null
+}
+
+/** A session and the core's own, as `loginSession` and `refreshSession` settle. */
+export interface SessionOutcome {
+  /** The session. */
+  session: Session
+  /** The core's session, for its HTTP body. */
+  core: CoreSession
+}
+
+/** The open sessions and the core's own, as `sessions` settles. */
+export interface SessionsOutcome {
+  /** The sessions, newest first. */
+  sessions: Array<SessionInfo>
+  /** The core's sessions, for their HTTP body. */
+  core: CoreSessions
 }
 
 /** A tenant. */

@@ -1,7 +1,8 @@
 //! The core's HTTP error table and request and response bodies ([`tenantry::http`]), for
 //! the Express glue. The bodies of results are the core's own, built from the core's types:
 //! a result the binding returned is converted back first (a migration report's body, which
-//! cannot be, comes with the report: see `schema::MigrateOutcome`).
+//! cannot be, comes with the report: see `schema::MigrateOutcome`; a session's and a
+//! listing of sessions' are made from the core's own, kept beside them: see `sessions.rs`).
 
 use napi::Env;
 use napi_derive::napi;
@@ -12,6 +13,7 @@ use crate::audit::{AuditPage, AuditQuery, AuditVerification};
 use crate::config::snake;
 use crate::error::to_js_error;
 use crate::schema::MigrateOptions;
+use crate::sessions::{CoreSession, CoreSessions};
 use crate::types::{Tenant, TenantPage, TenantQuery};
 
 /// An HTTP response of the table: status, headers, JSON body.
@@ -334,4 +336,20 @@ pub fn migrate_options(query: String) -> CheckedMigrateOptions {
             problems: problems(p),
         },
     }
+}
+
+/// A session as `POST /auth/login` and `POST /auth/refresh` answer it
+/// ([`tenantry::http::session_body`]; `expires_in` counts from now), from the core's
+/// session `index.js` kept beside the one `loginSession` or `refreshSession` returned.
+#[napi(js_name = "httpSessionBody")]
+pub fn session_body(session: &CoreSession) -> Value {
+    tenantry::http::session_body(&session.inner)
+}
+
+/// The open sessions as `GET /auth/sessions` answers them
+/// ([`tenantry::http::sessions_body`]), from the core's listing `index.js` kept beside the
+/// array `sessions` returned.
+#[napi(js_name = "httpSessionsBody")]
+pub fn sessions_body(sessions: &CoreSessions) -> Value {
+    tenantry::http::sessions_body(&sessions.inner)
 }

@@ -6,6 +6,7 @@
 //! the shared layout's confinement), `moves.rs` (a move's target and its progress reports,
 //! handed to a JS callback), `audit.rs` (the audit log's entries, query and verification),
 //! `archive.rs` (export and import: manifest, options, progress, archive files),
+//! `sessions.rs` (a login's access and refresh tokens, an admin's open sessions),
 //! `config.rs` (options to the core's `Settings`), `schema.rs` (the per-tenant schema's
 //! declaration, migrations written in JavaScript, a migration run's options and report),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
@@ -28,6 +29,7 @@ mod manager;
 mod moves;
 mod schema;
 mod scope;
+mod sessions;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
@@ -40,10 +42,10 @@ pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
     audit_page_body, audit_query, audit_tenant, import_options, json_object, method_not_allowed,
-    migrate_options, page_body, query_param, response, tenant_body, tenant_query,
-    validation_response, verification_body, AuditRequest, BodyField, CheckedAuditQuery,
-    CheckedBody, CheckedImportOptions, CheckedMigrateOptions, CheckedParam, CheckedTenantId,
-    CheckedTenantQuery, HttpProblem, HttpResponse,
+    migrate_options, page_body, query_param, response, session_body, sessions_body, tenant_body,
+    tenant_query, validation_response, verification_body, AuditRequest, BodyField,
+    CheckedAuditQuery, CheckedBody, CheckedImportOptions, CheckedMigrateOptions, CheckedParam,
+    CheckedTenantId, CheckedTenantQuery, HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
 pub use moves::{JsCallback, MoveProgress, MoveTarget, ProgressCallback};
@@ -52,6 +54,9 @@ pub use schema::{
     MigrationError, MigrationFailure, MigrationScope,
 };
 pub use scope::{Confinement, Location};
+pub use sessions::{
+    CoreSession, CoreSessions, Session, SessionInfo, SessionOutcome, SessionsOutcome,
+};
 pub use types::{
     core_fields, layouts, tenant_states, AccessToken, Claims, ClaimsObject, DateValue,
     RecoveryFailure, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,

@@ -25,6 +25,7 @@ use crate::schema::{
     self, MigrateOptions, MigrateOutcome, MigrateProgressCallback, MigrationCallback,
 };
 use crate::scope::Location;
+use crate::sessions::{SessionOutcome, SessionsOutcome};
 use crate::types::{
     AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,
     TenantQuery, TenantUpdate,
@@ -343,6 +344,93 @@ impl TenantManager {
             env,
             async move { manager.verify_token(&token).await },
             Claims::from,
+        )
+    }
+
+    /// Log an admin in as `authenticate` does (throttled, audited) and open a session: a
+    /// short access token and a refresh token that renews it.
+    #[napi(ts_return_type = "SessionOutcome | Promise<SessionOutcome>")]
+    pub fn login_session<'env>(
+        &self,
+        env: &'env Env,
+        email: String,
+        password: String,
+        client: Option<String>,
+    ) -> napi::Result<Later<'env, SessionOutcome>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move {
+                manager
+                    .login_session(&email, &password, client.as_deref())
+                    .await
+            },
+            SessionOutcome::from,
+        )
+    }
+
+    /// Renew a session: the next access and refresh tokens; the one presented is used up,
+    /// and presenting it again ends the session.
+    #[napi(ts_return_type = "SessionOutcome | Promise<SessionOutcome>")]
+    pub fn refresh_session<'env>(
+        &self,
+        env: &'env Env,
+        refresh_token: String,
+    ) -> napi::Result<Later<'env, SessionOutcome>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.refresh_session(&refresh_token).await },
+            SessionOutcome::from,
+        )
+    }
+
+    /// The open sessions of the claims' admin, newest first.
+    #[napi(ts_return_type = "SessionsOutcome | Promise<SessionsOutcome>")]
+    pub fn sessions<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+    ) -> napi::Result<Later<'env, SessionsOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        promise(
+            env,
+            async move { manager.sessions(&claims).await },
+            SessionsOutcome::from,
+        )
+    }
+
+    /// End the session with id `sessionId` of the claims' admin; whether it was open.
+    /// `INVALID_INPUT` (`sessionId`) for a text that is not a session id.
+    #[napi(ts_return_type = "boolean | Promise<boolean>")]
+    pub fn end_session<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        session_id: String,
+    ) -> napi::Result<Later<'env, bool>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let session = tenantry::http::session_id(&session_id);
+        promise(
+            env,
+            async move { manager.end_session(&claims, session?).await },
+            |ended| ended,
+        )
+    }
+
+    /// Log out everywhere: end every session of the claims' admin and revoke its access
+    /// tokens; how many sessions were open.
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn end_all_sessions<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+    ) -> napi::Result<Later<'env, f64>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        promise(
+            env,
+            async move { manager.end_all_sessions(&claims).await },
+            |n| n as f64,
         )
     }
 

@@ -1,6 +1,7 @@
 //! The core's HTTP helpers ([`tenantry::http`]), for the FastAPI glue: the error table,
 //! the queries of the operator endpoints (the listing, the audit log, the import, the
-//! migration run) and the bodies they answer with.
+//! migration run) and the bodies they answer with, and the bodies of the sessions
+//! endpoints (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -10,7 +11,7 @@ use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::to_python;
 use crate::error::to_py_err;
 use crate::schema::PyMigrateReport;
-use crate::types::{PyTenant, PyTenantPage};
+use crate::types::{PySession, PySessionInfo, PyTenant, PyTenantPage};
 
 /// A response: status, headers and the JSON body (as text).
 type Response = (u16, Vec<(String, String)>, String);
@@ -266,4 +267,29 @@ pub(crate) fn migrate_report_body<'py>(
     report: &Bound<'py, PyMigrateReport>,
 ) -> PyResult<Bound<'py, PyAny>> {
     to_python(py, &tenantry::http::migrate_report_body(&report.get().0))
+}
+
+/// What `POST /auth/login` and `POST /auth/refresh` answer: `{"access_token",
+/// "token_type", "expires_in", "refresh_token", "session_id", "session_expires_at",
+/// "admin_id", "organization_id", "organization_name"}`.
+#[pyfunction]
+#[pyo3(name = "_http_session_body")]
+pub(crate) fn session_body<'py>(
+    py: Python<'py>,
+    session: &Bound<'py, PySession>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::session_body(&session.get().0))
+}
+
+/// What `GET /auth/sessions` answers: `{"sessions": [{"session_id", "created_at",
+/// "refreshed_at", "expires_at", "client"}]}`, in the order given (`sessions`: newest
+/// first).
+#[pyfunction]
+#[pyo3(name = "_http_sessions_body")]
+pub(crate) fn sessions_body<'py>(
+    py: Python<'py>,
+    sessions: Vec<Bound<'py, PySessionInfo>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let sessions: Vec<tenantry::SessionInfo> = sessions.iter().map(|s| s.get().0.clone()).collect();
+    to_python(py, &tenantry::http::sessions_body(&sessions))
 }

@@ -7,7 +7,7 @@
 //! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
 //! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
 //! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
-//! endpoints' queries and bodies), `schema.rs` the per-tenant schema, the migrations
+//! endpoints' queries and bodies, the sessions endpoints' bodies), `schema.rs` the per-tenant schema, the migrations
 //! written in Python and the report of a run;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
@@ -42,6 +42,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyRecoveryReport>()?;
     module.add_class::<types::PyRecoveryFailure>()?;
     module.add_class::<types::PyMoveProgress>()?;
+    module.add_class::<types::PySession>()?;
+    module.add_class::<types::PySessionInfo>()?;
     module.add_class::<audit::PyAuditEntry>()?;
     module.add_class::<audit::PyAuditPage>()?;
     module.add_class::<audit::PyAuditVerification>()?;
@@ -70,6 +72,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::import_options, module)?)?;
     module.add_function(wrap_pyfunction!(http::migrate_options, module)?)?;
     module.add_function(wrap_pyfunction!(http::migrate_report_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::session_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::sessions_body, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

@@ -31,7 +31,9 @@ use crate::moves::{self, PyMoveProgressIterator};
 use crate::runtime;
 use crate::schema::{self, PyMigrateReport};
 use crate::scope::{self, PyLocation};
-use crate::types::{PyAccessToken, PyClaims, PyRecoveryReport, PyTenant, PyTenantPage};
+use crate::types::{
+    PyAccessToken, PyClaims, PyRecoveryReport, PySession, PySessionInfo, PyTenant, PyTenantPage,
+};
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
 #[pyclass(frozen, module = "tenantry._native", name = "TenantManager")]
@@ -476,6 +478,78 @@ impl PyTenantManager {
                 .await?;
             Ok(PyAccessToken(token))
         })
+    }
+
+    /// Log in as `authenticate` does (throttled, audited) and open a session: a short
+    /// access token and a refresh token (the core's `login_session`).
+    #[pyo3(signature = (email, password, *, client = None))]
+    fn login_session<'py>(
+        &self,
+        py: Python<'py>,
+        email: String,
+        password: String,
+        client: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            let session = manager
+                .login_session(&email, &password, client.as_deref())
+                .await?;
+            Ok(PySession(session))
+        })
+    }
+
+    /// Renew a session: the next access and refresh tokens; the refresh token given is
+    /// used up (presented again, it ends the whole session).
+    fn refresh_session<'py>(
+        &self,
+        py: Python<'py>,
+        refresh_token: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PySession(manager.refresh_session(&refresh_token).await?))
+        })
+    }
+
+    /// The open sessions of the claims' admin, newest first.
+    fn sessions<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        runtime::future_into_py(py, async move {
+            let sessions = manager.sessions(&claims).await?;
+            Ok(sessions.into_iter().map(PySessionInfo).collect::<Vec<_>>())
+        })
+    }
+
+    /// End the claims' admin's session `session_id` (24 hex digits, parsed by the core's
+    /// `http::session_id`); whether it was open.
+    fn end_session<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+        session_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        let session = tenantry::http::session_id(&session_id);
+        runtime::future_into_py(
+            py,
+            async move { manager.end_session(&claims, session?).await },
+        )
+    }
+
+    /// Log out everywhere: end every session of the claims' admin and revoke its access
+    /// tokens; how many sessions were open.
+    fn end_all_sessions<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        runtime::future_into_py(py, async move { manager.end_all_sessions(&claims).await })
     }
 
     #[pyo3(signature = (peer, forwarded_for = None))]

@@ -1,14 +1,17 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::TenantPage`],
 //! [`tenantry::Claims`], [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
-//! [`tenantry::RecoveryFailure`] and [`tenantry::MoveProgress`].
+//! [`tenantry::RecoveryFailure`], [`tenantry::MoveProgress`], [`tenantry::Session`] and
+//! [`tenantry::SessionInfo`].
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
 //! 24-digit hex strings, instants aware UTC `datetime`s, states and layouts their names,
 //! durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
 //! picklable (but `Claims`, neither; `MoveProgress`, a report of the moment with a float
-//! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither). A `Claims` comes
-//! only from `verify_token`/`decode_token`, which is what makes it proof of a checked token:
-//! it cannot be built, changed or unpickled from Python.
+//! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither;
+//! `Session`, which holds a refresh token, neither; `SessionInfo`, which the core does not
+//! serialize, not picklable). A `Claims` comes only from `verify_token`/`decode_token`,
+//! which is what makes it proof of a checked token: it cannot be built, changed or
+//! unpickled from Python.
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -569,6 +572,108 @@ impl PyMoveProgress {
             self.0.copied,
             self.0.total,
             self.0.rate,
+        ))
+    }
+}
+
+/// A session's tokens, as `login_session` and `refresh_session` return them: the access
+/// token and the refresh token that renews it. Its `repr` shows neither token. Comparable,
+/// `to_dict()`; neither hashable nor picklable (it holds a secret the core never
+/// serializes).
+#[pyclass(frozen, eq, module = "tenantry._native", name = "Session")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PySession(pub(crate) tenantry::Session);
+
+#[pymethods]
+impl PySession {
+    #[getter]
+    fn access(&self) -> PyAccessToken {
+        PyAccessToken(self.0.access.clone())
+    }
+    #[getter]
+    fn refresh_token(&self) -> &str {
+        &self.0.refresh_token
+    }
+    #[getter]
+    fn session_id(&self) -> String {
+        self.0.session_id.to_hex()
+    }
+    #[getter]
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("access", self.access().to_dict(py)?)?;
+        d.set_item("refresh_token", self.refresh_token())?;
+        d.set_item("session_id", self.session_id())?;
+        d.set_item("expires_at", self.expires_at())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Session(session_id={}, refresh_token='***', access={}, expires_at={})",
+            quoted(py, &self.session_id())?,
+            self.access().__repr__(py)?,
+            quoted(py, &self.0.expires_at.to_rfc3339())?,
+        ))
+    }
+}
+
+/// An open session, as `sessions` lists it.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "SessionInfo")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PySessionInfo(pub(crate) tenantry::SessionInfo);
+
+impl std::hash::Hash for PySessionInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let s = &self.0;
+        (s.id, s.created_at, s.refreshed_at, s.expires_at, &s.client).hash(state);
+    }
+}
+
+#[pymethods]
+impl PySessionInfo {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_hex()
+    }
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn refreshed_at(&self) -> DateTime<Utc> {
+        self.0.refreshed_at
+    }
+    #[getter]
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    #[getter]
+    fn client(&self) -> Option<&str> {
+        self.0.client.as_deref()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id())?;
+        d.set_item("created_at", self.created_at())?;
+        d.set_item("refreshed_at", self.refreshed_at())?;
+        d.set_item("expires_at", self.expires_at())?;
+        d.set_item("client", self.client())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let client = match &self.0.client {
+            Some(client) => quoted(py, client)?,
+            None => "None".to_owned(),
+        };
+        Ok(format!(
+            "SessionInfo(id={}, created_at={}, refreshed_at={}, expires_at={}, client={client})",
+            quoted(py, &self.id())?,
+            quoted(py, &self.0.created_at.to_rfc3339())?,
+            quoted(py, &self.0.refreshed_at.to_rfc3339())?,
+            quoted(py, &self.0.expires_at.to_rfc3339())?,
         ))
     }
 }

@@ -4,9 +4,9 @@
 // Configured like the original service, by the core (`TenantManager.fromEnv`): MONGO_URI
 // (or MONGODB_URI), MASTER_DB, JWT_SECRET (required), JWT_ALGO, JWT_EXPIRE_MINUTES,
 // BCRYPT_COST (and the extensions' TENANT_LAYOUT, CLUSTERS, OPERATOR_TOKEN,
-// DELETED_RETENTION_SECONDS, TENANT_SCHEMA_FILE, PASSWORD_HASH); plus HOST (127.0.0.1),
-// PORT (8000), LOG_FORMAT=json for JSON logs and REQUEST_LOG=off to drop the line per
-// request.
+// DELETED_RETENTION_SECONDS, TENANT_SCHEMA_FILE, PASSWORD_HASH, SESSION_ACCESS_SECONDS,
+// SESSION_REFRESH_SECONDS); plus HOST (127.0.0.1), PORT (8000), LOG_FORMAT=json for JSON
+// logs and REQUEST_LOG=off to drop the line per request.
 
 import { TenantManager } from 'tenantry'
 

@@ -10,7 +10,9 @@ ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
 ``GET /admin/audit/verify``), its export and import as one archive (``GET /admin/export``,
 ``POST /admin/import``, archives up to 16 MiB), the migrations of the declared schema
 (``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core), and
-suspending and resuming an organization (``POST /admin/suspend``, ``POST /admin/resume``).
+suspending and resuming an organization (``POST /admin/suspend``, ``POST /admin/resume``);
+and sessions with refresh tokens (``POST /auth/login``, ``POST /auth/refresh``, ``GET
+/auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -43,10 +45,13 @@ from schemas import (
     AuditPageBody,
     Count,
     CreateOrg,
+    Ended,
+    EndedCount,
     ErrorBody,
     Health,
     Login,
     LoginResult,
+    Logout,
     Message,
     MigrateReport,
     MoveOrg,
@@ -55,6 +60,9 @@ from schemas import (
     OrgPage,
     OrgRecord,
     Placement,
+    Refresh,
+    SessionList,
+    SessionResult,
     SuspendOrg,
     UpdateOrg,
     ValidationErrorBody,
@@ -476,6 +484,45 @@ async def login(body: Annotated[Login, Depends(json_body(Login))], request: Requ
     per (email, client address)."""
     token = await manager.authenticate(body.email, body.password, client=glue.client_address(request))
     return reply(LoginResult.of(token))
+
+
+@app.post("/auth/login", tags=["sessions"], **documented(Login, 400, 401, 403, 429, answer=SessionResult))
+async def session_login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: glue.Tenants) -> Response:
+    """Log in (as `POST /admin/login`: throttled per email and client address) and open a
+    session: a short access token and a refresh token that renews it."""
+    session = await manager.login_session(body.email, body.password, client=glue.client_address(request))
+    return json_reply(glue.session_body(session))
+
+
+@app.post("/auth/refresh", tags=["sessions"], **documented(Refresh, 400, 401, 403, answer=SessionResult))
+async def session_refresh(body: Annotated[Refresh, Depends(json_body(Refresh))], manager: glue.Tenants) -> Response:
+    """Renew a session: a new access token and refresh token; the one presented is used up.
+    Presenting a used one ends its whole session (401)."""
+    return json_reply(glue.session_body(await manager.refresh_session(body.refresh_token)))
+
+
+@app.api_route("/auth/sessions", methods=["GET", "HEAD"], tags=["sessions"], **documented(None, 401, 403, answer=SessionList))
+async def list_sessions(token: Token, manager: glue.Tenants) -> Response:
+    """The open sessions of the token's admin, newest first."""
+    claims = await manager.verify_token(token)
+    return json_reply(glue.sessions_body(await manager.sessions(claims)))
+
+
+@app.post("/auth/logout", tags=["sessions"], **documented(Logout, 400, 401, 403, answer=Ended))
+async def logout(token: Token, body: Annotated[Logout, Depends(json_body(Logout))], manager: glue.Tenants) -> Response:
+    """End one session of the token's admin: its refresh token stops working (access tokens
+    already issued expire on their own). `ended` is false when no open session of the
+    admin has the id."""
+    claims = await manager.verify_token(token)
+    return reply(Ended(ended=await manager.end_session(claims, body.session_id)))
+
+
+@app.post("/auth/logout-all", tags=["sessions"], **documented(None, 401, 403, answer=EndedCount))
+async def logout_all(token: Token, manager: glue.Tenants) -> Response:
+    """Log out everywhere: end every session of the token's admin and revoke every access
+    token it holds, this one included."""
+    claims = await manager.verify_token(token)
+    return reply(EndedCount(ended=await manager.end_all_sessions(claims)))
 
 
 @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503, answer=Health))

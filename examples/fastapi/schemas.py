@@ -1,6 +1,7 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
-restore, purge, the audit log, import, migrate, suspend, resume).
+restore, purge, the audit log, import, migrate, suspend, resume; the sessions: login,
+refresh, list, logout, logout everywhere).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -58,6 +59,22 @@ class SuspendOrg(BaseModel):
 class Login(BaseModel):
     email: str
     password: str
+
+
+class Refresh(BaseModel):
+    """`POST /auth/refresh` body."""
+
+    refresh_token: str = Field(
+        description="The refresh token of the last answer of `POST /auth/login` or `POST /auth/refresh`."
+    )
+
+
+class Logout(BaseModel):
+    """`POST /auth/logout` body."""
+
+    session_id: str = Field(
+        description="A `session_id` of `GET /auth/sessions` (or of a login's answer).", examples=["6650f1c2a4b5c6d7e8f90123"]
+    )
 
 
 class UpdateOrg(BaseModel):
@@ -207,6 +224,50 @@ class LoginResult(BaseModel):
             organization_id=token.tenant_id,
             organization_name=token.tenant_name,
         )
+
+
+class SessionResult(BaseModel):
+    """`POST /auth/login` and `POST /auth/refresh` answer (the core's ``session_body``).
+    Documentation only: the body is the core's."""
+
+    access_token: str = Field(description="A short access token, for `Authorization: Bearer`.")
+    token_type: str = Field(examples=["bearer"])
+    expires_in: int = Field(description="Seconds until the access token expires.", examples=[900])
+    refresh_token: str = Field(description="Renews the access token at `POST /auth/refresh`; works once.")
+    session_id: str
+    session_expires_at: str = Field(description="When the session ends, whatever its refreshes: RFC 3339, UTC, to the millisecond.")
+    admin_id: str
+    organization_id: str
+    organization_name: str
+
+
+class SessionEntry(BaseModel):
+    """One open session (the core's ``sessions_body``); times in RFC 3339, UTC, to the
+    millisecond."""
+
+    session_id: str
+    created_at: str = Field(description="When its login was.")
+    refreshed_at: str = Field(description="When it was last refreshed (its login's time if never).")
+    expires_at: str = Field(description="When it ends, whatever its refreshes.")
+    client: str | None = Field(description="The client address of its login.")
+
+
+class SessionList(BaseModel):
+    """`GET /auth/sessions` answer: the admin's open sessions, newest first."""
+
+    sessions: list[SessionEntry]
+
+
+class Ended(BaseModel):
+    """`POST /auth/logout` answer: whether an open session of the admin had the id."""
+
+    ended: bool
+
+
+class EndedCount(BaseModel):
+    """`POST /auth/logout-all` answer: how many sessions were open."""
+
+    ended: int
 
 
 class Message(BaseModel):

@@ -13,7 +13,9 @@ it on the application's own driver, a :class:`ConfinedCollection` in the shared 
 With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 ``purge_tenant``); ``list_tenants`` pages through the tenants, ``count_tenants`` counts them.
 ``suspend_tenant`` refuses a tenant's logins and tokens (``TenantSuspended``) until
-``resume_tenant``, its data untouched.
+``resume_tenant``, its data untouched. ``login_session`` opens a session (a short access
+token and a refresh token that ``refresh_session`` rotates); ``sessions``,
+``end_session`` and ``end_all_sessions`` list and end an admin's sessions.
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
 brings it back, here or on another deployment. ``set_schema`` declares the indexes and
@@ -41,6 +43,8 @@ from tenantry._native import (
     MoveProgressIterator,
     RecoveryFailure,
     RecoveryReport,
+    Session,
+    SessionInfo,
     Tenant,
     TenantManager,
     TenantPage,
@@ -74,6 +78,8 @@ __all__ = [
     "TenantPage",
     "Claims",
     "AccessToken",
+    "Session",
+    "SessionInfo",
     "RecoveryFailure",
     "RecoveryReport",
     "MoveProgress",

@@ -20,6 +20,8 @@ __all__ = [
     "TenantPage",
     "Claims",
     "AccessToken",
+    "Session",
+    "SessionInfo",
     "RecoveryReport",
     "RecoveryFailure",
     "MoveProgress",
@@ -48,6 +50,8 @@ __all__ = [
     "_http_import_options",
     "_http_migrate_options",
     "_http_migrate_report_body",
+    "_http_session_body",
+    "_http_sessions_body",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -208,6 +212,54 @@ class AccessToken:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class Session:
+    """A session's tokens, as ``login_session`` and ``refresh_session`` return them: a
+    short access token and the refresh token that renews it. Its ``repr`` shows neither
+    token. Comparable, ``to_dict()``; neither hashable nor picklable (it holds a secret)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def access(self) -> AccessToken:
+        """The access token (expires after the ``session_access_seconds`` setting)."""
+    @property
+    def refresh_token(self) -> str:
+        """The refresh token, for ``refresh_session``: opaque, works once, shown only
+        here."""
+    @property
+    def session_id(self) -> str:
+        """The session's id (24 hex digits), for ``end_session``."""
+    @property
+    def expires_at(self) -> datetime:
+        """When the session ends whatever its refreshes: its login's time plus the
+        ``session_refresh_seconds`` setting (aware, UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (``access`` as ``AccessToken.to_dict()``)."""
+
+@final
+class SessionInfo:
+    """An open session, as ``sessions`` lists it. Comparable, hashable plain data,
+    ``to_dict()``; not picklable."""
+
+    @property
+    def id(self) -> str:
+        """The session's id (24 hex digits), for ``end_session``."""
+    @property
+    def created_at(self) -> datetime:
+        """When its login was (aware, UTC)."""
+    @property
+    def refreshed_at(self) -> datetime:
+        """When it was last refreshed (its login's time if never; aware, UTC)."""
+    @property
+    def expires_at(self) -> datetime:
+        """When it ends whatever its refreshes (aware, UTC)."""
+    @property
+    def client(self) -> str | None:
+        """The client address its login gave (``login_session(client=...)``), if any."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
 
 @final
 class RecoveryReport:
@@ -769,6 +821,26 @@ class TenantManager:
         wrong password (same hashing work), ``TooManyAttempts`` while throttled,
         ``TenantSuspended`` for the right password of a suspended tenant; failures count
         per (email, ``client``)."""
+    def login_session(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[Session]:
+        """Log an admin in as ``authenticate`` does (throttled per (email, ``client``),
+        audited, raising alike) and open a session: a short access token
+        (``session_access_seconds``, 900) and a refresh token renewing it until the session
+        ends (``session_refresh_seconds`` after the login, 30 days)."""
+    def refresh_session(self, refresh_token: str) -> asyncio.Future[Session]:
+        """Renew a session: the next access and refresh tokens; the refresh token given is
+        used up. Raises ``Unauthorized`` for an unknown, malformed, expired or ended one,
+        and for one presented a second time, which also ends its whole session (every
+        token of it); ``TenantSuspended`` while the tenant is suspended. A password change
+        ends the admin's sessions at their next refresh."""
+    def sessions(self, claims: Claims) -> asyncio.Future[list[SessionInfo]]:
+        """The open sessions of the claims' admin, newest first."""
+    def end_session(self, claims: Claims, session_id: str) -> asyncio.Future[bool]:
+        """End the claims' admin's session ``session_id`` (its refresh token stops working;
+        access tokens already issued expire on their own); whether it was open. Raises
+        ``InvalidInput`` (``field`` ``session_id``) for an id that is not 24 hex digits."""
+    def end_all_sessions(self, claims: Claims) -> asyncio.Future[int]:
+        """Log out everywhere: end every session of the claims' admin and revoke every
+        access token it holds (these claims' included); how many sessions were open."""
     def client_address(self, peer: str, forwarded_for: str | None = None) -> str:
         """The client a request comes from, for ``authenticate(client=...)``: ``peer``, or
         the address ``forwarded_for`` (an ``X-Forwarded-For`` header) gives when ``peer``
@@ -891,6 +963,8 @@ def _http_verification_body(verification: AuditVerification) -> dict[str, Any]: 
 def _http_import_options(raw_query: str) -> dict[str, Any]: ...
 def _http_migrate_options(raw_query: str) -> dict[str, Any]: ...
 def _http_migrate_report_body(report: MigrateReport) -> dict[str, Any]: ...
+def _http_session_body(session: Session) -> dict[str, Any]: ...
+def _http_sessions_body(sessions: list[SessionInfo]) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

@@ -20,6 +20,8 @@
   :func:`verification_body` the same for the audit log (``GET /admin/audit``,
   ``GET /admin/audit/verify``), :func:`import_options` for ``POST /admin/import``,
   :func:`migrate_options` and :func:`migrate_report_body` for ``POST /admin/migrate``;
+  :func:`session_body` and :func:`sessions_body` the bodies of the sessions endpoints
+  (``POST /auth/login``, ``POST /auth/refresh``, ``GET /auth/sessions``);
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -57,6 +59,8 @@ from tenantry import (
     Claims,
     InvalidInput,
     MigrateReport,
+    Session,
+    SessionInfo,
     Tenant,
     TenantManager,
     TenantPage,
@@ -72,6 +76,8 @@ from tenantry._native import (
     _http_migrate_report_body,
     _http_page_body,
     _http_response,
+    _http_session_body,
+    _http_sessions_body,
     _http_tenant_body,
     _http_tenant_query,
     _http_validation_response,
@@ -99,6 +105,8 @@ __all__ = [
     "migrate_report_body",
     "operator",
     "page_body",
+    "session_body",
+    "sessions_body",
     "tenant_body",
     "tenant_collection",
     "tenant_query",
@@ -332,6 +340,21 @@ def verification_body(verification: AuditVerification) -> dict[str, Any]:
     """What ``GET /admin/audit/verify`` answers: the core's ``{"entries": n, "intact":
     bool, "broken": {"seq": n, "reason": "..."} or None}``."""
     return _http_verification_body(verification)
+
+
+def session_body(session: Session) -> dict[str, Any]:
+    """A session's tokens as ``POST /auth/login`` and ``POST /auth/refresh`` answer them:
+    the core's ``{"access_token", "token_type", "expires_in", "refresh_token",
+    "session_id", "session_expires_at", "admin_id", "organization_id",
+    "organization_name"}`` (``expires_in`` in seconds from now)."""
+    return _http_session_body(session)
+
+
+def sessions_body(sessions: Sequence[SessionInfo]) -> dict[str, Any]:
+    """An admin's open sessions as ``GET /auth/sessions`` answers them: the core's
+    ``{"sessions": [{"session_id", "created_at", "refreshed_at", "expires_at",
+    "client"}]}``, in the order given, times in RFC 3339, UTC, to the millisecond."""
+    return _http_sessions_body(list(sessions))
 
 
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:

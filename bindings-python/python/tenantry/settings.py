@@ -31,10 +31,18 @@ class Settings(TypedDict, total=False):
     clusters: str
     #: Placement of new tenants: ``home`` (default) or ``fewest`` (the emptiest cluster).
     placement: str
-    #: ``HS256`` (default), ``HS384`` or ``HS512`` (env ``JWT_ALGO``).
+    #: ``HS256`` (default), ``HS384``, ``HS512`` or ``EdDSA`` (rotating Ed25519 keys kept
+    #: in MongoDB and published as JWKS; needs ``signing_key_secret``) (env ``JWT_ALGO``).
     jwt_algorithm: str
     #: Token lifetime in minutes (1440).
     jwt_expire_minutes: int
+    #: Key encrypting the private signing keys stored in MongoDB (``EdDSA``; at least 32
+    #: bytes, the same in every process). A secret: ``manager.settings`` never gives it back.
+    signing_key_secret: str
+    #: Seconds between scheduled signing-key rotations (2592000, 30 days); 0: only on demand.
+    signing_key_rotation_seconds: int
+    #: Seconds a new signing key is published before it signs (300; at least 1).
+    signing_key_lead_seconds: int
     #: ``iss`` set in tokens and required of them.
     jwt_issuer: str
     #: ``aud`` set in tokens and required of them.
@@ -78,6 +86,11 @@ class Settings(TypedDict, total=False):
     trusted_proxies: str | list[str]
     #: Entries the hot path's cache may hold (100000); 0 turns the cache off.
     cache_capacity: int
+    #: Lifetime of a session's access token, in seconds (900; at least 1).
+    session_access_seconds: int
+    #: How long a session lasts from its login, whatever its refreshes, in seconds
+    #: (2592000, 30 days).
+    session_refresh_seconds: int
     #: Bearer token of the operator's calls (moves); unset turns them off (env
     #: ``OPERATOR_TOKEN``). A secret: ``manager.settings`` never gives it back.
     operator_token: str

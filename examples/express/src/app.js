@@ -20,6 +20,8 @@ import {
   requireClaims,
   requireOperator,
   requireToken,
+  sessionBody,
+  sessionsBody,
   tenantBody,
   tenantQuery,
   verificationBody,
@@ -27,7 +29,17 @@ import {
 
 import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
-import { IMPORT_LIMIT, createBody, loginBody, moveBody, orgNameBody, suspendBody, updateBody } from './request.js'
+import {
+  IMPORT_LIMIT,
+  createBody,
+  loginBody,
+  logoutBody,
+  moveBody,
+  orgNameBody,
+  refreshBody,
+  suspendBody,
+  updateBody,
+} from './request.js'
 
 /** @typedef {(level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void} Log */
 
@@ -156,6 +168,31 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
       organization_id: token.tenantId,
       organization_name: token.tenantName,
     })
+  })
+
+  // Sessions: a login answering a short access token and a refresh token that renews it
+  // (the same body, throttle and answers as /admin/login), its refresh, and an admin's
+  // sessions, listed and ended with its access token (in the order of the other bearer
+  // routes: the header's presence, the body, then the token). The bodies are the core's.
+  app.post('/auth/login', loginBody, async (req, res) => {
+    const client = clientAddress(manager, req)
+    res.json(sessionBody(await manager.loginSession(req.body.email, req.body.password, client)))
+  })
+
+  app.post('/auth/refresh', refreshBody, async (req, res) => {
+    res.json(sessionBody(await manager.refreshSession(req.body.refresh_token)))
+  })
+
+  app.get('/auth/sessions', requireClaims(manager), async (req, res) => {
+    res.json(sessionsBody(await manager.sessions(claimsOf(req))))
+  })
+
+  app.post('/auth/logout', requireToken(), logoutBody, requireClaims(manager), async (req, res) => {
+    res.json({ ended: await manager.endSession(claimsOf(req), req.body.session_id) })
+  })
+
+  app.post('/auth/logout-all', requireClaims(manager), async (req, res) => {
+    res.json({ ended: await manager.endAllSessions(claimsOf(req)) })
   })
 
   // As in the reference server: the header's presence first, then the body, then the

@@ -83,6 +83,72 @@ export const openapi = {
         },
       },
     },
+    '/auth/login': {
+      post: {
+        tags: ['sessions'],
+        summary: 'Log in and open a session',
+        description:
+          'Log in (as `POST /admin/login`: throttled per email and client) and open a session: a short access token and a refresh token that renews it.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Login') } } },
+        responses: {
+          200: json('the session: an access token and a refresh token', 'SessionOut'),
+          400: json('a bad body', 'ValidationError'),
+          401: json('invalid email or password', 'ErrorBody'),
+          403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
+          429: json('too many failed logins (`Retry-After`)', 'ErrorBody'),
+        },
+      },
+    },
+    '/auth/refresh': {
+      post: {
+        tags: ['sessions'],
+        summary: 'Renew a session',
+        description:
+          'Renew a session: a new access token and refresh token; the one presented is used up. Presenting a used one ends its whole session.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Refresh') } } },
+        responses: {
+          200: json('the next access token and refresh token', 'SessionOut'),
+          400: json('a bad body', 'ValidationError'),
+          401: json('a used, unknown, expired or ended refresh token', 'ErrorBody'),
+          403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
+        },
+      },
+    },
+    '/auth/sessions': {
+      get: {
+        tags: ['sessions'],
+        summary: "The token's admin's open sessions",
+        description: 'The open sessions of the token\'s admin, newest first.',
+        security: [{ bearer: [] }],
+        responses: { 200: json('the open sessions', 'SessionList'), 401: errors[401], 403: errors[403] },
+      },
+    },
+    '/auth/logout': {
+      post: {
+        tags: ['sessions'],
+        summary: 'End one session',
+        description:
+          "End one session of the token's admin: its refresh token stops working (access tokens already issued expire on their own).",
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Logout') } } },
+        responses: {
+          200: json('whether an open session of the admin had the id', 'Ended'),
+          400: json('not a session id, or a bad body', 'ValidationError'),
+          401: errors[401],
+          403: errors[403],
+        },
+      },
+    },
+    '/auth/logout-all': {
+      post: {
+        tags: ['sessions'],
+        summary: 'Log out everywhere',
+        description:
+          "Log out everywhere: end every session of the token's admin and revoke every access token it holds, this one included.",
+        security: [{ bearer: [] }],
+        responses: { 200: json('how many sessions were open', 'EndedCount'), 401: errors[401], 403: errors[403] },
+      },
+    },
     '/org/update': {
       put: {
         tags: ['organizations'],
@@ -563,6 +629,85 @@ export const openapi = {
           organization_id: string,
           organization_name: string,
         },
+      },
+      Refresh: {
+        type: 'object',
+        description: '`POST /auth/refresh` body.',
+        required: ['refresh_token'],
+        properties: {
+          refresh_token: {
+            ...string,
+            description: 'The refresh token of the last answer of `POST /auth/login` or `POST /auth/refresh`.',
+          },
+        },
+      },
+      Logout: {
+        type: 'object',
+        description: '`POST /auth/logout` body.',
+        required: ['session_id'],
+        properties: {
+          session_id: {
+            ...string,
+            description: "A `session_id` of `GET /auth/sessions` (or of a login's answer).",
+            example: '6650f1c2a4b5c6d7e8f90123',
+          },
+        },
+      },
+      SessionOut: {
+        type: 'object',
+        description: '`POST /auth/login` and `POST /auth/refresh` answer.',
+        required: [
+          'access_token',
+          'token_type',
+          'expires_in',
+          'refresh_token',
+          'session_id',
+          'session_expires_at',
+          'admin_id',
+          'organization_id',
+          'organization_name',
+        ],
+        properties: {
+          access_token: { ...string, description: 'A short access token, for `Authorization: Bearer`.' },
+          token_type: { ...string, example: 'bearer' },
+          expires_in: { type: 'integer', description: 'Seconds until the access token expires.', example: 900 },
+          refresh_token: { ...string, description: 'Renews the access token at `POST /auth/refresh`; works once.' },
+          session_id: string,
+          session_expires_at: { ...dateTime, description: 'When the session ends, whatever its refreshes.' },
+          admin_id: string,
+          organization_id: string,
+          organization_name: string,
+        },
+      },
+      SessionItem: {
+        type: 'object',
+        description: 'One open session.',
+        required: ['session_id', 'created_at', 'refreshed_at', 'expires_at', 'client'],
+        properties: {
+          session_id: string,
+          created_at: { ...dateTime, description: 'When its login was.' },
+          refreshed_at: { ...dateTime, description: 'When it was last refreshed (its login\'s time if never).' },
+          expires_at: { ...dateTime, description: 'When it ends, whatever its refreshes.' },
+          client: { type: ['string', 'null'], description: 'The client address of its login.' },
+        },
+      },
+      SessionList: {
+        type: 'object',
+        description: "`GET /auth/sessions` answer: the admin's open sessions, newest first.",
+        required: ['sessions'],
+        properties: { sessions: { type: 'array', items: ref('SessionItem') } },
+      },
+      Ended: {
+        type: 'object',
+        description: '`POST /auth/logout` answer: whether an open session of the admin had the id.',
+        required: ['ended'],
+        properties: { ended: { type: 'boolean' } },
+      },
+      EndedCount: {
+        type: 'object',
+        description: '`POST /auth/logout-all` answer: how many sessions were open.',
+        required: ['ended'],
+        properties: { ended: { type: 'integer', minimum: 0 } },
       },
       Message: { type: 'object', required: ['message'], properties: { message: string } },
       Health: { type: 'object', required: ['status'], properties: { status: { ...string, example: 'healthy' } } },

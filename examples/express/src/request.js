@@ -16,8 +16,14 @@ export const createBody = jsonBody(
   { limit: BODY_LIMIT },
 )
 
-/** `POST /admin/login`. */
+/** `POST /admin/login` and `POST /auth/login`. */
 export const loginBody = jsonBody(['email', 'password'], { limit: BODY_LIMIT })
+
+/** `POST /auth/refresh`. */
+export const refreshBody = jsonBody(['refresh_token'], { limit: BODY_LIMIT })
+
+/** `POST /auth/logout` (`session_id` is read by the core). */
+export const logoutBody = jsonBody(['session_id'], { limit: BODY_LIMIT })
 
 /** `PUT /org/update`. */
 export const updateBody = jsonBody(
