@@ -566,6 +566,24 @@ pub fn session_id(value: &str) -> crate::Result<bson::oid::ObjectId> {
         .map_err(|_| Error::invalid("session_id", "is not a session id"))
 }
 
+/// One signing key of `GET /admin/keys` and `POST /admin/keys/rotate`; times in RFC 3339
+/// with milliseconds, as the sessions have them; `retires_at` and `verifies_until` are `null` until a next key exists.
+pub fn signing_key_body(k: &crate::SigningKeyInfo) -> Value {
+    json!({
+        "kid": k.kid,
+        "alg": k.algorithm,
+        "created_at": millis(&k.created_at),
+        "activates_at": millis(&k.activates_at),
+        "retires_at": k.retires_at.as_ref().map(millis),
+        "verifies_until": k.verifies_until.as_ref().map(millis),
+    })
+}
+
+/// `GET /admin/keys`: `{"keys": [...]}`, oldest first.
+pub fn signing_keys_body(keys: &[crate::SigningKeyInfo]) -> Value {
+    json!({ "keys": keys.iter().map(signing_key_body).collect::<Vec<_>>() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,22 +746,4 @@ mod tests {
         assert_eq!(r.headers[0].0, "www-authenticate");
         assert!(response("NO_SUCH_KIND", None, None, None).is_none());
     }
-}
-
-/// One signing key of `GET /admin/keys` and `POST /admin/keys/rotate`; times in RFC 3339
-/// with milliseconds, as the sessions have them; `retires_at` and `verifies_until` are `null` until a next key exists.
-pub fn signing_key_body(k: &crate::SigningKeyInfo) -> Value {
-    json!({
-        "kid": k.kid,
-        "alg": k.algorithm,
-        "created_at": millis(&k.created_at),
-        "activates_at": millis(&k.activates_at),
-        "retires_at": k.retires_at.as_ref().map(millis),
-        "verifies_until": k.verifies_until.as_ref().map(millis),
-    })
-}
-
-/// `GET /admin/keys`: `{"keys": [...]}`, oldest first.
-pub fn signing_keys_body(keys: &[crate::SigningKeyInfo]) -> Value {
-    json!({ "keys": keys.iter().map(signing_key_body).collect::<Vec<_>>() })
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod api_keys;
 mod archive;
 mod audit;
 mod auth;
@@ -23,6 +24,7 @@ mod sessions;
 mod store;
 mod tenant;
 
+pub use api_keys::{ApiKey, ApiKeyInfo, NewApiKey, API_KEY_PREFIX, MAX_KEYS, MAX_SCOPES};
 pub use archive::{ArchiveManifest, ImportOptions, ARCHIVE_FORMAT, ARCHIVE_VERSION};
 pub use audit::{AuditEntry, AuditPage, AuditQuery, AuditVerification};
 pub use auth::{AccessToken, Claims, SigningKeyInfo};

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::Client;
 
+use crate::api_keys::{self, ApiKey, ApiKeyInfo, NewApiKey};
 use crate::archive::{self, ArchiveManifest, ImportOptions};
 use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::auth::{login, AccessToken, Claims, SigningKeyInfo};
@@ -526,6 +527,49 @@ impl TenantManager {
     pub async fn end_all_sessions(&self, claims: &Claims) -> Result<u64> {
         self.open()?;
         sessions::end_all(&self.cx, claims).await
+    }
+
+    /// Make an API key for the claims' tenant (an admin's token; `FORBIDDEN` for an API
+    /// key's claims): the key is in the answer this once, only its digest is stored.
+    /// `INVALID_INPUT` for a bad name, scope or expiry; `CONFLICT` when the tenant holds
+    /// [`MAX_KEYS`](crate::MAX_KEYS) live keys. Audited.
+    pub async fn create_api_key(&self, claims: &Claims, key: NewApiKey) -> Result<ApiKey> {
+        self.open()?;
+        let claims = claims.clone();
+        self.detached(|cx| async move { api_keys::create(&cx, &claims, key).await })
+            .await
+    }
+
+    /// The claims' tenant's API keys that are not revoked (expired ones included), oldest
+    /// first, without their secrets.
+    pub async fn api_keys(&self, claims: &Claims) -> Result<Vec<ApiKeyInfo>> {
+        self.open()?;
+        api_keys::list(&self.cx, claims).await
+    }
+
+    /// Revoke one of the claims' tenant's API keys; whether it was a live key of the
+    /// tenant (another tenant's key is left alone: `false`). Audited.
+    pub async fn revoke_api_key(&self, claims: &Claims, key_id: ObjectId) -> Result<bool> {
+        self.open()?;
+        api_keys::revoke(&self.cx, claims, key_id).await
+    }
+
+    /// The claims of an API key (`tnk_...`): its secret compared in constant time, the key
+    /// neither revoked nor expired (`UNAUTHORIZED`), its tenant there and not suspended
+    /// (`TENANT_SUSPENDED`). The claims carry the key's id and scopes
+    /// ([`Claims::has_scope`]); they reach the tenant's data, never manage the tenant.
+    pub async fn verify_api_key(&self, key: &str) -> Result<Claims> {
+        self.open()?;
+        api_keys::verify(&self.cx, key).await
+    }
+
+    /// A bearer credential of either kind: an API key (it begins with
+    /// [`API_KEY_PREFIX`](crate::API_KEY_PREFIX)) or an access token.
+    pub async fn verify_credential(&self, credential: &str) -> Result<Claims> {
+        match api_keys::is_api_key(credential) {
+            true => self.verify_api_key(credential).await,
+            false => self.verify_token(credential).await,
+        }
     }
 
     /// Check a token's signature, algorithm and expiry only, without the database: faster,

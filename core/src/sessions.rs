@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Document};
 use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
-use sha2::{Digest, Sha256};
 
+use crate::auth::opaque::{digest, is_secret, matches, secret};
 use crate::auth::{login, AccessToken, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
@@ -105,34 +105,13 @@ fn refused(reason: &str) -> Error {
     Error::unauthorized(reason)
 }
 
-/// 32 random bytes, in hex.
-fn secret() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Whether two strings of hex digests are equal, in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Write a token of `family` and return it with its access token.
 #[allow(clippy::too_many_arguments)]
 async fn issue(
     cx: &Cx,
     family: ObjectId,
     parent: Option<ObjectId>,
-    started_at: bson::DateTime,
+    started_at: Option<bson::DateTime>,
     admin: ObjectId,
     tenant: ObjectId,
     tenant_name: &str,
@@ -151,7 +130,7 @@ async fn issue(
         "ver": version,
         "hash": digest(&secret),
         "created_at": now,
-        "started_at": started_at,
+        "started_at": started_at.unwrap_or(now),
         "expires_at": expires_at,
     };
     if let Some(parent) = parent {
@@ -203,7 +182,7 @@ pub(crate) async fn login(
         cx,
         family,
         None,
-        bson::DateTime::now(),
+        None,
         token.admin_id,
         token.tenant_id,
         &token.tenant_name,
@@ -228,7 +207,7 @@ async fn end_family(cx: &Cx, family: ObjectId, why: &str) -> Result<u64> {
 pub(crate) async fn refresh(cx: &Cx, presented: &str) -> Result<Session> {
     let malformed = || refused("refresh token is malformed");
     let (id, secret) = presented.split_once('.').ok_or_else(malformed)?;
-    if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_secret(secret) {
         return Err(malformed());
     }
     let id = ObjectId::parse_str(id).map_err(|_| malformed())?;
@@ -239,7 +218,7 @@ pub(crate) async fn refresh(cx: &Cx, presented: &str) -> Result<Session> {
         .await?
         .ok_or_else(unknown)?;
     // Only the holder of the secret may use, or burn, a token.
-    if !same(entry.get_str("hash").unwrap_or_default(), &digest(secret)) {
+    if !matches(entry.get_str("hash").unwrap_or_default(), secret) {
         return Err(unknown());
     }
     let family = entry.get_object_id("family").map_err(Error::internal)?;
@@ -290,7 +269,7 @@ pub(crate) async fn refresh(cx: &Cx, presented: &str) -> Result<Session> {
         cx,
         family,
         Some(id),
-        started_at,
+        Some(started_at),
         admin_id,
         tenant_id,
         &org.organization_name,
@@ -313,6 +292,7 @@ pub(crate) async fn refresh(cx: &Cx, presented: &str) -> Result<Session> {
 /// The open sessions of the claims' admin, newest first.
 pub(crate) async fn list(cx: &Cx, claims: &Claims) -> Result<Vec<SessionInfo>> {
     use futures_util::TryStreamExt;
+    login::require_admin(claims)?;
     login::check_not_revoked(cx, claims).await?;
     let open = doc! {
         "admin": claims.admin_id(),
@@ -352,6 +332,7 @@ pub(crate) async fn list(cx: &Cx, claims: &Claims) -> Result<Vec<SessionInfo>> {
 /// End one session of the claims' admin; `TENANT_NOT_FOUND`-free: ending a session that is
 /// not theirs or not open changes nothing and says so (`false`).
 pub(crate) async fn end(cx: &Cx, claims: &Claims, session: ObjectId) -> Result<bool> {
+    login::require_admin(claims)?;
     login::check_not_revoked(cx, claims).await?;
     let theirs =
         doc! { "family": session, "admin": claims.admin_id(), "revoked_at": { "$exists": false } };
@@ -366,6 +347,7 @@ pub(crate) async fn end(cx: &Cx, claims: &Claims, session: ObjectId) -> Result<b
 /// End every session of the claims' admin and revoke its access tokens (its token version
 /// moves on); how many sessions were open.
 pub(crate) async fn end_all(cx: &Cx, claims: &Claims) -> Result<u64> {
+    login::require_admin(claims)?;
     login::check_not_revoked(cx, claims).await?;
     let admin = claims.admin_id();
     let open = doc! { "admin": admin, "revoked_at": { "$exists": false }, "used_at": { "$exists": false } };

@@ -118,16 +118,40 @@ pub(crate) async fn verify_token(cx: &Cx, token: &str) -> Result<Claims> {
 /// The tenant record of valid, unrevoked claims, from the hot path's cache (as fresh as
 /// the cache promises: see `cache.rs`).
 pub(crate) async fn check_not_revoked(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
+    if let Some(key) = claims.api_key_id() {
+        crate::api_keys::check_live(cx, key, claims.tenant_id()).await?;
+        return check_not_revoked_org(cx, claims.tenant_id()).await;
+    }
     let admin = cx.cache.admin_version(&cx.store, claims.admin_id()).await?;
     check_admin(claims, admin)?;
     visible(cx.cache.org(&cx.store, claims.tenant_id()).await?)
 }
 
+/// The record of a tenant that is there and not suspended, from the hot path's cache.
+pub(crate) async fn check_not_revoked_org(
+    cx: &Cx,
+    tenant: mongodb::bson::oid::ObjectId,
+) -> Result<OrgDoc> {
+    visible(cx.cache.org(&cx.store, tenant).await?)
+}
+
 /// The same, from the database itself: for the operations that change the tenant.
 pub(crate) async fn check_not_revoked_fresh(cx: &Cx, claims: &Claims) -> Result<OrgDoc> {
+    require_admin(claims)?;
     let admin = cx.store.admin(claims.admin_id()).await?;
     check_admin(claims, admin.as_ref().map(AdminVersion::from))?;
     visible(cx.store.org(claims.tenant_id()).await?)
+}
+
+/// `FORBIDDEN` for an API key's claims: managing the tenant (its name, its admins, its
+/// sessions and keys) takes an admin's token.
+pub(crate) fn require_admin(claims: &Claims) -> Result<()> {
+    match claims.api_key_id() {
+        Some(_) => Err(Error::Forbidden {
+            message: "an API key cannot manage its tenant: that takes an admin's token".into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn check_admin(claims: &Claims, admin: Option<AdminVersion>) -> Result<()> {

@@ -2,6 +2,7 @@
 //! policy that ties them to tenants (`login.rs`).
 
 pub(crate) mod login;
+pub(crate) mod opaque;
 pub(crate) mod password;
 pub(crate) mod signing;
 pub(crate) mod throttle;

@@ -49,6 +49,11 @@ pub struct Claims {
     layout: Option<Layout>,
     /// The cluster of the tenant's data when the claims were verified.
     cluster: Option<String>,
+    /// The API key these claims come from (none for an admin's token).
+    #[serde(rename = "api_key_id")]
+    api_key: Option<ObjectId>,
+    /// The API key's scopes (none for an admin's token, which may do all its admin may).
+    scopes: Option<Vec<String>>,
 }
 
 impl Claims {
@@ -112,6 +117,50 @@ impl Claims {
         self.cluster.as_deref()
     }
 
+    /// The API key these claims were verified from
+    /// ([`verify_api_key`](crate::TenantManager::verify_api_key)); `None` for a token.
+    pub fn api_key_id(&self) -> Option<ObjectId> {
+        self.api_key
+    }
+
+    /// The scopes of the API key these claims come from; `None` for an admin's token.
+    pub fn scopes(&self) -> Option<&[String]> {
+        self.scopes.as_deref()
+    }
+
+    /// Whether the claims allow `scope`: an API key's when it was created with it, an
+    /// admin's token always (it may do all its admin may).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|scopes| scopes.iter().any(|s| s == scope))
+    }
+
+    /// Claims of an API key of `tenant`, made by `admin`.
+    pub(crate) fn of_api_key(
+        key: ObjectId,
+        admin: ObjectId,
+        tenant: ObjectId,
+        scopes: Vec<String>,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Claims {
+            admin_id: admin,
+            tenant_id: tenant,
+            tenant_name: String::new(),
+            token_version: 0,
+            issued_at,
+            expires_at,
+            collection: None,
+            database: None,
+            layout: None,
+            cluster: None,
+            api_key: Some(key),
+            scopes: Some(scopes),
+        }
+    }
+
     /// The field names, in order (for bindings to check their mirrors against).
     pub fn field_names() -> Vec<String> {
         let sample = Claims {
@@ -125,6 +174,8 @@ impl Claims {
             database: None,
             layout: None,
             cluster: None,
+            api_key: None,
+            scopes: None,
         };
         crate::tenant::field_names(&sample)
     }
@@ -460,6 +511,8 @@ impl TokenCodec {
             database: None,
             layout: None,
             cluster: None,
+            api_key: None,
+            scopes: None,
         })
     }
 }
