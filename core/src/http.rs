@@ -584,6 +584,114 @@ pub fn signing_keys_body(keys: &[crate::SigningKeyInfo]) -> Value {
     json!({ "keys": keys.iter().map(signing_key_body).collect::<Vec<_>>() })
 }
 
+/// `POST /admin/api-keys`'s body: `name` (string), `scopes` (array of strings) and an
+/// optional `expires_at` (RFC 3339), or every problem with it, as [`json_object`] reports
+/// them. What the core then refuses (an empty name, a bad scope, a past expiry) is its
+/// `INVALID_INPUT`.
+pub fn new_api_key(body: &[u8]) -> Result<crate::NewApiKey, Vec<Problem>> {
+    let object = json_object(body, &[("name", false), ("expires_at", true)]);
+    let (object, mut problems) = match object {
+        Ok(object) => (object, Vec::new()),
+        Err(problems) if problems.iter().any(|p| p.field == "body") => return Err(problems),
+        Err(problems) => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(object)) => (object, problems),
+            _ => return Err(problems),
+        },
+    };
+    let scopes = match object.get("scopes") {
+        None => {
+            problems.push(Problem::new("scopes", "field required", "missing"));
+            Vec::new()
+        }
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect(),
+        Some(other) => {
+            let message = format!(
+                "invalid type: {}, expected a sequence of strings",
+                describe(other)
+            );
+            problems.push(Problem::new("scopes", message, "type_error"));
+            Vec::new()
+        }
+    };
+    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
+        Some(at) => match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+            Err(_) => {
+                let message = "is not an RFC 3339 date-time";
+                problems.push(Problem::new("expires_at", message, "value_error"));
+                None
+            }
+        },
+        None => None,
+    };
+    // Problems sorted as the fields are declared: name, scopes, expires_at.
+    let rank = |p: &Problem| {
+        ["name", "scopes", "expires_at"]
+            .iter()
+            .position(|f| *f == p.field)
+    };
+    problems.sort_by_key(rank);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let key = crate::NewApiKey::new(name, scopes);
+    Ok(match expires_at {
+        Some(at) => key.expires_at(at),
+        None => key,
+    })
+}
+
+/// One API key as `GET /admin/api-keys` lists it (never its secret).
+pub fn api_key_body(k: &crate::ApiKeyInfo) -> Value {
+    json!({
+        "id": k.id.to_hex(),
+        "prefix": k.prefix,
+        "name": k.name,
+        "scopes": k.scopes,
+        "created_by": k.created_by.to_hex(),
+        "created_at": millis(&k.created_at),
+        "expires_at": k.expires_at.as_ref().map(millis),
+        "last_used_at": k.last_used_at.as_ref().map(millis),
+    })
+}
+
+/// `POST /admin/api-keys`'s answer: the key, this once, beside what will be listed of it.
+pub fn created_api_key_body(k: &crate::ApiKey) -> Value {
+    let mut body = api_key_body(&k.info);
+    body["key"] = Value::String(k.key.clone());
+    body
+}
+
+/// `GET /admin/api-keys`: `{"api_keys": [...]}`, oldest first.
+pub fn api_keys_body(keys: &[crate::ApiKeyInfo]) -> Value {
+    json!({ "api_keys": keys.iter().map(api_key_body).collect::<Vec<_>>() })
+}
+
+/// An API key id given in a path (`DELETE /admin/api-keys/{key_id}`): `INVALID_INPUT` on
+/// `key_id` when it is not one.
+pub fn api_key_id(value: &str) -> crate::Result<bson::oid::ObjectId> {
+    bson::oid::ObjectId::parse_str(value).map_err(|_| Error::invalid("key_id", "is not a key id"))
+}
+
+/// `GET /auth/whoami`: who a credential (token or API key) speaks for.
+pub fn claims_body(c: &crate::Claims) -> Value {
+    json!({
+        "admin_id": c.admin_id().to_hex(),
+        "organization_id": c.tenant_id().to_hex(),
+        "organization_name": c.tenant_name(),
+        "api_key_id": c.api_key_id().map(|id| id.to_hex()),
+        "scopes": c.scopes(),
+        "expires_at": millis(&c.expires_at()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,5 +853,40 @@ mod tests {
         );
         assert_eq!(r.headers[0].0, "www-authenticate");
         assert!(response("NO_SUCH_KIND", None, None, None).is_none());
+    }
+
+    #[test]
+    fn api_key_bodies_are_read_with_every_problem() {
+        let ok = new_api_key(br#"{"name":"ci","scopes":["a","b"],"expires_at":null}"#).unwrap();
+        assert_eq!(ok, crate::NewApiKey::new("ci", ["a", "b"]));
+        let at =
+            new_api_key(br#"{"name":"ci","scopes":["a"],"expires_at":"2999-01-01T00:00:00Z"}"#);
+        assert!(at.is_ok());
+        let fields = |body: &[u8]| -> Vec<(String, &'static str)> {
+            new_api_key(body)
+                .unwrap_err()
+                .into_iter()
+                .map(|p| (p.field, p.kind))
+                .collect()
+        };
+        let pair = |f: &str, k: &'static str| (f.to_owned(), k);
+        assert_eq!(
+            fields(b"{}"),
+            [pair("name", "missing"), pair("scopes", "missing")]
+        );
+        assert_eq!(
+            fields(br#"{"name":1,"scopes":"a","expires_at":"soon"}"#),
+            [
+                pair("name", "type_error"),
+                pair("scopes", "type_error"),
+                pair("expires_at", "value_error")
+            ]
+        );
+        assert_eq!(
+            fields(br#"{"name":"x","scopes":[1]}"#),
+            [pair("scopes", "type_error")]
+        );
+        assert_eq!(fields(b"[]"), [pair("body", "type_error")]);
+        assert_eq!(fields(b"{"), [pair("body", "json_invalid")]);
     }
 }
