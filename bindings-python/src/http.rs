@@ -1,7 +1,8 @@
 //! The core's HTTP helpers ([`tenantry::http`]), for the FastAPI glue: the error table,
 //! the queries of the operator endpoints (the listing, the audit log, the import, the
-//! migration run) and the bodies they answer with, and the bodies of the sessions
-//! endpoints (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`).
+//! migration run) and the bodies they answer with, the bodies of the sessions endpoints
+//! (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`) and of the signing keys'
+//! (`GET /admin/keys`, `POST /admin/keys/rotate`).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -11,7 +12,7 @@ use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::to_python;
 use crate::error::to_py_err;
 use crate::schema::PyMigrateReport;
-use crate::types::{PySession, PySessionInfo, PyTenant, PyTenantPage};
+use crate::types::{PySession, PySessionInfo, PySigningKeyInfo, PyTenant, PyTenantPage};
 
 /// A response: status, headers and the JSON body (as text).
 type Response = (u16, Vec<(String, String)>, String);
@@ -292,4 +293,28 @@ pub(crate) fn sessions_body<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let sessions: Vec<tenantry::SessionInfo> = sessions.iter().map(|s| s.get().0.clone()).collect();
     to_python(py, &tenantry::http::sessions_body(&sessions))
+}
+
+/// What `POST /admin/keys/rotate` answers: `{"kid", "alg", "created_at", "activates_at",
+/// "retires_at", "verifies_until"}`, times in RFC 3339, UTC, to the millisecond (`None`
+/// for a time not set).
+#[pyfunction]
+#[pyo3(name = "_http_signing_key_body")]
+pub(crate) fn signing_key_body<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PySigningKeyInfo>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::signing_key_body(&key.get().0))
+}
+
+/// What `GET /admin/keys` answers: `{"keys": [...]}`, each as [`signing_key_body`], in the
+/// order given (`signing_keys`: oldest first).
+#[pyfunction]
+#[pyo3(name = "_http_signing_keys_body")]
+pub(crate) fn signing_keys_body<'py>(
+    py: Python<'py>,
+    keys: Vec<Bound<'py, PySigningKeyInfo>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let keys: Vec<tenantry::SigningKeyInfo> = keys.iter().map(|k| k.get().0.clone()).collect();
+    to_python(py, &tenantry::http::signing_keys_body(&keys))
 }

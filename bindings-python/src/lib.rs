@@ -7,8 +7,9 @@
 //! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
 //! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
 //! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
-//! endpoints' queries and bodies, the sessions endpoints' bodies), `schema.rs` the per-tenant schema, the migrations
-//! written in Python and the report of a run;
+//! endpoints' queries and bodies, the bodies of the sessions and signing keys endpoints),
+//! `schema.rs` the per-tenant schema, the migrations written in Python and the report of a
+//! run;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
 //! hands results to asyncio. The Python package (`python/tenantry`) re-exports these with
 //! type stubs, defines the exception classes, and holds the FastAPI glue.
@@ -44,6 +45,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PyMoveProgress>()?;
     module.add_class::<types::PySession>()?;
     module.add_class::<types::PySessionInfo>()?;
+    module.add_class::<types::PySigningKeyInfo>()?;
     module.add_class::<audit::PyAuditEntry>()?;
     module.add_class::<audit::PyAuditPage>()?;
     module.add_class::<audit::PyAuditVerification>()?;
@@ -74,6 +76,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::migrate_report_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::session_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::sessions_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::signing_key_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::signing_keys_body, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

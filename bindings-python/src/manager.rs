@@ -32,7 +32,8 @@ use crate::runtime;
 use crate::schema::{self, PyMigrateReport};
 use crate::scope::{self, PyLocation};
 use crate::types::{
-    PyAccessToken, PyClaims, PyRecoveryReport, PySession, PySessionInfo, PyTenant, PyTenantPage,
+    Json, PyAccessToken, PyClaims, PyRecoveryReport, PySession, PySessionInfo, PySigningKeyInfo,
+    PyTenant, PyTenantPage,
 };
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -550,6 +551,34 @@ impl PyTenantManager {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
         runtime::future_into_py(py, async move { manager.end_all_sessions(&claims).await })
+    }
+
+    /// The published token-verification keys, a JWKS document (RFC 7517) as a dict, to
+    /// serve at `/.well-known/jwks.json`: with `EdDSA`, every key that signs, will sign or
+    /// still verifies tokens it signed; `{"keys": []}` with an HMAC algorithm.
+    fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move { Ok(Json(manager.jwks().await?)) })
+    }
+
+    /// The signing keys' timeline (`EdDSA`), oldest first. `InvalidInput` with an HMAC
+    /// algorithm.
+    fn signing_keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            let keys = manager.signing_keys().await?;
+            Ok(keys.into_iter().map(PySigningKeyInfo).collect::<Vec<_>>())
+        })
+    }
+
+    /// Rotate the signing keys now (`EdDSA`; an operator call): the new key, published at
+    /// once, signing from the `signing_key_lead_seconds` setting later. `InvalidInput`
+    /// with an HMAC algorithm.
+    fn rotate_signing_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PySigningKeyInfo(manager.rotate_signing_key().await?))
+        })
     }
 
     #[pyo3(signature = (peer, forwarded_for = None))]

@@ -1,15 +1,16 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::TenantPage`],
 //! [`tenantry::Claims`], [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
-//! [`tenantry::RecoveryFailure`], [`tenantry::MoveProgress`], [`tenantry::Session`] and
-//! [`tenantry::SessionInfo`].
+//! [`tenantry::RecoveryFailure`], [`tenantry::MoveProgress`], [`tenantry::Session`],
+//! [`tenantry::SessionInfo`] and [`tenantry::SigningKeyInfo`]; and [`Json`], a JSON
+//! document handed to Python as plain data (the JWKS).
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
 //! 24-digit hex strings, instants aware UTC `datetime`s, states and layouts their names,
 //! durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
 //! picklable (but `Claims`, neither; `MoveProgress`, a report of the moment with a float
 //! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither;
-//! `Session`, which holds a refresh token, neither; `SessionInfo`, which the core does not
-//! serialize, not picklable). A `Claims` comes only from `verify_token`/`decode_token`,
+//! `Session`, which holds a refresh token, neither; `SessionInfo` and `SigningKeyInfo`,
+//! which the core does not serialize, not picklable). A `Claims` comes only from `verify_token`/`decode_token`,
 //! which is what makes it proof of a checked token: it cannot be built, changed or
 //! unpickled from Python.
 
@@ -675,5 +676,93 @@ impl PySessionInfo {
             quoted(py, &self.0.refreshed_at.to_rfc3339())?,
             quoted(py, &self.0.expires_at.to_rfc3339())?,
         ))
+    }
+}
+
+/// A signing key of the `EdDSA` timeline, as `signing_keys` lists it and
+/// `rotate_signing_key` returns it: its `kid`, algorithm and times, never its private half.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "SigningKeyInfo")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PySigningKeyInfo(pub(crate) tenantry::SigningKeyInfo);
+
+impl std::hash::Hash for PySigningKeyInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let k = &self.0;
+        (
+            &k.kid,
+            &k.algorithm,
+            k.created_at,
+            k.activates_at,
+            k.retires_at,
+            k.verifies_until,
+        )
+            .hash(state);
+    }
+}
+
+#[pymethods]
+impl PySigningKeyInfo {
+    #[getter]
+    fn kid(&self) -> &str {
+        &self.0.kid
+    }
+    #[getter]
+    fn algorithm(&self) -> &str {
+        &self.0.algorithm
+    }
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn activates_at(&self) -> DateTime<Utc> {
+        self.0.activates_at
+    }
+    #[getter]
+    fn retires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.retires_at
+    }
+    #[getter]
+    fn verifies_until(&self) -> Option<DateTime<Utc>> {
+        self.0.verifies_until
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("kid", self.kid())?;
+        d.set_item("algorithm", self.algorithm())?;
+        d.set_item("created_at", self.created_at())?;
+        d.set_item("activates_at", self.activates_at())?;
+        d.set_item("retires_at", self.retires_at())?;
+        d.set_item("verifies_until", self.verifies_until())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let time = |t: Option<&DateTime<Utc>>| match t {
+            Some(t) => quoted(py, &t.to_rfc3339()),
+            None => Ok("None".to_owned()),
+        };
+        Ok(format!(
+            "SigningKeyInfo(kid={}, algorithm={}, created_at={}, activates_at={}, retires_at={}, verifies_until={})",
+            quoted(py, &self.0.kid)?,
+            quoted(py, &self.0.algorithm)?,
+            time(Some(&self.0.created_at))?,
+            time(Some(&self.0.activates_at))?,
+            time(self.0.retires_at.as_ref())?,
+            time(self.0.verifies_until.as_ref())?,
+        ))
+    }
+}
+
+/// A JSON document (the core's `serde_json::Value`, such as the JWKS), converted into
+/// plain Python data (dicts, lists, strings, numbers) once the GIL is held.
+pub(crate) struct Json(pub(crate) serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::config::to_python(py, &self.0)
     }
 }

@@ -12,7 +12,9 @@ ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
 (``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core), and
 suspending and resuming an organization (``POST /admin/suspend``, ``POST /admin/resume``);
 and sessions with refresh tokens (``POST /auth/login``, ``POST /auth/refresh``, ``GET
-/auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``).
+/auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``); and the signing keys
+(``GET /.well-known/jwks.json``, public; ``GET /admin/keys`` and ``POST
+/admin/keys/rotate``, the operator's).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -49,6 +51,7 @@ from schemas import (
     EndedCount,
     ErrorBody,
     Health,
+    Jwks,
     Login,
     LoginResult,
     Logout,
@@ -63,6 +66,8 @@ from schemas import (
     Refresh,
     SessionList,
     SessionResult,
+    SigningKey,
+    SigningKeyList,
     SuspendOrg,
     UpdateOrg,
     ValidationErrorBody,
@@ -523,6 +528,38 @@ async def logout_all(token: Token, manager: glue.Tenants) -> Response:
     token it holds, this one included."""
     claims = await manager.verify_token(token)
     return reply(EndedCount(ended=await manager.end_all_sessions(claims)))
+
+
+#: How long a JWKS reader may keep the document: well under the lead of a new key
+#: (`SIGNING_KEY_LEAD_SECONDS`, 300), as the Rust server answers.
+JWKS_CACHE_CONTROL = "public, max-age=60"
+
+
+@app.api_route("/.well-known/jwks.json", methods=["GET", "HEAD"], tags=["keys"], **documented(None, 503, answer=Jwks))
+async def jwks(manager: glue.Tenants) -> Response:
+    """The keys that verify access tokens, a JWKS document (RFC 7517): with `JWT_ALGO=EdDSA`
+    every key that signs, will sign, or still verifies tokens it signed; `{"keys": []}`
+    with an HMAC algorithm. No authorization; `Cache-Control: public, max-age=60`."""
+    answer = json_reply(await manager.jwks())
+    answer.headers["Cache-Control"] = JWKS_CACHE_CONTROL
+    return answer
+
+
+@app.api_route("/admin/keys", methods=["GET", "HEAD"], tags=["keys"], **documented(None, 400, 401, 403, answer=SigningKeyList))
+async def signing_keys(_token: Token, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """The signing keys' timeline (`JWT_ALGO=EdDSA`), oldest first: when each activates,
+    retires and stops verifying; 400 with an HMAC algorithm. Authorized by the operator
+    token."""
+    return json_reply(glue.signing_keys_body(await manager.signing_keys()))
+
+
+@app.post("/admin/keys/rotate", tags=["keys"], **documented(None, 400, 401, 403, answer=SigningKey))
+async def rotate_signing_key(_token: Token, _operator: glue.Operator, manager: glue.Tenants) -> Response:
+    """Rotate the signing keys now (`JWT_ALGO=EdDSA`; no body, one sent is ignored): the new
+    key is published at once and signs from `SIGNING_KEY_LEAD_SECONDS` later; the key it
+    replaces verifies its tokens until they have all expired; 400 with an HMAC algorithm.
+    Authorized by the operator token."""
+    return json_reply(glue.signing_key_body(await manager.rotate_signing_key()))
 
 
 @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503, answer=Health))

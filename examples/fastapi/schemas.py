@@ -1,7 +1,7 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
 restore, purge, the audit log, import, migrate, suspend, resume; the sessions: login,
-refresh, list, logout, logout everywhere).
+refresh, list, logout, logout everywhere; the signing keys: the JWKS, the list, rotate).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -268,6 +268,42 @@ class EndedCount(BaseModel):
     """`POST /auth/logout-all` answer: how many sessions were open."""
 
     ended: int
+
+
+class Jwk(BaseModel):
+    """One published key of `GET /.well-known/jwks.json` (RFC 7517/8037, an Ed25519 public
+    key). Documentation only: the document is the core's."""
+
+    kty: str = Field(examples=["OKP"])
+    crv: str = Field(examples=["Ed25519"])
+    x: str = Field(description="The public key, base64url.")
+    kid: str = Field(description="The `kid` of the tokens it verifies.")
+    alg: str = Field(examples=["EdDSA"])
+    use: str = Field(examples=["sig"])
+
+
+class Jwks(BaseModel):
+    """`GET /.well-known/jwks.json` answer: empty with an HMAC algorithm."""
+
+    keys: list[Jwk]
+
+
+class SigningKey(BaseModel):
+    """A signing key as an operator sees it (the core's ``signing_key_body``); times in RFC
+    3339, UTC, to the millisecond. Documentation only: the body is the core's."""
+
+    kid: str
+    alg: str = Field(examples=["EdDSA"])
+    created_at: str = Field(description="When it was made and published.")
+    activates_at: str = Field(description="When it starts signing.")
+    retires_at: str | None = Field(description="When it stops signing (the next key's activation); null while it is the newest.")
+    verifies_until: str | None = Field(description="When its tokens stop verifying and it is unpublished; null while it is the newest.")
+
+
+class SigningKeyList(BaseModel):
+    """`GET /admin/keys` answer: the timeline, oldest first (the core's ``signing_keys_body``)."""
+
+    keys: list[SigningKey]
 
 
 class Message(BaseModel):

@@ -15,7 +15,9 @@ With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 ``suspend_tenant`` refuses a tenant's logins and tokens (``TenantSuspended``) until
 ``resume_tenant``, its data untouched. ``login_session`` opens a session (a short access
 token and a refresh token that ``refresh_session`` rotates); ``sessions``,
-``end_session`` and ``end_all_sessions`` list and end an admin's sessions.
+``end_session`` and ``end_all_sessions`` list and end an admin's sessions. Tokens carry
+a ``kid``; with ``jwt_algorithm="EdDSA"`` they are signed by rotating Ed25519 keys,
+published by ``jwks()`` (``signing_keys``, ``rotate_signing_key``).
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
 brings it back, here or on another deployment. ``set_schema`` declares the indexes and
@@ -45,6 +47,7 @@ from tenantry._native import (
     RecoveryReport,
     Session,
     SessionInfo,
+    SigningKeyInfo,
     Tenant,
     TenantManager,
     TenantPage,
@@ -80,6 +83,7 @@ __all__ = [
     "AccessToken",
     "Session",
     "SessionInfo",
+    "SigningKeyInfo",
     "RecoveryFailure",
     "RecoveryReport",
     "MoveProgress",

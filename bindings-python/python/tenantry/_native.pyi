@@ -22,6 +22,7 @@ __all__ = [
     "AccessToken",
     "Session",
     "SessionInfo",
+    "SigningKeyInfo",
     "RecoveryReport",
     "RecoveryFailure",
     "MoveProgress",
@@ -52,6 +53,8 @@ __all__ = [
     "_http_migrate_report_body",
     "_http_session_body",
     "_http_sessions_body",
+    "_http_signing_key_body",
+    "_http_signing_keys_body",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -257,6 +260,36 @@ class SessionInfo:
     @property
     def client(self) -> str | None:
         """The client address its login gave (``login_session(client=...)``), if any."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+
+@final
+class SigningKeyInfo:
+    """A signing key of the ``EdDSA`` timeline, as ``signing_keys`` lists it and
+    ``rotate_signing_key`` returns it: its ``kid`` and times, never its private half.
+    Comparable, hashable plain data, ``to_dict()``; not picklable."""
+
+    @property
+    def kid(self) -> str:
+        """The ``kid`` header of the tokens it signs, and of its JWK in ``jwks()``."""
+    @property
+    def algorithm(self) -> str:
+        """Its algorithm (``EdDSA``)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was made, and published (aware, UTC)."""
+    @property
+    def activates_at(self) -> datetime:
+        """When it starts signing: ``signing_key_lead_seconds`` after it was made (aware,
+        UTC)."""
+    @property
+    def retires_at(self) -> datetime | None:
+        """When it stops signing (the next key's activation), once a next key exists."""
+    @property
+    def verifies_until(self) -> datetime | None:
+        """When the tokens it signed have all expired, and it is unpublished, once a next
+        key exists."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
@@ -841,6 +874,20 @@ class TenantManager:
     def end_all_sessions(self, claims: Claims) -> asyncio.Future[int]:
         """Log out everywhere: end every session of the claims' admin and revoke every
         access token it holds (these claims' included); how many sessions were open."""
+    def jwks(self) -> asyncio.Future[dict[str, Any]]:
+        """The published token-verification keys, a JWKS document (RFC 7517) to serve at
+        ``/.well-known/jwks.json``: with ``EdDSA``, every key that signs, will sign, or
+        still verifies tokens it signed (a new key is in it from its making, before it
+        signs); ``{"keys": []}`` with an HMAC algorithm (a secret is never published)."""
+    def signing_keys(self) -> asyncio.Future[list[SigningKeyInfo]]:
+        """The signing keys' timeline (``EdDSA``), read now, oldest first: when each
+        activates, retires and stops verifying. Raises ``InvalidInput`` with an HMAC
+        algorithm."""
+    def rotate_signing_key(self) -> asyncio.Future[SigningKeyInfo]:
+        """Rotate the signing keys now (``EdDSA``; an operator call): the new key is
+        published at once and signs from ``signing_key_lead_seconds`` later; the key it
+        replaces keeps verifying its tokens until they have all expired. Raises
+        ``InvalidInput`` with an HMAC algorithm."""
     def client_address(self, peer: str, forwarded_for: str | None = None) -> str:
         """The client a request comes from, for ``authenticate(client=...)``: ``peer``, or
         the address ``forwarded_for`` (an ``X-Forwarded-For`` header) gives when ``peer``
@@ -965,6 +1012,8 @@ def _http_migrate_options(raw_query: str) -> dict[str, Any]: ...
 def _http_migrate_report_body(report: MigrateReport) -> dict[str, Any]: ...
 def _http_session_body(session: Session) -> dict[str, Any]: ...
 def _http_sessions_body(sessions: list[SessionInfo]) -> dict[str, Any]: ...
+def _http_signing_key_body(key: SigningKeyInfo) -> dict[str, Any]: ...
+def _http_signing_keys_body(keys: list[SigningKeyInfo]) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

@@ -22,6 +22,9 @@
   :func:`migrate_options` and :func:`migrate_report_body` for ``POST /admin/migrate``;
   :func:`session_body` and :func:`sessions_body` the bodies of the sessions endpoints
   (``POST /auth/login``, ``POST /auth/refresh``, ``GET /auth/sessions``);
+  :func:`signing_key_body` and :func:`signing_keys_body` those of the signing keys'
+  operator endpoints (``POST /admin/keys/rotate``, ``GET /admin/keys``; the JWKS of
+  ``GET /.well-known/jwks.json`` is ``await manager.jwks()`` as it is);
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -61,6 +64,7 @@ from tenantry import (
     MigrateReport,
     Session,
     SessionInfo,
+    SigningKeyInfo,
     Tenant,
     TenantManager,
     TenantPage,
@@ -78,6 +82,8 @@ from tenantry._native import (
     _http_response,
     _http_session_body,
     _http_sessions_body,
+    _http_signing_key_body,
+    _http_signing_keys_body,
     _http_tenant_body,
     _http_tenant_query,
     _http_validation_response,
@@ -107,6 +113,8 @@ __all__ = [
     "page_body",
     "session_body",
     "sessions_body",
+    "signing_key_body",
+    "signing_keys_body",
     "tenant_body",
     "tenant_collection",
     "tenant_query",
@@ -355,6 +363,20 @@ def sessions_body(sessions: Sequence[SessionInfo]) -> dict[str, Any]:
     ``{"sessions": [{"session_id", "created_at", "refreshed_at", "expires_at",
     "client"}]}``, in the order given, times in RFC 3339, UTC, to the millisecond."""
     return _http_sessions_body(list(sessions))
+
+
+def signing_key_body(key: SigningKeyInfo) -> dict[str, Any]:
+    """A signing key as ``POST /admin/keys/rotate`` answers it: the core's ``{"kid",
+    "alg", "created_at", "activates_at", "retires_at", "verifies_until"}``, times in RFC
+    3339, UTC, to the millisecond, None for a time not set (the last key's retirement)."""
+    return _http_signing_key_body(key)
+
+
+def signing_keys_body(keys: Sequence[SigningKeyInfo]) -> dict[str, Any]:
+    """The signing keys' timeline as ``GET /admin/keys`` answers it: the core's ``{"keys":
+    [...]}``, each as :func:`signing_key_body` shows it, in the order given
+    (``manager.signing_keys()``: oldest first)."""
+    return _http_signing_keys_body(list(keys))
 
 
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
