@@ -1,7 +1,7 @@
 //! The routes of the contract, each a thin call into the core, and the OpenAPI document.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, StatusCode};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -740,6 +740,92 @@ async fn logout_all(
     }))
 }
 
+/// One published key of `GET /.well-known/jwks.json` (RFC 7517, an Ed25519 public key).
+#[derive(Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    kty: String,
+    #[schema(example = "Ed25519")]
+    crv: String,
+    /// The public key, base64url.
+    x: String,
+    /// The `kid` of the tokens it verifies.
+    kid: String,
+    #[schema(example = "EdDSA")]
+    alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    use_: String,
+}
+
+/// `GET /.well-known/jwks.json` answer: empty with an HMAC algorithm.
+#[derive(Serialize, ToSchema)]
+pub struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// A signing key as an operator sees it (`tenantry::http::signing_key_body`).
+#[derive(Serialize, ToSchema)]
+pub struct SigningKey {
+    kid: String,
+    #[schema(example = "EdDSA")]
+    alg: String,
+    /// When it was made and published.
+    created_at: DateTime<Utc>,
+    /// When it starts signing.
+    activates_at: DateTime<Utc>,
+    /// When it stops signing (the next key's activation); `null` while it is the newest.
+    retires_at: Option<DateTime<Utc>>,
+    /// When its tokens stop verifying and it is unpublished; `null` while it is the newest.
+    verifies_until: Option<DateTime<Utc>>,
+}
+
+/// `GET /admin/keys` answer: the timeline, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct SigningKeyList {
+    keys: Vec<SigningKey>,
+}
+
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
+    description = "The keys that verify access tokens, a JWKS document (RFC 7517): with `JWT_ALGO=EdDSA` every key that signs, will sign, or still verifies tokens it signed; `{\"keys\": []}` with an HMAC algorithm. No authorization; `Cache-Control: public, max-age=60`.",
+    responses((status = 200, body = Jwks, headers(("Cache-Control" = String, description = "public, max-age=60"))),
+              (status = 503, description = "the database cannot be reached", body = ErrorBody)))]
+async fn jwks(
+    State(m): State<TenantManager>,
+) -> Result<([(HeaderName, &'static str); 1], Json<serde_json::Value>), ApiError> {
+    let document = m.jwks().await?;
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(document),
+    ))
+}
+
+#[utoipa::path(get, path = "/admin/keys", tag = "keys", security(("bearer" = [])),
+    description = "The signing keys' timeline (`JWT_ALGO=EdDSA`), oldest first: when each activates, retires and stops verifying. Authorized by the operator token.",
+    responses((status = 200, body = SigningKeyList), (status = 400, description = "an HMAC algorithm: no keys to list", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn signing_keys(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let keys = m.signing_keys().await?;
+    Ok(Json(tenantry::http::signing_keys_body(&keys)))
+}
+
+#[utoipa::path(post, path = "/admin/keys/rotate", tag = "keys", security(("bearer" = [])),
+    description = "Rotate the signing keys now (`JWT_ALGO=EdDSA`; no body): the new key is published at once and signs from `SIGNING_KEY_LEAD_SECONDS` later; the key it replaces verifies its tokens until they have all expired. Authorized by the operator token.",
+    responses((status = 200, body = SigningKey), (status = 400, description = "an HMAC algorithm: no keys to rotate", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, description = "operator calls are off", body = ErrorBody)))]
+async fn rotate_signing_key(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    m.check_operator(&token)?;
+    let key = m.rotate_signing_key().await?;
+    Ok(Json(tenantry::http::signing_key_body(&key)))
+}
+
 #[utoipa::path(put, path = "/org/update", tag = "organizations", request_body = UpdateOrg, security(("bearer" = [])),
     responses((status = 200, body = Org), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -809,8 +895,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all, jwks, signing_keys, rotate_signing_key),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount, Jwk, Jwks, SigningKey, SigningKeyList)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -863,6 +949,15 @@ pub fn router(manager: TenantManager) -> Router {
         .route(
             "/auth/logout-all",
             post(logout_all).fallback(allowed(&["POST"])),
+        )
+        .route(
+            "/.well-known/jwks.json",
+            get(jwks).fallback(allowed(&["GET"])),
+        )
+        .route("/admin/keys", get(signing_keys).fallback(allowed(&["GET"])))
+        .route(
+            "/admin/keys/rotate",
+            post(rotate_signing_key).fallback(allowed(&["POST"])),
         )
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
