@@ -18,6 +18,8 @@ import type {
   SessionBody,
   SessionInfo,
   SessionInfoBody,
+  SigningKeyBody,
+  SigningKeyInfo,
   Tenant,
   TenantManager,
   TenantPage,
@@ -224,6 +226,18 @@ export declare function sessionBody(session: Session): SessionBody
  * newest first); throws `InvalidInputError` for another array.
  */
 export declare function sessionsBody(sessions: SessionInfo[]): { sessions: SessionInfoBody[] }
+
+/**
+ * A key of `rotateSigningKey` as `POST /admin/keys/rotate` answers it (the core's body);
+ * throws `InvalidInputError` for another object.
+ */
+export declare function signingKeyBody(key: SigningKeyInfo): SigningKeyBody
+
+/**
+ * The array `signingKeys` returned as `GET /admin/keys` answers it (the core's body, oldest
+ * first); throws `InvalidInputError` for another array.
+ */
+export declare function signingKeysBody(keys: SigningKeyInfo[]): { keys: SigningKeyBody[] }
 
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string

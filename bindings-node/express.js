@@ -25,6 +25,8 @@ const {
   httpResponse,
   httpSessionBody,
   httpSessionsBody,
+  httpSigningKeyBody,
+  httpSigningKeysBody,
   httpTenantBody,
   httpTenantQuery,
   httpValidationResponse,
@@ -314,6 +316,29 @@ function sessionsBody(sessions) {
 }
 
 /**
+ * A key of `manager.rotateSigningKey` as `POST /admin/keys/rotate` answers it (the core's
+ * body: `{ kid, alg, created_at, activates_at, retires_at, verifies_until }`, times in
+ * RFC 3339 to the millisecond or `null`); throws `InvalidInputError` for an object
+ * `rotateSigningKey` did not return.
+ *
+ * @param {import('./index').SigningKeyInfo} key
+ */
+function signingKeyBody(key) {
+  return httpSigningKeyBody(key)
+}
+
+/**
+ * The array `manager.signingKeys` returned as `GET /admin/keys` answers it (the core's
+ * body: `{ keys: [signingKeyBody...] }`, oldest first); throws `InvalidInputError` for
+ * another array.
+ *
+ * @param {import('./index').SigningKeyInfo[]} keys
+ */
+function signingKeysBody(keys) {
+  return httpSigningKeysBody(keys)
+}
+
+/**
  * The token of the request's `Authorization: Bearer <token>` header; throws
  * `NotAuthenticatedError` without one.
  *
@@ -537,6 +562,8 @@ module.exports = {
   sendError,
   sessionBody,
   sessionsBody,
+  signingKeyBody,
+  signingKeysBody,
   tenantBody,
   tenantQuery,
   verificationBody,

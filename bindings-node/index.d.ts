@@ -23,6 +23,7 @@ import type {
   RecoveryReport,
   Session,
   SessionInfo,
+  SigningKeyInfo,
   Tenant,
   TenantCollection,
   TenantOptions,
@@ -66,6 +67,7 @@ export type {
   RecoveryReport,
   Session,
   SessionInfo,
+  SigningKeyInfo,
   Tenant,
   TenantCollection,
   TenantOptions,
@@ -399,6 +401,53 @@ export declare function httpSessionBody(session: Session): SessionBody
  * Throws `InvalidInputError` (`field`: `sessions`) for an array `sessions` did not return.
  */
 export declare function httpSessionsBody(sessions: SessionInfo[]): { sessions: SessionInfoBody[] }
+
+/**
+ * A published public key of `jwks()` (RFC 7517; an Ed25519 key as RFC 8037 writes it):
+ * what a service needs to verify access tokens without tenantry.
+ */
+export interface Jwk {
+  kty: 'OKP'
+  crv: 'Ed25519'
+  /** The public key, base64url. */
+  x: string
+  /** The `kid` of the tokens it verifies. */
+  kid: string
+  alg: 'EdDSA'
+  use: 'sig'
+}
+
+/** The JWKS document of `jwks()`, as `GET /.well-known/jwks.json` serves it. */
+export interface Jwks {
+  /** Every key that signs, will sign, or still verifies tokens it signed; empty with HMAC. */
+  keys: Jwk[]
+}
+
+/** A signing key as `GET /admin/keys` and `POST /admin/keys/rotate` show it (the core's body). */
+export interface SigningKeyBody {
+  kid: string
+  alg: string
+  /** RFC 3339, UTC, to the millisecond. */
+  created_at: string
+  activates_at: string
+  /** `null` until a next key exists. */
+  retires_at: string | null
+  verifies_until: string | null
+}
+
+/**
+ * A key of `rotateSigningKey` as `POST /admin/keys/rotate` answers it (the core's body).
+ * Throws `InvalidInputError` (`field`: `key`) for an object `rotateSigningKey` did not
+ * return.
+ */
+export declare function httpSigningKeyBody(key: SigningKeyInfo): SigningKeyBody
+
+/**
+ * The array `signingKeys` returned, as `GET /admin/keys` answers it (the core's body, oldest
+ * first). Throws `InvalidInputError` (`field`: `keys`) for an array `signingKeys` did not
+ * return.
+ */
+export declare function httpSigningKeysBody(keys: SigningKeyInfo[]): { keys: SigningKeyBody[] }
 
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
@@ -735,6 +784,28 @@ export declare class TenantManager {
    * token it holds (these claims' included). Resolves to how many sessions were open.
    */
   endAllSessions(claims: Claims): Promise<number>
+  /**
+   * The published token-verification keys, a JWKS document (RFC 7517) to serve at
+   * `/.well-known/jwks.json`: with `jwtAlgorithm: 'EdDSA'`, every key that signs, will
+   * sign, or still verifies tokens it signed, so that any JWT library verifies this
+   * deployment's tokens with it alone; `{ keys: [] }` with an HMAC algorithm (a secret is
+   * never published).
+   */
+  jwks(): Promise<Jwks>
+  /**
+   * The signing keys' timeline (`EdDSA`), read now, oldest first: when each activates,
+   * retires and stops verifying. Rejects with `InvalidInputError` (`field`:
+   * `jwtAlgorithm`) with an HMAC algorithm.
+   */
+  signingKeys(): Promise<SigningKeyInfo[]>
+  /**
+   * Rotate the signing keys now (`EdDSA`; an administration call: no token is checked):
+   * the new key is published at once (`jwks()`) and signs from `signingKeyLeadSeconds`
+   * later; the key it replaces keeps verifying its tokens until they have all expired.
+   * Resolves to the new key. Rejects with `InvalidInputError` (`field`: `jwtAlgorithm`)
+   * with an HMAC algorithm (its secret is rotated by configuration).
+   */
+  rotateSigningKey(): Promise<SigningKeyInfo>
   /**
    * Move the data of the tenant named `name` (any spelling) to another layout and/or
    * cluster, online: copied in batches, caught up with a change stream, then writes fenced

@@ -469,16 +469,16 @@ function httpMigrateReportBody(report) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Sessions.
+// Sessions and signing keys.
 
 /**
- * The core's session (or listing of sessions) beside each `Session` (or array of
- * `SessionInfo`) returned, for their HTTP bodies: the core's cannot be rebuilt from the
- * JavaScript ones.
+ * The core's own beside each `Session`, array of `SessionInfo`, `SigningKeyInfo` or array
+ * of `SigningKeyInfo` returned, for their HTTP bodies: the core's cannot be rebuilt from
+ * the JavaScript ones.
  *
  * @type {WeakMap<object, any>}
  */
-const sessionCores = new WeakMap()
+const cores = new WeakMap()
 
 /**
  * `console.log(session)` as the core's `Debug` shows a session: both tokens masked.
@@ -505,7 +505,7 @@ function inspectSession(_depth, options, show) {
  * @param {import('./native').SessionOutcome} outcome
  */
 function sessionOf({ session, core }) {
-  sessionCores.set(session, core)
+  cores.set(session, core)
   Object.defineProperty(session, inspect.custom, { value: inspectSession })
   return session
 }
@@ -516,8 +516,28 @@ function sessionOf({ session, core }) {
  * @param {import('./native').SessionsOutcome} outcome
  */
 function sessionsOf({ sessions, core }) {
-  sessionCores.set(sessions, core)
+  cores.set(sessions, core)
   return sessions
+}
+
+/**
+ * What `rotateSigningKey` settled with, as the key it returns: the core's kept beside it.
+ *
+ * @param {import('./native').SigningKeyOutcome} outcome
+ */
+function signingKeyOf({ key, core }) {
+  cores.set(key, core)
+  return key
+}
+
+/**
+ * What `signingKeys` settled with, as the array it returns: the core's kept beside it.
+ *
+ * @param {import('./native').SigningKeysOutcome} outcome
+ */
+function signingKeysOf({ keys, core }) {
+  cores.set(keys, core)
+  return keys
 }
 
 /**
@@ -540,8 +560,8 @@ function then(run, convert) {
  * @param {string} field
  * @param {string} what
  */
-function sessionCore(value, field, what) {
-  const core = value !== null && typeof value === 'object' ? sessionCores.get(value) : undefined
+function coreOf(value, field, what) {
+  const core = value !== null && typeof value === 'object' ? cores.get(value) : undefined
   if (core === undefined) {
     const why = `is not ${what} this library returned`
     throw new InvalidInputError(`invalid ${field}: ${why}`, { field, reason: why })
@@ -557,7 +577,7 @@ function sessionCore(value, field, what) {
  * @param {unknown} session
  */
 function httpSessionBody(session) {
-  return native.httpSessionBody(sessionCore(session, 'session', 'a session'))
+  return native.httpSessionBody(coreOf(session, 'session', 'a session'))
 }
 
 /**
@@ -567,7 +587,27 @@ function httpSessionBody(session) {
  * @param {unknown} sessions
  */
 function httpSessionsBody(sessions) {
-  return native.httpSessionsBody(sessionCore(sessions, 'sessions', 'a list of sessions'))
+  return native.httpSessionsBody(coreOf(sessions, 'sessions', 'a list of sessions'))
+}
+
+/**
+ * A key of `rotateSigningKey` as `POST /admin/keys/rotate` answers it: the core's body.
+ * Throws `InvalidInputError` (field `key`) for another object.
+ *
+ * @param {unknown} key
+ */
+function httpSigningKeyBody(key) {
+  return native.httpSigningKeyBody(coreOf(key, 'key', 'a signing key'))
+}
+
+/**
+ * The array `signingKeys` returned as `GET /admin/keys` answers it: the core's body.
+ * Throws `InvalidInputError` (field `keys`) for another array.
+ *
+ * @param {unknown} keys
+ */
+function httpSigningKeysBody(keys) {
+  return native.httpSigningKeysBody(coreOf(keys, 'keys', 'a list of signing keys'))
 }
 
 /**
@@ -703,6 +743,18 @@ class TenantManager {
 
   endAllSessions(claims) {
     return settle(() => this.#native.endAllSessions(claims), this.endAllSessions)
+  }
+
+  jwks() {
+    return settle(() => this.#native.jwks(), this.jwks)
+  }
+
+  signingKeys() {
+    return settle(() => then(this.#native.signingKeys(), signingKeysOf), this.signingKeys)
+  }
+
+  rotateSigningKey() {
+    return settle(() => then(this.#native.rotateSigningKey(), signingKeyOf), this.rotateSigningKey)
   }
 
   moveTenant(name, target, onProgress) {
@@ -859,6 +911,8 @@ module.exports = {
   // Before the members written `name: value`, so that ES modules can import them by name.
   httpSessionBody,
   httpSessionsBody,
+  httpSigningKeyBody,
+  httpSigningKeysBody,
   httpResponse: native.httpResponse,
   httpValidationResponse: native.httpValidationResponse,
   httpMethodNotAllowed: native.httpMethodNotAllowed,

@@ -93,6 +93,18 @@ export declare class CoreSession {}
 export declare class CoreSessions {}
 
 /**
+ * The core's signing key, opaque, for its HTTP body (`httpSigningKeyBody`). Not part of
+ * the public API: `index.js` keeps it beside the `SigningKeyInfo` it returns.
+ */
+export declare class CoreSigningKey {}
+
+/**
+ * The core's timeline of signing keys, opaque, for its HTTP body (`httpSigningKeysBody`).
+ * Not part of the public API: `index.js` keeps it beside the array `signingKeys` returns.
+ */
+export declare class CoreSigningKeys {}
+
+/**
  * The tenant a migration function runs for, as the core's threads hand it to JavaScript.
  * Not built by hand: the package's `index.js` gives the application's function a plain
  * object made from it (`tenantId`, `name`, `cluster`, `collection(client, name)`).
@@ -225,6 +237,23 @@ export declare class TenantManager {
    * tokens; how many sessions were open.
    */
   endAllSessions(claims: Claims): number | Promise<number>
+  /**
+   * The published token-verification keys, a JWKS document (RFC 7517): with `EdDSA`,
+   * every key that signs, will sign, or still verifies its tokens; `{ keys: [] }` with an
+   * HMAC algorithm.
+   */
+  jwks(): { keys: Array<Record<string, string>> } | Promise<{ keys: Array<Record<string, string>> }>
+  /**
+   * The signing keys' timeline (`EdDSA`), oldest first. `INVALID_INPUT` with an HMAC
+   * algorithm.
+   */
+  signingKeys(): SigningKeysOutcome | Promise<SigningKeysOutcome>
+  /**
+   * Rotate the signing keys now (`EdDSA`; an operator call): the new key, published at
+   * once, signs from `signingKeyLeadSeconds` later. `INVALID_INPUT` with an HMAC
+   * algorithm.
+   */
+  rotateSigningKey(): SigningKeyOutcome | Promise<SigningKeyOutcome>
   /**
    * Check a token's signature, algorithm and expiry only, synchronously and without the
    * database: a revoked token passes.
@@ -650,6 +679,18 @@ export declare function httpSessionBody(session: CoreSession): any
 export declare function httpSessionsBody(sessions: CoreSessions): any
 
 /**
+ * A signing key as `POST /admin/keys/rotate` answers it ([`tenantry::http::signing_key_body`]),
+ * from the core's key `index.js` kept beside the one `rotateSigningKey` returned.
+ */
+export declare function httpSigningKeyBody(key: CoreSigningKey): any
+
+/**
+ * The signing keys as `GET /admin/keys` answers them ([`tenantry::http::signing_keys_body`]),
+ * from the core's listing `index.js` kept beside the array `signingKeys` returned.
+ */
+export declare function httpSigningKeysBody(keys: CoreSigningKeys): any
+
+/**
  * A tenant as the operator endpoints show it ([`tenantry::http::tenant_body`]); throws
  * `INVALID_INPUT` for an object that is not a tenant this library returned.
  */
@@ -906,6 +947,41 @@ export interface SessionsOutcome {
   sessions: Array<SessionInfo>
   /** The core's sessions, for their HTTP body. */
   core: CoreSessions
+}
+
+/** A signing key as an operator sees it (`signingKeys`, `rotateSigningKey`). */
+export interface SigningKeyInfo {
+  /** The `kid` its tokens carry in their header. */
+  kid: string
+  /** Its algorithm (`EdDSA`). */
+  algorithm: string
+  /** When it was made, and published. */
+  createdAt: Date
+  /** When it starts signing (`signingKeyLeadSeconds` after it was made). */
+  activatesAt: Date
+  /** When it stops signing: the next key's activation (`null` while there is no next key). */
+  retiresAt: Date | null
+  /**
+   * When the tokens it signed stop verifying and it is unpublished (`null` while there
+   * is no next key).
+   */
+  verifiesUntil: Date | null
+}
+
+/** A signing key and the core's own, as `rotateSigningKey` settles. */
+export interface SigningKeyOutcome {
+  /** The key. */
+  key: SigningKeyInfo
+  /** The core's key, for its HTTP body. */
+  core: CoreSigningKey
+}
+
+/** The signing keys and the core's own, as `signingKeys` settles. */
+export interface SigningKeysOutcome {
+  /** The keys, oldest first. */
+  keys: Array<SigningKeyInfo>
+  /** The core's keys, for their HTTP body. */
+  core: CoreSigningKeys
 }
 
 /** A tenant. */

@@ -1,8 +1,9 @@
 //! The core's HTTP error table and request and response bodies ([`tenantry::http`]), for
 //! the Express glue. The bodies of results are the core's own, built from the core's types:
 //! a result the binding returned is converted back first (a migration report's body, which
-//! cannot be, comes with the report: see `schema::MigrateOutcome`; a session's and a
-//! listing of sessions' are made from the core's own, kept beside them: see `sessions.rs`).
+//! cannot be, comes with the report: see `schema::MigrateOutcome`; a session's, a
+//! listing of sessions', a signing key's and a listing of signing keys' are made from the
+//! core's own, kept beside them: see `sessions.rs` and `signing.rs`).
 
 use napi::Env;
 use napi_derive::napi;
@@ -14,6 +15,7 @@ use crate::config::snake;
 use crate::error::to_js_error;
 use crate::schema::MigrateOptions;
 use crate::sessions::{CoreSession, CoreSessions};
+use crate::signing::{CoreSigningKey, CoreSigningKeys};
 use crate::types::{Tenant, TenantPage, TenantQuery};
 
 /// An HTTP response of the table: status, headers, JSON body.
@@ -352,4 +354,18 @@ pub fn session_body(session: &CoreSession) -> Value {
 #[napi(js_name = "httpSessionsBody")]
 pub fn sessions_body(sessions: &CoreSessions) -> Value {
     tenantry::http::sessions_body(&sessions.inner)
+}
+
+/// A signing key as `POST /admin/keys/rotate` answers it ([`tenantry::http::signing_key_body`]),
+/// from the core's key `index.js` kept beside the one `rotateSigningKey` returned.
+#[napi(js_name = "httpSigningKeyBody")]
+pub fn signing_key_body(key: &CoreSigningKey) -> Value {
+    tenantry::http::signing_key_body(&key.inner)
+}
+
+/// The signing keys as `GET /admin/keys` answers them ([`tenantry::http::signing_keys_body`]),
+/// from the core's listing `index.js` kept beside the array `signingKeys` returned.
+#[napi(js_name = "httpSigningKeysBody")]
+pub fn signing_keys_body(keys: &CoreSigningKeys) -> Value {
+    tenantry::http::signing_keys_body(&keys.inner)
 }

@@ -7,6 +7,7 @@
 //! handed to a JS callback), `audit.rs` (the audit log's entries, query and verification),
 //! `archive.rs` (export and import: manifest, options, progress, archive files),
 //! `sessions.rs` (a login's access and refresh tokens, an admin's open sessions),
+//! `signing.rs` (the keys that sign access tokens, as an operator sees them),
 //! `config.rs` (options to the core's `Settings`), `schema.rs` (the per-tenant schema's
 //! declaration, migrations written in JavaScript, a migration run's options and report),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
@@ -30,6 +31,7 @@ mod moves;
 mod schema;
 mod scope;
 mod sessions;
+mod signing;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
@@ -42,10 +44,11 @@ pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
     audit_page_body, audit_query, audit_tenant, import_options, json_object, method_not_allowed,
-    migrate_options, page_body, query_param, response, session_body, sessions_body, tenant_body,
-    tenant_query, validation_response, verification_body, AuditRequest, BodyField,
-    CheckedAuditQuery, CheckedBody, CheckedImportOptions, CheckedMigrateOptions, CheckedParam,
-    CheckedTenantId, CheckedTenantQuery, HttpProblem, HttpResponse,
+    migrate_options, page_body, query_param, response, session_body, sessions_body,
+    signing_key_body, signing_keys_body, tenant_body, tenant_query, validation_response,
+    verification_body, AuditRequest, BodyField, CheckedAuditQuery, CheckedBody,
+    CheckedImportOptions, CheckedMigrateOptions, CheckedParam, CheckedTenantId, CheckedTenantQuery,
+    HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
 pub use moves::{JsCallback, MoveProgress, MoveTarget, ProgressCallback};
@@ -56,6 +59,9 @@ pub use schema::{
 pub use scope::{Confinement, Location};
 pub use sessions::{
     CoreSession, CoreSessions, Session, SessionInfo, SessionOutcome, SessionsOutcome,
+};
+pub use signing::{
+    CoreSigningKey, CoreSigningKeys, SigningKeyInfo, SigningKeyOutcome, SigningKeysOutcome,
 };
 pub use types::{
     core_fields, layouts, tenant_states, AccessToken, Claims, ClaimsObject, DateValue,

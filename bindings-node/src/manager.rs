@@ -26,6 +26,7 @@ use crate::schema::{
 };
 use crate::scope::Location;
 use crate::sessions::{SessionOutcome, SessionsOutcome};
+use crate::signing::{SigningKeyOutcome, SigningKeysOutcome};
 use crate::types::{
     AccessToken, Claims, RecoveryReport, Tenant, TenantCollection, TenantOptions, TenantPage,
     TenantQuery, TenantUpdate,
@@ -431,6 +432,48 @@ impl TenantManager {
             env,
             async move { manager.end_all_sessions(&claims).await },
             |n| n as f64,
+        )
+    }
+
+    /// The published token-verification keys, a JWKS document (RFC 7517): with `EdDSA`,
+    /// every key that signs, will sign, or still verifies its tokens; `{ keys: [] }` with an
+    /// HMAC algorithm.
+    #[napi(
+        ts_return_type = "{ keys: Array<Record<string, string>> } | Promise<{ keys: Array<Record<string, string>> }>"
+    )]
+    pub fn jwks<'env>(&self, env: &'env Env) -> napi::Result<Later<'env, Value>> {
+        let manager = self.inner.clone();
+        promise(env, async move { manager.jwks().await }, |jwks| jwks)
+    }
+
+    /// The signing keys' timeline (`EdDSA`), oldest first. `INVALID_INPUT` with an HMAC
+    /// algorithm.
+    #[napi(ts_return_type = "SigningKeysOutcome | Promise<SigningKeysOutcome>")]
+    pub fn signing_keys<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<Later<'env, SigningKeysOutcome>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.signing_keys().await },
+            SigningKeysOutcome::from,
+        )
+    }
+
+    /// Rotate the signing keys now (`EdDSA`; an operator call): the new key, published at
+    /// once, signs from `signingKeyLeadSeconds` later. `INVALID_INPUT` with an HMAC
+    /// algorithm.
+    #[napi(ts_return_type = "SigningKeyOutcome | Promise<SigningKeyOutcome>")]
+    pub fn rotate_signing_key<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<Later<'env, SigningKeyOutcome>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.rotate_signing_key().await },
+            SigningKeyOutcome::from,
         )
     }
 

@@ -22,6 +22,8 @@ import {
   requireToken,
   sessionBody,
   sessionsBody,
+  signingKeyBody,
+  signingKeysBody,
   tenantBody,
   tenantQuery,
   verificationBody,
@@ -193,6 +195,22 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
 
   app.post('/auth/logout-all', requireClaims(manager), async (req, res) => {
     res.json({ ended: await manager.endAllSessions(claimsOf(req)) })
+  })
+
+  // Signing keys: the published keys that verify access tokens (no authorization; with an
+  // HMAC algorithm, none), and the operator's view of the keys and their rotation (no
+  // body; 400 on jwt_algorithm with an HMAC algorithm). The bodies are the core's.
+  app.get('/.well-known/jwks.json', async (_req, res) => {
+    const document = await manager.jwks()
+    res.set('cache-control', 'public, max-age=60').json(document)
+  })
+
+  app.get('/admin/keys', requireOperator(manager), async (_req, res) => {
+    res.json(signingKeysBody(await manager.signingKeys()))
+  })
+
+  app.post('/admin/keys/rotate', requireOperator(manager), async (_req, res) => {
+    res.json(signingKeyBody(await manager.rotateSigningKey()))
   })
 
   // As in the reference server: the header's presence first, then the body, then the

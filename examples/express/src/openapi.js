@@ -149,6 +149,49 @@ export const openapi = {
         responses: { 200: json('how many sessions were open', 'EndedCount'), 401: errors[401], 403: errors[403] },
       },
     },
+    '/.well-known/jwks.json': {
+      get: {
+        tags: ['keys'],
+        summary: 'The keys that verify access tokens (JWKS)',
+        description:
+          'The keys that verify access tokens, a JWKS document (RFC 7517): with `JWT_ALGO=EdDSA` every key that signs, will sign, or still verifies tokens it signed; `{"keys": []}` with an HMAC algorithm. No authorization; `Cache-Control: public, max-age=60`.',
+        responses: {
+          200: {
+            ...json('the published keys', 'Jwks'),
+            headers: { 'Cache-Control': { description: 'public, max-age=60', schema: string } },
+          },
+          503: json('the database cannot be reached', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/keys': {
+      get: {
+        tags: ['keys'],
+        summary: "The signing keys' timeline",
+        description:
+          "The signing keys' timeline (`JWT_ALGO=EdDSA`), oldest first: when each activates, retires and stops verifying. Authorized by the operator token.",
+        security: [{ bearer: [] }],
+        responses: {
+          200: json('the signing keys, oldest first', 'SigningKeyList'),
+          400: json('an HMAC algorithm: no keys to list', 'ErrorBody'),
+          ...operatorErrors,
+        },
+      },
+    },
+    '/admin/keys/rotate': {
+      post: {
+        tags: ['keys'],
+        summary: 'Rotate the signing keys now',
+        description:
+          'Rotate the signing keys now (`JWT_ALGO=EdDSA`; no body): the new key is published at once and signs from `SIGNING_KEY_LEAD_SECONDS` later; the key it replaces verifies its tokens until they have all expired. Authorized by the operator token.',
+        security: [{ bearer: [] }],
+        responses: {
+          200: json('the new key', 'SigningKey'),
+          400: json('an HMAC algorithm: no keys to rotate', 'ErrorBody'),
+          ...operatorErrors,
+        },
+      },
+    },
     '/org/update': {
       put: {
         tags: ['organizations'],
@@ -708,6 +751,52 @@ export const openapi = {
         description: '`POST /auth/logout-all` answer: how many sessions were open.',
         required: ['ended'],
         properties: { ended: { type: 'integer', minimum: 0 } },
+      },
+      Jwk: {
+        type: 'object',
+        description: 'One published key (RFC 7517, an Ed25519 public key).',
+        required: ['kty', 'crv', 'x', 'kid', 'alg', 'use'],
+        properties: {
+          kty: { ...string, example: 'OKP' },
+          crv: { ...string, example: 'Ed25519' },
+          x: { ...string, description: 'The public key, base64url.' },
+          kid: { ...string, description: 'The `kid` of the tokens it verifies.' },
+          alg: { ...string, example: 'EdDSA' },
+          use: { ...string, example: 'sig' },
+        },
+      },
+      Jwks: {
+        type: 'object',
+        description: '`GET /.well-known/jwks.json` answer: empty with an HMAC algorithm.',
+        required: ['keys'],
+        properties: { keys: { type: 'array', items: ref('Jwk') } },
+      },
+      SigningKey: {
+        type: 'object',
+        description: 'A signing key as an operator sees it.',
+        required: ['kid', 'alg', 'created_at', 'activates_at', 'retires_at', 'verifies_until'],
+        properties: {
+          kid: string,
+          alg: { ...string, example: 'EdDSA' },
+          created_at: { ...dateTime, description: 'When it was made and published.' },
+          activates_at: { ...dateTime, description: 'When it starts signing.' },
+          retires_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: "When it stops signing (the next key's activation); `null` while it is the newest.",
+          },
+          verifies_until: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When its tokens stop verifying and it is unpublished; `null` while it is the newest.',
+          },
+        },
+      },
+      SigningKeyList: {
+        type: 'object',
+        description: '`GET /admin/keys` answer: the timeline, oldest first.',
+        required: ['keys'],
+        properties: { keys: { type: 'array', items: ref('SigningKey') } },
       },
       Message: { type: 'object', required: ['message'], properties: { message: string } },
       Health: { type: 'object', required: ['status'], properties: { status: { ...string, example: 'healthy' } } },
