@@ -46,10 +46,20 @@ impl Policy {
     pub(crate) fn is_current(&self, stored: &str) -> bool {
         match self.scheme {
             PasswordHashing::Bcrypt => cost_of(stored) == Some(self.bcrypt_cost),
-            PasswordHashing::Argon2id => argon2_params(stored).is_some_and(|p| {
-                (p.m_cost(), p.t_cost(), p.p_cost())
-                    == (ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES)
-            }),
+            PasswordHashing::Argon2id => {
+                // Parameters, version (0x13) and output length as this policy makes them:
+                // an older version or a shorter output is replaced like weaker parameters.
+                let made_here = argon2::PasswordHash::new(stored).is_ok_and(|h| {
+                    h.version == Some(argon2::Version::V0x13.into())
+                        && h.hash
+                            .is_some_and(|o| o.len() == argon2::Params::DEFAULT_OUTPUT_LEN)
+                });
+                made_here
+                    && argon2_params(stored).is_some_and(|p| {
+                        (p.m_cost(), p.t_cost(), p.p_cost())
+                            == (ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES)
+                    })
+            }
         }
     }
 }
@@ -447,6 +457,25 @@ mod tests {
         assert!(!well_formed(&greedy));
         let argon2i = w.replace("$argon2id$", "$argon2i$");
         assert!(!well_formed(&argon2i) && !verify_blocking("pw-of-another-age", &argon2i));
+        // Our parameters, but the older version or another output length: verified, and
+        // not current (replaced at the next login).
+        for (version, output) in [
+            (argon2::Version::V0x10, None),
+            (argon2::Version::V0x13, Some(64)),
+        ] {
+            let other = argon2::Argon2::new(
+                argon2::Algorithm::Argon2id,
+                version,
+                argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, output)
+                    .unwrap(),
+            );
+            let o = other
+                .hash_password(b"pw-of-another-age", &SaltString::generate(&mut OsRng))
+                .unwrap()
+                .to_string();
+            assert!(verify_blocking("pw-of-another-age", &o), "{o}");
+            assert!(!ARGON2.is_current(&o) && needs_rehash(&o, ARGON2), "{o}");
+        }
     }
 
     #[test]
