@@ -1013,7 +1013,19 @@ async fn run_step(scope: &TenantScope, step: &MigrationStep) -> Result<()> {
             let c = scope.collection::<Document>(collection)?;
             c.update_many(filter.clone(), update.clone()).await?;
         }
-        MigrationStep::Function { run, .. } => run(scope.clone()).await?,
+        MigrationStep::Function { run, .. } => {
+            // A function that panics fails its tenant's migration like one that errs; the
+            // run and the other tenants go on.
+            use futures_util::FutureExt;
+            use std::panic::AssertUnwindSafe;
+            let panicked = |_| Error::internal("the migration function panicked");
+            let future = std::panic::catch_unwind(AssertUnwindSafe(|| run(scope.clone())))
+                .map_err(panicked)?;
+            AssertUnwindSafe(future)
+                .catch_unwind()
+                .await
+                .map_err(panicked)??
+        }
     }
     Ok(())
 }

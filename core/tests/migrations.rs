@@ -395,6 +395,58 @@ async fn a_failing_tenant_is_isolated_or_stops_the_rest_when_asked() {
 }
 
 #[tokio::test]
+async fn a_panicking_function_fails_its_tenant_only() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let names = tenants(&m, 6).await;
+    // The poisoned tenant is in the `collection` layout: its own collection names it.
+    let poisoned = m.get_tenant(&names[0]).await.unwrap().collection_name;
+    // One panics while it builds its future, another inside it.
+    let panicking = move |late: bool| {
+        let poisoned = poisoned.clone();
+        let run: tenantry::MigrationFn = Arc::new(move |scope| {
+            let hit = scope
+                .collection_name(DEFAULT_COLLECTION)
+                .is_ok_and(|c| c.contains(&poisoned));
+            if hit && !late {
+                panic!("a bug in the application's migration");
+            }
+            Box::pin(async move {
+                if hit {
+                    panic!("a bug in the application's migration, later");
+                }
+                Ok(())
+            })
+        });
+        run
+    };
+    for late in [false, true] {
+        let step = MigrationStep::Function {
+            version: "v1".to_owned(),
+            run: panicking(late),
+        };
+        let id = if late { "007-late" } else { "007-early" };
+        m.set_schema(schema().migration(Migration::new(id, step)))
+            .unwrap();
+        let report = m
+            .migrate(MigrateOptions::new().parallelism(2))
+            .await
+            .unwrap();
+        let failed: Vec<_> = report
+            .failed
+            .iter()
+            .map(|f| (f.name.as_str(), f.migration.as_str(), f.code.as_str()))
+            .collect();
+        assert_eq!(failed, [(names[0].as_str(), id, "INTERNAL")], "{report:?}");
+    }
+    for (i, name) in names.iter().enumerate() {
+        if i != 0 {
+            migrated(&m, name).await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_migration_changed_after_it_was_applied_is_an_error() {
     let t = TestDb::new().await;
     let m = t.manager().await;
