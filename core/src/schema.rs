@@ -595,8 +595,9 @@ enum Ledger {
     Busy,
 }
 
-/// What `entry` (a migration's ledger entry, if any) says, for a migration of `checksum`.
-fn state_of(entry: Option<&Document>, checksum: &str) -> Ledger {
+/// What `entry` (a migration's ledger entry, if any) says, for a migration of `checksum`,
+/// at `now` (the server's time).
+fn state_of(entry: Option<&Document>, checksum: &str, now: bson::DateTime) -> Ledger {
     let Some(entry) = entry else {
         return Ledger::Pending;
     };
@@ -610,16 +611,16 @@ fn state_of(entry: Option<&Document>, checksum: &str) -> Ledger {
         .get_datetime("lease_until")
         .map(|d| d.timestamp_millis())
         .unwrap_or(0);
-    if until > bson::DateTime::now().timestamp_millis() {
+    if until > now.timestamp_millis() {
         Ledger::Busy
     } else {
         Ledger::Pending
     }
 }
 
-/// When a claim made now runs out.
-fn lease_end() -> bson::DateTime {
-    bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + LEASE.as_millis() as i64)
+/// When a claim made at `now` runs out.
+fn lease_end(now: bson::DateTime) -> bson::DateTime {
+    bson::DateTime::from_millis(now.timestamp_millis() + LEASE.as_millis() as i64)
 }
 
 /// A failure's code and message (errors are reported, not passed on).
@@ -700,12 +701,20 @@ struct Run {
     dry_run: bool,
     stop_on_failure: bool,
     stop: AtomicBool,
+    /// The server's clock minus this process's, read at the run's start: claims run out on
+    /// the server's clock, so runs on machines whose clocks disagree judge them alike.
+    skew: chrono::Duration,
 }
 
 /// A migration that ran, for the ledger to record, and who waits for the record.
 type Mark = (String, oneshot::Sender<std::result::Result<(), Why>>);
 
 impl Run {
+    /// The server's time now, as this run reckons it.
+    fn now(&self) -> bson::DateTime {
+        bson::DateTime::from_chrono(chrono::Utc::now() + self.skew)
+    }
+
     fn changed(&self, k: usize) -> Why {
         why(&Error::Conflict {
             message: format!(
@@ -748,7 +757,8 @@ impl Run {
                 }
             }
         }
-        let until = lease_end();
+        let now = self.now();
+        let until = lease_end(now);
         let mut plans = Vec::with_capacity(chunk.len());
         let mut fresh = Vec::new();
         // Of each fresh claim: its plan and its place in the plan's `todo`.
@@ -764,7 +774,7 @@ impl Run {
                 let found = entries
                     .get(&entry_id(org.id, &m.id))
                     .or_else(|| self.legacy.get(&entry_id(org.id, &m.id)));
-                match state_of(found, &self.checksums[k]) {
+                match state_of(found, &self.checksums[k], now) {
                     Ledger::Applied => continue,
                     Ledger::Changed => {
                         plan.end = End::Fail(Some(k), self.changed(k));
@@ -781,7 +791,7 @@ impl Run {
                             "_id": entry_id(org.id, &m.id),
                             "state": "running",
                             "checksum": &self.checksums[k],
-                            "lease_until": { "$lte": bson::DateTime::now() },
+                            "lease_until": { "$lte": now },
                         };
                         let take = doc! { "$set": { "owner": self.owner, "lease_until": until } };
                         if ledger(&self.cx)
@@ -801,7 +811,7 @@ impl Run {
                             "state": "running",
                             "owner": self.owner,
                             "lease_until": until,
-                            "started_at": bson::DateTime::now(),
+                            "started_at": now,
                         };
                         fresh.push(entry(org.id, &m.id, fields));
                     }
@@ -962,7 +972,7 @@ impl Run {
         loop {
             tokio::time::sleep(LEASE / 3).await;
             let mine = doc! { "owner": self.owner, "state": "running" };
-            let renew = doc! { "$set": { "lease_until": lease_end() } };
+            let renew = doc! { "$set": { "lease_until": lease_end(self.now()) } };
             if let Err(e) = ledger(&self.cx).update_many(mine, renew).await {
                 tracing::warn!(error = %e, "migration claims not renewed");
             }
@@ -1074,6 +1084,7 @@ pub(crate) async fn migrate(
         dry_run: options.dry_run,
         stop_on_failure: options.stop_on_failure,
         stop: AtomicBool::new(false),
+        skew: cx.store.server_time().await? - chrono::Utc::now(),
     });
     let (marks, recorded) = mpsc::unbounded_channel();
     let done = AtomicU64::new(0);
