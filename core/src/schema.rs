@@ -555,9 +555,11 @@ async fn upgrade_ledger(
     Ok(legacy)
 }
 
-/// Remove a deleted tenant's ledger entries.
+/// Remove a deleted tenant's ledger entries, of either format (entries of the first one
+/// stay until a migration run rewrites them, which a tenant deleted before never meets).
 pub(crate) async fn forget(cx: &Cx, tenant: ObjectId) -> Result<()> {
-    ledger(cx).delete_many(doc! { "t": tenant }).await?;
+    let of_tenant = doc! { "$or": [ { "t": tenant }, { "_id.t": tenant } ] };
+    ledger(cx).delete_many(of_tenant).await?;
     Ok(())
 }
 
