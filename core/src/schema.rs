@@ -603,12 +603,15 @@ fn state_of(entry: Option<&Document>, checksum: &str, now: bson::DateTime) -> Le
     let Some(entry) = entry else {
         return Ledger::Pending;
     };
-    if entry.get_str("checksum") != Ok(checksum) {
-        return Ledger::Changed;
-    }
     if entry.get_str("state") == Ok("applied") {
-        return Ledger::Applied;
+        return match entry.get_str("checksum") == Ok(checksum) {
+            true => Ledger::Applied,
+            false => Ledger::Changed,
+        };
     }
+    // Running: another run's while its lease holds (whatever version it runs); once the
+    // lease ran out, a dead run's, never finished: taken over, by today's version of the
+    // migration if it was changed meanwhile (a fix of the one that died, say).
     let until = entry
         .get_datetime("lease_until")
         .map(|d| d.timestamp_millis())
@@ -740,9 +743,29 @@ impl Run {
         Ok(())
     }
 
+    /// Plan a chunk of tenants (see [`Run::claim`]); when that fails, the claims it made
+    /// are given back at once rather than left to run out.
+    async fn plan(&self, chunk: &[(usize, OrgDoc)]) -> Result<Vec<Plan>> {
+        let planned = self.claim(chunk).await;
+        if planned.is_err() && !self.dry_run {
+            let ids: Vec<String> = chunk
+                .iter()
+                .flat_map(|(_, o)| {
+                    let ms = &self.schema.migrations;
+                    ms.iter().map(move |m| entry_id(o.id, &m.id))
+                })
+                .collect();
+            let mine = doc! { "_id": { "$in": ids }, "owner": self.owner, "state": "running" };
+            if let Err(e) = ledger(&self.cx).delete_many(mine).await {
+                tracing::warn!(error = %e, "migration claims not given back: they run out");
+            }
+        }
+        planned
+    }
+
     /// Plan a chunk of tenants with one read of their ledger entries, and claim what they
     /// lack with one write (a claim of a run that died is taken over on its own).
-    async fn plan(&self, chunk: &[(usize, OrgDoc)]) -> Result<Vec<Plan>> {
+    async fn claim(&self, chunk: &[(usize, OrgDoc)]) -> Result<Vec<Plan>> {
         let ms = &self.schema.migrations;
         let ids: Vec<String> = chunk
             .iter()
@@ -792,10 +815,13 @@ impl Run {
                         let expired = doc! {
                             "_id": entry_id(org.id, &m.id),
                             "state": "running",
-                            "checksum": &self.checksums[k],
                             "lease_until": { "$lte": now },
                         };
-                        let take = doc! { "$set": { "owner": self.owner, "lease_until": until } };
+                        let take = doc! { "$set": {
+                            "owner": self.owner,
+                            "lease_until": until,
+                            "checksum": &self.checksums[k],
+                        } };
                         if ledger(&self.cx)
                             .update_one(expired, take)
                             .await?

@@ -447,6 +447,68 @@ async fn a_panicking_function_fails_its_tenant_only() {
 }
 
 #[tokio::test]
+async fn a_dead_runs_claim_is_taken_over_by_a_changed_migration_and_a_live_one_is_busy() {
+    let t = TestDb::new().await;
+    let m = t.manager().await;
+    let names = tenants(&m, 3).await;
+    m.set_schema(schema()).unwrap();
+    m.migrate(MigrateOptions::new()).await.unwrap();
+    let ledger = t.raw("tenant_migrations");
+    let id_of = |i: usize| {
+        let m = &m;
+        let name = names[i].clone();
+        async move {
+            let tenant = m.get_tenant(&name).await.unwrap().id;
+            format!("{}/005-count", tenant.to_hex())
+        }
+    };
+    // Tenant 0: a run of another version of 005 died holding it (its lease ran out).
+    // Tenant 1: a run of another version of 005 holds it now.
+    let (dead, live) = (id_of(0).await, id_of(1).await);
+    let far = tenantry::mongodb::bson::DateTime::from_millis(i64::MAX / 4);
+    for (id, until) in [
+        (&dead, tenantry::mongodb::bson::DateTime::from_millis(0)),
+        (&live, far),
+    ] {
+        let running = doc! { "$set": {
+            "state": "running", "checksum": "another version", "lease_until": until,
+            "owner": tenantry::mongodb::bson::oid::ObjectId::new(),
+        } };
+        ledger
+            .update_one(doc! { "_id": id }, running)
+            .await
+            .unwrap();
+    }
+    let report = m.migrate(MigrateOptions::new()).await.unwrap();
+    let failed: Vec<_> = report
+        .failed
+        .iter()
+        .map(|f| (f.name.as_str(), f.migration.as_str(), f.code.as_str()))
+        .collect();
+    assert_eq!(
+        failed,
+        [(names[1].as_str(), "005-count", "CONFLICT")],
+        "{report:?}"
+    );
+    assert!(
+        report.failed[0].message.contains("in progress"),
+        "busy, not changed: {report:?}"
+    );
+    assert_eq!(
+        report.applied, 1,
+        "the dead run's claim, run again: {report:?}"
+    );
+    let taken = ledger
+        .find_one(doc! { "_id": &dead })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.get_str("state"), Ok("applied"));
+    assert_ne!(taken.get_str("checksum"), Ok("another version"));
+    assert_eq!(runs(&m, &names[0]).await, 2);
+}
+
+#[tokio::test]
 async fn a_migration_changed_after_it_was_applied_is_an_error() {
     let t = TestDb::new().await;
     let m = t.manager().await;
