@@ -38,7 +38,8 @@ pub struct NewApiKey {
 
 impl NewApiKey {
     /// A key named `name` (1 to 100 characters) with `scopes` (1 to 32, each 1 to 64 of
-    /// `A-Z a-z 0-9 : . _ -`), which does not expire.
+    /// `A-Z a-z 0-9 : . _ -`), which does not expire. A bad name is `INVALID_INPUT` on
+    /// `api_key_name` (`name` in the HTTP contract; a tenant's `name` is another field).
     pub fn new<S: Into<String>>(
         name: impl Into<String>,
         scopes: impl IntoIterator<Item = S>,
@@ -60,7 +61,7 @@ impl NewApiKey {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::invalid(
-                "name",
+                "api_key_name",
                 "must be 1 to 100 characters, without control characters",
             ));
         }

@@ -122,13 +122,14 @@ pub fn response(
 
 /// The response to a request that does not match its schema (a missing field, a wrong
 /// type, malformed JSON), from its problems as (field, message, kind) with `kind` one of
-/// `missing`, `type_error`, `json_invalid` or `value_error`; the first one leads.
+/// `missing`, `type_error`, `json_invalid` or `value_error`; the first one leads. Fields
+/// are shown as given: the request's names (a [`Problem`]'s), not the library's (an
+/// error's field is turned into the contract's name by [`error_response`] and
+/// [`response`]), so that a request field called `name` (an API key's) stays `name`.
 pub fn validation_response(problems: &[(&str, &str, &str)]) -> Response {
     let errors: Vec<Value> = problems
         .iter()
-        .map(|(field, message, kind)| {
-            json!({ "field": contract_field(field), "message": message, "type": kind })
-        })
+        .map(|(field, message, kind)| json!({ "field": field, "message": message, "type": kind }))
         .collect();
     let (field, message, _) = problems
         .first()
@@ -140,7 +141,7 @@ pub fn validation_response(problems: &[(&str, &str, &str)]) -> Response {
         body: json!({
             "detail": "Validation error",
             "code": "INVALID_INPUT",
-            "message": format!("{}: {message}", contract_field(field)),
+            "message": format!("{field}: {message}"),
             "errors": errors,
         }),
     }
@@ -587,7 +588,7 @@ pub fn signing_keys_body(keys: &[crate::SigningKeyInfo]) -> Value {
 /// `POST /admin/api-keys`'s body: `name` (string), `scopes` (array of strings) and an
 /// optional `expires_at` (RFC 3339), or every problem with it, as [`json_object`] reports
 /// them. What the core then refuses (an empty name, a bad scope, a past expiry) is its
-/// `INVALID_INPUT`.
+/// `INVALID_INPUT`, on `name` (the library's `api_key_name`), `scopes` or `expires_at`.
 pub fn new_api_key(body: &[u8]) -> Result<crate::NewApiKey, Vec<Problem>> {
     let object = json_object(body, &[("name", false), ("expires_at", true)]);
     let (object, mut problems) = match object {
@@ -888,5 +889,21 @@ mod tests {
         );
         assert_eq!(fields(b"[]"), [pair("body", "type_error")]);
         assert_eq!(fields(b"{"), [pair("body", "json_invalid")]);
+    }
+
+    #[test]
+    fn an_api_keys_name_is_name_and_a_tenants_is_organization_name() {
+        // A body's problems keep the request's names.
+        let r = validation_response(&[("name", "field required", "missing")]);
+        assert_eq!(r.body["errors"][0]["field"], "name");
+        assert_eq!(r.body["message"], "name: field required");
+        // The library's fields get the contract's names, once.
+        let key = error_response(&Error::invalid("api_key_name", "must be 1 to 100"));
+        assert_eq!(key.body["errors"][0]["field"], "name");
+        assert_eq!(key.body["message"], "name: must be 1 to 100");
+        let tenant = error_response(&Error::invalid("name", "must not be empty"));
+        assert_eq!(tenant.body["errors"][0]["field"], "organization_name");
+        let renamed = error_response(&Error::invalid("new_name", "must not be empty"));
+        assert_eq!(renamed.body["errors"][0]["field"], "new_organization_name");
     }
 }

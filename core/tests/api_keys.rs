@@ -216,10 +216,10 @@ async fn bad_input_is_refused_with_its_field_and_nothing_written() {
     let admin = tenant_with_login(&m, "Strict Keys", "s@strict.io").await;
     let many: Vec<String> = (0..33).map(|i| format!("s{i}")).collect();
     let cases: Vec<(NewApiKey, &str)> = vec![
-        (NewApiKey::new("", ["x"]), "name"),
-        (NewApiKey::new("   ", ["x"]), "name"),
-        (NewApiKey::new("a".repeat(101), ["x"]), "name"),
-        (NewApiKey::new("bell\u{7}", ["x"]), "name"),
+        (NewApiKey::new("", ["x"]), "api_key_name"),
+        (NewApiKey::new("   ", ["x"]), "api_key_name"),
+        (NewApiKey::new("a".repeat(101), ["x"]), "api_key_name"),
+        (NewApiKey::new("bell\u{7}", ["x"]), "api_key_name"),
         (NewApiKey::new("ok", Vec::<String>::new()), "scopes"),
         (NewApiKey::new("ok", [""]), "scopes"),
         (NewApiKey::new("ok", ["has space"]), "scopes"),

@@ -1,6 +1,7 @@
 //! The routes of the contract, each a thin call into the core, and the OpenAPI document.
 
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -826,6 +827,151 @@ async fn rotate_signing_key(
     Ok(Json(tenantry::http::signing_key_body(&key)))
 }
 
+/// `POST /admin/api-keys` body. Documentation only: the body is read by the core
+/// (`tenantry::http::new_api_key`), as every server reads it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the OpenAPI document's only
+pub struct NewApiKey {
+    /// For people: 1 to 100 characters.
+    #[schema(example = "ci deploys")]
+    name: String,
+    /// 1 to 32 scopes, each 1 to 64 of `A-Z a-z 0-9 : . _ -`; what they allow is the
+    /// application's.
+    #[schema(example = json!(["orders:read", "orders:write"]))]
+    scopes: Vec<String>,
+    /// When the key stops verifying (RFC 3339, in the future); never when left out or null.
+    #[schema(example = "2030-01-01T00:00:00Z")]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// A tenant's API key as listed (`tenantry::http::api_key_body`): never its secret.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyEntry {
+    /// The key's id, for `DELETE /admin/api-keys/{key_id}`.
+    id: String,
+    /// `tnk_<id>`: how the key begins, naming it without revealing it.
+    prefix: String,
+    name: String,
+    /// Sorted, without repeats.
+    scopes: Vec<String>,
+    /// The id of the admin who made it.
+    created_by: String,
+    created_at: DateTime<Utc>,
+    /// When it stops verifying; `null` if never.
+    expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, to the minute; `null` if never.
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /admin/api-keys` answer (`tenantry::http::created_api_key_body`): the key as it
+/// will be listed, and the key itself, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The key, `tnk_<id>_<secret>`, for `Authorization: Bearer <key>`: only its digest is
+    /// stored, it cannot be shown again.
+    key: String,
+    id: String,
+    prefix: String,
+    name: String,
+    scopes: Vec<String>,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /admin/api-keys` answer: the organization's keys that are not revoked (expired ones
+/// included), oldest first (`tenantry::http::api_keys_body`).
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyList {
+    api_keys: Vec<ApiKeyEntry>,
+}
+
+/// `DELETE /admin/api-keys/{key_id}` answer: whether it was a live key of the organization.
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    revoked: bool,
+}
+
+/// `GET /auth/whoami` answer (`tenantry::http::claims_body`): who a credential speaks for.
+#[derive(Serialize, ToSchema)]
+pub struct WhoAmI {
+    /// The admin (for an API key: the admin who made it).
+    admin_id: String,
+    organization_id: String,
+    organization_name: String,
+    /// The API key's id; `null` for an access token.
+    api_key_id: Option<String>,
+    /// The API key's scopes; `null` for an access token (which may do all its admin may).
+    scopes: Option<Vec<String>>,
+    /// When the credential expires (far in the future for an API key that never does).
+    expires_at: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/admin/api-keys", tag = "api-keys", request_body = NewApiKey, security(("bearer" = [])),
+    description = "Make an API key for the token's organization, for machine clients: the key (`tnk_...`, for `Authorization: Bearer`) is in this answer only; its digest is stored. An admin's token only: an API key cannot make keys (403 `FORBIDDEN`). 400 for a bad body, name, scope or expiry; 409 when the organization holds 100 live keys.",
+    responses((status = 201, body = CreatedApiKey), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "an API key, or the organization is suspended", body = ErrorBody),
+              (status = 409, description = "the organization holds the most keys it may", body = ErrorBody)))]
+async fn create_api_key(
+    State(m): State<TenantManager>,
+    // In this order: the header's presence, the body, then the credential itself.
+    Bearer(token): Bearer,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let new = tenantry::http::new_api_key(&body).map_err(ApiError::Schema)?;
+    let claims = m.verify_credential(&token).await?;
+    let key = m.create_api_key(&claims, new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(tenantry::http::created_api_key_body(&key)),
+    ))
+}
+
+#[utoipa::path(get, path = "/admin/api-keys", tag = "api-keys", security(("bearer" = [])),
+    description = "The organization's API keys that are not revoked (expired ones included), oldest first, without their secrets. An admin's token only (403 `FORBIDDEN` for an API key).",
+    responses((status = 200, body = ApiKeyList), (status = 401, body = ErrorBody),
+              (status = 403, description = "an API key, or the organization is suspended", body = ErrorBody)))]
+async fn list_api_keys(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    let keys = m.api_keys(&claims).await?;
+    Ok(Json(tenantry::http::api_keys_body(&keys)))
+}
+
+#[utoipa::path(delete, path = "/admin/api-keys/{key_id}", tag = "api-keys", security(("bearer" = [])),
+    params(("key_id" = String, Path, description = "the key's `id` (24 hexadecimal digits)")),
+    description = "Revoke one of the organization's API keys: it stops verifying at once. `revoked` is false when it is no live key of the organization (another organization's key is left alone). 400 `INVALID_INPUT` on `key_id` for an id that is not one. An admin's token only (403 `FORBIDDEN` for an API key).",
+    responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "an API key, or the organization is suspended", body = ErrorBody)))]
+async fn revoke_api_key(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    key_id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Revoked>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    // A path segment that does not even decode is no key id either.
+    let key_id = key_id.map(|Path(id)| id).unwrap_or_default();
+    let key_id = tenantry::http::api_key_id(&key_id)?;
+    Ok(Json(Revoked {
+        revoked: m.revoke_api_key(&claims, key_id).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/auth/whoami", tag = "api-keys", security(("bearer" = [])),
+    description = "Who a bearer credential, an access token or an API key, speaks for: its admin and organization, and for an API key its id and scopes. 401 for a bad, revoked or expired one; 403 `TENANT_SUSPENDED` while the organization is suspended.",
+    responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody),
+              (status = 403, description = "the organization is suspended", body = ErrorBody)))]
+async fn whoami(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    Ok(Json(tenantry::http::claims_body(&claims)))
+}
+
 #[utoipa::path(put, path = "/org/update", tag = "organizations", request_body = UpdateOrg, security(("bearer" = [])),
     responses((status = 200, body = Org), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -895,8 +1041,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all, jwks, signing_keys, rotate_signing_key),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount, Jwk, Jwks, SigningKey, SigningKeyList)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all, jwks, signing_keys, rotate_signing_key, create_api_key, list_api_keys, revoke_api_key, whoami),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount, Jwk, Jwks, SigningKey, SigningKeyList, NewApiKey, ApiKeyEntry, CreatedApiKey, ApiKeyList, Revoked, WhoAmI)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -959,6 +1105,17 @@ pub fn router(manager: TenantManager) -> Router {
             "/admin/keys/rotate",
             post(rotate_signing_key).fallback(allowed(&["POST"])),
         )
+        .route(
+            "/admin/api-keys",
+            get(list_api_keys)
+                .post(create_api_key)
+                .fallback(allowed(&["GET", "POST"])),
+        )
+        .route(
+            "/admin/api-keys/{key_id}",
+            delete(revoke_api_key).fallback(allowed(&["DELETE"])),
+        )
+        .route("/auth/whoami", get(whoami).fallback(allowed(&["GET"])))
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
             "/admin/audit/verify",
