@@ -130,12 +130,7 @@ impl std::fmt::Debug for ApiKey {
 }
 
 fn keys(store: &Store) -> mongodb::Collection<Document> {
-    store.db.collection_with_options(
-        TENANT_API_KEYS,
-        mongodb::options::CollectionOptions::builder()
-            .write_concern(store.write_concern.clone())
-            .build(),
-    )
+    store.catalog(TENANT_API_KEYS)
 }
 
 pub(crate) async fn ensure_indexes(store: &Store) -> Result<()> {

@@ -179,21 +179,11 @@ impl AuditVerification {
 }
 
 fn entries(store: &Store) -> Collection<AuditEntry> {
-    store.db.collection_with_options(
-        TENANT_AUDIT,
-        mongodb::options::CollectionOptions::builder()
-            .write_concern(store.write_concern.clone())
-            .build(),
-    )
+    store.catalog(TENANT_AUDIT)
 }
 
 fn heads(store: &Store) -> Collection<Document> {
-    store.db.collection_with_options(
-        TENANT_AUDIT_HEADS,
-        mongodb::options::CollectionOptions::builder()
-            .write_concern(store.write_concern.clone())
-            .build(),
-    )
+    store.catalog(TENANT_AUDIT_HEADS)
 }
 
 /// Create the log's index: one `seq` per tenant.

@@ -68,12 +68,7 @@ pub struct SessionInfo {
 }
 
 fn sessions(store: &Store) -> mongodb::Collection<Document> {
-    store.db.collection_with_options(
-        TENANT_SESSIONS,
-        mongodb::options::CollectionOptions::builder()
-            .write_concern(store.write_concern.clone())
-            .build(),
-    )
+    store.catalog(TENANT_SESSIONS)
 }
 
 pub(crate) async fn ensure_indexes(store: &Store) -> Result<()> {

@@ -6,22 +6,11 @@
 mod common;
 
 use common::*;
-use futures_util::TryStreamExt;
 use tenantry::mongodb::bson::{doc, Document};
 use tenantry::{NewApiKey, TenantManager, TenantUpdate};
 
 async fn manager(t: &TestDb) -> TenantManager {
     TenantManager::connect(t.config().build().unwrap())
-        .await
-        .unwrap()
-}
-
-async fn stored(t: &TestDb) -> Vec<Document> {
-    t.raw("tenant_api_keys")
-        .find(doc! {})
-        .await
-        .unwrap()
-        .try_collect()
         .await
         .unwrap()
 }
@@ -49,7 +38,7 @@ async fn a_key_is_shown_once_stored_as_a_digest_and_verifies_into_scoped_claims(
     assert_eq!(made.info.created_by, admin.admin_id());
     // The secret is nowhere but in the answer: not in its Debug, not in the database.
     assert!(!format!("{made:?}").contains(secret));
-    assert!(!format!("{:?}", stored(&t).await).contains(secret));
+    assert!(!format!("{:?}", t.documents("tenant_api_keys").await).contains(secret));
     // Listed without it.
     let listed = m.api_keys(&admin).await.unwrap();
     assert_eq!(listed, vec![made.info.clone()]);
@@ -129,7 +118,7 @@ async fn a_key_cannot_manage_its_tenant() {
         "nothing changed"
     );
     m.authenticate("owner@guarded.io", PASSWORD).await.unwrap();
-    assert_eq!(stored(&t).await.len(), 1);
+    assert_eq!(t.documents("tenant_api_keys").await.len(), 1);
 }
 
 #[tokio::test]
@@ -235,7 +224,7 @@ async fn bad_input_is_refused_with_its_field_and_nothing_written() {
             "{new:?}"
         );
     }
-    assert!(stored(&t).await.is_empty());
+    assert!(t.documents("tenant_api_keys").await.is_empty());
 }
 
 #[tokio::test]
@@ -270,7 +259,7 @@ async fn suspension_refuses_keys_and_a_delete_removes_only_the_tenants_keys() {
         m.verify_api_key(&kg.key).await.unwrap_err().code(),
         "UNAUTHORIZED"
     );
-    let left = stored(&t).await;
+    let left = t.documents("tenant_api_keys").await;
     assert_eq!(left.len(), 1, "the deleted tenant's key went with it");
     assert_eq!(left[0].get_object_id("_id").unwrap(), ks.info.id);
     m.verify_api_key(&ks.key).await.unwrap();

@@ -11,8 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use futures_util::TryStreamExt;
-use tenantry::mongodb::bson::{doc, Document};
 use tenantry::{JwtAlgorithm, NewApiKey, TenantManager, TenantUpdate};
 
 const SEAL: &str = "no-secrets-seal-0123456789abcdef-0123456789";
@@ -30,16 +28,6 @@ impl std::io::Write for Lines {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-async fn all(t: &TestDb, name: &str) -> Vec<Document> {
-    t.raw(name)
-        .find(doc! {})
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,16 +150,16 @@ async fn no_secret_hash_or_token_is_printed_or_logged() {
 
     // What is stored: hashes, digests, sealed keys.
     let mut hashes: Vec<String> = Vec::new();
-    for admin in all(&t, "admin_users").await {
+    for admin in t.documents("admin_users").await {
         hashes.push(admin.get_str("hashed_password").unwrap().to_owned());
     }
-    for entry in all(&t, "tenant_sessions").await {
+    for entry in t.documents("tenant_sessions").await {
         hashes.push(entry.get_str("hash").unwrap().to_owned());
     }
-    for entry in all(&t, "tenant_api_keys").await {
+    for entry in t.documents("tenant_api_keys").await {
         hashes.push(entry.get_str("hash").unwrap().to_owned());
     }
-    for entry in all(&t, "signing_keys").await {
+    for entry in t.documents("signing_keys").await {
         let sealed = entry.get("sealed").expect("a sealed private key");
         hashes.push(match sealed {
             tenantry::mongodb::bson::Bson::String(s) => s.clone(),

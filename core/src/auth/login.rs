@@ -92,16 +92,7 @@ async fn login(cx: &Cx, email: &str, password: &str) -> Result<AccessToken> {
             .replace_hash(admin.id, &admin.hashed_password, &rehashed)
             .await?;
     }
-    let token = cx
-        .tokens
-        .issue(
-            &cx.store,
-            admin.id,
-            org.id,
-            &org.organization_name,
-            admin.token_version,
-        )
-        .await?;
+    let token = issue_for(cx, &admin, &org).await?;
     let actor = format!("admin:{}", admin.id.to_hex());
     crate::audit::record(&cx.store, org.id, &actor, "login", "ok", Default::default()).await;
     Ok(token)
@@ -183,6 +174,14 @@ pub(crate) fn not_suspended(org: &OrgDoc) -> Result<()> {
     }
 }
 
+/// A token of `admin` of `org`, at the admin's current token version.
+async fn issue_for(cx: &Cx, admin: &AdminDoc, org: &OrgDoc) -> Result<AccessToken> {
+    let (name, version) = (&org.organization_name, admin.token_version);
+    cx.tokens
+        .issue(&cx.store, admin.id, org.id, name, version)
+        .await
+}
+
 /// Claims of the tenant named `name`'s first admin, as a token of its current version
 /// would carry: for the operator's calls that run the admin's operations (a rename, a
 /// delete) without one of its tokens.
@@ -198,16 +197,7 @@ pub(crate) async fn operator_claims(cx: &Cx, name: &str) -> Result<Claims> {
         .admin(org.admin_id)
         .await?
         .ok_or_else(Error::revoked)?;
-    let token = cx
-        .tokens
-        .issue(
-            &cx.store,
-            admin.id,
-            org.id,
-            &org.organization_name,
-            admin.token_version,
-        )
-        .await?;
+    let token = issue_for(cx, &admin, &org).await?;
     Ok(cx
         .tokens
         .decode_fresh(&cx.store, &token.access_token)

@@ -150,12 +150,7 @@ pub(crate) struct Ring {
 }
 
 fn keys(store: &Store) -> mongodb::Collection<Document> {
-    store.db.collection_with_options(
-        SIGNING_KEYS,
-        mongodb::options::CollectionOptions::builder()
-            .write_concern(store.write_concern.clone())
-            .build(),
-    )
+    store.catalog(SIGNING_KEYS)
 }
 
 pub(crate) async fn ensure_indexes(store: &Store) -> Result<()> {

@@ -85,6 +85,16 @@ impl Store {
         }
     }
 
+    /// A collection of the catalog, written with the store's write concern.
+    pub(crate) fn catalog<T: Send + Sync>(&self, name: &str) -> Collection<T> {
+        self.db.collection_with_options(
+            name,
+            mongodb::options::CollectionOptions::builder()
+                .write_concern(self.write_concern.clone())
+                .build(),
+        )
+    }
+
     /// The same store with `database` as the database of tenants' data: the collection
     /// commands of `catalog.rs` run there; the library's own collections stay the
     /// catalog's.
