@@ -1,8 +1,9 @@
 //! The core's HTTP helpers ([`tenantry::http`]), for the FastAPI glue: the error table,
 //! the queries of the operator endpoints (the listing, the audit log, the import, the
 //! migration run) and the bodies they answer with, the bodies of the sessions endpoints
-//! (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`) and of the signing keys'
-//! (`GET /admin/keys`, `POST /admin/keys/rotate`).
+//! (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`), of the signing keys'
+//! (`GET /admin/keys`, `POST /admin/keys/rotate`), and of the API keys' (`POST
+//! /admin/api-keys`, read here too, `GET /admin/api-keys`, `GET /auth/whoami`).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -12,7 +13,10 @@ use crate::audit::{PyAuditPage, PyAuditVerification};
 use crate::config::to_python;
 use crate::error::to_py_err;
 use crate::schema::PyMigrateReport;
-use crate::types::{PySession, PySessionInfo, PySigningKeyInfo, PyTenant, PyTenantPage};
+use crate::types::{
+    PyApiKey, PyApiKeyInfo, PyClaims, PySession, PySessionInfo, PySigningKeyInfo, PyTenant,
+    PyTenantPage,
+};
 
 /// A response: status, headers and the JSON body (as text).
 type Response = (u16, Vec<(String, String)>, String);
@@ -317,4 +321,100 @@ pub(crate) fn signing_keys_body<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let keys: Vec<tenantry::SigningKeyInfo> = keys.iter().map(|k| k.get().0.clone()).collect();
     to_python(py, &tenantry::http::signing_keys_body(&keys))
+}
+
+/// The fields of a `POST /admin/api-keys` body, and `body` (the body as a whole).
+const NEW_API_KEY_FIELDS: [&str; 4] = ["name", "scopes", "expires_at", "body"];
+
+/// The keyword arguments of `create_api_key` that a `POST /admin/api-keys` body gives,
+/// read by the core's `http::new_api_key` (every server refuses the same bodies alike):
+/// `name`, `scopes` and `expires_at` (an aware UTC `datetime`, or `None`). A body that does
+/// not read raises `InvalidInput` about its first problem, with every problem as (field,
+/// message, kind) in `problems`, as [`tenant_query`] does. What the core judges later (an
+/// empty name, a bad scope, a past expiry) is `create_api_key`'s `InvalidInput`.
+#[pyfunction]
+#[pyo3(name = "_http_new_api_key")]
+pub(crate) fn new_api_key<'py>(py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+    if let Err(problems) = tenantry::http::new_api_key(body) {
+        return Err(refused(py, &problems, &NEW_API_KEY_FIELDS));
+    }
+    // The core read the body whole and found nothing wrong: a JSON object with a string
+    // `name`, an array of strings `scopes`, and `expires_at` absent, null or RFC 3339 (the
+    // core's `NewApiKey` keeps its fields to itself, so they are read again here, alike).
+    let internal = |what: &str| {
+        let err = tenantry::Error::Internal(format!("a body the core read has no {what}"));
+        to_py_err(py, err)
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| internal("object"))?;
+    let name = object
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| internal("name"))?;
+    let scopes: Vec<&str> = object
+        .get("scopes")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| internal("scopes"))?
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    let expires_at = match object.get("expires_at").and_then(serde_json::Value::as_str) {
+        Some(at) => Some(
+            chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| internal("expires_at"))?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("name", name)?;
+    kwargs.set_item("scopes", scopes)?;
+    kwargs.set_item("expires_at", expires_at)?;
+    Ok(kwargs)
+}
+
+/// One API key as `GET /admin/api-keys` lists it: `{"id", "prefix", "name", "scopes",
+/// "created_by", "created_at", "expires_at", "last_used_at"}`, never its secret; times in
+/// RFC 3339, UTC, to the millisecond (`None` for a time not set).
+#[pyfunction]
+#[pyo3(name = "_http_api_key_body")]
+pub(crate) fn api_key_body<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyApiKeyInfo>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::api_key_body(&key.get().0))
+}
+
+/// What `POST /admin/api-keys` answers: [`api_key_body`] of the key's info, and `"key"`,
+/// the key itself, this once.
+#[pyfunction]
+#[pyo3(name = "_http_created_api_key_body")]
+pub(crate) fn created_api_key_body<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyApiKey>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::created_api_key_body(&key.get().0))
+}
+
+/// What `GET /admin/api-keys` answers: `{"api_keys": [...]}`, each as [`api_key_body`], in
+/// the order given (`api_keys`: oldest first).
+#[pyfunction]
+#[pyo3(name = "_http_api_keys_body")]
+pub(crate) fn api_keys_body<'py>(
+    py: Python<'py>,
+    keys: Vec<Bound<'py, PyApiKeyInfo>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let keys: Vec<tenantry::ApiKeyInfo> = keys.iter().map(|k| k.get().0.clone()).collect();
+    to_python(py, &tenantry::http::api_keys_body(&keys))
+}
+
+/// What `GET /auth/whoami` answers: `{"admin_id", "organization_id", "organization_name",
+/// "api_key_id", "scopes", "expires_at"}` (`api_key_id` and `scopes` `None` for a token).
+#[pyfunction]
+#[pyo3(name = "_http_claims_body")]
+pub(crate) fn claims_body<'py>(
+    py: Python<'py>,
+    claims: &Bound<'py, PyClaims>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::claims_body(&claims.get().0))
 }

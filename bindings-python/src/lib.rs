@@ -7,7 +7,8 @@
 //! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
 //! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
 //! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
-//! endpoints' queries and bodies, the bodies of the sessions and signing keys endpoints),
+//! endpoints' queries and bodies, the bodies of the sessions, signing keys and API keys
+//! endpoints),
 //! `schema.rs` the per-tenant schema, the migrations written in Python and the report of a
 //! run;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
@@ -46,6 +47,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PySession>()?;
     module.add_class::<types::PySessionInfo>()?;
     module.add_class::<types::PySigningKeyInfo>()?;
+    module.add_class::<types::PyApiKey>()?;
+    module.add_class::<types::PyApiKeyInfo>()?;
     module.add_class::<audit::PyAuditEntry>()?;
     module.add_class::<audit::PyAuditPage>()?;
     module.add_class::<audit::PyAuditVerification>()?;
@@ -78,6 +81,11 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::sessions_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::signing_key_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::signing_keys_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::new_api_key, module)?)?;
+    module.add_function(wrap_pyfunction!(http::api_key_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::created_api_key_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::api_keys_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::claims_body, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

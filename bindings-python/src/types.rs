@@ -1,18 +1,20 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::TenantPage`],
 //! [`tenantry::Claims`], [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
 //! [`tenantry::RecoveryFailure`], [`tenantry::MoveProgress`], [`tenantry::Session`],
-//! [`tenantry::SessionInfo`] and [`tenantry::SigningKeyInfo`]; and [`Json`], a JSON
-//! document handed to Python as plain data (the JWKS).
+//! [`tenantry::SessionInfo`], [`tenantry::SigningKeyInfo`], [`tenantry::ApiKey`] and
+//! [`tenantry::ApiKeyInfo`]; and [`Json`], a JSON document handed to Python as plain data
+//! (the JWKS).
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
 //! 24-digit hex strings, instants aware UTC `datetime`s, states and layouts their names,
 //! durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
 //! picklable (but `Claims`, neither; `MoveProgress`, a report of the moment with a float
 //! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither;
-//! `Session`, which holds a refresh token, neither; `SessionInfo` and `SigningKeyInfo`,
-//! which the core does not serialize, not picklable). A `Claims` comes only from `verify_token`/`decode_token`,
-//! which is what makes it proof of a checked token: it cannot be built, changed or
-//! unpickled from Python.
+//! `Session` and `ApiKey`, which hold a secret, neither; `SessionInfo`, `SigningKeyInfo`
+//! and `ApiKeyInfo`, which the core does not serialize, not picklable). A `Claims` comes
+//! only from `verify_token`/`decode_token`/`verify_api_key`/`verify_credential`, which is
+//! what makes it proof of a checked credential: it cannot be built, changed or unpickled
+//! from Python.
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
@@ -251,7 +253,7 @@ impl PyTenantPage {
     }
 }
 
-/// What a checked token says; the credential the tenant's operations take.
+/// What a checked token or API key says; the credential the tenant's operations take.
 #[pyclass(frozen, eq, hash, module = "tenantry._native", name = "Claims")]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct PyClaims(pub(crate) tenantry::Claims);
@@ -298,6 +300,21 @@ impl PyClaims {
     fn cluster(&self) -> Option<&str> {
         self.0.cluster()
     }
+    /// The API key the claims were verified from (`verify_api_key`); `None` for a token.
+    #[getter]
+    fn api_key_id(&self) -> Option<String> {
+        self.0.api_key_id().map(|id| id.to_hex())
+    }
+    /// The API key's scopes, sorted; `None` for a token (which may do all its admin may).
+    #[getter]
+    fn scopes(&self) -> Option<Vec<String>> {
+        self.0.scopes().map(<[String]>::to_vec)
+    }
+    /// Whether the claims allow `scope`: an API key's when it was made with it, an admin's
+    /// token always.
+    fn has_scope(&self, scope: &str) -> bool {
+        self.0.has_scope(scope)
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("admin_id", self.admin_id())?;
@@ -310,6 +327,8 @@ impl PyClaims {
         d.set_item("database", self.database())?;
         d.set_item("layout", self.layout())?;
         d.set_item("cluster", self.cluster())?;
+        d.set_item("api_key_id", self.api_key_id())?;
+        d.set_item("scopes", self.scopes())?;
         Ok(d)
     }
     fn __reduce__(&self) -> PyResult<()> {
@@ -319,8 +338,20 @@ impl PyClaims {
         ))
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        // An API key's claims say so (its id is no secret: the key's prefix shows it).
+        let key = match (self.api_key_id(), self.0.scopes()) {
+            (Some(id), Some(scopes)) => {
+                let scopes: PyResult<Vec<String>> = scopes.iter().map(|s| quoted(py, s)).collect();
+                format!(
+                    ", api_key_id={}, scopes=[{}]",
+                    quoted(py, &id)?,
+                    scopes?.join(", ")
+                )
+            }
+            _ => String::new(),
+        };
         Ok(format!(
-            "Claims(tenant_name={}, tenant_id={}, admin_id={}, expires_at={})",
+            "Claims(tenant_name={}, tenant_id={}, admin_id={}, expires_at={}{key})",
             quoted(py, self.0.tenant_name())?,
             quoted(py, &self.tenant_id())?,
             quoted(py, &self.admin_id())?,
@@ -749,6 +780,128 @@ impl PySigningKeyInfo {
             time(Some(&self.0.activates_at))?,
             time(self.0.retires_at.as_ref())?,
             time(self.0.verifies_until.as_ref())?,
+        ))
+    }
+}
+
+/// A tenant's API key as `api_keys` lists it (and `ApiKey.info` shows it): everything but
+/// its secret.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "ApiKeyInfo")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyApiKeyInfo(pub(crate) tenantry::ApiKeyInfo);
+
+impl std::hash::Hash for PyApiKeyInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let k = &self.0;
+        (
+            k.id,
+            &k.prefix,
+            &k.name,
+            &k.scopes,
+            k.created_by,
+            k.created_at,
+            k.expires_at,
+            k.last_used_at,
+        )
+            .hash(state);
+    }
+}
+
+#[pymethods]
+impl PyApiKeyInfo {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_hex()
+    }
+    #[getter]
+    fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn scopes(&self) -> Vec<String> {
+        self.0.scopes.clone()
+    }
+    #[getter]
+    fn created_by(&self) -> String {
+        self.0.created_by.to_hex()
+    }
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    #[getter]
+    fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id())?;
+        d.set_item("prefix", self.prefix())?;
+        d.set_item("name", self.name())?;
+        d.set_item("scopes", self.scopes())?;
+        d.set_item("created_by", self.created_by())?;
+        d.set_item("created_at", self.created_at())?;
+        d.set_item("expires_at", self.expires_at())?;
+        d.set_item("last_used_at", self.last_used_at())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let time = |t: Option<&DateTime<Utc>>| match t {
+            Some(t) => quoted(py, &t.to_rfc3339()),
+            None => Ok("None".to_owned()),
+        };
+        let scopes: PyResult<Vec<String>> = self.0.scopes.iter().map(|s| quoted(py, s)).collect();
+        Ok(format!(
+            "ApiKeyInfo(id={}, prefix={}, name={}, scopes=[{}], created_by={}, created_at={}, expires_at={}, last_used_at={})",
+            quoted(py, &self.id())?,
+            quoted(py, &self.0.prefix)?,
+            quoted(py, &self.0.name)?,
+            scopes?.join(", "),
+            quoted(py, &self.created_by())?,
+            time(Some(&self.0.created_at))?,
+            time(self.0.expires_at.as_ref())?,
+            time(self.0.last_used_at.as_ref())?,
+        ))
+    }
+}
+
+/// An API key just made, as `create_api_key` returns it: the key itself, shown this once
+/// (only its digest is stored), and what will be listed of it. Its `repr` shows the key's
+/// prefix only, as the core's `Debug` does. Comparable, `to_dict()`; neither hashable nor
+/// picklable (it holds a secret the core never serializes).
+#[pyclass(frozen, eq, module = "tenantry._native", name = "ApiKey")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyApiKey(pub(crate) tenantry::ApiKey);
+
+#[pymethods]
+impl PyApiKey {
+    #[getter]
+    fn key(&self) -> &str {
+        &self.0.key
+    }
+    #[getter]
+    fn info(&self) -> PyApiKeyInfo {
+        PyApiKeyInfo(self.0.info.clone())
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("key", self.key())?;
+        d.set_item("info", self.info().to_dict(py)?)?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ApiKey(key={}, info={})",
+            quoted(py, &format!("{}_***", self.0.info.prefix))?,
+            self.info().__repr__(py)?,
         ))
     }
 }

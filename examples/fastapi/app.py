@@ -12,9 +12,11 @@ ones (``POST /admin/restore``, ``POST /admin/purge``; deletes are soft with
 (``POST /admin/migrate``, the schema read from ``TENANT_SCHEMA_FILE`` by the core), and
 suspending and resuming an organization (``POST /admin/suspend``, ``POST /admin/resume``);
 and sessions with refresh tokens (``POST /auth/login``, ``POST /auth/refresh``, ``GET
-/auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``); and the signing keys
+/auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``); the signing keys
 (``GET /.well-known/jwks.json``, public; ``GET /admin/keys`` and ``POST
-/admin/keys/rotate``, the operator's).
+/admin/keys/rotate``, the operator's); and the organizations' API keys (``POST /admin/api-keys``,
+``GET /admin/api-keys``, ``DELETE /admin/api-keys/{key_id}``, an admin's token; ``GET
+/auth/whoami``, a token or an API key).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -44,9 +46,11 @@ from pydantic import BaseModel, ValidationError
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
 from schemas import (
+    ApiKeyList,
     AuditPageBody,
     Count,
     CreateOrg,
+    CreatedApiKey,
     Ended,
     EndedCount,
     ErrorBody,
@@ -59,11 +63,13 @@ from schemas import (
     MigrateReport,
     MoveOrg,
     NamedOrg,
+    NewApiKey,
     Org,
     OrgPage,
     OrgRecord,
     Placement,
     Refresh,
+    Revoked,
     SessionList,
     SessionResult,
     SigningKey,
@@ -72,6 +78,7 @@ from schemas import (
     UpdateOrg,
     ValidationErrorBody,
     VerificationBody,
+    WhoAmI,
 )
 from tenantry import __version__
 
@@ -194,6 +201,16 @@ async def archive_body(request: Request) -> bytes:
 
 
 Archive = Annotated[bytes, Depends(archive_body)]
+
+
+async def new_api_key(request: Request) -> dict[str, Any]:
+    """The keyword arguments of `create_api_key`, as the core reads the body of `POST
+    /admin/api-keys` (`new_api_key`): every server refuses the same bodies alike, with
+    every problem."""
+    return glue.new_api_key(await request.body())
+
+
+NewApiKeyBody = Annotated[dict[str, Any], Depends(new_api_key)]
 
 
 class Param(NamedTuple):
@@ -560,6 +577,46 @@ async def rotate_signing_key(_token: Token, _operator: glue.Operator, manager: g
     replaces verifies its tokens until they have all expired; 400 with an HMAC algorithm.
     Authorized by the operator token."""
     return json_reply(glue.signing_key_body(await manager.rotate_signing_key()))
+
+
+@app.post("/admin/api-keys", status_code=201, tags=["api-keys"], **documented(NewApiKey, 400, 401, 403, 409, answer=CreatedApiKey))
+async def create_api_key(
+    # In this order: the header's presence, the body, then the credential itself.
+    token: Token,
+    body: NewApiKeyBody,
+    manager: glue.Tenants,
+) -> Response:
+    """Make an API key for the token's organization, for machine clients: the key (`tnk_...`,
+    for `Authorization: Bearer`) is in this answer only; its digest is stored. An admin's
+    token only: an API key cannot make keys (403). 400 for a bad name, scope or expiry; 409
+    when the organization holds 100 live keys."""
+    claims = await manager.verify_credential(token)
+    return json_reply(glue.created_api_key_body(await manager.create_api_key(claims, **body)), 201)
+
+
+@app.api_route("/admin/api-keys", methods=["GET", "HEAD"], tags=["api-keys"], **documented(None, 401, 403, answer=ApiKeyList))
+async def list_api_keys(token: Token, manager: glue.Tenants) -> Response:
+    """The organization's API keys that are not revoked (expired ones included), oldest
+    first, without their secrets. An admin's token only."""
+    claims = await manager.verify_credential(token)
+    return json_reply(glue.api_keys_body(await manager.api_keys(claims)))
+
+
+@app.delete("/admin/api-keys/{key_id}", tags=["api-keys"], **documented(None, 400, 401, 403, answer=Revoked))
+async def revoke_api_key(token: Token, key_id: str, manager: glue.Tenants) -> Response:
+    """Revoke one of the organization's API keys: it stops verifying at once. `revoked` is
+    false when it is no live key of the organization. 400 for an id that is not one. An
+    admin's token only."""
+    claims = await manager.verify_credential(token)
+    return reply(Revoked(revoked=await manager.revoke_api_key(claims, key_id)))
+
+
+@app.api_route("/auth/whoami", methods=["GET", "HEAD"], tags=["api-keys"], **documented(None, 401, 403, answer=WhoAmI))
+async def whoami(claims: glue.VerifiedCredential) -> Response:
+    """Who a bearer credential, an access token or an API key, speaks for: its admin and
+    organization, and for an API key its id and scopes. 401 for a bad, revoked or expired
+    one, 403 `TENANT_SUSPENDED` while the organization is suspended."""
+    return json_reply(glue.claims_body(claims))
 
 
 @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503, answer=Health))

@@ -1,7 +1,8 @@
 """Request and response bodies of the HTTP contract (tests/contract/CONTRACT.md) and of
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
 restore, purge, the audit log, import, migrate, suspend, resume; the sessions: login,
-refresh, list, logout, logout everywhere; the signing keys: the JWKS, the list, rotate).
+refresh, list, logout, logout everywhere; the signing keys: the JWKS, the list, rotate;
+the API keys: create, list, revoke, and who a credential speaks for).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -304,6 +305,71 @@ class SigningKeyList(BaseModel):
     """`GET /admin/keys` answer: the timeline, oldest first (the core's ``signing_keys_body``)."""
 
     keys: list[SigningKey]
+
+
+class NewApiKey(BaseModel):
+    """`POST /admin/api-keys` body. Documentation only: the body is read by the core
+    (``tenantry.fastapi.new_api_key``), as every server reads it."""
+
+    name: str = Field(description="For people: 1 to 100 characters.", examples=["ci deploys"])
+    scopes: list[str] = Field(
+        description="1 to 32 scopes, each 1 to 64 of `A-Z a-z 0-9 : . _ -`; what they allow is the application's.",
+        examples=[["orders:read", "orders:write"]],
+    )
+    expires_at: str | None = Field(
+        default=None,
+        description="When the key stops verifying (RFC 3339, in the future); never when left out or null.",
+        examples=["2030-01-01T00:00:00Z"],
+    )
+
+
+class ApiKeyEntry(BaseModel):
+    """A tenant's API key as listed (the core's ``api_key_body``): never its secret; times
+    in RFC 3339, UTC, to the millisecond. Documentation only: the body is the core's."""
+
+    id: str = Field(description="The key's id, for `DELETE /admin/api-keys/{key_id}`.")
+    prefix: str = Field(description="`tnk_<id>`: how the key begins, naming it without revealing it.")
+    name: str
+    scopes: list[str] = Field(description="Sorted, without repeats.")
+    created_by: str = Field(description="The id of the admin who made it.")
+    created_at: str
+    expires_at: str | None = Field(description="When it stops verifying; null if never.")
+    last_used_at: str | None = Field(description="When it was last used, to the minute; null if never.")
+
+
+class CreatedApiKey(ApiKeyEntry):
+    """`POST /admin/api-keys` answer (the core's ``created_api_key_body``): the key as it
+    will be listed, and the key itself, shown this once."""
+
+    key: str = Field(
+        description="The key, `tnk_<id>_<secret>`, for `Authorization: Bearer <key>`: only its digest is stored, it cannot be shown again."
+    )
+
+
+class ApiKeyList(BaseModel):
+    """`GET /admin/api-keys` answer: the organization's keys that are not revoked (expired
+    ones included), oldest first (the core's ``api_keys_body``)."""
+
+    api_keys: list[ApiKeyEntry]
+
+
+class Revoked(BaseModel):
+    """`DELETE /admin/api-keys/{key_id}` answer: whether it was a live key of the
+    organization."""
+
+    revoked: bool
+
+
+class WhoAmI(BaseModel):
+    """`GET /auth/whoami` answer (the core's ``claims_body``): who a credential speaks for.
+    Documentation only: the body is the core's."""
+
+    admin_id: str = Field(description="The admin (for an API key: the admin who made it).")
+    organization_id: str
+    organization_name: str
+    api_key_id: str | None = Field(description="The API key's id; null for an access token.")
+    scopes: list[str] | None = Field(description="The API key's scopes; null for an access token (which may do all its admin may).")
+    expires_at: str = Field(description="When the credential expires (far in the future for an API key that never does).")
 
 
 class Message(BaseModel):

@@ -17,7 +17,11 @@ With ``deleted_retention_seconds`` set, deletes are soft (``restore_tenant``,
 token and a refresh token that ``refresh_session`` rotates); ``sessions``,
 ``end_session`` and ``end_all_sessions`` list and end an admin's sessions. Tokens carry
 a ``kid``; with ``jwt_algorithm="EdDSA"`` they are signed by rotating Ed25519 keys,
-published by ``jwks()`` (``signing_keys``, ``rotate_signing_key``).
+published by ``jwks()`` (``signing_keys``, ``rotate_signing_key``). ``create_api_key``
+makes a tenant's API key for machine clients (``tnk_...``, shown once, with scopes and an
+optional expiry; ``api_keys``, ``revoke_api_key``): ``verify_api_key`` (or
+``verify_credential``, for a token or a key) gives claims that reach the tenant's data and
+carry the key's scopes (``claims.has_scope``), never managing the tenant.
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
 brings it back, here or on another deployment. ``set_schema`` declares the indexes and
@@ -31,6 +35,8 @@ from tenantry._native import (
     DEFAULT_COLLECTION,
     HOME_CLUSTER,
     AccessToken,
+    ApiKey,
+    ApiKeyInfo,
     ArchiveManifest,
     AuditEntry,
     AuditPage,
@@ -84,6 +90,8 @@ __all__ = [
     "Session",
     "SessionInfo",
     "SigningKeyInfo",
+    "ApiKey",
+    "ApiKeyInfo",
     "RecoveryFailure",
     "RecoveryReport",
     "MoveProgress",

@@ -3,7 +3,7 @@ module by ``mypy.stubtest``; the keyword settings against the core's list by the
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, NoReturn, final
 
@@ -23,6 +23,8 @@ __all__ = [
     "Session",
     "SessionInfo",
     "SigningKeyInfo",
+    "ApiKey",
+    "ApiKeyInfo",
     "RecoveryReport",
     "RecoveryFailure",
     "MoveProgress",
@@ -55,6 +57,11 @@ __all__ = [
     "_http_sessions_body",
     "_http_signing_key_body",
     "_http_signing_keys_body",
+    "_http_new_api_key",
+    "_http_api_key_body",
+    "_http_created_api_key_body",
+    "_http_api_keys_body",
+    "_http_claims_body",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -151,8 +158,9 @@ class TenantPage:
 
 @final
 class Claims:
-    """What a verified token says: the credential the tenant's operations take. Made only by
-    ``verify_token``/``decode_token``; cannot be built, changed or pickled."""
+    """What a verified token or API key says: the credential the tenant's operations take.
+    Made only by ``verify_token``/``decode_token``/``verify_api_key``/``verify_credential``;
+    cannot be built, changed or pickled."""
 
     @property
     def admin_id(self) -> str:
@@ -188,6 +196,17 @@ class Claims:
     def cluster(self) -> str | None:
         """The cluster of the tenant's data when ``verify_token`` checked the claims (None
         after ``decode_token``): an application's own client must be connected to it."""
+    @property
+    def api_key_id(self) -> str | None:
+        """The id of the API key the claims were verified from (``verify_api_key``); None
+        for a token."""
+    @property
+    def scopes(self) -> list[str] | None:
+        """The API key's scopes, sorted; None for a token (which may do all its admin
+        may)."""
+    def has_scope(self, scope: str) -> bool:
+        """Whether the claims allow ``scope``: an API key's when it was made with it, an
+        admin's token always."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
@@ -293,6 +312,59 @@ class SigningKeyInfo:
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
     def __hash__(self) -> int: ...
+
+@final
+class ApiKeyInfo:
+    """A tenant's API key as ``api_keys`` lists it (and ``ApiKey.info`` shows it):
+    everything but its secret. Comparable, hashable plain data, ``to_dict()``; not
+    picklable."""
+
+    @property
+    def id(self) -> str:
+        """The key's id (24 hex digits), for ``revoke_api_key``."""
+    @property
+    def prefix(self) -> str:
+        """``tnk_<id>``: how the key begins, naming it in listings and logs without
+        revealing it."""
+    @property
+    def name(self) -> str:
+        """Its name, for people."""
+    @property
+    def scopes(self) -> list[str]:
+        """Its scopes, sorted, without repeats."""
+    @property
+    def created_by(self) -> str:
+        """The id of the admin who made it."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was made (aware, UTC)."""
+    @property
+    def expires_at(self) -> datetime | None:
+        """When it stops verifying (aware, UTC); None if never."""
+    @property
+    def last_used_at(self) -> datetime | None:
+        """When it was last verified, to the minute (aware, UTC); None if never."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+
+@final
+class ApiKey:
+    """An API key just made, as ``create_api_key`` returns it: the key, shown this once
+    (only its digest is stored), and what will be listed of it. Its ``repr`` shows the
+    key's prefix only. Comparable, ``to_dict()``; neither hashable nor picklable (it holds
+    a secret)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def key(self) -> str:
+        """The key, ``tnk_<id>_<secret>``, for ``Authorization: Bearer <key>``: it cannot be
+        shown again."""
+    @property
+    def info(self) -> ApiKeyInfo:
+        """The key as ``api_keys`` will list it."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (``info`` as ``ApiKeyInfo.to_dict()``)."""
 
 @final
 class RecoveryReport:
@@ -874,6 +946,33 @@ class TenantManager:
     def end_all_sessions(self, claims: Claims) -> asyncio.Future[int]:
         """Log out everywhere: end every session of the claims' admin and revoke every
         access token it holds (these claims' included); how many sessions were open."""
+    def create_api_key(
+        self, claims: Claims, name: str, scopes: Sequence[str], expires_at: datetime | None = None
+    ) -> asyncio.Future[ApiKey]:
+        """Make an API key for the claims' tenant: ``name`` (1 to 100 characters),
+        ``scopes`` (1 to 32, each 1 to 64 of ``A-Z a-z 0-9 : . _ -``), ``expires_at`` an
+        aware ``datetime`` in the future, or None (never). The key is in the answer this
+        once; only its digest is stored. An admin's token only: ``Forbidden`` for an API
+        key's claims. Raises ``InvalidInput`` naming the field (``api_key_name`` for the
+        name, ``scopes``, ``expires_at``, a naive ``datetime`` included), ``Conflict`` when the tenant holds
+        its most keys (100). Audited."""
+    def api_keys(self, claims: Claims) -> asyncio.Future[list[ApiKeyInfo]]:
+        """The claims' tenant's API keys that are not revoked (expired ones included),
+        oldest first, without their secrets. ``Forbidden`` for an API key's claims."""
+    def revoke_api_key(self, claims: Claims, key_id: str) -> asyncio.Future[bool]:
+        """Revoke the claims' tenant's API key ``key_id``; whether it was one of the
+        tenant's live keys (another tenant's key is left alone: False). Raises
+        ``InvalidInput`` (``field`` ``key_id``) for an id that is not 24 hex digits,
+        ``Forbidden`` for an API key's claims. Audited."""
+    def verify_api_key(self, key: str) -> asyncio.Future[Claims]:
+        """The claims of an API key (``tnk_...``), carrying its ``api_key_id`` and
+        ``scopes``: its secret compared in constant time, the key neither revoked nor
+        expired (else ``Unauthorized``), its tenant there and not suspended (else
+        ``TenantSuspended``). They reach the tenant's data (``collection``), never manage
+        the tenant (``Forbidden``)."""
+    def verify_credential(self, credential: str) -> asyncio.Future[Claims]:
+        """The claims of a bearer credential of either kind: ``verify_api_key`` for one
+        that begins with ``tnk_``, ``verify_token`` otherwise."""
     def jwks(self) -> asyncio.Future[dict[str, Any]]:
         """The published token-verification keys, a JWKS document (RFC 7517) to serve at
         ``/.well-known/jwks.json``: with ``EdDSA``, every key that signs, will sign, or
@@ -1014,6 +1113,11 @@ def _http_session_body(session: Session) -> dict[str, Any]: ...
 def _http_sessions_body(sessions: list[SessionInfo]) -> dict[str, Any]: ...
 def _http_signing_key_body(key: SigningKeyInfo) -> dict[str, Any]: ...
 def _http_signing_keys_body(keys: list[SigningKeyInfo]) -> dict[str, Any]: ...
+def _http_new_api_key(body: bytes) -> dict[str, Any]: ...
+def _http_api_key_body(key: ApiKeyInfo) -> dict[str, Any]: ...
+def _http_created_api_key_body(key: ApiKey) -> dict[str, Any]: ...
+def _http_api_keys_body(keys: list[ApiKeyInfo]) -> dict[str, Any]: ...
+def _http_claims_body(claims: Claims) -> dict[str, Any]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

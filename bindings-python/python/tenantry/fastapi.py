@@ -4,6 +4,11 @@
   the manager on ``app.state.tenants`` for the requests, close it at shutdown;
 - :data:`VerifiedClaims`: a dependency giving the verified claims of the request's
   ``Authorization: Bearer`` token (401 with ``WWW-Authenticate: Bearer`` without one);
+- :data:`VerifiedCredential`: the same for a bearer credential of either kind, an access
+  token or a tenant's API key (``tnk_...``, ``manager.verify_credential``), and
+  :func:`require_scope`, a dependency factory admitting only claims with the scopes a
+  route needs (an API key made with them, an admin's token always; 403 ``FORBIDDEN``
+  otherwise);
 - :data:`Operator`: a dependency admitting only the operator (the request's bearer token
   is the ``operator_token`` setting), for routes of administration calls such as
   ``manager.move_tenant``;
@@ -25,6 +30,10 @@
   :func:`signing_key_body` and :func:`signing_keys_body` those of the signing keys'
   operator endpoints (``POST /admin/keys/rotate``, ``GET /admin/keys``; the JWKS of
   ``GET /.well-known/jwks.json`` is ``await manager.jwks()`` as it is);
+  :func:`new_api_key` the body of ``POST /admin/api-keys`` read by the core, and
+  :func:`created_api_key_body`, :func:`api_key_body`, :func:`api_keys_body` and
+  :func:`claims_body` the bodies of the API keys' endpoints (``POST /admin/api-keys``,
+  ``GET /admin/api-keys``, ``GET /auth/whoami``);
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -38,6 +47,10 @@
     @app.get("/notes")
     async def notes(claims: glue.VerifiedClaims, notes: Notes) -> list[dict[str, Any]]:
         ...
+
+    @app.get("/orders")
+    async def orders(claims: Annotated[Claims, Depends(glue.require_scope("orders:read"))]) -> ...:
+        ...  # an API key with the scope, or an admin's token
 """
 
 from __future__ import annotations
@@ -54,12 +67,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from tenantry import (
     HOME_CLUSTER,
+    ApiKey,
+    ApiKeyInfo,
     AuditPage,
     AuditVerification,
     Claims,
+    Forbidden,
     InvalidInput,
     MigrateReport,
     Session,
@@ -71,13 +88,18 @@ from tenantry import (
     TenantryError,
 )
 from tenantry._native import (
+    _http_api_key_body,
+    _http_api_keys_body,
     _http_audit_page_body,
     _http_audit_query,
     _http_audit_tenant,
+    _http_claims_body,
+    _http_created_api_key_body,
     _http_import_options,
     _http_method_not_allowed,
     _http_migrate_options,
     _http_migrate_report_body,
+    _http_new_api_key,
     _http_page_body,
     _http_response,
     _http_session_body,
@@ -94,12 +116,17 @@ __all__ = [
     "NotAuthenticated",
     "Operator",
     "Tenants",
+    "api_key_body",
+    "api_keys_body",
     "audit_page_body",
     "audit_query",
     "audit_tenant",
     "bearer_token",
     "VerifiedClaims",
+    "VerifiedCredential",
+    "claims_body",
     "client_address",
+    "created_api_key_body",
     "collection_of",
     "error_response",
     "import_options",
@@ -109,8 +136,10 @@ __all__ = [
     "manager_of",
     "migrate_options",
     "migrate_report_body",
+    "new_api_key",
     "operator",
     "page_body",
+    "require_scope",
     "session_body",
     "sessions_body",
     "signing_key_body",
@@ -120,6 +149,7 @@ __all__ = [
     "tenant_query",
     "verification_body",
     "verified_claims",
+    "verified_credential",
 ]
 
 log = logging.getLogger("tenantry")
@@ -200,12 +230,56 @@ async def bearer_token(
 
 
 async def verified_claims(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Claims:
-    """The verified claims of the request's bearer token."""
+    """The verified claims of the request's bearer token (an access token only: an API key
+    is refused, 401; :func:`verified_credential` takes both)."""
     return await manager_of(request).verify_token(token)
 
 
 #: ``claims: VerifiedClaims`` in a route's signature.
 VerifiedClaims = Annotated[Claims, Depends(verified_claims)]
+
+
+async def verified_credential(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Claims:
+    """The verified claims of the request's bearer credential of either kind: a tenant's
+    API key (``tnk_...``), whose claims carry its ``api_key_id`` and ``scopes``, or an
+    access token (``manager.verify_credential``). 401 without one or for a bad, revoked or
+    expired one, 403 ``TENANT_SUSPENDED`` while its tenant is suspended. An API key's
+    claims reach the tenant's data (``manager.collection(claims, client)``) and are
+    refused by the calls that manage the tenant (403 ``FORBIDDEN``)."""
+    return await manager_of(request).verify_credential(token)
+
+
+#: ``claims: VerifiedCredential`` in a route's signature: a token or an API key.
+VerifiedCredential = Annotated[Claims, Depends(verified_credential)]
+
+
+def require_scope(scope: str, *more: str) -> Callable[[Claims], Awaitable[Claims]]:
+    """A dependency giving the verified claims of the request's bearer credential (as
+    :data:`VerifiedCredential`) when they allow ``scope`` and every one of ``more``: an API
+    key made with them, an admin's token always (it may do all its admin may). Otherwise
+    ``Forbidden``, which :func:`install` answers with the table's 403 ``FORBIDDEN``::
+
+        OrdersReader = Annotated[Claims, Depends(glue.require_scope("orders:read"))]
+
+        @app.get("/orders")
+        async def orders(claims: OrdersReader) -> ...:
+    """
+    needed = (scope, *more)
+
+    async def dependency(claims: VerifiedCredential) -> Claims:
+        for one in needed:
+            if not claims.has_scope(one):
+                raise _forbidden(f"the credential lacks the scope {one!r}")
+        return claims
+
+    return dependency
+
+
+def _forbidden(reason: str) -> Forbidden:
+    """A ``Forbidden`` as the core raises one: ``code``, ``reason``, no ``field``."""
+    err = Forbidden(f"forbidden: {reason}")
+    err.reason = reason
+    return err
 
 
 async def operator(request: Request, token: Annotated[str, Depends(bearer_token)]) -> None:
@@ -257,15 +331,18 @@ def client_address(request: Request) -> str:
 T = TypeVar("T")
 
 
-def _parsed(parse: Callable[[str], T], raw_query: str) -> T:
-    """``parse(raw_query)``, the core's ``InvalidInput`` turned into the
-    ``RequestValidationError`` of its problems (every one), which :func:`install` answers
-    with the table's 400."""
+P = TypeVar("P", str, bytes)
+
+
+def _parsed(parse: Callable[[P], T], raw: P, where: str = "query") -> T:
+    """``parse(raw)`` (a raw query string, or a body), the core's ``InvalidInput`` turned
+    into the ``RequestValidationError`` of its problems (every one, in ``where``), which
+    :func:`install` answers with the table's 400."""
     try:
-        return parse(raw_query)
+        return parse(raw)
     except InvalidInput as err:
-        problems = err.problems or [(err.field or "query", err.reason or str(err), "value_error")]
-        errors = [{"loc": ("query", field), "msg": message, "type": kind} for field, message, kind in problems]
+        problems = err.problems or [(err.field or where, err.reason or str(err), "value_error")]
+        errors = [{"loc": (where, field), "msg": message, "type": kind} for field, message, kind in problems]
         raise RequestValidationError(errors) from None
 
 
@@ -379,6 +456,48 @@ def signing_keys_body(keys: Sequence[SigningKeyInfo]) -> dict[str, Any]:
     return _http_signing_keys_body(list(keys))
 
 
+def new_api_key(body: bytes) -> dict[str, Any]:
+    """The keyword arguments of ``manager.create_api_key`` that a ``POST /admin/api-keys``
+    body gives, read by the core as every server reads it: ``name`` (a string),
+    ``scopes`` (an array of strings) and ``expires_at`` (RFC 3339, optional; an aware UTC
+    ``datetime`` or None). A body that does not read (not JSON, not an object, a field
+    missing or of the wrong type, a date that does not parse) raises
+    ``RequestValidationError`` with every problem, which :func:`install` answers with the
+    table's 400; what the core judges then (an empty name, a bad scope, a past expiry) is
+    ``create_api_key``'s ``InvalidInput``::
+
+        key = await manager.create_api_key(claims, **glue.new_api_key(await request.body()))
+    """
+    return _parsed(_http_new_api_key, body, "body")
+
+
+def api_key_body(key: ApiKeyInfo) -> dict[str, Any]:
+    """An API key as ``GET /admin/api-keys`` lists it: the core's ``{"id", "prefix",
+    "name", "scopes", "created_by", "created_at", "expires_at", "last_used_at"}``, never
+    its secret; times in RFC 3339, UTC, to the millisecond, None for a time not set."""
+    return _http_api_key_body(key)
+
+
+def created_api_key_body(key: ApiKey) -> dict[str, Any]:
+    """What ``POST /admin/api-keys`` answers: :func:`api_key_body` of the new key and its
+    ``"key"``, shown this once."""
+    return _http_created_api_key_body(key)
+
+
+def api_keys_body(keys: Sequence[ApiKeyInfo]) -> dict[str, Any]:
+    """A tenant's API keys as ``GET /admin/api-keys`` answers them: the core's
+    ``{"api_keys": [...]}``, each as :func:`api_key_body` shows it, in the order given
+    (``manager.api_keys()``: oldest first)."""
+    return _http_api_keys_body(list(keys))
+
+
+def claims_body(claims: Claims) -> dict[str, Any]:
+    """Who a credential speaks for, as ``GET /auth/whoami`` answers it: the core's
+    ``{"admin_id", "organization_id", "organization_name", "api_key_id", "scopes",
+    "expires_at"}`` (``api_key_id`` and ``scopes`` None for a token)."""
+    return _http_claims_body(claims)
+
+
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
     """The table's response of an error kind."""
     found = _http_response(kind, field, reason, retry_after) or _http_response("INTERNAL")
@@ -404,7 +523,8 @@ _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
 def _kind(pydantic_type: str) -> str:
-    if pydantic_type in ("json_invalid", "missing"):
+    # pydantic's types, and the core's own kinds (a body or a query it read) as they are.
+    if pydantic_type in ("json_invalid", "missing", "type_error", "value_error"):
         return pydantic_type
     if pydantic_type.endswith("_type"):  # string_type, model_type, dict_type...
         return "type_error"
@@ -420,6 +540,16 @@ def validation_response(errors: Sequence[Any]) -> JSONResponse:
     """The table's response to a request that does not match its schema."""
     problems = [(_field(e["loc"]), str(e["msg"]), _kind(str(e["type"]))) for e in errors]
     return _json(_http_validation_response(problems))
+
+
+def _allowed(request: Request, methods: list[str]) -> list[str]:
+    """The methods of every route of the request's path: Starlette's 405 names only the
+    first route it matched (``GET /items`` and ``POST /items`` are two routes)."""
+    allowed = list(methods)
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] == Match.PARTIAL:
+            allowed.extend(m for m in getattr(route, "methods", None) or () if m not in allowed)
+    return allowed
 
 
 #: HTTP errors of the framework itself, by status.
@@ -447,7 +577,8 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         allow = (exc.headers or {}).get("Allow")
         if exc.status_code == 405 and allow is not None:
-            return _json(_http_method_not_allowed([m.strip() for m in allow.split(",")]))
+            methods = [m.strip() for m in allow.split(",")]
+            return _json(_http_method_not_allowed(_allowed(request, methods)))
         kind = _HTTP_KINDS.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "NOT_FOUND")
         answer = response(kind)
         for name, value in (exc.headers or {}).items():
