@@ -5,15 +5,21 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
 import type {
+  ApiKey,
+  ApiKeyBody,
+  ApiKeyInfo,
   AuditPage,
   AuditRequest,
   AuditVerification,
   Claims,
+  ClaimsBody,
+  CreatedApiKeyBody,
   HttpResponse,
   ImportOptions,
   Layout,
   MigrateOptions,
   MigrateReport,
+  NewApiKey,
   Session,
   SessionBody,
   SessionInfo,
@@ -33,7 +39,7 @@ declare global {
     interface Request {
       /** The bearer token (set by `requireToken`). */
       token?: string
-      /** The verified claims of the bearer token (set by `requireClaims`). */
+      /** The verified claims of the bearer credential (set by `requireClaims` or `requireCredential`). */
       claims?: Claims
     }
   }
@@ -239,14 +245,74 @@ export declare function signingKeyBody(key: SigningKeyInfo): SigningKeyBody
  */
 export declare function signingKeysBody(keys: SigningKeyInfo[]): { keys: SigningKeyBody[] }
 
+/**
+ * The body of `POST /admin/api-keys` read by the core as every server reads it (`name`,
+ * `scopes`, optional `expires_at` in RFC 3339), as the key for `createApiKey`; throws
+ * `RequestValidationError` with every problem.
+ */
+export declare function newApiKey(body: Uint8Array | string): NewApiKey
+
+/**
+ * Middleware reading the body of `POST /admin/api-keys` (`newApiKey`) into `req.body`: the
+ * key for `createApiKey`; 413 over `limit` bytes, 64 KiB by default.
+ */
+export declare function newApiKeyBody(options?: {
+  limit?: number
+}): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/**
+ * The `info` of a key of `createApiKey` (or a key of `apiKeys`) as `GET /admin/api-keys`
+ * lists it (the core's body, never the secret); throws `InvalidInputError` for another
+ * object.
+ */
+export declare function apiKeyBody(key: ApiKeyInfo): ApiKeyBody
+
+/**
+ * A key of `createApiKey` as `POST /admin/api-keys` answers it (the core's body: the key,
+ * this once); throws `InvalidInputError` for another object.
+ */
+export declare function createdApiKeyBody(key: ApiKey): CreatedApiKeyBody
+
+/**
+ * The array `apiKeys` returned as `GET /admin/api-keys` answers it (the core's body,
+ * oldest first); throws `InvalidInputError` for another array.
+ */
+export declare function apiKeysBody(keys: ApiKeyInfo[]): { api_keys: ApiKeyBody[] }
+
+/** Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body). */
+export declare function claimsBody(claims: Claims): ClaimsBody
+
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string
 
 /** Middleware requiring a bearer token (presence only), left in `req.token`. */
 export declare function requireToken(): (req: GlueRequest, res: unknown, next: Next) => void
 
-/** Middleware verifying the bearer token, leaving its claims in `req.claims`. */
+/**
+ * Middleware verifying the bearer token (an access token only: an API key is refused),
+ * leaving its claims in `req.claims`.
+ */
 export declare function requireClaims(manager: TenantManager): (req: GlueRequest, res: unknown, next: Next) => void
+
+/**
+ * Middleware verifying the bearer credential of either kind (`verifyCredential`: a tenant's
+ * API key, `tnk_...`, or an access token), leaving its claims in `req.claims`: 401 without
+ * one or for a bad, revoked or expired one, 403 `TENANT_SUSPENDED` while its tenant is
+ * suspended. An API key's claims reach the tenant's data and never manage the tenant.
+ */
+export declare function requireCredential(manager: TenantManager): (req: GlueRequest, res: unknown, next: Next) => void
+
+/**
+ * Middleware admitting only requests whose verified claims (`req.claims`, from
+ * `requireCredential` or `requireClaims` before it) allow `scope` and every one of `more`
+ * (`claims.hasScope`: an API key made with them, an admin's token always); otherwise
+ * `ForbiddenError` (403 `FORBIDDEN`). Without verified claims on the request, an error
+ * (500): never a pass. Throws `TypeError` for a scope that is not a non-empty string.
+ */
+export declare function requireScope(
+  scope: string,
+  ...more: string[]
+): (req: Pick<GlueRequest, 'claims'>, res: unknown, next: Next) => void
 
 /**
  * Middleware requiring the operator's bearer token (`manager.checkOperator`; the one

@@ -7,19 +7,30 @@
 //   })
 //   app.use(notFound(), errorHandler())
 //
+// Machine clients send a tenant's API key (`tnk_...`) as their bearer credential:
+//
+//   app.get('/orders', requireCredential(manager), requireScope('orders:read'), handler)
+//
 // Every error answers from the core's HTTP error table (`httpResponse`), as the Rust and
 // FastAPI servers do.
 
 const {
+  Claims,
+  ForbiddenError,
   TenantryError,
+  httpApiKeyBody,
+  httpApiKeysBody,
   httpAuditPageBody,
   httpAuditQuery,
   httpAuditTenant,
+  httpClaimsBody,
+  httpCreatedApiKeyBody,
   httpImportOptions,
   httpJsonObject,
   httpMethodNotAllowed,
   httpMigrateOptions,
   httpMigrateReportBody,
+  httpNewApiKey,
   httpPageBody,
   httpQueryParam,
   httpResponse,
@@ -339,6 +350,90 @@ function signingKeysBody(keys) {
 }
 
 /**
+ * The body of `POST /admin/api-keys` (the raw bytes, or text) read by the core as every
+ * server of the contract reads it: `name` (a string), `scopes` (an array of strings) and
+ * `expires_at` (RFC 3339, optional), as the key for `manager.createApiKey(claims, key)`
+ * (`{ name, scopes, expiresAt }`, `expiresAt` `null` when not given). A body that does not
+ * read (not JSON, not an object, a field missing or of the wrong type, a date that does not
+ * parse) throws `RequestValidationError` with every problem; what the core judges then (an
+ * empty name, a bad scope, a past expiry) is `createApiKey`'s `InvalidInputError`.
+ *
+ * @param {Uint8Array | string} body
+ */
+function newApiKey(body) {
+  const checked = httpNewApiKey(typeof body === 'string' ? Buffer.from(body) : body)
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * Middleware reading the body of `POST /admin/api-keys` (`newApiKey`, whatever the
+ * `Content-Type`) into `req.body`: the key for `manager.createApiKey(claims, req.body)`;
+ * every problem at once, and more than `limit` bytes (64 KiB by default) 413, as `jsonBody`.
+ *
+ * @param {{ limit?: number }} [options]
+ */
+function newApiKeyBody(options = {}) {
+  const limit = options.limit ?? 64 * 1024
+  return (req, _res, next) => {
+    readBody(req, limit).then((raw) => {
+      try {
+        req.body = newApiKey(raw)
+      } catch (err) {
+        next(err)
+        return
+      }
+      next()
+    }, next)
+  }
+}
+
+/**
+ * The `info` of a key of `manager.createApiKey` (or a key of `manager.apiKeys`) as
+ * `GET /admin/api-keys` lists it (the core's body: `{ id, prefix, name, scopes, created_by,
+ * created_at, expires_at, last_used_at }`, never the secret); throws `InvalidInputError`
+ * for an object those calls did not return.
+ *
+ * @param {import('./index').ApiKeyInfo} key
+ */
+function apiKeyBody(key) {
+  return httpApiKeyBody(key)
+}
+
+/**
+ * A key of `manager.createApiKey` as `POST /admin/api-keys` answers it (the core's body:
+ * `apiKeyBody` of the key and its `key`, shown this once); throws `InvalidInputError` for
+ * an object `createApiKey` did not return.
+ *
+ * @param {import('./index').ApiKey} key
+ */
+function createdApiKeyBody(key) {
+  return httpCreatedApiKeyBody(key)
+}
+
+/**
+ * The array `manager.apiKeys` returned as `GET /admin/api-keys` answers it (the core's
+ * body: `{ api_keys: [apiKeyBody...] }`, oldest first); throws `InvalidInputError` for
+ * another array.
+ *
+ * @param {import('./index').ApiKeyInfo[]} keys
+ */
+function apiKeysBody(keys) {
+  return httpApiKeysBody(keys)
+}
+
+/**
+ * Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body:
+ * `{ admin_id, organization_id, organization_name, api_key_id, scopes, expires_at }`,
+ * `api_key_id` and `scopes` `null` for an access token).
+ *
+ * @param {import('./index').Claims} claims
+ */
+function claimsBody(claims) {
+  return httpClaimsBody(claims)
+}
+
+/**
  * The token of the request's `Authorization: Bearer <token>` header; throws
  * `NotAuthenticatedError` without one.
  *
@@ -370,7 +465,8 @@ function requireToken() {
 }
 
 /**
- * Middleware verifying the request's bearer token (`manager.verifyToken`) and leaving its
+ * Middleware verifying the request's bearer token (`manager.verifyToken`: an access token
+ * only, an API key is refused with 401; `requireCredential` takes both) and leaving its
  * claims in `req.claims`; their tenant's collection is then
  * `manager.collection(req.claims, client)`.
  *
@@ -389,6 +485,67 @@ function requireClaims(manager) {
       req.claims = claims
       next()
     }, next)
+  }
+}
+
+/**
+ * Middleware verifying the request's bearer credential of either kind
+ * (`manager.verifyCredential`): a tenant's API key (`tnk_...`), whose claims carry its
+ * `apiKeyId` and `scopes`, or an access token; its claims are left in `req.claims`. 401
+ * without one or for a bad, revoked or expired one, 403 `TENANT_SUSPENDED` while its
+ * tenant is suspended. An API key's claims reach the tenant's data
+ * (`manager.collection(req.claims, client)`) and are refused by the calls that manage the
+ * tenant (`ForbiddenError`, 403); `requireScope` checks what the key was made for.
+ *
+ * @param {import('./index').TenantManager} manager
+ */
+function requireCredential(manager) {
+  return (req, _res, next) => {
+    let credential
+    try {
+      credential = req.token ?? bearerToken(req)
+    } catch (err) {
+      next(err)
+      return
+    }
+    manager.verifyCredential(credential).then((claims) => {
+      req.claims = claims
+      next()
+    }, next)
+  }
+}
+
+/**
+ * Middleware admitting only requests whose verified claims (`req.claims`, left by
+ * `requireCredential` or `requireClaims` before it) allow `scope` and every one of `more`
+ * (`claims.hasScope`): an API key made with them, an admin's token always (it may do all
+ * its admin may). Otherwise `ForbiddenError`, answered 403 `FORBIDDEN` by `errorHandler`.
+ * Without verified claims on the request (a middleware missing before it), an error
+ * answered 500 and logged: never a pass.
+ *
+ * @param {string} scope
+ * @param {...string} more
+ */
+function requireScope(scope, ...more) {
+  const needed = [scope, ...more]
+  for (const one of needed) {
+    if (typeof one !== 'string' || one === '') {
+      throw new TypeError(`requireScope: a scope is a non-empty string, not ${JSON.stringify(one)}`)
+    }
+  }
+  return (req, _res, next) => {
+    const claims = req.claims
+    if (!(claims instanceof Claims)) {
+      next(new Error('requireScope: no verified claims on the request (put requireCredential(manager) before it)'))
+      return
+    }
+    const lacking = needed.find((one) => !claims.hasScope(one))
+    if (lacking !== undefined) {
+      const reason = `the credential lacks the scope '${lacking}'`
+      next(new ForbiddenError(reason, { reason }))
+      return
+    }
+    next()
   }
 }
 
@@ -428,8 +585,9 @@ function clientAddress(manager, req) {
 
 /**
  * The table's response to an error: tenantry's errors by code, `NotAuthenticatedError`,
- * `RequestValidationError`, body-parser's refusals (413 over the limit, 400 otherwise),
- * anything else a 500.
+ * `RequestValidationError`, body-parser's refusals (413 over the limit, 400 otherwise), the
+ * router's refusal of a path parameter that does not decode (400 on `path`), anything else
+ * a 500.
  *
  * @param {unknown} err
  * @returns {import('./index').HttpResponse}
@@ -450,6 +608,11 @@ function responseFor(err) {
   if (err instanceof Error && typeof status === 'number' && typeof type === 'string') {
     if (type === 'entity.too.large') return /** @type {any} */ (httpResponse('PAYLOAD_TOO_LARGE'))
     return httpValidationResponse([['body', err.message, 'json_invalid']])
+  }
+  // Express's router refuses a path parameter that does not decode (`/items/%zz`) with a
+  // `URIError` of status 400: the client's mistake, not the server's.
+  if (err instanceof URIError && status === 400) {
+    return httpValidationResponse([['path', err.message, 'value_error']])
   }
   return /** @type {any} */ (httpResponse('INTERNAL'))
 }
@@ -509,8 +672,26 @@ function notFound(routes) {
 }
 
 /**
- * The methods an Express application's router serves at `path`: its exact string routes,
- * and those of routers mounted without a path.
+ * Whether a route's layer matches `path` (a pattern such as `/keys/:id` or a `RegExp`,
+ * under the router's strict and case-sensitive options): a path that matches but whose
+ * parameters do not decode (`%zz`) matches too, as on the other servers.
+ *
+ * @param {any} layer
+ * @param {string} path
+ */
+function layerMatches(layer, path) {
+  if (typeof layer.match !== 'function') return false
+  try {
+    return Boolean(layer.match(path))
+  } catch {
+    return true
+  }
+}
+
+/**
+ * The methods an Express application's router serves at `path`: its routes (their paths
+ * as strings, patterns or regular expressions), and those of routers mounted without a
+ * path.
  *
  * @param {any} app
  * @param {string} path
@@ -523,7 +704,7 @@ function routerMethods(app, path) {
   const visit = (stack) => {
     for (const layer of stack) {
       const route = layer.route
-      if (route && route.path === path) {
+      if (route && (route.path === path || layerMatches(layer, path))) {
         for (const [method, on] of Object.entries(route.methods ?? {})) {
           if (on && method !== '_all') methods.push(method)
         }
@@ -540,23 +721,31 @@ module.exports = {
   NotAuthenticatedError,
   PayloadTooLargeError,
   RequestValidationError,
+  apiKeyBody,
+  apiKeysBody,
   auditPageBody,
   auditQuery,
   auditTenant,
   bearerToken,
+  claimsBody,
   clientAddress,
+  createdApiKeyBody,
   errorHandler,
   importOptions,
   jsonBody,
   migrateOptions,
   migrateReportBody,
+  newApiKey,
+  newApiKeyBody,
   notFound,
   pageBody,
   queryParam,
   rawBody,
   rawQuery,
   requireClaims,
+  requireCredential,
   requireOperator,
+  requireScope,
   requireToken,
   responseFor,
   sendError,

@@ -6,6 +6,8 @@ import type { Collection, Document } from 'mongodb'
 
 import type {
   AccessToken,
+  ApiKey,
+  ApiKeyInfo,
   ArchiveManifest,
   ArchiveProgress,
   AuditPage,
@@ -20,6 +22,7 @@ import type {
   MigrateReport,
   MoveProgress,
   MoveTarget,
+  NewApiKey,
   RecoveryReport,
   Session,
   SessionInfo,
@@ -35,6 +38,8 @@ import type {
 export { Claims } from './native'
 export type {
   AccessToken,
+  ApiKey,
+  ApiKeyInfo,
   ArchivedCollection,
   ArchiveManifest,
   ArchiveProgress,
@@ -49,6 +54,7 @@ export type {
   CheckedBody,
   CheckedImportOptions,
   CheckedMigrateOptions,
+  CheckedNewApiKey,
   CheckedParam,
   CheckedTenantId,
   CheckedTenantQuery,
@@ -63,6 +69,7 @@ export type {
   MigrationFailure,
   MoveProgress,
   MoveTarget,
+  NewApiKey,
   RecoveryFailure,
   RecoveryReport,
   Session,
@@ -83,6 +90,7 @@ export {
   httpJsonObject,
   httpMethodNotAllowed,
   httpMigrateOptions,
+  httpNewApiKey,
   httpPageBody,
   httpQueryParam,
   httpResponse,
@@ -449,6 +457,67 @@ export declare function httpSigningKeyBody(key: SigningKeyInfo): SigningKeyBody
  */
 export declare function httpSigningKeysBody(keys: SigningKeyInfo[]): { keys: SigningKeyBody[] }
 
+/** A tenant's API key as `GET /admin/api-keys` lists it (the core's body): never its secret. */
+export interface ApiKeyBody {
+  id: string
+  /** `tnk_<id>`: how the key begins. */
+  prefix: string
+  name: string
+  /** Sorted, without repeats. */
+  scopes: string[]
+  /** The id of the admin who made it. */
+  created_by: string
+  /** RFC 3339, UTC, to the millisecond. */
+  created_at: string
+  /** `null` if it never expires. */
+  expires_at: string | null
+  /** To the minute; `null` if never used. */
+  last_used_at: string | null
+}
+
+/** A key just made as `POST /admin/api-keys` answers it (the core's body): the key, this once. */
+export interface CreatedApiKeyBody extends ApiKeyBody {
+  /** `tnk_<id>_<secret>`, for `Authorization: Bearer`: it cannot be shown again. */
+  key: string
+}
+
+/** Who a credential speaks for, as `GET /auth/whoami` answers it (the core's body). */
+export interface ClaimsBody {
+  admin_id: string
+  organization_id: string
+  organization_name: string
+  /** The API key's id; `null` for an access token. */
+  api_key_id: string | null
+  /** The API key's scopes; `null` for an access token (which may do all its admin may). */
+  scopes: string[] | null
+  /** RFC 3339, UTC, to the millisecond (far in the future for a key that never expires). */
+  expires_at: string
+}
+
+/**
+ * The `info` of a key of `createApiKey` (or a key of `apiKeys`) as `GET /admin/api-keys`
+ * lists it (the core's body, never the secret). Throws `InvalidInputError` (`field`:
+ * `key`) for an object this library did not return as an API key.
+ */
+export declare function httpApiKeyBody(key: ApiKeyInfo): ApiKeyBody
+
+/**
+ * A key of `createApiKey` as `POST /admin/api-keys` answers it (the core's body: the key,
+ * this once, beside what is listed of it). Throws `InvalidInputError` (`field`: `key`) for
+ * an object `createApiKey` did not return.
+ */
+export declare function httpCreatedApiKeyBody(key: ApiKey): CreatedApiKeyBody
+
+/**
+ * The array `apiKeys` returned, as `GET /admin/api-keys` answers it (the core's body,
+ * oldest first). Throws `InvalidInputError` (`field`: `keys`) for an array `apiKeys` did
+ * not return.
+ */
+export declare function httpApiKeysBody(keys: ApiKeyInfo[]): { api_keys: ApiKeyBody[] }
+
+/** Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body). */
+export declare function httpClaimsBody(claims: Claims): ClaimsBody
+
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
   | 'TENANT_NOT_FOUND'
@@ -784,6 +853,46 @@ export declare class TenantManager {
    * token it holds (these claims' included). Resolves to how many sessions were open.
    */
   endAllSessions(claims: Claims): Promise<number>
+  /**
+   * Make an API key for the claims' tenant, for machine clients: `key.name` (1 to 100
+   * characters, trimmed), `key.scopes` (1 to 32, each 1 to 64 of `A-Z a-z 0-9 : . _ -`;
+   * kept sorted, without repeats; what they allow is the application's, see
+   * `Claims.hasScope`), `key.expiresAt` (a `Date` in the future; never when left out or
+   * `null`). Resolves to the key, `tnk_<id>_<secret>`, in this answer only (only its
+   * digest is stored; `console.log` shows its prefix alone), and `info`, as `apiKeys`
+   * will list it. An admin's token only: rejects with `ForbiddenError` for an API key's
+   * claims. Rejects with `InvalidInputError` (`field`: `apiKeyName`, shown as `name` by
+   * `httpResponse`; `scopes`; `expiresAt`, an invalid `Date` included) and `ConflictError`
+   * when the tenant holds its most keys (100). Audited.
+   */
+  createApiKey(claims: Claims, key: NewApiKey): Promise<ApiKey>
+  /**
+   * The claims' tenant's API keys that are not revoked (expired ones included), oldest
+   * first, without their secrets. Rejects with `ForbiddenError` for an API key's claims.
+   */
+  apiKeys(claims: Claims): Promise<ApiKeyInfo[]>
+  /**
+   * Revoke the claims' tenant's API key `keyId` (an `id` of `apiKeys`): it stops verifying
+   * at once, and claims verified from it stop reaching the data. Resolves to whether it
+   * was one of the tenant's live keys (another tenant's key is left alone: `false`).
+   * Rejects with `InvalidInputError` (`field`: `keyId`) for a text that is not a key id,
+   * `ForbiddenError` for an API key's claims. Audited.
+   */
+  revokeApiKey(claims: Claims, keyId: string): Promise<boolean>
+  /**
+   * The claims of an API key (`tnk_...`): its secret compared in constant time, the key
+   * neither revoked nor expired (else `UnauthorizedError`, as for a malformed or forged
+   * key), its tenant there and not suspended (else `TenantSuspendedError`). The claims
+   * carry `apiKeyId` and `scopes`; they reach the tenant's data (`collection(claims,
+   * client)`) and are refused by every call that manages the tenant (`ForbiddenError`).
+   * The key's last use is recorded (at most once a minute).
+   */
+  verifyApiKey(key: string): Promise<Claims>
+  /**
+   * The claims of a bearer credential of either kind: `verifyApiKey` for one that begins
+   * with `tnk_`, `verifyToken` otherwise.
+   */
+  verifyCredential(credential: string): Promise<Claims>
   /**
    * The published token-verification keys, a JWKS document (RFC 7517) to serve at
    * `/.well-known/jwks.json`: with `jwtAlgorithm: 'EdDSA'`, every key that signs, will

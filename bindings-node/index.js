@@ -469,12 +469,12 @@ function httpMigrateReportBody(report) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Sessions and signing keys.
+// Sessions, signing keys and API keys.
 
 /**
- * The core's own beside each `Session`, array of `SessionInfo`, `SigningKeyInfo` or array
- * of `SigningKeyInfo` returned, for their HTTP bodies: the core's cannot be rebuilt from
- * the JavaScript ones.
+ * The core's own beside each `Session`, array of `SessionInfo`, `SigningKeyInfo`, array of
+ * `SigningKeyInfo`, `ApiKey`, `ApiKeyInfo` or array of `ApiKeyInfo` returned, for their
+ * HTTP bodies: the core's cannot be rebuilt from the JavaScript ones.
  *
  * @type {WeakMap<object, any>}
  */
@@ -541,6 +541,45 @@ function signingKeysOf({ keys, core }) {
 }
 
 /**
+ * `console.log(apiKey)` as the core's `Debug` shows a key just made: its prefix, the
+ * secret masked.
+ *
+ * @this {import('./native').ApiKey}
+ * @param {number} _depth
+ * @param {import('node:util').InspectOptions} options
+ * @param {typeof inspect} [show]
+ */
+function inspectApiKey(_depth, options, show) {
+  const shown = { key: `${this.info.prefix}_***`, info: this.info }
+  return `ApiKey ${(show ?? inspect)(shown, options)}`
+}
+
+/**
+ * What `createApiKey` settled with, as the key it returns: the core's kept beside it (and
+ * beside its `info`), its secret masked when inspected.
+ *
+ * @param {import('./native').ApiKeyOutcome} outcome
+ */
+function apiKeyOf({ key, core, info }) {
+  cores.set(key, core)
+  cores.set(key.info, info)
+  Object.defineProperty(key, inspect.custom, { value: inspectApiKey })
+  return key
+}
+
+/**
+ * What `apiKeys` settled with, as the array it returns: the core's kept beside it, and
+ * beside each key.
+ *
+ * @param {import('./native').ApiKeysOutcome} outcome
+ */
+function apiKeysOf({ keys, core, each }) {
+  cores.set(keys, core)
+  keys.forEach((key, i) => cores.set(key, each[i]))
+  return keys
+}
+
+/**
  * `value` of a native call that settles at once or later (`run`), through `convert`.
  *
  * @template T, U
@@ -553,16 +592,17 @@ function then(run, convert) {
 }
 
 /**
- * The core's own beside `value`, or `InvalidInputError` (`field`) for an object this
- * library did not return.
+ * The core's own beside `value` (of the class `kind`), or `InvalidInputError` (`field`) for
+ * an object this library did not return (or returned as something else).
  *
  * @param {unknown} value
  * @param {string} field
  * @param {string} what
+ * @param {Function} kind
  */
-function coreOf(value, field, what) {
+function coreOf(value, field, what, kind) {
   const core = value !== null && typeof value === 'object' ? cores.get(value) : undefined
-  if (core === undefined) {
+  if (!(core instanceof kind)) {
     const why = `is not ${what} this library returned`
     throw new InvalidInputError(`invalid ${field}: ${why}`, { field, reason: why })
   }
@@ -577,7 +617,7 @@ function coreOf(value, field, what) {
  * @param {unknown} session
  */
 function httpSessionBody(session) {
-  return native.httpSessionBody(coreOf(session, 'session', 'a session'))
+  return native.httpSessionBody(coreOf(session, 'session', 'a session', native.CoreSession))
 }
 
 /**
@@ -587,7 +627,7 @@ function httpSessionBody(session) {
  * @param {unknown} sessions
  */
 function httpSessionsBody(sessions) {
-  return native.httpSessionsBody(coreOf(sessions, 'sessions', 'a list of sessions'))
+  return native.httpSessionsBody(coreOf(sessions, 'sessions', 'a list of sessions', native.CoreSessions))
 }
 
 /**
@@ -597,7 +637,7 @@ function httpSessionsBody(sessions) {
  * @param {unknown} key
  */
 function httpSigningKeyBody(key) {
-  return native.httpSigningKeyBody(coreOf(key, 'key', 'a signing key'))
+  return native.httpSigningKeyBody(coreOf(key, 'key', 'a signing key', native.CoreSigningKey))
 }
 
 /**
@@ -607,7 +647,58 @@ function httpSigningKeyBody(key) {
  * @param {unknown} keys
  */
 function httpSigningKeysBody(keys) {
-  return native.httpSigningKeysBody(coreOf(keys, 'keys', 'a list of signing keys'))
+  return native.httpSigningKeysBody(coreOf(keys, 'keys', 'a list of signing keys', native.CoreSigningKeys))
+}
+
+/**
+ * The `info` of a key of `createApiKey` (or a key of `apiKeys`) as `GET /admin/api-keys`
+ * lists it: the core's body, never the secret. Throws `InvalidInputError` (field `key`)
+ * for another object.
+ *
+ * @param {unknown} key
+ */
+function httpApiKeyBody(key) {
+  return native.httpApiKeyBody(coreOf(key, 'key', 'an API key', native.CoreApiKeyInfo))
+}
+
+/**
+ * A key of `createApiKey` as `POST /admin/api-keys` answers it: the core's body, the key
+ * this once. Throws `InvalidInputError` (field `key`) for another object.
+ *
+ * @param {unknown} key
+ */
+function httpCreatedApiKeyBody(key) {
+  return native.httpCreatedApiKeyBody(coreOf(key, 'key', 'an API key just made', native.CoreApiKey))
+}
+
+/**
+ * The array `apiKeys` returned as `GET /admin/api-keys` answers it: the core's body.
+ * Throws `InvalidInputError` (field `keys`) for another array.
+ *
+ * @param {unknown} keys
+ */
+function httpApiKeysBody(keys) {
+  return native.httpApiKeysBody(coreOf(keys, 'keys', 'a list of API keys', native.CoreApiKeys))
+}
+
+/**
+ * Who verified claims speak for, as `GET /auth/whoami` answers it: the core's body.
+ * Throws `TypeError` for another object than `Claims`.
+ *
+ * @param {unknown} claims
+ */
+function httpClaimsBody(claims) {
+  return now(() => native.httpClaimsBody(/** @type {import('./native').Claims} */ (claims)))
+}
+
+/**
+ * The body of `POST /admin/api-keys` read by the core as every server reads it: `{ value }`
+ * (`{ name, scopes, expiresAt }` for `createApiKey`) or `{ problems }`.
+ *
+ * @param {Uint8Array} body
+ */
+function httpNewApiKey(body) {
+  return now(() => native.httpNewApiKey(body))
 }
 
 /**
@@ -743,6 +834,26 @@ class TenantManager {
 
   endAllSessions(claims) {
     return settle(() => this.#native.endAllSessions(claims), this.endAllSessions)
+  }
+
+  createApiKey(claims, key) {
+    return settle(() => then(this.#native.createApiKey(claims, key), apiKeyOf), this.createApiKey)
+  }
+
+  apiKeys(claims) {
+    return settle(() => then(this.#native.apiKeys(claims), apiKeysOf), this.apiKeys)
+  }
+
+  revokeApiKey(claims, keyId) {
+    return settle(() => this.#native.revokeApiKey(claims, keyId), this.revokeApiKey)
+  }
+
+  verifyApiKey(key) {
+    return settle(() => this.#native.verifyApiKey(key), this.verifyApiKey)
+  }
+
+  verifyCredential(credential) {
+    return settle(() => this.#native.verifyCredential(credential), this.verifyCredential)
   }
 
   jwks() {
@@ -913,6 +1024,11 @@ module.exports = {
   httpSessionsBody,
   httpSigningKeyBody,
   httpSigningKeysBody,
+  httpApiKeyBody,
+  httpCreatedApiKeyBody,
+  httpApiKeysBody,
+  httpClaimsBody,
+  httpNewApiKey,
   httpResponse: native.httpResponse,
   httpValidationResponse: native.httpValidationResponse,
   httpMethodNotAllowed: native.httpMethodNotAllowed,

@@ -10,10 +10,11 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * What a token says: who the admin is and which tenant they administer.
+ * What a token (or a tenant's API key) says: who the admin is and which tenant they
+ * administer; for an API key, its id and scopes.
  *
- * Obtained from `verifyToken` (or `decodeToken`) only, never built by hand: the methods
- * that act on a tenant take it as proof of who is acting.
+ * Obtained from `verifyToken` (or `decodeToken`, `verifyApiKey`, `verifyCredential`) only,
+ * never built by hand: the methods that act on a tenant take it as proof of who is acting.
  */
 export declare class Claims {
   /** The admin user's id (24 hex digits; stable across email changes). */
@@ -48,6 +49,21 @@ export declare class Claims {
    * `decodeToken`): an application's own client must be connected to it.
    */
   get cluster(): string | null
+  /**
+   * The API key the claims were verified from (its id, 24 hex digits: `verifyApiKey`,
+   * `verifyCredential`); `null` for a token.
+   */
+  get apiKeyId(): string | null
+  /**
+   * The scopes of the API key the claims come from, sorted; `null` for a token (which
+   * may do all its admin may).
+   */
+  get scopes(): Array<string> | null
+  /**
+   * Whether the claims allow `scope`: an API key's when it was made with it, an admin's
+   * token always (it may do all its admin may).
+   */
+  hasScope(scope: string): boolean
   /** The claims as a plain object (used by `JSON.stringify` and `console.log`). */
   toJSON(): ClaimsObject
 }
@@ -79,6 +95,24 @@ export declare class Confinement {
    */
   indexKeys(keys: Uint8Array): Buffer
 }
+
+/**
+ * The core's key just made, opaque, for its HTTP body (`httpCreatedApiKeyBody`). Not part
+ * of the public API: `index.js` keeps it beside the `ApiKey` `createApiKey` returns.
+ */
+export declare class CoreApiKey {}
+
+/**
+ * The core's listed key, opaque, for its HTTP body (`httpApiKeyBody`). Not part of the
+ * public API: `index.js` keeps it beside each `ApiKeyInfo` returned.
+ */
+export declare class CoreApiKeyInfo {}
+
+/**
+ * The core's listing of keys, opaque, for its HTTP body (`httpApiKeysBody`). Not part of
+ * the public API: `index.js` keeps it beside the array `apiKeys` returns.
+ */
+export declare class CoreApiKeys {}
 
 /**
  * The core's session, opaque, for its HTTP body (`httpSessionBody`). Not part of the
@@ -238,6 +272,32 @@ export declare class TenantManager {
    */
   endAllSessions(claims: Claims): number | Promise<number>
   /**
+   * Make an API key for the claims' tenant (an admin's token only: `FORBIDDEN` for an
+   * API key's claims); checked by the core (`INVALID_INPUT` on `apiKeyName`, `scopes`,
+   * `expiresAt`; `CONFLICT` past the most keys a tenant holds).
+   */
+  createApiKey(claims: Claims, key: NewApiKey): ApiKeyOutcome | Promise<ApiKeyOutcome>
+  /**
+   * The claims' tenant's API keys that are not revoked (expired ones included), oldest
+   * first, without their secrets.
+   */
+  apiKeys(claims: Claims): ApiKeysOutcome | Promise<ApiKeysOutcome>
+  /**
+   * Revoke the claims' tenant's API key `keyId`; whether it was one of its live keys.
+   * `INVALID_INPUT` (`keyId`) for a text that is not a key id.
+   */
+  revokeApiKey(claims: Claims, keyId: string): boolean | Promise<boolean>
+  /**
+   * The claims of an API key (`tnk_...`), with its id and scopes: its secret checked,
+   * the key live, its tenant there and not suspended.
+   */
+  verifyApiKey(key: string): Claims | Promise<Claims>
+  /**
+   * The claims of a bearer credential of either kind: an API key (it begins with
+   * `tnk_`) or an access token.
+   */
+  verifyCredential(credential: string): Claims | Promise<Claims>
+  /**
    * The published token-verification keys, a JWKS document (RFC 7517): with `EdDSA`,
    * every key that signs, will sign, or still verifies its tokens; `{ keys: [] }` with an
    * HMAC algorithm.
@@ -372,6 +432,63 @@ export interface AccessToken {
   tenantName: string
   /** When the token expires. */
   expiresAt: Date
+}
+
+/**
+ * An API key just made (`createApiKey`): the key, shown this once, and what will be listed
+ * of it.
+ */
+export interface ApiKey {
+  /**
+   * The key, `tnk_<id>_<secret>`, for `Authorization: Bearer <key>`: only its digest is
+   * stored, it cannot be shown again.
+   */
+  key: string
+  /** The key as `apiKeys` will list it. */
+  info: ApiKeyInfo
+}
+
+/**
+ * A tenant's API key as an admin lists it (`apiKeys`, and `ApiKey.info`): everything but
+ * its secret.
+ */
+export interface ApiKeyInfo {
+  /** The key's id (24 hex digits), for `revokeApiKey`. */
+  id: string
+  /** `tnk_<id>`: how the key begins, naming it in listings and logs without revealing it. */
+  prefix: string
+  /** Its name, for people. */
+  name: string
+  /** Its scopes, sorted, without repeats. */
+  scopes: Array<string>
+  /** The id of the admin who made it (24 hex digits). */
+  createdBy: string
+  /** When it was made. */
+  createdAt: Date
+  /** When it stops verifying (`null` if never). */
+  expiresAt: Date | null
+  /** When it was last verified, to the minute (`null` if never). */
+  lastUsedAt: Date | null
+}
+
+/** A key just made and the core's own, as `createApiKey` settles. */
+export interface ApiKeyOutcome {
+  /** The key. */
+  key: ApiKey
+  /** The core's key, for its HTTP body. */
+  core: CoreApiKey
+  /** The core's listed key, for the body of `key.info`. */
+  info: CoreApiKeyInfo
+}
+
+/** The keys and the core's own, as `apiKeys` settles. */
+export interface ApiKeysOutcome {
+  /** The keys, oldest first. */
+  keys: Array<ApiKeyInfo>
+  /** The core's keys, for their HTTP body. */
+  core: CoreApiKeys
+  /** The core's key of each, in the same order, for its own body. */
+  each: Array<CoreApiKeyInfo>
 }
 
 /** One logical collection of an archive. */
@@ -535,6 +652,14 @@ export interface CheckedMigrateOptions {
   problems: Array<HttpProblem>
 }
 
+/** The body of `POST /admin/api-keys`: the key to make, or every problem. */
+export interface CheckedNewApiKey {
+  /** The key for `createApiKey`, when the body reads (`expiresAt` `null` when not given). */
+  value?: NewApiKey
+  /** Every problem (`name`, `scopes`, `expires_at`, or `body`), otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /**
  * A required query parameter given exactly once ([`tenantry::http::query_param`]): its
  * value, or the problem.
@@ -562,7 +687,7 @@ export interface CheckedTenantQuery {
   problems: Array<HttpProblem>
 }
 
-/** The fields of `Claims` as a plain object. */
+/** The fields of `Claims` as a plain object (each of them: `null` where not set). */
 export interface ClaimsObject {
   /** The admin user's id. */
   adminId: string
@@ -577,14 +702,30 @@ export interface ClaimsObject {
   /** When the token expires. */
   expiresAt: Date
   /** The tenant's collection when the claims were verified. */
-  collectionName?: string
+  collectionName: string | null
   /** The database of the tenant's data when the claims were verified. */
-  database?: string
+  database: string | null
   /** The tenant's layout when the claims were verified. */
-  layout?: 'collection' | 'database' | 'shared' | null
+  layout: 'collection' | 'database' | 'shared' | null
   /** The cluster of the tenant's data when the claims were verified. */
-  cluster?: string
+  cluster: string | null
+  /** The API key the claims were verified from; `null` for a token. */
+  apiKeyId: string | null
+  /** The API key's scopes; `null` for a token. */
+  scopes: Array<string> | null
 }
+
+/**
+ * An API key as `GET /admin/api-keys` lists it ([`tenantry::http::api_key_body`]; never its
+ * secret), from the core's key `index.js` kept beside the `ApiKeyInfo` returned.
+ */
+export declare function httpApiKeyBody(key: CoreApiKeyInfo): any
+
+/**
+ * The API keys as `GET /admin/api-keys` answers them ([`tenantry::http::api_keys_body`]),
+ * from the core's listing `index.js` kept beside the array `apiKeys` returned.
+ */
+export declare function httpApiKeysBody(keys: CoreApiKeys): any
 
 /**
  * A page of `auditLog` as `GET /admin/audit` answers it ([`tenantry::http::audit_page_body`]);
@@ -604,6 +745,19 @@ export declare function httpAuditQuery(query: string): CheckedAuditQuery
  * `?`) ([`tenantry::http::audit_tenant`]).
  */
 export declare function httpAuditTenant(query: string): CheckedTenantId
+
+/**
+ * Who verified claims speak for, as `GET /auth/whoami` answers it
+ * ([`tenantry::http::claims_body`]: `api_key_id` and `scopes` `null` for a token).
+ */
+export declare function httpClaimsBody(claims: Claims): any
+
+/**
+ * A key just made as `POST /admin/api-keys` answers it
+ * ([`tenantry::http::created_api_key_body`]: the key, this once, beside what is listed of
+ * it), from the core's key `index.js` kept beside the `ApiKey` `createApiKey` returned.
+ */
+export declare function httpCreatedApiKeyBody(key: CoreApiKey): any
 
 /**
  * Read the options of `POST /admin/import` from a query string (without `?`):
@@ -627,6 +781,14 @@ export declare function httpMethodNotAllowed(allowed: Array<string>): HttpRespon
  * ([`tenantry::http::migrate_options`]).
  */
 export declare function httpMigrateOptions(query: string): CheckedMigrateOptions
+
+/**
+ * Read the body of `POST /admin/api-keys` as every server of the contract does
+ * ([`tenantry::http::new_api_key`]): `name` (a string), `scopes` (an array of strings),
+ * `expires_at` (RFC 3339, optional). What the core judges later (an empty name, a bad
+ * scope, a past expiry) is `createApiKey`'s `INVALID_INPUT`.
+ */
+export declare function httpNewApiKey(body: Uint8Array): CheckedNewApiKey
 
 /**
  * A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`,
@@ -864,6 +1026,19 @@ export interface MoveTarget {
   layout?: 'collection' | 'database' | 'shared'
   /** The cluster to move to, by name (`home`, or one of `clusters`). */
   cluster?: string
+}
+
+/** A key to make (`createApiKey`): checked by the core. */
+export interface NewApiKey {
+  /** For people: 1 to 100 characters, without control characters (trimmed). */
+  name: string
+  /**
+   * What the key may do, for the application to check (`claims.hasScope`): 1 to 32
+   * scopes, each 1 to 64 of `A-Z a-z 0-9 : . _ -` (kept sorted, without repeats).
+   */
+  scopes: Array<string>
+  /** When the key stops verifying (in the future); never when left out or `null`. */
+  expiresAt?: Date | null
 }
 
 /** One tenant `recover()` could not fix. */

@@ -46,6 +46,12 @@ async function serve(t, manager) {
   app.get('/q', (req, res) => {
     res.json({ name: queryParam(req, 'name') })
   })
+  app.delete('/items/:id', (req, res) => {
+    res.json({ id: req.params.id })
+  })
+  app.delete(/^\/raw\/[^/]+$/, (_req, res) => {
+    res.json({})
+  })
   app.get('/boom', () => {
     throw new Error('a bug in the app')
   })
@@ -147,6 +153,22 @@ test('notFound: 405 with Allow from the router (nested routers too), 404 otherwi
   assert.deepEqual([wrong.status, wrong.headers.get('allow'), wrong.body.code], [405, 'GET, HEAD', 'METHOD_NOT_ALLOWED'])
   assert.equal((await call('/nested', { method: 'POST' })).headers.get('allow'), 'GET, HEAD')
   assert.equal((await call('/echo', { method: 'GET' })).headers.get('allow'), 'POST')
+  // Routes with parameters and regular expressions too, a parameter that does not decode
+  // included; their 404s stay 404s.
+  assert.deepEqual((await call('/items/7', { method: 'DELETE' })).body, { id: '7' })
+  for (const path of ['/items/7', '/raw/7', '/raw/%zz']) {
+    const other = await call(path, { method: 'GET' })
+    assert.deepEqual([other.status, other.headers.get('allow')], [405, 'DELETE'], path)
+  }
+  // A parameter that does not decode is refused by Express's router before any route: a
+  // 400 on the path, not a 500 (a route that must answer such a path itself matches it with
+  // a regular expression without groups, as `/raw` does).
+  for (const method of ['GET', 'DELETE']) {
+    const undecodable = await call('/items/%zz', { method })
+    assert.deepEqual([undecodable.status, undecodable.body.code, undecodable.body.errors[0].field], [400, 'INVALID_INPUT', 'path'])
+  }
+  assert.equal((await call('/items/7/more', { method: 'GET' })).status, 404)
+  assert.equal((await call('/items/', { method: 'GET' })).status, 404)
   assert.deepEqual((await call('/nowhere')).body, { detail: 'Not Found', code: 'NOT_FOUND' })
   assert.equal((await call('/me/')).status, 404)
 })

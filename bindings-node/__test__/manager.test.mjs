@@ -292,6 +292,8 @@ describe('auth', () => {
       database: tenant.database,
       layout: 'collection',
       cluster: 'home',
+      apiKeyId: null,
+      scopes: null,
     })
     for (const field of /** @type {const} */ (['collectionName', 'database', 'layout', 'cluster'])) {
       assert.equal(decoded[field], null, `decoded claims were not checked against the database: ${field}`)

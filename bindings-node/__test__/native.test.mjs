@@ -220,9 +220,11 @@ test('every result type mirrors its core type field by field', async (t) => {
     const extra = /** @type {Record<string, string[]>} */ (derived)[core] ?? []
     assert.deepEqual(declared('native.d.ts', mirror).sort(), [...fields, ...extra].sort(), mirror)
   }
-  // The class `Claims` has a getter for each field.
+  // The class `Claims` has a getter for each field (besides its methods).
   assert.deepEqual(
-    declared('native.d.ts', 'Claims').filter((n) => n !== 'toJSON').sort(),
+    declared('native.d.ts', 'Claims')
+      .filter((n) => !['toJSON', 'hasScope'].includes(n))
+      .sort(),
     [...binding.__coreFields('Claims')].sort(),
   )
   // ...and the objects a call returns have exactly those fields.

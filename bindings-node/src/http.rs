@@ -2,13 +2,15 @@
 //! the Express glue. The bodies of results are the core's own, built from the core's types:
 //! a result the binding returned is converted back first (a migration report's body, which
 //! cannot be, comes with the report: see `schema::MigrateOutcome`; a session's, a
-//! listing of sessions', a signing key's and a listing of signing keys' are made from the
-//! core's own, kept beside them: see `sessions.rs` and `signing.rs`).
+//! listing of sessions', a signing key's, a listing of signing keys', an API key's and a
+//! listing of API keys' are made from the core's own, kept beside them: see `sessions.rs`,
+//! `signing.rs` and `api_keys.rs`).
 
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::api_keys::{CoreApiKey, CoreApiKeyInfo, CoreApiKeys, NewApiKey};
 use crate::archive::ImportOptions;
 use crate::audit::{AuditPage, AuditQuery, AuditVerification};
 use crate::config::snake;
@@ -16,7 +18,7 @@ use crate::error::to_js_error;
 use crate::schema::MigrateOptions;
 use crate::sessions::{CoreSession, CoreSessions};
 use crate::signing::{CoreSigningKey, CoreSigningKeys};
-use crate::types::{Tenant, TenantPage, TenantQuery};
+use crate::types::{Claims, DateValue, Tenant, TenantPage, TenantQuery};
 
 /// An HTTP response of the table: status, headers, JSON body.
 #[napi(object)]
@@ -368,4 +370,92 @@ pub fn signing_key_body(key: &CoreSigningKey) -> Value {
 #[napi(js_name = "httpSigningKeysBody")]
 pub fn signing_keys_body(keys: &CoreSigningKeys) -> Value {
     tenantry::http::signing_keys_body(&keys.inner)
+}
+
+/// The body of `POST /admin/api-keys`: the key to make, or every problem.
+#[napi(object)]
+pub struct CheckedNewApiKey {
+    /// The key for `createApiKey`, when the body reads (`expiresAt` `null` when not given).
+    pub value: Option<NewApiKey>,
+    /// Every problem (`name`, `scopes`, `expires_at`, or `body`), otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the body of `POST /admin/api-keys` as every server of the contract does
+/// ([`tenantry::http::new_api_key`]): `name` (a string), `scopes` (an array of strings),
+/// `expires_at` (RFC 3339, optional). What the core judges later (an empty name, a bad
+/// scope, a past expiry) is `createApiKey`'s `INVALID_INPUT`.
+#[napi(js_name = "httpNewApiKey")]
+pub fn new_api_key(env: &Env, body: &[u8]) -> napi::Result<CheckedNewApiKey> {
+    if let Err(p) = tenantry::http::new_api_key(body) {
+        return Ok(CheckedNewApiKey {
+            value: None,
+            problems: problems(p),
+        });
+    }
+    // The core read the body whole and found nothing wrong: a JSON object with a string
+    // `name`, an array of strings `scopes`, and `expires_at` absent, null or RFC 3339. Its
+    // `NewApiKey` keeps its fields to itself, so they are read again here, alike.
+    let internal = |what: &str| {
+        let err = tenantry::Error::Internal(format!("a body the core read has no {what}"));
+        to_js_error(env, err)
+    };
+    let object: serde_json::Map<String, Value> =
+        serde_json::from_slice(body).map_err(|_| internal("object"))?;
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| internal("name"))?;
+    let scopes = object
+        .get("scopes")
+        .and_then(Value::as_array)
+        .ok_or_else(|| internal("scopes"))?
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
+    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
+        Some(at) => napi::Either::A(DateValue::from(
+            chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| internal("expires_at"))?
+                .with_timezone(&chrono::Utc),
+        )),
+        None => napi::Either::B(napi::bindgen_prelude::Null),
+    };
+    Ok(CheckedNewApiKey {
+        value: Some(NewApiKey {
+            name: name.to_owned(),
+            scopes,
+            expires_at: Some(expires_at),
+        }),
+        problems: Vec::new(),
+    })
+}
+
+/// An API key as `GET /admin/api-keys` lists it ([`tenantry::http::api_key_body`]; never its
+/// secret), from the core's key `index.js` kept beside the `ApiKeyInfo` returned.
+#[napi(js_name = "httpApiKeyBody")]
+pub fn api_key_body(key: &CoreApiKeyInfo) -> Value {
+    tenantry::http::api_key_body(&key.inner)
+}
+
+/// A key just made as `POST /admin/api-keys` answers it
+/// ([`tenantry::http::created_api_key_body`]: the key, this once, beside what is listed of
+/// it), from the core's key `index.js` kept beside the `ApiKey` `createApiKey` returned.
+#[napi(js_name = "httpCreatedApiKeyBody")]
+pub fn created_api_key_body(key: &CoreApiKey) -> Value {
+    tenantry::http::created_api_key_body(&key.inner)
+}
+
+/// The API keys as `GET /admin/api-keys` answers them ([`tenantry::http::api_keys_body`]),
+/// from the core's listing `index.js` kept beside the array `apiKeys` returned.
+#[napi(js_name = "httpApiKeysBody")]
+pub fn api_keys_body(keys: &CoreApiKeys) -> Value {
+    tenantry::http::api_keys_body(&keys.inner)
+}
+
+/// Who verified claims speak for, as `GET /auth/whoami` answers it
+/// ([`tenantry::http::claims_body`]: `api_key_id` and `scopes` `null` for a token).
+#[napi(js_name = "httpClaimsBody")]
+pub fn claims_body(claims: &Claims) -> Value {
+    tenantry::http::claims_body(&claims.inner)
 }

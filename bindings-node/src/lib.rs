@@ -8,6 +8,7 @@
 //! `archive.rs` (export and import: manifest, options, progress, archive files),
 //! `sessions.rs` (a login's access and refresh tokens, an admin's open sessions),
 //! `signing.rs` (the keys that sign access tokens, as an operator sees them),
+//! `api_keys.rs` (a tenant's API keys for machine clients: made, listed, never a secret),
 //! `config.rs` (options to the core's `Settings`), `schema.rs` (the per-tenant schema's
 //! declaration, migrations written in JavaScript, a migration run's options and report),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
@@ -21,6 +22,7 @@
 
 #![deny(clippy::all)]
 
+mod api_keys;
 mod archive;
 mod audit;
 mod config;
@@ -35,6 +37,10 @@ mod signing;
 mod types;
 
 // What JavaScript sees (the `#[napi]` items register themselves with the addon).
+pub use api_keys::{
+    ApiKey, ApiKeyInfo, ApiKeyOutcome, ApiKeysOutcome, CoreApiKey, CoreApiKeyInfo, CoreApiKeys,
+    NewApiKey,
+};
 pub use archive::{
     ArchiveManifest, ArchiveProgress, ArchiveProgressCallback, ArchivedCollection, ImportOptions,
     ImportedTenant,
@@ -43,11 +49,12 @@ pub use audit::{AuditBreak, AuditEntry, AuditPage, AuditQuery, AuditVerification
 pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
-    audit_page_body, audit_query, audit_tenant, import_options, json_object, method_not_allowed,
-    migrate_options, page_body, query_param, response, session_body, sessions_body,
-    signing_key_body, signing_keys_body, tenant_body, tenant_query, validation_response,
-    verification_body, AuditRequest, BodyField, CheckedAuditQuery, CheckedBody,
-    CheckedImportOptions, CheckedMigrateOptions, CheckedParam, CheckedTenantId, CheckedTenantQuery,
+    api_key_body, api_keys_body, audit_page_body, audit_query, audit_tenant, claims_body,
+    created_api_key_body, import_options, json_object, method_not_allowed, migrate_options,
+    new_api_key, page_body, query_param, response, session_body, sessions_body, signing_key_body,
+    signing_keys_body, tenant_body, tenant_query, validation_response, verification_body,
+    AuditRequest, BodyField, CheckedAuditQuery, CheckedBody, CheckedImportOptions,
+    CheckedMigrateOptions, CheckedNewApiKey, CheckedParam, CheckedTenantId, CheckedTenantQuery,
     HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;

@@ -13,6 +13,7 @@ use tenantry::mongodb::bson::Document;
 
 use serde_json::{Map, Value};
 
+use crate::api_keys::{ApiKeyOutcome, ApiKeysOutcome, NewApiKey};
 use crate::archive::{
     self, ArchiveFile, ArchiveManifest, ArchiveProgressCallback, ImportOptions, ImportedTenant,
     Reports,
@@ -432,6 +433,91 @@ impl TenantManager {
             env,
             async move { manager.end_all_sessions(&claims).await },
             |n| n as f64,
+        )
+    }
+
+    /// Make an API key for the claims' tenant (an admin's token only: `FORBIDDEN` for an
+    /// API key's claims); checked by the core (`INVALID_INPUT` on `apiKeyName`, `scopes`,
+    /// `expiresAt`; `CONFLICT` past the most keys a tenant holds).
+    #[napi(ts_return_type = "ApiKeyOutcome | Promise<ApiKeyOutcome>")]
+    pub fn create_api_key<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        key: NewApiKey,
+    ) -> napi::Result<Later<'env, ApiKeyOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let key = tenantry::NewApiKey::try_from(key);
+        promise(
+            env,
+            async move { manager.create_api_key(&claims, key?).await },
+            ApiKeyOutcome::from,
+        )
+    }
+
+    /// The claims' tenant's API keys that are not revoked (expired ones included), oldest
+    /// first, without their secrets.
+    #[napi(ts_return_type = "ApiKeysOutcome | Promise<ApiKeysOutcome>")]
+    pub fn api_keys<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+    ) -> napi::Result<Later<'env, ApiKeysOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        promise(
+            env,
+            async move { manager.api_keys(&claims).await },
+            ApiKeysOutcome::from,
+        )
+    }
+
+    /// Revoke the claims' tenant's API key `keyId`; whether it was one of its live keys.
+    /// `INVALID_INPUT` (`keyId`) for a text that is not a key id.
+    #[napi(ts_return_type = "boolean | Promise<boolean>")]
+    pub fn revoke_api_key<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        key_id: String,
+    ) -> napi::Result<Later<'env, bool>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let key = tenantry::http::api_key_id(&key_id);
+        promise(
+            env,
+            async move { manager.revoke_api_key(&claims, key?).await },
+            |revoked| revoked,
+        )
+    }
+
+    /// The claims of an API key (`tnk_...`), with its id and scopes: its secret checked,
+    /// the key live, its tenant there and not suspended.
+    #[napi(ts_return_type = "Claims | Promise<Claims>")]
+    pub fn verify_api_key<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> napi::Result<Later<'env, Claims>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.verify_api_key(&key).await },
+            Claims::from,
+        )
+    }
+
+    /// The claims of a bearer credential of either kind: an API key (it begins with
+    /// `tnk_`) or an access token.
+    #[napi(ts_return_type = "Claims | Promise<Claims>")]
+    pub fn verify_credential<'env>(
+        &self,
+        env: &'env Env,
+        credential: String,
+    ) -> napi::Result<Later<'env, Claims>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.verify_credential(&credential).await },
+            Claims::from,
         )
     }
 

@@ -407,10 +407,11 @@ impl From<tenantry::AccessToken> for AccessToken {
     }
 }
 
-/// What a token says: who the admin is and which tenant they administer.
+/// What a token (or a tenant's API key) says: who the admin is and which tenant they
+/// administer; for an API key, its id and scopes.
 ///
-/// Obtained from `verifyToken` (or `decodeToken`) only, never built by hand: the methods
-/// that act on a tenant take it as proof of who is acting.
+/// Obtained from `verifyToken` (or `decodeToken`, `verifyApiKey`, `verifyCredential`) only,
+/// never built by hand: the methods that act on a tenant take it as proof of who is acting.
 #[napi]
 pub struct Claims {
     pub(crate) inner: tenantry::Claims,
@@ -482,6 +483,27 @@ impl Claims {
         self.inner.cluster().map(str::to_owned)
     }
 
+    /// The API key the claims were verified from (its id, 24 hex digits: `verifyApiKey`,
+    /// `verifyCredential`); `null` for a token.
+    #[napi(getter)]
+    pub fn api_key_id(&self) -> Option<String> {
+        self.inner.api_key_id().map(|id| id.to_hex())
+    }
+
+    /// The scopes of the API key the claims come from, sorted; `null` for a token (which
+    /// may do all its admin may).
+    #[napi(getter)]
+    pub fn scopes(&self) -> Option<Vec<String>> {
+        self.inner.scopes().map(<[String]>::to_vec)
+    }
+
+    /// Whether the claims allow `scope`: an API key's when it was made with it, an admin's
+    /// token always (it may do all its admin may).
+    #[napi]
+    pub fn has_scope(&self, scope: String) -> bool {
+        self.inner.has_scope(&scope)
+    }
+
     /// The claims as a plain object (used by `JSON.stringify` and `console.log`).
     #[napi(js_name = "toJSON")]
     pub fn to_json(&self) -> ClaimsObject {
@@ -496,6 +518,8 @@ impl Claims {
             database: self.database(),
             layout: self.layout(),
             cluster: self.cluster(),
+            api_key_id: self.api_key_id(),
+            scopes: self.scopes(),
         }
     }
 }
@@ -506,8 +530,8 @@ impl From<tenantry::Claims> for Claims {
     }
 }
 
-/// The fields of `Claims` as a plain object.
-#[napi(object)]
+/// The fields of `Claims` as a plain object (each of them: `null` where not set).
+#[napi(object, use_nullable = true)]
 pub struct ClaimsObject {
     /// The admin user's id.
     pub admin_id: String,
@@ -526,10 +550,14 @@ pub struct ClaimsObject {
     /// The database of the tenant's data when the claims were verified.
     pub database: Option<String>,
     /// The tenant's layout when the claims were verified.
-    #[napi(ts_type = "'collection' | 'database' | 'shared' | null")]
+    #[napi(ts_type = "'collection' | 'database' | 'shared'")]
     pub layout: Option<String>,
     /// The cluster of the tenant's data when the claims were verified.
     pub cluster: Option<String>,
+    /// The API key the claims were verified from; `null` for a token.
+    pub api_key_id: Option<String>,
+    /// The API key's scopes; `null` for a token.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Where a tenant's own data lives, for use with the `mongodb` driver:

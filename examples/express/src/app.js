@@ -4,10 +4,13 @@
 
 import express from 'express'
 import {
+  apiKeysBody,
   auditPageBody,
   auditQuery,
   auditTenant,
+  claimsBody,
   clientAddress,
+  createdApiKeyBody,
   errorHandler,
   importOptions,
   migrateOptions,
@@ -18,6 +21,7 @@ import {
   rawBody,
   rawQuery,
   requireClaims,
+  requireCredential,
   requireOperator,
   requireToken,
   sessionBody,
@@ -33,6 +37,7 @@ import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
 import {
   IMPORT_LIMIT,
+  apiKeyRequest,
   createBody,
   loginBody,
   logoutBody,
@@ -103,12 +108,31 @@ function params(read) {
 }
 
 /**
- * The claims `requireClaims` left on the request.
+ * The claims `requireClaims` (or `requireCredential`) left on the request.
  *
  * @param {import('express').Request} req
  */
 function claimsOf(req) {
   return /** @type {import('tenantry').Claims} */ (req.claims)
+}
+
+/** Where the key id of `DELETE /admin/api-keys/{key_id}` starts in its path. */
+const API_KEY_PATH = '/admin/api-keys/'
+
+/**
+ * The key id of `DELETE /admin/api-keys/{key_id}`, read from the path as sent and decoded
+ * here: one that does not decode (`%zz`) is no key id either (the core says so, after the
+ * credential is checked, as on the other servers), where Express would refuse the request
+ * before any middleware ran.
+ *
+ * @param {import('express').Request} req
+ */
+function keyIdOf(req) {
+  try {
+    return decodeURIComponent(req.path.slice(API_KEY_PATH.length))
+  } catch {
+    return ''
+  }
 }
 
 /**
@@ -211,6 +235,27 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
 
   app.post('/admin/keys/rotate', requireOperator(manager), async (_req, res) => {
     res.json(signingKeyBody(await manager.rotateSigningKey()))
+  })
+
+  // The organizations' API keys, for machine clients: made, listed and revoked with an
+  // admin's token (the bearer credential is verified as either kind, so that an API key's
+  // claims reach the core, which refuses them: 403 FORBIDDEN); `GET /auth/whoami` takes
+  // either kind. The body is read by the core, the bodies answered are the core's. The key
+  // id's route is a pattern without parameters: see `keyIdOf`.
+  app.post('/admin/api-keys', requireToken(), apiKeyRequest, requireCredential(manager), async (req, res) => {
+    res.status(201).json(createdApiKeyBody(await manager.createApiKey(claimsOf(req), req.body)))
+  })
+
+  app.get('/admin/api-keys', requireCredential(manager), async (req, res) => {
+    res.json(apiKeysBody(await manager.apiKeys(claimsOf(req))))
+  })
+
+  app.delete(/^\/admin\/api-keys\/[^/]+$/, requireCredential(manager), async (req, res) => {
+    res.json({ revoked: await manager.revokeApiKey(claimsOf(req), keyIdOf(req)) })
+  })
+
+  app.get('/auth/whoami', requireCredential(manager), (req, res) => {
+    res.json(claimsBody(claimsOf(req)))
   })
 
   // As in the reference server: the header's presence first, then the body, then the

@@ -42,6 +42,24 @@ const errors = {
   409: json('another operation on this organization is in progress', 'ErrorBody'),
 }
 
+/** The fields of an API key as listed (`GET /admin/api-keys`), its secret never among them. */
+function apiKeyProperties() {
+  return {
+    id: { ...string, description: 'The key\'s id, for `DELETE /admin/api-keys/{key_id}`.' },
+    prefix: { ...string, description: '`tnk_<id>`: how the key begins, naming it without revealing it.' },
+    name: string,
+    scopes: { type: 'array', items: string, description: 'Sorted, without repeats.' },
+    created_by: { ...string, description: 'The id of the admin who made it.' },
+    created_at: dateTime,
+    expires_at: { type: ['string', 'null'], format: 'date-time', description: 'When it stops verifying; `null` if never.' },
+    last_used_at: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When it was last used, to the minute; `null` if never.',
+    },
+  }
+}
+
 /** @type {Record<string, unknown>} */
 export const openapi = {
   openapi: '3.1.0',
@@ -189,6 +207,68 @@ export const openapi = {
           200: json('the new key', 'SigningKey'),
           400: json('an HMAC algorithm: no keys to rotate', 'ErrorBody'),
           ...operatorErrors,
+        },
+      },
+    },
+    '/admin/api-keys': {
+      post: {
+        tags: ['api-keys'],
+        summary: "Make an API key for the token's organization",
+        description:
+          "Make an API key for the token's organization, for machine clients: the key (`tnk_...`, for `Authorization: Bearer`) is in this answer only; its digest is stored. An admin's token only: an API key cannot make keys (403 `FORBIDDEN`). 400 for a bad body, name, scope or expiry; 409 when the organization holds 100 live keys.",
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('NewApiKey') } } },
+        responses: {
+          201: json('the key, shown this once, and what will be listed of it', 'CreatedApiKey'),
+          400: json('a bad body, name, scope or expiry', 'ValidationError'),
+          401: errors[401],
+          403: json('an API key, or the organization is suspended', 'ErrorBody'),
+          409: json('the organization holds the most keys it may', 'ErrorBody'),
+          413: json('body over 64 KiB', 'ErrorBody'),
+        },
+      },
+      get: {
+        tags: ['api-keys'],
+        summary: "The organization's API keys",
+        description:
+          "The organization's API keys that are not revoked (expired ones included), oldest first, without their secrets. An admin's token only (403 `FORBIDDEN` for an API key).",
+        security: [{ bearer: [] }],
+        responses: {
+          200: json('the keys, oldest first', 'ApiKeyList'),
+          401: errors[401],
+          403: json('an API key, or the organization is suspended', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/api-keys/{key_id}': {
+      delete: {
+        tags: ['api-keys'],
+        summary: 'Revoke an API key',
+        description:
+          "Revoke one of the organization's API keys: it stops verifying at once. `revoked` is false when it is no live key of the organization (another organization's key is left alone). 400 `INVALID_INPUT` on `key_id` for an id that is not one. An admin's token only (403 `FORBIDDEN` for an API key).",
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'key_id', in: 'path', required: true, description: "the key's `id` (24 hexadecimal digits)", schema: string },
+        ],
+        responses: {
+          200: json('whether it was a live key of the organization', 'Revoked'),
+          400: json('not a key id', 'ValidationError'),
+          401: errors[401],
+          403: json('an API key, or the organization is suspended', 'ErrorBody'),
+        },
+      },
+    },
+    '/auth/whoami': {
+      get: {
+        tags: ['api-keys'],
+        summary: 'Who a credential speaks for',
+        description:
+          'Who a bearer credential, an access token or an API key, speaks for: its admin and organization, and for an API key its id and scopes. 401 for a bad, revoked or expired one; 403 `TENANT_SUSPENDED` while the organization is suspended.',
+        security: [{ bearer: [] }],
+        responses: {
+          200: json('who the credential speaks for', 'WhoAmI'),
+          401: json('a missing, bad, revoked or expired token or API key', 'ErrorBody'),
+          403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
         },
       },
     },
@@ -797,6 +877,76 @@ export const openapi = {
         description: '`GET /admin/keys` answer: the timeline, oldest first.',
         required: ['keys'],
         properties: { keys: { type: 'array', items: ref('SigningKey') } },
+      },
+      NewApiKey: {
+        type: 'object',
+        description: '`POST /admin/api-keys` body (read by the core, as by every server).',
+        required: ['name', 'scopes'],
+        properties: {
+          name: { ...string, description: 'For people: 1 to 100 characters.', example: 'ci deploys' },
+          scopes: {
+            type: 'array',
+            items: string,
+            description: "1 to 32 scopes, each 1 to 64 of `A-Z a-z 0-9 : . _ -`; what they allow is the application's.",
+            example: ['orders:read', 'orders:write'],
+          },
+          expires_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When the key stops verifying (RFC 3339, in the future); never when left out or null.',
+            example: '2030-01-01T00:00:00Z',
+          },
+        },
+      },
+      ApiKeyEntry: {
+        type: 'object',
+        description: "An organization's API key as listed: never its secret.",
+        required: ['id', 'prefix', 'name', 'scopes', 'created_by', 'created_at', 'expires_at', 'last_used_at'],
+        properties: apiKeyProperties(),
+      },
+      CreatedApiKey: {
+        type: 'object',
+        description: '`POST /admin/api-keys` answer: the key as it will be listed, and the key itself, shown this once.',
+        required: ['key', 'id', 'prefix', 'name', 'scopes', 'created_by', 'created_at', 'expires_at', 'last_used_at'],
+        properties: {
+          key: {
+            ...string,
+            description: 'The key, `tnk_<id>_<secret>`, for `Authorization: Bearer <key>`: only its digest is stored, it cannot be shown again.',
+          },
+          ...apiKeyProperties(),
+        },
+      },
+      ApiKeyList: {
+        type: 'object',
+        description: "`GET /admin/api-keys` answer: the organization's keys that are not revoked (expired ones included), oldest first.",
+        required: ['api_keys'],
+        properties: { api_keys: { type: 'array', items: ref('ApiKeyEntry') } },
+      },
+      Revoked: {
+        type: 'object',
+        description: '`DELETE /admin/api-keys/{key_id}` answer: whether it was a live key of the organization.',
+        required: ['revoked'],
+        properties: { revoked: { type: 'boolean' } },
+      },
+      WhoAmI: {
+        type: 'object',
+        description: '`GET /auth/whoami` answer: who a credential speaks for.',
+        required: ['admin_id', 'organization_id', 'organization_name', 'api_key_id', 'scopes', 'expires_at'],
+        properties: {
+          admin_id: { ...string, description: 'The admin (for an API key: the admin who made it).' },
+          organization_id: string,
+          organization_name: string,
+          api_key_id: { type: ['string', 'null'], description: "The API key's id; `null` for an access token." },
+          scopes: {
+            type: ['array', 'null'],
+            items: string,
+            description: "The API key's scopes; `null` for an access token (which may do all its admin may).",
+          },
+          expires_at: {
+            ...dateTime,
+            description: 'When the credential expires (far in the future for an API key that never does).',
+          },
+        },
       },
       Message: { type: 'object', required: ['message'], properties: { message: string } },
       Health: { type: 'object', required: ['status'], properties: { status: { ...string, example: 'healthy' } } },

@@ -2,7 +2,7 @@
 // The request bodies of the contract: their string fields, checked by the core (through
 // `jsonBody` of `tenantry/express`) as the Rust and FastAPI servers have them checked.
 
-import { jsonBody } from 'tenantry/express'
+import { jsonBody, newApiKeyBody } from 'tenantry/express'
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = 64 * 1024
@@ -42,3 +42,9 @@ export const orgNameBody = jsonBody(['organization_name'], { limit: BODY_LIMIT }
 
 /** `POST /admin/suspend` (an operator call; `reason` is checked by the core). */
 export const suspendBody = jsonBody(['organization_name', { name: 'reason', optional: true }], { limit: BODY_LIMIT })
+
+/**
+ * `POST /admin/api-keys`: `name`, `scopes` (an array of strings) and an optional
+ * `expires_at` (RFC 3339), read by the core into the key for `createApiKey`.
+ */
+export const apiKeyRequest = newApiKeyBody({ limit: BODY_LIMIT })
