@@ -657,7 +657,8 @@ function errorHandler(options = {}) {
 
 /**
  * The last middleware: 405 with `Allow` for a known path asked with another method, 404
- * otherwise. `routes` maps each path to its methods; without it, they are read from the
+ * otherwise (also for a path whose route of the request's method passed it on: no such
+ * item). `routes` maps each path to its methods; without it, they are read from the
  * application's router.
  *
  * @param {Record<string, string[]>} [routes]
@@ -665,7 +666,11 @@ function errorHandler(options = {}) {
 function notFound(routes) {
   return (req, res) => {
     const allowed = routes ? routes[req.path] : routerMethods(req.app, req.path)
-    const answer = allowed && allowed.length > 0 ? httpMethodNotAllowed(allowed) : httpResponse('NOT_FOUND')
+    // A route of this method that passed the request on (`next()`: no such item) is a 404;
+    // a path served under other methods only, a 405.
+    const method = req.method === 'HEAD' ? 'GET' : req.method
+    const served = allowed && allowed.some((m) => m.toUpperCase() === method)
+    const answer = allowed && allowed.length > 0 && !served ? httpMethodNotAllowed(allowed) : httpResponse('NOT_FOUND')
     const { status, headers, body } = /** @type {import('./index').HttpResponse} */ (answer)
     res.status(status).set(headers).json(body)
   }

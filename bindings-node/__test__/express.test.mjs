@@ -46,8 +46,10 @@ async function serve(t, manager) {
   app.get('/q', (req, res) => {
     res.json({ name: queryParam(req, 'name') })
   })
-  app.delete('/items/:id', (req, res) => {
-    res.json({ id: req.params.id })
+  app.delete('/items/:id', (req, res, next) => {
+    // An item that is not there is passed on: the fallback's 404, not a 405.
+    if (req.params.id === 'missing') next()
+    else res.json({ id: req.params.id })
   })
   app.delete(/^\/raw\/[^/]+$/, (_req, res) => {
     res.json({})
@@ -167,6 +169,8 @@ test('notFound: 405 with Allow from the router (nested routers too), 404 otherwi
     const undecodable = await call('/items/%zz', { method })
     assert.deepEqual([undecodable.status, undecodable.body.code, undecodable.body.errors[0].field], [400, 'INVALID_INPUT', 'path'])
   }
+  const missing = await call('/items/missing', { method: 'DELETE' })
+  assert.deepEqual([missing.status, missing.body.code], [404, 'NOT_FOUND'], 'a route of the method passed it on')
   assert.equal((await call('/items/7/more', { method: 'GET' })).status, 404)
   assert.equal((await call('/items/', { method: 'GET' })).status, 404)
   assert.deepEqual((await call('/nowhere')).body, { detail: 'Not Found', code: 'NOT_FOUND' })
