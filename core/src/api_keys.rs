@@ -293,15 +293,19 @@ pub(crate) async fn verify(cx: &Cx, presented: &str) -> Result<Claims> {
         expires_at.unwrap_or_else(never),
     );
     let org = login::check_not_revoked_org(cx, tenant).await?;
-    // At most one write a minute per key; a failed one costs the caller nothing.
-    let stale = bson::DateTime::from_chrono(now - chrono::Duration::seconds(LAST_USED_EVERY));
-    let filter = doc! {
-        "_id": id,
-        "$or": [ { "last_used_at": { "$exists": false } }, { "last_used_at": { "$lt": stale } } ],
-    };
-    let used = doc! { "$set": { "last_used_at": bson::DateTime::from_chrono(now) } };
-    if let Err(e) = keys(&cx.store).update_one(filter, used).await {
-        tracing::warn!(key = %info.prefix, error = %e, "an API key's last use could not be recorded");
+    // At most one write a minute per key, and no round trip at all while the entry just
+    // read says the last use is recent; a failed write costs the caller nothing.
+    let every = chrono::Duration::seconds(LAST_USED_EVERY);
+    if info.last_used_at.is_none_or(|at| at < now - every) {
+        let stale = bson::DateTime::from_chrono(now - every);
+        let filter = doc! {
+            "_id": id,
+            "$or": [ { "last_used_at": { "$exists": false } }, { "last_used_at": { "$lt": stale } } ],
+        };
+        let used = doc! { "$set": { "last_used_at": bson::DateTime::from_chrono(now) } };
+        if let Err(e) = keys(&cx.store).update_one(filter, used).await {
+            tracing::warn!(key = %info.prefix, error = %e, "an API key's last use could not be recorded");
+        }
     }
     Ok(claims.with_tenant(&org, &cx.config.master_db))
 }
