@@ -42,6 +42,20 @@ def parse_time(value: str) -> datetime:
     return t
 
 
+def assert_other_methods_are_405(client: httpx.Client, path: str, methods: list[str]) -> None:
+    """Every method `path` does not serve answers 405, with `Allow` naming the ones it does
+    (HEAD beside GET) and the contract's body."""
+    served = ["GET", "HEAD", "POST", "DELETE"]
+    allow = ", ".join(m for m in served if m.lower() in methods or (m == "HEAD" and "get" in methods))
+    for wrong in ["GET", "POST", "PUT", "PATCH", "DELETE"]:
+        if wrong.lower() in methods:
+            continue
+        r = client.request(wrong, path)
+        assert r.status_code == 405, (wrong, path, r.text)
+        assert r.headers["allow"] == allow, (wrong, path)
+        assert r.json() == {"detail": "Method Not Allowed", "code": "METHOD_NOT_ALLOWED"}
+
+
 def assert_validation_error(r: httpx.Response, field: str | None = None) -> None:
     assert r.status_code == 400, r.text
     body = r.json()
