@@ -14,6 +14,7 @@ use crate::auth::opaque::{digest, is_secret, matches, secret};
 use crate::auth::{login, Claims};
 use crate::context::Cx;
 use crate::error::{Error, Result};
+use crate::members::Action;
 use crate::store::Store;
 
 pub(crate) const TENANT_API_KEYS: &str = "tenant_api_keys";
@@ -177,9 +178,8 @@ fn live(tenant: ObjectId) -> Document {
 
 /// Make a key for the claims' tenant (an admin's token only).
 pub(crate) async fn create(cx: &Cx, claims: &Claims, new: NewApiKey) -> Result<ApiKey> {
-    login::require_admin(claims)?;
     let new = new.validate()?;
-    let org = login::check_not_revoked(cx, claims).await?;
+    let (org, _) = crate::members::acting(cx, claims, Action::ManageKeys).await?;
     let store = &cx.store;
     if keys(store).count_documents(live(org.id)).await? >= MAX_KEYS {
         return Err(Error::Conflict {
@@ -215,8 +215,7 @@ pub(crate) async fn create(cx: &Cx, claims: &Claims, new: NewApiKey) -> Result<A
 /// The claims' tenant's keys that are not revoked (expired ones too), oldest first.
 pub(crate) async fn list(cx: &Cx, claims: &Claims) -> Result<Vec<ApiKeyInfo>> {
     use futures_util::TryStreamExt;
-    login::require_admin(claims)?;
-    let org = login::check_not_revoked(cx, claims).await?;
+    let (org, _) = crate::members::acting(cx, claims, Action::ManageKeys).await?;
     let found: Vec<Document> = keys(&cx.store)
         .find(live(org.id))
         .sort(doc! { "created_at": 1 })
@@ -228,8 +227,7 @@ pub(crate) async fn list(cx: &Cx, claims: &Claims) -> Result<Vec<ApiKeyInfo>> {
 
 /// Revoke one of the claims' tenant's keys: `false` when it is not one of its live keys.
 pub(crate) async fn revoke(cx: &Cx, claims: &Claims, id: ObjectId) -> Result<bool> {
-    login::require_admin(claims)?;
-    let org = login::check_not_revoked(cx, claims).await?;
+    let (org, _) = crate::members::acting(cx, claims, Action::ManageKeys).await?;
     let mut filter = live(org.id);
     filter.insert("_id", id);
     let now = bson::DateTime::now();

@@ -290,19 +290,23 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
     progress: Progress<'_>,
 ) -> Result<ArchiveManifest> {
     let started = std::time::Instant::now();
-    let admins: Vec<Bson> = cx
-        .store
-        .admins_of(org.id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            Bson::Document(doc! {
-                "email": a.email,
-                "hashed_password": a.hashed_password,
-                "created_at": bson::DateTime::from_chrono(a.created_at),
-            })
-        })
-        .collect();
+    // The first admin is `admins`' one entry; the members who joined later follow in
+    // `members`, with their roles.
+    let (mut admins, mut members) = (Vec::new(), Vec::new());
+    for a in cx.store.admins_of(org.id).await? {
+        let mut entry = doc! {
+            "email": a.email,
+            "hashed_password": a.hashed_password,
+            "created_at": bson::DateTime::from_chrono(a.created_at),
+        };
+        if let Some(role) = a.role {
+            entry.insert("role", role.as_str());
+        }
+        match a.id == org.admin_id {
+            true => admins.push(Bson::Document(entry)),
+            false => members.push(Bson::Document(entry)),
+        }
+    }
     let header = doc! {
         "kind": "header",
         "format": ARCHIVE_FORMAT,
@@ -315,6 +319,7 @@ pub(crate) async fn export<W: AsyncWrite + Unpin + Send>(
             "created_at": bson::DateTime::from_chrono(org.created_at),
         },
         "admins": admins,
+        "members": members,
     };
     let mut records = Tally::default();
     let header = raw(&header)?;
@@ -489,6 +494,8 @@ fn kind(record: &RawDocument) -> Result<&str> {
 struct Header {
     tenant: Document,
     admins: Vec<Document>,
+    /// Members who joined after the first admin (absent in older archives).
+    members: Vec<Document>,
 }
 
 fn header(record: &RawDocument) -> Result<Header> {
@@ -515,7 +522,15 @@ fn header(record: &RawDocument) -> Result<Header> {
     if admins.is_empty() {
         return Err(corrupt("its header has no admins"));
     }
-    Ok(Header { tenant, admins })
+    let members: Vec<Document> = d
+        .get_array("members")
+        .map(|m| m.iter().filter_map(|a| a.as_document().cloned()).collect())
+        .unwrap_or_default();
+    Ok(Header {
+        tenant,
+        admins,
+        members,
+    })
 }
 
 /// Import an archive from `input`: the imported tenant and the archive's manifest.
@@ -573,18 +588,23 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
         create::create_hashed(cx, &name, &email, hashed, create_options, Some(since)).await?;
     let org = cx.store.org(created.id).await?.ok_or_else(Error::revoked)?;
     cx.failpoints.crash_point("import.created");
-    match load(
-        cx,
-        &org,
-        since,
-        archived_id,
-        records,
-        input,
-        progress,
-        started,
-    )
-    .await
-    {
+    let loaded = match join_members(cx, &org, &head.members).await {
+        Ok(()) => {
+            load(
+                cx,
+                &org,
+                since,
+                archived_id,
+                records,
+                input,
+                progress,
+                started,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match loaded {
         Ok(manifest) => {
             cx.failpoints.crash_point("import.loaded");
             if !cx.store.finish_import(org.id, since).await? {
@@ -604,6 +624,51 @@ pub(crate) async fn import<R: AsyncRead + Unpin + Send>(
             Err(e)
         }
     }
+}
+
+/// The archive's members join the imported tenant (hidden until its data is in), with
+/// their roles and password hashes.
+async fn join_members(cx: &Cx, org: &OrgDoc, members: &[Document]) -> Result<()> {
+    let now = crate::store::now();
+    for m in members {
+        let email = m
+            .get_str("email")
+            .map_err(|_| corrupt("a member without an email"))?;
+        let email = crate::naming::Email::parse(email)
+            .map_err(|_| corrupt("a member's email is not one"))?;
+        let hashed = m
+            .get_str("hashed_password")
+            .map_err(|_| corrupt("a member without a password hash"))?;
+        if !hashed.starts_with('$') || hashed.len() < 20 {
+            return Err(corrupt("a member's password hash is not one"));
+        }
+        let role = match m.get_str("role") {
+            Ok(r) => r
+                .parse()
+                .map_err(|_| corrupt("a member's role is not one"))?,
+            Err(_) => crate::members::Role::Member,
+        };
+        let admin = crate::store::AdminDoc {
+            id: crate::members::member_id(org.id, email.key()),
+            email: email.display().to_owned(),
+            email_key: None,
+            member_email_key: Some(email.key().to_owned()),
+            role: Some(role),
+            hashed_password: hashed.to_owned(),
+            organization_name: org.organization_name.clone(),
+            organization_id: org.id,
+            token_version: now.timestamp_millis(),
+            last_op: None,
+            created_at: m.get_datetime("created_at").map_or(now, |d| d.to_chrono()),
+        };
+        crate::members::join(&cx.store, &admin)
+            .await
+            .map_err(|e| match e {
+                Error::AlreadyExists { .. } => corrupt("a member is listed twice"),
+                e => e,
+            })?;
+    }
+    Ok(())
 }
 
 /// A write of the archive's documents or indexes: one the server refuses for what it

@@ -42,6 +42,7 @@ const RETRY: Duration = Duration::from_millis(250);
 pub(crate) struct AdminVersion {
     pub organization_id: ObjectId,
     pub token_version: i64,
+    pub role: crate::members::Role,
 }
 
 impl From<&AdminDoc> for AdminVersion {
@@ -49,6 +50,7 @@ impl From<&AdminDoc> for AdminVersion {
         AdminVersion {
             organization_id: a.organization_id,
             token_version: a.token_version,
+            role: crate::members::role_of(a),
         }
     }
 }
@@ -485,6 +487,7 @@ mod tests {
         AdminVersion {
             organization_id: ObjectId::new(),
             token_version: version,
+            role: crate::members::Role::Owner,
         }
     }
 

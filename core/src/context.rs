@@ -71,6 +71,7 @@ impl Cx {
         crate::schema::ensure_indexes(&store).await?;
         crate::sessions::ensure_indexes(&store).await?;
         crate::api_keys::ensure_indexes(&store).await?;
+        crate::members::ensure_indexes(&store).await?;
         crate::auth::signing::ensure_indexes(&store).await?;
         let cache = Cache::start(&store, config.cache_capacity);
         if let Some(schema) = &config.schema {

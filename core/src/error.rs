@@ -64,6 +64,10 @@ pub enum Error {
         /// The tenant's name.
         name: String,
     },
+    /// The change would leave the tenant without an owner: its last owner cannot be
+    /// removed or demoted (promote another member first).
+    #[error("the last owner of a tenant cannot be removed or demoted")]
+    LastOwner,
     /// Too many failed logins; retry after the given number of seconds.
     #[error("too many failed login attempts; retry in {retry_after_secs} s")]
     TooManyAttempts {
@@ -104,6 +108,7 @@ impl Error {
     /// | `DATABASE` | MongoDB failed |
     /// | `INTERNAL` | a bug |
     /// | `TENANT_SUSPENDED` | the tenant is suspended |
+    /// | `LAST_OWNER` | the tenant's last owner cannot be removed or demoted |
     pub fn code(&self) -> &'static str {
         match self {
             Error::NotFound { .. } => "TENANT_NOT_FOUND",
@@ -119,6 +124,7 @@ impl Error {
             Error::Database(_) => "DATABASE",
             Error::Internal(_) => "INTERNAL",
             Error::Suspended { .. } => "TENANT_SUSPENDED",
+            Error::LastOwner => "LAST_OWNER",
         }
     }
 
@@ -137,6 +143,7 @@ impl Error {
         "DATABASE",
         "INTERNAL",
         "TENANT_SUSPENDED",
+        "LAST_OWNER",
     ];
 
     /// A representative error of the given code, or `None` for a code not in
@@ -191,6 +198,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => "no tenant has this name".into(),
             Error::Suspended { .. } => "the tenant is suspended".into(),
+            Error::LastOwner => "the tenant's last owner cannot be removed or demoted".into(),
             Error::AlreadyExists { message, .. }
             | Error::InvalidInput { message, .. }
             | Error::Forbidden { message }

@@ -689,8 +689,128 @@ pub fn claims_body(c: &crate::Claims) -> Value {
         "organization_name": c.tenant_name(),
         "api_key_id": c.api_key_id().map(|id| id.to_hex()),
         "scopes": c.scopes(),
+        "role": c.role().map(crate::Role::as_str),
         "expires_at": millis(&c.expires_at()),
     })
+}
+
+/// One member as `GET /admin/members` lists it.
+pub fn member_body(m: &crate::Member) -> Value {
+    json!({
+        "id": m.id.to_hex(),
+        "email": m.email,
+        "role": m.role.as_str(),
+        "first_admin": m.first_admin,
+        "created_at": millis(&m.created_at),
+    })
+}
+
+/// `GET /admin/members`: `{"members": [...]}`, the first admin first.
+pub fn members_body(members: &[crate::Member]) -> Value {
+    json!({ "members": members.iter().map(member_body).collect::<Vec<_>>() })
+}
+
+/// A role given as text: `INVALID_INPUT` on `role` when it is not one.
+fn role_problem(object: &serde_json::Map<String, Value>) -> Result<crate::Role, Problem> {
+    let role = object
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    role.parse::<crate::Role>()
+        .map_err(|_| Problem::new("role", "must be owner, admin or member", "value_error"))
+}
+
+/// `PATCH /admin/members/{member_id}`'s body: `{"role": "owner" | "admin" | "member"}`.
+pub fn member_role(body: &[u8]) -> Result<crate::Role, Vec<Problem>> {
+    let object = json_object(body, &[("role", false)])?;
+    role_problem(&object).map_err(|p| vec![p])
+}
+
+/// `POST /admin/invitations`'s body: `email`, `role` and an optional `expires_at` (RFC
+/// 3339), or every problem with them. The email is checked by the core (`INVALID_INPUT`
+/// on `email`).
+pub fn new_invitation(body: &[u8]) -> Result<crate::NewInvitation, Vec<Problem>> {
+    let object = json_object(
+        body,
+        &[("email", false), ("role", false), ("expires_at", true)],
+    )?;
+    let mut problems = Vec::new();
+    let role = role_problem(&object).map_err(|p| problems.push(p)).ok();
+    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
+        Some(at) => match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+            Err(_) => {
+                let message = "is not an RFC 3339 date-time";
+                problems.push(Problem::new("expires_at", message, "value_error"));
+                None
+            }
+        },
+        None => None,
+    };
+    let (Some(role), true) = (role, problems.is_empty()) else {
+        return Err(problems);
+    };
+    let email = object
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let invitation = crate::NewInvitation::new(email, role);
+    Ok(match expires_at {
+        Some(at) => invitation.expires_at(at),
+        None => invitation,
+    })
+}
+
+/// One pending invitation as `GET /admin/invitations` lists it (never its token).
+pub fn invitation_body(i: &crate::InvitationInfo) -> Value {
+    json!({
+        "id": i.id.to_hex(),
+        "prefix": i.prefix,
+        "email": i.email,
+        "role": i.role.as_str(),
+        "invited_by": i.invited_by.to_hex(),
+        "created_at": millis(&i.created_at),
+        "expires_at": millis(&i.expires_at),
+    })
+}
+
+/// `POST /admin/invitations`'s answer: the token, this once, beside what will be listed.
+pub fn created_invitation_body(i: &crate::Invitation) -> Value {
+    let mut body = invitation_body(&i.info);
+    body["token"] = Value::String(i.token.clone());
+    body
+}
+
+/// `GET /admin/invitations`: `{"invitations": [...]}`, oldest first.
+pub fn invitations_body(invitations: &[crate::InvitationInfo]) -> Value {
+    json!({ "invitations": invitations.iter().map(invitation_body).collect::<Vec<_>>() })
+}
+
+/// `POST /auth/accept-invitation`'s body: `token` and `password`.
+pub fn accepted_invitation(body: &[u8]) -> Result<(String, String), Vec<Problem>> {
+    let object = json_object(body, &[("token", false), ("password", false)])?;
+    let text = |f: &str| {
+        object
+            .get(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok((text("token"), text("password")))
+}
+
+/// A member id given in a path (`/admin/members/{member_id}`): `INVALID_INPUT` on
+/// `member_id` when it is not one.
+pub fn member_id(value: &str) -> crate::Result<bson::oid::ObjectId> {
+    bson::oid::ObjectId::parse_str(value)
+        .map_err(|_| Error::invalid("member_id", "is not a member id"))
+}
+
+/// An invitation id given in a path (`DELETE /admin/invitations/{invitation_id}`):
+/// `INVALID_INPUT` on `invitation_id` when it is not one.
+pub fn invitation_id(value: &str) -> crate::Result<bson::oid::ObjectId> {
+    bson::oid::ObjectId::parse_str(value)
+        .map_err(|_| Error::invalid("invitation_id", "is not an invitation id"))
 }
 
 #[cfg(test)]

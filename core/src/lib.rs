@@ -16,6 +16,7 @@ pub mod http;
 mod lifecycle;
 mod listing;
 mod manager;
+mod members;
 mod naming;
 mod placement;
 mod schema;
@@ -37,6 +38,10 @@ pub use config::{
 pub use error::{Error, Result};
 pub use listing::{TenantPage, TenantQuery, DEFAULT_PAGE, MAX_PAGE};
 pub use manager::TenantManager;
+pub use members::{
+    Action, Invitation, InvitationInfo, Member, NewInvitation, Role, DEFAULT_INVITATION_TTL,
+    INVITATION_PREFIX, MAX_INVITATION_TTL, MAX_PENDING_INVITATIONS,
+};
 pub use naming::{
     name_key, Email, TenantName, COLLECTION_PREFIX, MAX_NAMESPACE_BYTES, MAX_NAME_BYTES,
     MAX_PASSWORD_BYTES,

@@ -24,6 +24,7 @@ use crate::context::Cx;
 use crate::error::{Error, Result};
 use crate::lifecycle::{create, delete, recover, update};
 use crate::listing::{TenantPage, TenantQuery};
+use crate::members::{self, Action, Invitation, InvitationInfo, Member, NewInvitation, Role};
 use crate::naming::TenantName;
 use crate::schema::{self, MigrateOptions, MigrateReport, Schema};
 use crate::scope::{Location, TenantScope};
@@ -192,7 +193,10 @@ impl TenantManager {
         self.changing(|cx| async move {
             let before = claims.tenant_name().to_owned();
             let events = update_events(&update, &before);
-            let result = update::update(&cx, &claims, update).await;
+            let result = match members::authorize_update(&cx, &claims, &update).await {
+                Ok(()) => update::update(&cx, &claims, update).await,
+                Err(e) => Err(e),
+            };
             let outcome = outcome_of(&result);
             for (op, detail) in events {
                 let actor = admin_actor(&claims);
@@ -221,7 +225,10 @@ impl TenantManager {
     pub async fn delete_tenant(&self, claims: &Claims) -> Result<()> {
         let claims = claims.clone();
         self.changing(|cx| async move {
-            let result = delete::delete(&cx, &claims).await;
+            let result = match members::acting(&cx, &claims, Action::Delete).await {
+                Ok(_) => delete::delete(&cx, &claims).await,
+                Err(e) => Err(e),
+            };
             let detail = doc! { "soft": !cx.config.deleted_retention.is_zero() };
             let actor = admin_actor(&claims);
             let outcome = outcome_of(&result);
@@ -439,11 +446,36 @@ impl TenantManager {
         password: &str,
         client: Option<&str>,
     ) -> Result<AccessToken> {
+        self.login_to(None, email, password, client).await
+    }
+
+    /// [`authenticate_from`](Self::authenticate_from) into the tenant named `tenant`: for
+    /// an email that is a member of several tenants. Without a tenant, such an email logs
+    /// into the one its password opens, and is refused with `INVALID_INPUT` on
+    /// `organization_name` when it opens several.
+    pub async fn authenticate_in(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<AccessToken> {
+        self.login_to(Some(tenant), email, password, client).await
+    }
+
+    async fn login_to(
+        &self,
+        tenant: Option<&str>,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<AccessToken> {
         self.open()?;
         let (email, password) = (email.to_owned(), password.to_owned());
-        let client = client.map(str::to_owned);
+        let (tenant, client) = (tenant.map(str::to_owned), client.map(str::to_owned));
         self.detached(|cx| async move {
-            login::authenticate(&cx, &email, &password, client.as_deref()).await
+            let (tenant, client) = (tenant.as_deref(), client.as_deref());
+            login::authenticate(&cx, &email, &password, tenant, client).await
         })
         .await
     }
@@ -488,11 +520,34 @@ impl TenantManager {
         password: &str,
         client: Option<&str>,
     ) -> Result<Session> {
+        self.session_to(None, email, password, client).await
+    }
+
+    /// [`login_session`](Self::login_session) into the tenant named `tenant` (see
+    /// [`authenticate_in`](Self::authenticate_in)).
+    pub async fn login_session_in(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<Session> {
+        self.session_to(Some(tenant), email, password, client).await
+    }
+
+    async fn session_to(
+        &self,
+        tenant: Option<&str>,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<Session> {
         self.open()?;
         let (email, password) = (email.to_owned(), password.to_owned());
-        let client = client.map(str::to_owned);
+        let (tenant, client) = (tenant.map(str::to_owned), client.map(str::to_owned));
         self.detached(|cx| async move {
-            sessions::login(&cx, &email, &password, client.as_deref()).await
+            let (tenant, client) = (tenant.as_deref(), client.as_deref());
+            sessions::login(&cx, &email, &password, tenant, client).await
         })
         .await
     }
@@ -552,6 +607,83 @@ impl TenantManager {
     pub async fn revoke_api_key(&self, claims: &Claims, key_id: ObjectId) -> Result<bool> {
         self.open()?;
         api_keys::revoke(&self.cx, claims, key_id).await
+    }
+
+    /// The members of the claims' tenant (any member's token): its first admin, then the
+    /// others as they joined.
+    pub async fn members(&self, claims: &Claims) -> Result<Vec<Member>> {
+        self.open()?;
+        members::list(&self.cx, claims).await
+    }
+
+    /// Change a member's role (an owner's or admin's token; only an owner makes an owner
+    /// or changes one); `None` when the tenant has no member `member`. `LAST_OWNER` when it
+    /// would leave the tenant without an owner (also when two owners demote each other at
+    /// once: one of them is refused). Audited.
+    pub async fn set_member_role(
+        &self,
+        claims: &Claims,
+        member: ObjectId,
+        role: Role,
+    ) -> Result<Option<Member>> {
+        self.open()?;
+        let claims = claims.clone();
+        self.detached(move |cx| async move { members::set_role(&cx, &claims, member, role).await })
+            .await
+    }
+
+    /// Remove a member (an owner's or admin's token; only an owner removes an owner): its
+    /// sessions end and its tokens stop verifying. `false` when the tenant has no member
+    /// `member`; `FORBIDDEN` for the tenant's first admin (it may be demoted);
+    /// `LAST_OWNER` for the last owner. Audited.
+    pub async fn remove_member(&self, claims: &Claims, member: ObjectId) -> Result<bool> {
+        self.open()?;
+        let claims = claims.clone();
+        self.detached(move |cx| async move { members::remove(&cx, &claims, member).await })
+            .await
+    }
+
+    /// Invite an email into the claims' tenant with a role (an owner's or admin's token;
+    /// only an owner invites an owner). The token is in the answer this once, only its
+    /// digest is stored; it works once, until it expires or is revoked.
+    /// `TENANT_ALREADY_EXISTS` on `email` for a member's email. Audited.
+    pub async fn invite_member(
+        &self,
+        claims: &Claims,
+        invitation: NewInvitation,
+    ) -> Result<Invitation> {
+        self.open()?;
+        let claims = claims.clone();
+        self.detached(|cx| async move { members::invite(&cx, &claims, invitation).await })
+            .await
+    }
+
+    /// The claims' tenant's pending invitations (an owner's or admin's token), oldest
+    /// first, without their tokens.
+    pub async fn invitations(&self, claims: &Claims) -> Result<Vec<InvitationInfo>> {
+        self.open()?;
+        members::list_invitations(&self.cx, claims).await
+    }
+
+    /// Revoke a pending invitation of the claims' tenant; whether there was one by this id.
+    pub async fn revoke_invitation(&self, claims: &Claims, invitation: ObjectId) -> Result<bool> {
+        self.open()?;
+        let claims = claims.clone();
+        self.detached(move |cx| async move {
+            members::revoke_invitation(&cx, &claims, invitation).await
+        })
+        .await
+    }
+
+    /// Accept an invitation: its email joins its tenant with its role and `password`, and
+    /// logs in like any member. `UNAUTHORIZED` for an unknown, used, expired or revoked
+    /// invitation (of two racing accepts, exactly one joins); `INVALID_INPUT` for a weak
+    /// password; `TENANT_SUSPENDED` while the tenant is suspended.
+    pub async fn accept_invitation(&self, token: &str, password: &str) -> Result<Member> {
+        self.open()?;
+        let (token, password) = (token.to_owned(), password.to_owned());
+        self.detached(|cx| async move { members::accept(&cx, &token, &password).await })
+            .await
     }
 
     /// The claims of an API key (`tnk_...`): its secret compared in constant time, the key

@@ -159,9 +159,10 @@ pub(crate) async fn login(
     cx: &Cx,
     email: &str,
     password: &str,
+    tenant: Option<&str>,
     client: Option<&str>,
 ) -> Result<Session> {
-    let token = login::authenticate(cx, email, password, client).await?;
+    let token = login::authenticate(cx, email, password, tenant, client).await?;
     // The version the password was checked under: a password changed meanwhile ends this
     // session at its first refresh.
     let version = cx
@@ -337,6 +338,16 @@ pub(crate) async fn end(cx: &Cx, claims: &Claims, session: ObjectId) -> Result<b
         .await?
         .modified_count
         > 0)
+}
+
+/// End every session of admin `admin` (a member removed), for `why`.
+pub(crate) async fn end_all_of(cx: &Cx, admin: ObjectId, why: &str) -> Result<u64> {
+    let theirs = doc! { "admin": admin, "revoked_at": { "$exists": false } };
+    let end = doc! { "$set": { "revoked_at": bson::DateTime::now(), "revoked_for": why } };
+    Ok(sessions(&cx.store)
+        .update_many(theirs, end)
+        .await?
+        .modified_count)
 }
 
 /// End every session of the claims' admin and revoke its access tokens (its token version

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::signing::{Keys, Ring, Signer, SigningKeyInfo};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::members::{Action, Role};
 use crate::placement::Layout;
 use crate::store::{OrgDoc, Store};
 
@@ -54,6 +55,9 @@ pub struct Claims {
     api_key: Option<ObjectId>,
     /// The API key's scopes (none for an admin's token, which may do all its admin may).
     scopes: Option<Vec<String>>,
+    /// The member's role when the claims were verified (none after a decode, and for an
+    /// API key).
+    role: Option<Role>,
 }
 
 impl Claims {
@@ -136,6 +140,29 @@ impl Claims {
             .is_none_or(|scopes| scopes.iter().any(|s| s == scope))
     }
 
+    /// The role of the token's member when
+    /// [`verify_token`](crate::TenantManager::verify_token) checked the claims (as fresh as
+    /// the revocation check); `None` for claims from
+    /// [`decode_token`](crate::TenantManager::decode_token) and for an API key's.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// Whether the claims' member may do `action` (an API key's claims never manage).
+    pub fn may(&self, action: Action) -> bool {
+        match (self.api_key, self.role) {
+            (Some(_), _) => action == Action::UseData,
+            (None, Some(role)) => role.may(action),
+            (None, None) => false,
+        }
+    }
+
+    /// The same claims with the member's current role.
+    pub(crate) fn with_role(mut self, role: Role) -> Self {
+        self.role = Some(role);
+        self
+    }
+
     /// Claims of an API key of `tenant`, made by `admin`.
     pub(crate) fn of_api_key(
         key: ObjectId,
@@ -158,6 +185,7 @@ impl Claims {
             cluster: None,
             api_key: Some(key),
             scopes: Some(scopes),
+            role: None,
         }
     }
 
@@ -176,6 +204,7 @@ impl Claims {
             cluster: None,
             api_key: None,
             scopes: None,
+            role: None,
         };
         crate::tenant::field_names(&sample)
     }
@@ -513,6 +542,7 @@ impl TokenCodec {
             cluster: None,
             api_key: None,
             scopes: None,
+            role: None,
         })
     }
 }

@@ -106,6 +106,8 @@ impl Operation for Create {
                     id: org.admin_id,
                     email: org.admin_email.clone(),
                     email_key: Some(org.admin_email.to_lowercase()),
+                    member_email_key: None,
+                    role: None,
                     hashed_password: self.hashed_password.clone(),
                     organization_name: org.organization_name.clone(),
                     organization_id: org.id,

@@ -89,6 +89,7 @@ impl Operation for Delete {
             2 => {
                 store.delete_admins_of(self.org.id).await?;
                 crate::api_keys::delete_of(store, self.org.id).await?;
+                crate::members::delete_of(store, self.org.id).await?;
                 Ok(())
             }
             _ => run.fenced(store.delete_org(&run.fence).await?),

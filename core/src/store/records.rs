@@ -325,6 +325,13 @@ pub(crate) struct AdminDoc {
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_key: Option<String>,
+    /// A joined member's email key (joined members hold no email key document: one email
+    /// may be a member of several tenants). `None` for a tenant's first admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_email_key: Option<String>,
+    /// The member's role; `None` for a first admin never demoted (an owner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::members::Role>,
     pub hashed_password: String,
     pub organization_name: String,
     #[serde(deserialize_with = "object_id_or_hex")]
@@ -475,7 +482,10 @@ impl Store {
         Ok(self
             .admins
             .clone_with_type::<Document>()
-            .find(doc! { "email_key": { "$exists": false } })
+            .find(doc! {
+                "email_key": { "$exists": false },
+                "member_email_key": { "$exists": false },
+            })
             .await?
             .try_collect()
             .await?)
