@@ -179,6 +179,7 @@ impl Error {
             "TENANT_SUSPENDED" => Error::Suspended {
                 name: "Sample Corp".into(),
             },
+            "LAST_OWNER" => Error::LastOwner,
             _ => return None,
         })
     }
