@@ -620,7 +620,15 @@ pub(crate) async fn accept(cx: &Cx, token: &str, password: &str) -> Result<Membe
     };
     login::not_suspended(&org)?;
     let email = Email::parse(&info.email)?;
-    not_a_member(store, &org, &email).await?;
+    if let Err(e) = not_a_member(store, &org, &email).await {
+        // A racing accept of this invitation used it up (before joining): refused as used.
+        let mut still = pending(tenant);
+        still.insert("_id", id);
+        if invitations(store).count_documents(still).await? == 0 {
+            return Err(refused());
+        }
+        return Err(e);
+    }
     let hashed = password::hash(password, password::Policy::of(&cx.config)).await?;
     // The commit point: the invitation is used up by whoever gets here first.
     let now = crate::store::now();

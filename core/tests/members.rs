@@ -258,13 +258,20 @@ async fn every_operation_is_authorized_by_role() {
             .await
             .unwrap();
         // A password change of one's own is every member's.
+        // As the original contract sends it: the email (in another case) with it.
         let changed = m
             .update_tenant(
                 &me,
-                TenantUpdate::new().admin_password("another-password-42"),
+                TenantUpdate::new()
+                    .admin_email(format!("ME{i}@matrix.io"))
+                    .admin_password("another-password-42"),
             )
             .await;
         check("own password", true, outcome(&changed));
+        // The record still shows its first admin; the member took no email key.
+        let shown = m.get_tenant(me.tenant_name()).await.unwrap().admin_email;
+        assert_eq!(shown, format!("first{i}@matrix.io"));
+        t.assert_no_garbage_keys().await;
         let me = m
             .verify_token(
                 &m.authenticate(&format!("me{i}@matrix.io"), "another-password-42")

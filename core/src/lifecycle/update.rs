@@ -168,7 +168,10 @@ impl Update {
             org.name_key = Some(r.key.clone());
             org.collection_name = r.collection.clone();
         }
-        org.admin_email = self.detail.admin_email.clone();
+        // The record shows its first admin's email; a joined member's is its own.
+        if self.detail.admin_id == self.org.admin_id {
+            org.admin_email = self.detail.admin_email.clone();
+        }
         org.updated_at = self.now;
         org.state = State::Active;
         org.op = None;
@@ -334,9 +337,13 @@ pub(crate) async fn update(cx: &Cx, claims: &Claims, update: TenantUpdate) -> Re
         admin_email: new_email
             .as_ref()
             .map_or(admin.email.clone(), |e| e.display().to_owned()),
+        // A joined member holds no email key (its email is its membership, unchanged
+        // here: `members::authorize_update` refused another).
         email_key: new_email
             .as_ref()
-            .filter(|e| admin.email_key.as_deref() != Some(e.key()))
+            .filter(|e| {
+                admin.member_email_key.is_none() && admin.email_key.as_deref() != Some(e.key())
+            })
             .map(|e| e.key().to_owned()),
         new_hash,
         rename,
