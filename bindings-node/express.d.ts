@@ -14,12 +14,20 @@ import type {
   Claims,
   ClaimsBody,
   CreatedApiKeyBody,
+  CreatedInvitationBody,
   HttpResponse,
   ImportOptions,
+  Invitation,
+  InvitationBody,
+  InvitationInfo,
   Layout,
+  Member,
+  MemberBody,
   MigrateOptions,
   MigrateReport,
   NewApiKey,
+  NewInvitation,
+  Role,
   Session,
   SessionBody,
   SessionInfo,
@@ -282,6 +290,82 @@ export declare function apiKeysBody(keys: ApiKeyInfo[]): { api_keys: ApiKeyBody[
 /** Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body). */
 export declare function claimsBody(claims: Claims): ClaimsBody
 
+/**
+ * The body of `PATCH /admin/members/{member_id}` read by the core as every server reads it
+ * (`{"role": "owner" | "admin" | "member"}`), as the role for `setMemberRole`; throws
+ * `RequestValidationError` with every problem.
+ */
+export declare function memberRole(body: Uint8Array | string): Role
+
+/**
+ * Middleware reading the body of `PATCH /admin/members/{member_id}` (`memberRole`) into
+ * `req.body`: the role for `setMemberRole`; 413 over `limit` bytes, 64 KiB by default.
+ */
+export declare function memberRoleBody(options?: {
+  limit?: number
+}): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/**
+ * The body of `POST /admin/invitations` read by the core as every server reads it
+ * (`email`, `role`, optional `expires_at` in RFC 3339), as the invitation for
+ * `inviteMember`; throws `RequestValidationError` with every problem.
+ */
+export declare function newInvitation(body: Uint8Array | string): NewInvitation
+
+/**
+ * Middleware reading the body of `POST /admin/invitations` (`newInvitation`) into
+ * `req.body`: the invitation for `inviteMember`; 413 over `limit` bytes, 64 KiB by default.
+ */
+export declare function newInvitationBody(options?: {
+  limit?: number
+}): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/**
+ * The body of `POST /auth/accept-invitation` read by the core as every server reads it
+ * (`token`, `password`), for `acceptInvitation`; throws `RequestValidationError` with every
+ * problem.
+ */
+export declare function acceptedInvitation(body: Uint8Array | string): { token: string; password: string }
+
+/**
+ * Middleware reading the body of `POST /auth/accept-invitation` (`acceptedInvitation`)
+ * into `req.body`: `{ token, password }`; 413 over `limit` bytes, 64 KiB by default.
+ */
+export declare function acceptInvitationBody(options?: {
+  limit?: number
+}): (req: import('node:http').IncomingMessage & { body?: any }, res: unknown, next: Next) => void
+
+/**
+ * A member of `members`, `setMemberRole` or `acceptInvitation` as `GET /admin/members`
+ * lists it (the core's body); throws `InvalidInputError` for another object.
+ */
+export declare function memberBody(member: Member): MemberBody
+
+/**
+ * The array `members` returned as `GET /admin/members` answers it (the core's body, the
+ * first admin first); throws `InvalidInputError` for another array.
+ */
+export declare function membersBody(members: Member[]): { members: MemberBody[] }
+
+/**
+ * The `info` of an invitation of `inviteMember` (or one of `invitations`) as
+ * `GET /admin/invitations` lists it (the core's body, never the token); throws
+ * `InvalidInputError` for another object.
+ */
+export declare function invitationBody(invitation: InvitationInfo): InvitationBody
+
+/**
+ * An invitation of `inviteMember` as `POST /admin/invitations` answers it (the core's
+ * body: the token, this once); throws `InvalidInputError` for another object.
+ */
+export declare function createdInvitationBody(invitation: Invitation): CreatedInvitationBody
+
+/**
+ * The array `invitations` returned as `GET /admin/invitations` answers it (the core's
+ * body, oldest first); throws `InvalidInputError` for another array.
+ */
+export declare function invitationsBody(invitations: InvitationInfo[]): { invitations: InvitationBody[] }
+
 /** The token of the `Authorization: Bearer <token>` header; throws `NotAuthenticatedError`. */
 export declare function bearerToken(req: Pick<GlueRequest, 'headers'>): string
 
@@ -313,6 +397,15 @@ export declare function requireScope(
   scope: string,
   ...more: string[]
 ): (req: Pick<GlueRequest, 'claims'>, res: unknown, next: Next) => void
+
+/**
+ * Middleware admitting only requests whose verified claims (`req.claims`, from
+ * `requireClaims` or `requireCredential` before it) are a member's of `role` or above
+ * (`owner` > `admin` > `member`: `claims.role`); otherwise `ForbiddenError` (403
+ * `FORBIDDEN`), an API key's claims (no role) included. Without verified claims on the
+ * request, an error (500): never a pass. Throws `TypeError` for a role that is not one.
+ */
+export declare function requireRole(role: Role): (req: Pick<GlueRequest, 'claims'>, res: unknown, next: Next) => void
 
 /**
  * Middleware requiring the operator's bearer token (`manager.checkOperator`; the one

@@ -11,6 +11,10 @@
 //
 //   app.get('/orders', requireCredential(manager), requireScope('orders:read'), handler)
 //
+// A tenant's members have roles (`owner`, `admin`, `member`):
+//
+//   app.post('/reports', requireClaims(manager), requireRole('admin'), handler)
+//
 // Every error answers from the core's HTTP error table (`httpResponse`), as the Rust and
 // FastAPI servers do.
 
@@ -23,14 +27,22 @@ const {
   httpAuditPageBody,
   httpAuditQuery,
   httpAuditTenant,
+  httpAcceptedInvitation,
   httpClaimsBody,
   httpCreatedApiKeyBody,
+  httpCreatedInvitationBody,
   httpImportOptions,
+  httpInvitationBody,
+  httpInvitationsBody,
   httpJsonObject,
+  httpMemberBody,
+  httpMemberRole,
+  httpMembersBody,
   httpMethodNotAllowed,
   httpMigrateOptions,
   httpMigrateReportBody,
   httpNewApiKey,
+  httpNewInvitation,
   httpPageBody,
   httpQueryParam,
   httpResponse,
@@ -424,13 +436,181 @@ function apiKeysBody(keys) {
 
 /**
  * Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body:
- * `{ admin_id, organization_id, organization_name, api_key_id, scopes, expires_at }`,
- * `api_key_id` and `scopes` `null` for an access token).
+ * `{ admin_id, organization_id, organization_name, api_key_id, scopes, role, expires_at }`,
+ * `api_key_id` and `scopes` `null` for an access token, `role` `null` for an API key).
  *
  * @param {import('./index').Claims} claims
  */
 function claimsBody(claims) {
   return httpClaimsBody(claims)
+}
+
+/**
+ * Middleware reading a request's body with `read` (the core's reader of that body, which
+ * throws `RequestValidationError` with every problem) into `req.body`; more than `limit`
+ * bytes (64 KiB by default) 413, as `jsonBody`.
+ *
+ * @param {(raw: Buffer) => unknown} read
+ * @param {{ limit?: number }} options
+ */
+function readerBody(read, options) {
+  const limit = options.limit ?? 64 * 1024
+  return (req, _res, next) => {
+    readBody(req, limit).then((raw) => {
+      try {
+        req.body = read(raw)
+      } catch (err) {
+        next(err)
+        return
+      }
+      next()
+    }, next)
+  }
+}
+
+/**
+ * `body` as bytes.
+ *
+ * @param {Uint8Array | string} body
+ */
+function bytes(body) {
+  return typeof body === 'string' ? Buffer.from(body) : body
+}
+
+/**
+ * The body of `PATCH /admin/members/{member_id}` (the raw bytes, or text) read by the core
+ * as every server of the contract reads it: `{"role": "owner" | "admin" | "member"}`, as the
+ * role for `manager.setMemberRole(claims, memberId, role)`. Otherwise (not JSON, not an
+ * object, `role` missing or not a role) throws `RequestValidationError` with every problem.
+ *
+ * @param {Uint8Array | string} body
+ */
+function memberRole(body) {
+  const checked = httpMemberRole(bytes(body))
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * Middleware reading the body of `PATCH /admin/members/{member_id}` (`memberRole`,
+ * whatever the `Content-Type`) into `req.body`: the role for `manager.setMemberRole`;
+ * every problem at once, and more than `limit` bytes (64 KiB by default) 413.
+ *
+ * @param {{ limit?: number }} [options]
+ */
+function memberRoleBody(options = {}) {
+  return readerBody(memberRole, options)
+}
+
+/**
+ * The body of `POST /admin/invitations` (the raw bytes, or text) read by the core as every
+ * server of the contract reads it: `email` (a string), `role` (`owner`, `admin` or
+ * `member`) and `expires_at` (RFC 3339, optional), as the invitation for
+ * `manager.inviteMember(claims, invitation)` (`{ email, role, expiresAt }`, `expiresAt`
+ * `null` when not given). A body that does not read throws `RequestValidationError` with
+ * every problem; what the core judges then (the email, an expiry in the past or too far)
+ * is `inviteMember`'s `InvalidInputError`.
+ *
+ * @param {Uint8Array | string} body
+ */
+function newInvitation(body) {
+  const checked = httpNewInvitation(bytes(body))
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * Middleware reading the body of `POST /admin/invitations` (`newInvitation`, whatever the
+ * `Content-Type`) into `req.body`: the invitation for `manager.inviteMember(claims,
+ * req.body)`; every problem at once, and more than `limit` bytes (64 KiB by default) 413.
+ *
+ * @param {{ limit?: number }} [options]
+ */
+function newInvitationBody(options = {}) {
+  return readerBody(newInvitation, options)
+}
+
+/**
+ * The body of `POST /auth/accept-invitation` (the raw bytes, or text) read by the core as
+ * every server of the contract reads it: `token` and `password` (strings), as
+ * `{ token, password }` for `manager.acceptInvitation(token, password)`. Otherwise throws
+ * `RequestValidationError` with every problem.
+ *
+ * @param {Uint8Array | string} body
+ */
+function acceptedInvitation(body) {
+  const checked = httpAcceptedInvitation(bytes(body))
+  if (checked.value == null) throw new RequestValidationError(/** @type {any} */ (checked.problems))
+  return checked.value
+}
+
+/**
+ * Middleware reading the body of `POST /auth/accept-invitation` (`acceptedInvitation`,
+ * whatever the `Content-Type`) into `req.body`: `{ token, password }`; every problem at
+ * once, and more than `limit` bytes (64 KiB by default) 413.
+ *
+ * @param {{ limit?: number }} [options]
+ */
+function acceptInvitationBody(options = {}) {
+  return readerBody(acceptedInvitation, options)
+}
+
+/**
+ * A member of `manager.members`, `manager.setMemberRole` or `manager.acceptInvitation` as
+ * `GET /admin/members` lists it and `PATCH /admin/members/{member_id}` and
+ * `POST /auth/accept-invitation` answer it (the core's body: `{ id, email, role,
+ * first_admin, created_at }`); throws `InvalidInputError` for an object those calls did
+ * not return.
+ *
+ * @param {import('./index').Member} member
+ */
+function memberBody(member) {
+  return httpMemberBody(member)
+}
+
+/**
+ * The array `manager.members` returned as `GET /admin/members` answers it (the core's
+ * body: `{ members: [memberBody...] }`, the first admin first); throws `InvalidInputError`
+ * for another array.
+ *
+ * @param {import('./index').Member[]} members
+ */
+function membersBody(members) {
+  return httpMembersBody(members)
+}
+
+/**
+ * The `info` of an invitation of `manager.inviteMember` (or one of `manager.invitations`)
+ * as `GET /admin/invitations` lists it (the core's body: `{ id, prefix, email, role,
+ * invited_by, created_at, expires_at }`, never the token); throws `InvalidInputError` for
+ * an object those calls did not return.
+ *
+ * @param {import('./index').InvitationInfo} invitation
+ */
+function invitationBody(invitation) {
+  return httpInvitationBody(invitation)
+}
+
+/**
+ * An invitation of `manager.inviteMember` as `POST /admin/invitations` answers it (the
+ * core's body: `invitationBody` of the invitation and its `token`, shown this once);
+ * throws `InvalidInputError` for an object `inviteMember` did not return.
+ *
+ * @param {import('./index').Invitation} invitation
+ */
+function createdInvitationBody(invitation) {
+  return httpCreatedInvitationBody(invitation)
+}
+
+/**
+ * The array `manager.invitations` returned as `GET /admin/invitations` answers it (the
+ * core's body: `{ invitations: [invitationBody...] }`, oldest first); throws
+ * `InvalidInputError` for another array.
+ *
+ * @param {import('./index').InvitationInfo[]} invitations
+ */
+function invitationsBody(invitations) {
+  return httpInvitationsBody(invitations)
 }
 
 /**
@@ -542,6 +722,45 @@ function requireScope(scope, ...more) {
     const lacking = needed.find((one) => !claims.hasScope(one))
     if (lacking !== undefined) {
       const reason = `the credential lacks the scope '${lacking}'`
+      next(new ForbiddenError(reason, { reason }))
+      return
+    }
+    next()
+  }
+}
+
+/** Each role's rank: a role may do all the roles below it may. */
+const RANKS = Object.freeze(/** @type {Record<string, number>} */ ({ member: 0, admin: 1, owner: 2 }))
+
+/**
+ * Middleware admitting only requests whose verified claims (`req.claims`, left by
+ * `requireClaims` or `requireCredential` before it) are a member's of `role` or above
+ * (`owner` > `admin` > `member`; `claims.role`, as fresh as `verifyToken`'s revocation
+ * check). Otherwise `ForbiddenError`, answered 403 `FORBIDDEN` by `errorHandler`: a member
+ * below the role, and an API key's claims (which have no role). Without verified claims
+ * on the request (a middleware missing before it), an error answered 500 and logged: never
+ * a pass. The core checks roles itself, afresh, on every call that needs one (members,
+ * invitations, API keys, rename, delete): this is for the application's own routes.
+ *
+ * @param {'owner' | 'admin' | 'member'} role
+ */
+function requireRole(role) {
+  if (typeof role !== 'string' || !Object.hasOwn(RANKS, role)) {
+    throw new TypeError(`requireRole: a role is 'owner', 'admin' or 'member', not ${JSON.stringify(role)}`)
+  }
+  const needed = RANKS[role]
+  return (req, _res, next) => {
+    const claims = req.claims
+    if (!(claims instanceof Claims)) {
+      next(new Error('requireRole: no verified claims on the request (put requireClaims(manager) before it)'))
+      return
+    }
+    const held = claims.role
+    if (held == null || !Object.hasOwn(RANKS, held) || RANKS[held] < needed) {
+      const reason =
+        held == null
+          ? `the credential has no role (an API key): that takes ${role}`
+          : `a member with role ${held} may not do this: that takes ${role}`
       next(new ForbiddenError(reason, { reason }))
       return
     }
@@ -726,6 +945,8 @@ module.exports = {
   NotAuthenticatedError,
   PayloadTooLargeError,
   RequestValidationError,
+  acceptInvitationBody,
+  acceptedInvitation,
   apiKeyBody,
   apiKeysBody,
   auditPageBody,
@@ -735,13 +956,22 @@ module.exports = {
   claimsBody,
   clientAddress,
   createdApiKeyBody,
+  createdInvitationBody,
   errorHandler,
   importOptions,
+  invitationBody,
+  invitationsBody,
   jsonBody,
+  memberBody,
+  memberRole,
+  memberRoleBody,
+  membersBody,
   migrateOptions,
   migrateReportBody,
   newApiKey,
   newApiKeyBody,
+  newInvitation,
+  newInvitationBody,
   notFound,
   pageBody,
   queryParam,
@@ -750,6 +980,7 @@ module.exports = {
   requireClaims,
   requireCredential,
   requireOperator,
+  requireRole,
   requireScope,
   requireToken,
   responseFor,

@@ -13,16 +13,23 @@ import type {
   AuditPage,
   AuditQuery,
   AuditVerification,
+  CheckedAcceptedInvitation,
+  CheckedMemberRole,
+  CheckedNewInvitation,
   Claims,
   HttpResponse,
   ImportedTenant,
   ImportOptions,
+  Invitation,
+  InvitationInfo,
   Location,
+  Member,
   MigrateOptions as NativeMigrateOptions,
   MigrateReport,
   MoveProgress,
   MoveTarget,
   NewApiKey,
+  NewInvitation,
   RecoveryReport,
   Session,
   SessionInfo,
@@ -37,6 +44,7 @@ import type {
 
 export { Claims } from './native'
 export type {
+  AcceptedInvitation,
   AccessToken,
   ApiKey,
   ApiKeyInfo,
@@ -50,11 +58,14 @@ export type {
   AuditRequest,
   AuditVerification,
   BodyField,
+  CheckedAcceptedInvitation,
   CheckedAuditQuery,
   CheckedBody,
   CheckedImportOptions,
+  CheckedMemberRole,
   CheckedMigrateOptions,
   CheckedNewApiKey,
+  CheckedNewInvitation,
   CheckedParam,
   CheckedTenantId,
   CheckedTenantQuery,
@@ -64,12 +75,16 @@ export type {
   HttpResponse,
   ImportedTenant,
   ImportOptions,
+  Invitation,
+  InvitationInfo,
   Location,
+  Member,
   MigrateReport,
   MigrationFailure,
   MoveProgress,
   MoveTarget,
   NewApiKey,
+  NewInvitation,
   RecoveryFailure,
   RecoveryReport,
   Session,
@@ -219,6 +234,14 @@ export type Naming = 'slug' | 'stable'
  * until purged).
  */
 export type TenantState = 'active' | 'deleted'
+
+/**
+ * A member's role in its tenant: `owner` (everything, renaming and deleting the tenant and
+ * managing owners included), `admin` (members and API keys, but no owner), `member` (the
+ * tenant's data and its own sessions). A text that is not one is refused with
+ * `InvalidInputError` (`field`: `role`).
+ */
+export type Role = 'owner' | 'admin' | 'member'
 
 /**
  * The options of `exportTenant` and `exportTenantBuffer`: `onProgress`, when given, is
@@ -490,6 +513,8 @@ export interface ClaimsBody {
   api_key_id: string | null
   /** The API key's scopes; `null` for an access token (which may do all its admin may). */
   scopes: string[] | null
+  /** The member's role; `null` for an API key. */
+  role: Role | null
   /** RFC 3339, UTC, to the millisecond (far in the future for a key that never expires). */
   expires_at: string
 }
@@ -518,6 +543,96 @@ export declare function httpApiKeysBody(keys: ApiKeyInfo[]): { api_keys: ApiKeyB
 /** Who verified claims speak for, as `GET /auth/whoami` answers it (the core's body). */
 export declare function httpClaimsBody(claims: Claims): ClaimsBody
 
+/** A member as `GET /admin/members` lists it (the core's body). */
+export interface MemberBody {
+  /** The member's id, for `PATCH` and `DELETE /admin/members/{member_id}`. */
+  id: string
+  email: string
+  role: Role
+  /** Whether it is the organization's first admin (it cannot be removed, only demoted). */
+  first_admin: boolean
+  /** RFC 3339, UTC, to the millisecond: when it joined. */
+  created_at: string
+}
+
+/** A pending invitation as `GET /admin/invitations` lists it (the core's body): never its token. */
+export interface InvitationBody {
+  /** The invitation's id, for `DELETE /admin/invitations/{invitation_id}`. */
+  id: string
+  /** `tni_<id>`: how its token begins. */
+  prefix: string
+  email: string
+  /** The role the member will have. */
+  role: Role
+  /** The id of the member who invited. */
+  invited_by: string
+  /** RFC 3339, UTC, to the millisecond. */
+  created_at: string
+  expires_at: string
+}
+
+/** An invitation just made as `POST /admin/invitations` answers it (the core's body): the token, this once. */
+export interface CreatedInvitationBody extends InvitationBody {
+  /** `tni_<id>_<secret>`, for `POST /auth/accept-invitation`: it cannot be shown again. */
+  token: string
+}
+
+/**
+ * A member of `members`, `setMemberRole` or `acceptInvitation` as `GET /admin/members`
+ * lists it and `PATCH /admin/members/{member_id}` and `POST /auth/accept-invitation`
+ * answer it (the core's body). Throws `InvalidInputError` (`field`: `member`) for an
+ * object this library did not return as a member.
+ */
+export declare function httpMemberBody(member: Member): MemberBody
+
+/**
+ * The array `members` returned, as `GET /admin/members` answers it (the core's body, the
+ * first admin first). Throws `InvalidInputError` (`field`: `members`) for an array
+ * `members` did not return.
+ */
+export declare function httpMembersBody(members: Member[]): { members: MemberBody[] }
+
+/**
+ * The `info` of an invitation of `inviteMember` (or one of `invitations`) as
+ * `GET /admin/invitations` lists it (the core's body, never the token). Throws
+ * `InvalidInputError` (`field`: `invitation`) for an object this library did not return as
+ * an invitation.
+ */
+export declare function httpInvitationBody(invitation: InvitationInfo): InvitationBody
+
+/**
+ * An invitation of `inviteMember` as `POST /admin/invitations` answers it (the core's
+ * body: the token, this once, beside what is listed of it). Throws `InvalidInputError`
+ * (`field`: `invitation`) for an object `inviteMember` did not return.
+ */
+export declare function httpCreatedInvitationBody(invitation: Invitation): CreatedInvitationBody
+
+/**
+ * The array `invitations` returned, as `GET /admin/invitations` answers it (the core's
+ * body, oldest first). Throws `InvalidInputError` (`field`: `invitations`) for an array
+ * `invitations` did not return.
+ */
+export declare function httpInvitationsBody(invitations: InvitationInfo[]): { invitations: InvitationBody[] }
+
+/**
+ * The body of `PATCH /admin/members/{member_id}` read by the core as every server reads it
+ * (`role`: `owner`, `admin` or `member`): the role, or every problem.
+ */
+export declare function httpMemberRole(body: Uint8Array): CheckedMemberRole
+
+/**
+ * The body of `POST /admin/invitations` read by the core as every server reads it
+ * (`email`, `role`, optional `expires_at` in RFC 3339): the invitation for
+ * `inviteMember`, or every problem.
+ */
+export declare function httpNewInvitation(body: Uint8Array): CheckedNewInvitation
+
+/**
+ * The body of `POST /auth/accept-invitation` read by the core as every server reads it
+ * (`token`, `password`): what `acceptInvitation` takes, or every problem.
+ */
+export declare function httpAcceptedInvitation(body: Uint8Array): CheckedAcceptedInvitation
+
 /** The stable code of each kind of error (the core's `Error::code()`). */
 export type ErrorCode =
   | 'TENANT_NOT_FOUND'
@@ -533,6 +648,7 @@ export type ErrorCode =
   | 'DATABASE'
   | 'INTERNAL'
   | 'TENANT_SUSPENDED'
+  | 'LAST_OWNER'
 
 /**
  * What every method rejects (or throws) with: `err instanceof TenantryError`, and
@@ -623,6 +739,15 @@ export declare class InternalError extends TenantryError {
 export declare class TenantSuspendedError extends TenantryError {
   static readonly code: 'TENANT_SUSPENDED'
   readonly code: 'TENANT_SUSPENDED'
+}
+/**
+ * The change would leave the tenant without an owner: its last owner cannot be removed or
+ * demoted (promote another member first). Of two owners demoting each other at once, one
+ * is refused with it.
+ */
+export declare class LastOwnerError extends TenantryError {
+  static readonly code: 'LAST_OWNER'
+  readonly code: 'LAST_OWNER'
 }
 
 /** Each code's class. */
@@ -809,8 +934,19 @@ export declare class TenantManager {
    * reject alike (`InvalidCredentialsError`); past the failure limits of the (email,
    * `client`) pair, the email or the client, `TooManyAttemptsError`. The right password
    * of a suspended tenant's admin rejects with `TenantSuspendedError`.
+   *
+   * One email may be a member of several tenants (`acceptInvitation`):
+   * `organizationName`, when given, logs into that tenant's member of the email (any
+   * spelling of its name; another tenant's is `InvalidCredentialsError`). Without it, the
+   * email logs into the one tenant its password opens, and is refused with
+   * `InvalidInputError` (`field`: `organizationName`) when it opens several.
    */
-  authenticate(email: string, password: string, client?: string | null): Promise<AccessToken>
+  authenticate(
+    email: string,
+    password: string,
+    client?: string | null,
+    organizationName?: string | null,
+  ): Promise<AccessToken>
   /**
    * The claims of a token whose signature, algorithm and expiry hold and that was not
    * revoked (password changed, admin or tenant deleted). Rejects with `UnauthorizedError`,
@@ -824,13 +960,18 @@ export declare class TenantManager {
    */
   decodeToken(token: string): Claims
   /**
-   * Log an admin in as `authenticate` does (throttled per (email, `client`), audited, the
-   * same rejections) and open a session: a short access token (`sessionAccessSeconds`, 15
+   * Log an admin in as `authenticate` does (into the tenant named `organizationName` when
+   * given; throttled per (email, `client`), audited, the same rejections) and open a session: a short access token (`sessionAccessSeconds`, 15
    * minutes by default) and an opaque refresh token that renews it until the session ends
    * (`sessionRefreshSeconds` after the login, 30 days by default). `console.log` of a
    * session masks both tokens.
    */
-  loginSession(email: string, password: string, client?: string | null): Promise<Session>
+  loginSession(
+    email: string,
+    password: string,
+    client?: string | null,
+    organizationName?: string | null,
+  ): Promise<Session>
   /**
    * Renew a session: the next access and refresh tokens. The refresh token presented is
    * used up: presenting it again (also in a race) ends its whole session, and that call
@@ -879,6 +1020,63 @@ export declare class TenantManager {
    * `ForbiddenError` for an API key's claims. Audited.
    */
   revokeApiKey(claims: Claims, keyId: string): Promise<boolean>
+  /**
+   * The members of the claims' tenant: its first admin first, then the others as they
+   * joined (any member's token; an API key's claims are refused with `ForbiddenError`).
+   */
+  members(claims: Claims): Promise<Member[]>
+  /**
+   * Change the role of the claims' tenant's member `memberId` (an `id` of `members`): an
+   * owner's or admin's token, and only an owner makes an owner or changes an owner's role
+   * (else `ForbiddenError`). Resolves to the member as it is now, or `null` when the tenant
+   * has no such member. Rejects with `LastOwnerError` when it would leave the tenant
+   * without an owner (of two owners demoting each other at once, one is refused), and
+   * `InvalidInputError` (`field`: `memberId` for a text that is not a member id, `role`
+   * for a role that is not one). Audited.
+   */
+  setMemberRole(claims: Claims, memberId: string, role: Role): Promise<Member | null>
+  /**
+   * Remove the claims' tenant's member `memberId`: its sessions end and its tokens stop
+   * verifying. Resolves to whether the tenant had such a member. An owner's or admin's
+   * token (only an owner removes an owner); the tenant's first admin cannot be removed
+   * (`ForbiddenError`; it may be demoted), nor its last owner (`LastOwnerError`). Rejects
+   * with `InvalidInputError` (`field`: `memberId`) for a text that is not a member id.
+   * Audited.
+   */
+  removeMember(claims: Claims, memberId: string): Promise<boolean>
+  /**
+   * Invite `invitation.email` into the claims' tenant as `invitation.role` (an owner's or
+   * admin's token; only an owner invites an owner), until `invitation.expiresAt` (a `Date`
+   * in the future, at most 30 days away; 7 days when left out or `null`). Resolves to the
+   * token, `tni_<id>_<secret>`, in this answer only (only its digest is stored;
+   * `console.log` and `JSON.stringify` show its prefix alone), and `info`, as
+   * `invitations` will list it. Rejects with `InvalidInputError` (`field`: `email`,
+   * `role`, `expiresAt`), `TenantAlreadyExistsError` (`field`: `email`) for an email that
+   * is a member already, `ConflictError` when the tenant holds its most pending
+   * invitations (100). Audited.
+   */
+  inviteMember(claims: Claims, invitation: NewInvitation): Promise<Invitation>
+  /**
+   * The claims' tenant's pending invitations (neither accepted, revoked nor expired),
+   * oldest first, without their tokens. An owner's or admin's token.
+   */
+  invitations(claims: Claims): Promise<InvitationInfo[]>
+  /**
+   * Revoke the claims' tenant's pending invitation `invitationId` (an `id` of
+   * `invitations`): its token stops working. Resolves to whether there was one. Rejects
+   * with `InvalidInputError` (`field`: `invitationId`) for a text that is not an
+   * invitation id. An owner's or admin's token. Audited.
+   */
+  revokeInvitation(claims: Claims, invitationId: string): Promise<boolean>
+  /**
+   * Accept an invitation (no claims: the invitee has no account yet): its email joins its
+   * tenant with its role and `password`, and logs in like any member (`authenticate`,
+   * naming the tenant when the email is a member of several). Works once: of two racing
+   * accepts, exactly one joins. Rejects with `UnauthorizedError` for an unknown, used,
+   * expired or revoked invitation, `InvalidInputError` (`field`: `password`) for a weak
+   * password, `TenantSuspendedError` while the tenant is suspended.
+   */
+  acceptInvitation(token: string, password: string): Promise<Member>
   /**
    * The claims of an API key (`tnk_...`): its secret compared in constant time, the key
    * neither revoked nor expired (else `UnauthorizedError`, as for a malformed or forged

@@ -67,6 +67,7 @@ const ManagerClosedError = kind('CLOSED', 'ManagerClosedError')
 const DatabaseError = kind('DATABASE', 'DatabaseError')
 const InternalError = kind('INTERNAL', 'InternalError')
 const TenantSuspendedError = kind('TENANT_SUSPENDED', 'TenantSuspendedError')
+const LastOwnerError = kind('LAST_OWNER', 'LastOwnerError')
 
 /** Each code's class (each `kind` adds its own). */
 const errorClasses = Object.freeze(byCode)
@@ -469,11 +470,12 @@ function httpMigrateReportBody(report) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Sessions, signing keys and API keys.
+// Sessions, signing keys, API keys, members and invitations.
 
 /**
  * The core's own beside each `Session`, array of `SessionInfo`, `SigningKeyInfo`, array of
- * `SigningKeyInfo`, `ApiKey`, `ApiKeyInfo` or array of `ApiKeyInfo` returned, for their
+ * `SigningKeyInfo`, `ApiKey`, `ApiKeyInfo`, array of `ApiKeyInfo`, `Member`, array of
+ * `Member`, `Invitation`, `InvitationInfo` or array of `InvitationInfo` returned, for their
  * HTTP bodies: the core's cannot be rebuilt from the JavaScript ones.
  *
  * @type {WeakMap<object, any>}
@@ -577,6 +579,85 @@ function apiKeysOf({ keys, core, each }) {
   cores.set(keys, core)
   keys.forEach((key, i) => cores.set(key, each[i]))
   return keys
+}
+
+// ---------------------------------------------------------------------------------------
+// Members and invitations.
+
+/**
+ * What `setMemberRole` or `acceptInvitation` settled with, as the member it returns: the
+ * core's kept beside it.
+ *
+ * @param {import('./native').MemberOutcome} outcome
+ */
+function memberOf({ member, core }) {
+  cores.set(member, core)
+  return member
+}
+
+/**
+ * What `members` settled with, as the array it returns: the core's kept beside it, and
+ * beside each member.
+ *
+ * @param {import('./native').MembersOutcome} outcome
+ */
+function membersOf({ members, core, each }) {
+  cores.set(members, core)
+  members.forEach((member, i) => cores.set(member, each[i]))
+  return members
+}
+
+/**
+ * `console.log(invitation)` as the core's `Debug` shows an invitation just made: its
+ * prefix, the secret masked.
+ *
+ * @this {import('./native').Invitation}
+ * @param {number} _depth
+ * @param {import('node:util').InspectOptions} options
+ * @param {typeof inspect} [show]
+ */
+function inspectInvitation(_depth, options, show) {
+  return `Invitation ${(show ?? inspect)(maskedInvitation(this), options)}`
+}
+
+/**
+ * An invitation with its token masked (its prefix and `_***`).
+ *
+ * @param {import('./native').Invitation} invitation
+ */
+function maskedInvitation(invitation) {
+  return { token: `${invitation.info.prefix}_***`, info: invitation.info }
+}
+
+/**
+ * What `inviteMember` settled with, as the invitation it returns: the core's kept beside
+ * it (and beside its `info`), its secret masked when inspected and in `JSON.stringify`
+ * (the token is read from `token`, or sent with `httpCreatedInvitationBody`).
+ *
+ * @param {import('./native').InvitationOutcome} outcome
+ */
+function invitationOf({ invitation, core, info }) {
+  cores.set(invitation, core)
+  cores.set(invitation.info, info)
+  Object.defineProperty(invitation, inspect.custom, { value: inspectInvitation })
+  Object.defineProperty(invitation, 'toJSON', {
+    value() {
+      return maskedInvitation(this)
+    },
+  })
+  return invitation
+}
+
+/**
+ * What `invitations` settled with, as the array it returns: the core's kept beside it, and
+ * beside each invitation.
+ *
+ * @param {import('./native').InvitationsOutcome} outcome
+ */
+function invitationsOf({ invitations, core, each }) {
+  cores.set(invitations, core)
+  invitations.forEach((invitation, i) => cores.set(invitation, each[i]))
+  return invitations
 }
 
 /**
@@ -702,6 +783,93 @@ function httpNewApiKey(body) {
 }
 
 /**
+ * A member of `members`, `setMemberRole` or `acceptInvitation` as `GET /admin/members`
+ * lists it and `PATCH /admin/members/{member_id}` answers it: the core's body. Throws
+ * `InvalidInputError` (field `member`) for another object.
+ *
+ * @param {unknown} member
+ */
+function httpMemberBody(member) {
+  return native.httpMemberBody(coreOf(member, 'member', 'a member', native.CoreMember))
+}
+
+/**
+ * The array `members` returned as `GET /admin/members` answers it: the core's body.
+ * Throws `InvalidInputError` (field `members`) for another array.
+ *
+ * @param {unknown} members
+ */
+function httpMembersBody(members) {
+  return native.httpMembersBody(coreOf(members, 'members', 'a list of members', native.CoreMembers))
+}
+
+/**
+ * The `info` of an invitation of `inviteMember` (or one of `invitations`) as
+ * `GET /admin/invitations` lists it: the core's body, never the token. Throws
+ * `InvalidInputError` (field `invitation`) for another object.
+ *
+ * @param {unknown} invitation
+ */
+function httpInvitationBody(invitation) {
+  return native.httpInvitationBody(coreOf(invitation, 'invitation', 'an invitation', native.CoreInvitationInfo))
+}
+
+/**
+ * An invitation of `inviteMember` as `POST /admin/invitations` answers it: the core's
+ * body, the token this once. Throws `InvalidInputError` (field `invitation`) for another
+ * object.
+ *
+ * @param {unknown} invitation
+ */
+function httpCreatedInvitationBody(invitation) {
+  return native.httpCreatedInvitationBody(
+    coreOf(invitation, 'invitation', 'an invitation just made', native.CoreInvitation),
+  )
+}
+
+/**
+ * The array `invitations` returned as `GET /admin/invitations` answers it: the core's
+ * body. Throws `InvalidInputError` (field `invitations`) for another array.
+ *
+ * @param {unknown} invitations
+ */
+function httpInvitationsBody(invitations) {
+  return native.httpInvitationsBody(
+    coreOf(invitations, 'invitations', 'a list of invitations', native.CoreInvitations),
+  )
+}
+
+/**
+ * The body of `PATCH /admin/members/{member_id}` read by the core as every server reads
+ * it: `{ value }` (the role) or `{ problems }`.
+ *
+ * @param {Uint8Array} body
+ */
+function httpMemberRole(body) {
+  return now(() => native.httpMemberRole(body))
+}
+
+/**
+ * The body of `POST /admin/invitations` read by the core as every server reads it:
+ * `{ value }` (`{ email, role, expiresAt }` for `inviteMember`) or `{ problems }`.
+ *
+ * @param {Uint8Array} body
+ */
+function httpNewInvitation(body) {
+  return now(() => native.httpNewInvitation(body))
+}
+
+/**
+ * The body of `POST /auth/accept-invitation` read by the core as every server reads it:
+ * `{ value }` (`{ token, password }` for `acceptInvitation`) or `{ problems }`.
+ *
+ * @param {Uint8Array} body
+ */
+function httpAcceptedInvitation(body) {
+  return now(() => native.httpAcceptedInvitation(body))
+}
+
+/**
  * Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
  * Make one per process with `TenantManager.connect(options)` or `TenantManager.fromEnv()`,
  * share it, and `close()` it (or `await using`) when done.
@@ -801,8 +969,11 @@ class TenantManager {
     return now(() => this.#native.checkTenantName(claims, name))
   }
 
-  authenticate(email, password, client) {
-    return settle(() => this.#native.authenticate(email, password, client ?? undefined), this.authenticate)
+  authenticate(email, password, client, organizationName) {
+    return settle(
+      () => this.#native.authenticate(email, password, client ?? undefined, organizationName ?? undefined),
+      this.authenticate,
+    )
   }
 
   verifyToken(token) {
@@ -813,9 +984,13 @@ class TenantManager {
     return now(() => this.#native.decodeToken(token))
   }
 
-  loginSession(email, password, client) {
+  loginSession(email, password, client, organizationName) {
     return settle(
-      () => then(this.#native.loginSession(email, password, client ?? undefined), sessionOf),
+      () =>
+        then(
+          this.#native.loginSession(email, password, client ?? undefined, organizationName ?? undefined),
+          sessionOf,
+        ),
       this.loginSession,
     )
   }
@@ -846,6 +1021,37 @@ class TenantManager {
 
   revokeApiKey(claims, keyId) {
     return settle(() => this.#native.revokeApiKey(claims, keyId), this.revokeApiKey)
+  }
+
+  members(claims) {
+    return settle(() => then(this.#native.members(claims), membersOf), this.members)
+  }
+
+  setMemberRole(claims, memberId, role) {
+    return settle(
+      () => then(this.#native.setMemberRole(claims, memberId, role), (m) => (m == null ? null : memberOf(m))),
+      this.setMemberRole,
+    )
+  }
+
+  removeMember(claims, memberId) {
+    return settle(() => this.#native.removeMember(claims, memberId), this.removeMember)
+  }
+
+  inviteMember(claims, invitation) {
+    return settle(() => then(this.#native.inviteMember(claims, invitation), invitationOf), this.inviteMember)
+  }
+
+  invitations(claims) {
+    return settle(() => then(this.#native.invitations(claims), invitationsOf), this.invitations)
+  }
+
+  revokeInvitation(claims, invitationId) {
+    return settle(() => this.#native.revokeInvitation(claims, invitationId), this.revokeInvitation)
+  }
+
+  acceptInvitation(token, password) {
+    return settle(() => then(this.#native.acceptInvitation(token, password), memberOf), this.acceptInvitation)
   }
 
   verifyApiKey(key) {
@@ -1018,6 +1224,7 @@ module.exports = {
   DatabaseError,
   InternalError,
   TenantSuspendedError,
+  LastOwnerError,
   errorClasses,
   // Before the members written `name: value`, so that ES modules can import them by name.
   httpSessionBody,
@@ -1029,6 +1236,14 @@ module.exports = {
   httpApiKeysBody,
   httpClaimsBody,
   httpNewApiKey,
+  httpMemberBody,
+  httpMembersBody,
+  httpInvitationBody,
+  httpCreatedInvitationBody,
+  httpInvitationsBody,
+  httpMemberRole,
+  httpNewInvitation,
+  httpAcceptedInvitation,
   httpResponse: native.httpResponse,
   httpValidationResponse: native.httpValidationResponse,
   httpMethodNotAllowed: native.httpMethodNotAllowed,

@@ -60,6 +60,12 @@ export declare class Claims {
    */
   get scopes(): Array<string> | null
   /**
+   * The member's role when `verifyToken` checked the claims (`owner`, `admin` or
+   * `member`: as fresh as the revocation check); `null` after `decodeToken` and for an
+   * API key's claims.
+   */
+  get role(): 'owner' | 'admin' | 'member' | null
+  /**
    * Whether the claims allow `scope`: an API key's when it was made with it, an admin's
    * token always (it may do all its admin may).
    */
@@ -113,6 +119,37 @@ export declare class CoreApiKeyInfo {}
  * the public API: `index.js` keeps it beside the array `apiKeys` returns.
  */
 export declare class CoreApiKeys {}
+
+/**
+ * The core's invitation just made, opaque, for its HTTP body
+ * (`httpCreatedInvitationBody`). Not part of the public API: `index.js` keeps it beside
+ * the `Invitation` `inviteMember` returns.
+ */
+export declare class CoreInvitation {}
+
+/**
+ * The core's listed invitation, opaque, for its HTTP body (`httpInvitationBody`). Not
+ * part of the public API: `index.js` keeps it beside each `InvitationInfo` returned.
+ */
+export declare class CoreInvitationInfo {}
+
+/**
+ * The core's listing of invitations, opaque, for its HTTP body (`httpInvitationsBody`).
+ * Not part of the public API: `index.js` keeps it beside the array `invitations` returns.
+ */
+export declare class CoreInvitations {}
+
+/**
+ * The core's member, opaque, for its HTTP body (`httpMemberBody`). Not part of the public
+ * API: `index.js` keeps it beside each `Member` returned.
+ */
+export declare class CoreMember {}
+
+/**
+ * The core's listing of members, opaque, for its HTTP body (`httpMembersBody`). Not part
+ * of the public API: `index.js` keeps it beside the array `members` returns.
+ */
+export declare class CoreMembers {}
 
 /**
  * The core's session, opaque, for its HTTP body (`httpSessionBody`). Not part of the
@@ -242,18 +279,22 @@ export declare class TenantManager {
    * name the tenant they act on.
    */
   checkTenantName(claims: Claims, name: string): void
-  /** Log an admin in and issue an access token. */
-  authenticate(email: string, password: string, client?: string | undefined | null): AccessToken | Promise<AccessToken>
+  /**
+   * Log an admin in and issue an access token; into the tenant named
+   * `organizationName` when given (an email may be a member of several tenants).
+   */
+  authenticate(email: string, password: string, client?: string | undefined | null, organizationName?: string | undefined | null): AccessToken | Promise<AccessToken>
   /**
    * Check a token's signature, algorithm and expiry, then that it has not been revoked
    * (password changed, admin or tenant deleted).
    */
   verifyToken(token: string): Claims | Promise<Claims>
   /**
-   * Log an admin in as `authenticate` does (throttled, audited) and open a session: a
-   * short access token and a refresh token that renews it.
+   * Log an admin in as `authenticate` does (throttled, audited; into the tenant named
+   * `organizationName` when given) and open a session: a short access token and a
+   * refresh token that renews it.
    */
-  loginSession(email: string, password: string, client?: string | undefined | null): SessionOutcome | Promise<SessionOutcome>
+  loginSession(email: string, password: string, client?: string | undefined | null, organizationName?: string | undefined | null): SessionOutcome | Promise<SessionOutcome>
   /**
    * Renew a session: the next access and refresh tokens; the one presented is used up,
    * and presenting it again ends the session.
@@ -287,6 +328,36 @@ export declare class TenantManager {
    * `INVALID_INPUT` (`keyId`) for a text that is not a key id.
    */
   revokeApiKey(claims: Claims, keyId: string): boolean | Promise<boolean>
+  /** The members of the claims' tenant (any member's token), the first admin first. */
+  members(claims: Claims): MembersOutcome | Promise<MembersOutcome>
+  /**
+   * Change the role of the claims' tenant's member `memberId`; `null` when the tenant
+   * has no such member. `INVALID_INPUT` (`memberId`) for a text that is not a member id,
+   * (`role`) for a role that is not one; `LAST_OWNER` for the last owner's demotion.
+   */
+  setMemberRole(claims: Claims, memberId: string, role: 'owner' | 'admin' | 'member'): MemberOutcome | null | Promise<MemberOutcome | null>
+  /**
+   * Remove the claims' tenant's member `memberId`; whether it was one. `INVALID_INPUT`
+   * (`memberId`) for a text that is not a member id.
+   */
+  removeMember(claims: Claims, memberId: string): boolean | Promise<boolean>
+  /**
+   * Invite an email into the claims' tenant with a role; checked by the core
+   * (`INVALID_INPUT` on `email`, `role`, `expiresAt`).
+   */
+  inviteMember(claims: Claims, invitation: NewInvitation): InvitationOutcome | Promise<InvitationOutcome>
+  /** The claims' tenant's pending invitations, oldest first, without their tokens. */
+  invitations(claims: Claims): InvitationsOutcome | Promise<InvitationsOutcome>
+  /**
+   * Revoke the claims' tenant's pending invitation `invitationId`; whether there was
+   * one. `INVALID_INPUT` (`invitationId`) for a text that is not an invitation id.
+   */
+  revokeInvitation(claims: Claims, invitationId: string): boolean | Promise<boolean>
+  /**
+   * Accept an invitation: its email joins its tenant with its role and `password`.
+   * `UNAUTHORIZED` for an unknown, used, expired or revoked invitation.
+   */
+  acceptInvitation(token: string, password: string): MemberOutcome | Promise<MemberOutcome>
   /**
    * The claims of an API key (`tnk_...`), with its id and scopes: its secret checked,
    * the key live, its tenant there and not suspended.
@@ -416,6 +487,17 @@ export declare class TenantManager {
    * service; list unclaimed `org_*` collections.
    */
   recover(): RecoveryReport | Promise<RecoveryReport>
+}
+
+/**
+ * What `POST /auth/accept-invitation` carries: the invitation's token and the new
+ * member's password.
+ */
+export interface AcceptedInvitation {
+  /** The token, `tni_<id>_<secret>`. */
+  token: string
+  /** The new member's password. */
+  password: string
 }
 
 /** A freshly issued access token and the ids it carries. */
@@ -620,6 +702,14 @@ export interface BodyField {
   optional?: boolean
 }
 
+/** The body of `POST /auth/accept-invitation`: the token and password, or every problem. */
+export interface CheckedAcceptedInvitation {
+  /** The token and password for `acceptInvitation`, when the body reads. */
+  value?: AcceptedInvitation
+  /** Every problem (`token`, `password`, or `body`), otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /** The parameters of `GET /admin/audit`: the request, or every problem. */
 export interface CheckedAuditQuery {
   /** The request, when every parameter parses. */
@@ -644,6 +734,14 @@ export interface CheckedImportOptions {
   problems: Array<HttpProblem>
 }
 
+/** The body of `PATCH /admin/members/{member_id}`: the role, or every problem. */
+export interface CheckedMemberRole {
+  /** The role for `setMemberRole`, when the body reads. */
+  value?: 'owner' | 'admin' | 'member'
+  /** Every problem (`role`, or `body`), otherwise. */
+  problems: Array<HttpProblem>
+}
+
 /** The options of `POST /admin/migrate`: the options, or every problem. */
 export interface CheckedMigrateOptions {
   /** The options for `migrate`, when every parameter parses. */
@@ -657,6 +755,17 @@ export interface CheckedNewApiKey {
   /** The key for `createApiKey`, when the body reads (`expiresAt` `null` when not given). */
   value?: NewApiKey
   /** Every problem (`name`, `scopes`, `expires_at`, or `body`), otherwise. */
+  problems: Array<HttpProblem>
+}
+
+/** The body of `POST /admin/invitations`: the invitation to make, or every problem. */
+export interface CheckedNewInvitation {
+  /**
+   * The invitation for `inviteMember`, when the body reads (`expiresAt` `null` when
+   * not given).
+   */
+  value?: NewInvitation
+  /** Every problem (`email`, `role`, `expires_at`, or `body`), otherwise. */
   problems: Array<HttpProblem>
 }
 
@@ -713,7 +822,18 @@ export interface ClaimsObject {
   apiKeyId: string | null
   /** The API key's scopes; `null` for a token. */
   scopes: Array<string> | null
+  /**
+   * The member's role when the claims were verified; `null` after a decode and for an
+   * API key.
+   */
+  role: 'owner' | 'admin' | 'member' | null
 }
+
+/**
+ * Read the body of `POST /auth/accept-invitation` as every server of the contract does
+ * ([`tenantry::http::accepted_invitation`]): `token` and `password`, strings.
+ */
+export declare function httpAcceptedInvitation(body: Uint8Array): CheckedAcceptedInvitation
 
 /**
  * An API key as `GET /admin/api-keys` lists it ([`tenantry::http::api_key_body`]; never its
@@ -760,6 +880,14 @@ export declare function httpClaimsBody(claims: Claims): any
 export declare function httpCreatedApiKeyBody(key: CoreApiKey): any
 
 /**
+ * An invitation just made as `POST /admin/invitations` answers it
+ * ([`tenantry::http::created_invitation_body`]: the token, this once, beside what is
+ * listed of it), from the core's invitation `index.js` kept beside the `Invitation`
+ * `inviteMember` returned.
+ */
+export declare function httpCreatedInvitationBody(invitation: CoreInvitation): any
+
+/**
  * Read the options of `POST /admin/import` from a query string (without `?`):
  * `organization_name`, `email`, `layout`, `cluster`, each optional and at most once
  * ([`tenantry::http::import_options`]).
@@ -767,10 +895,43 @@ export declare function httpCreatedApiKeyBody(key: CoreApiKey): any
 export declare function httpImportOptions(query: string): CheckedImportOptions
 
 /**
+ * A pending invitation as `GET /admin/invitations` lists it
+ * ([`tenantry::http::invitation_body`]; never its token), from the core's invitation
+ * `index.js` kept beside the `InvitationInfo` returned.
+ */
+export declare function httpInvitationBody(invitation: CoreInvitationInfo): any
+
+/**
+ * The pending invitations as `GET /admin/invitations` answers them
+ * ([`tenantry::http::invitations_body`]), from the core's listing `index.js` kept beside
+ * the array `invitations` returned.
+ */
+export declare function httpInvitationsBody(invitations: CoreInvitations): any
+
+/**
  * Check a JSON body of string fields as every server of the contract does
  * ([`tenantry::http::json_object`]).
  */
 export declare function httpJsonObject(body: Uint8Array, fields: Array<BodyField>): CheckedBody
+
+/**
+ * A member as `GET /admin/members` lists it and `PATCH /admin/members/{member_id}` and
+ * `POST /auth/accept-invitation` answer it ([`tenantry::http::member_body`]), from the
+ * core's member `index.js` kept beside the `Member` returned.
+ */
+export declare function httpMemberBody(member: CoreMember): any
+
+/**
+ * Read the body of `PATCH /admin/members/{member_id}` as every server of the contract
+ * does ([`tenantry::http::member_role`]): `role`, one of `owner`, `admin`, `member`.
+ */
+export declare function httpMemberRole(body: Uint8Array): CheckedMemberRole
+
+/**
+ * The members as `GET /admin/members` answers them ([`tenantry::http::members_body`]),
+ * from the core's listing `index.js` kept beside the array `members` returned.
+ */
+export declare function httpMembersBody(members: CoreMembers): any
 
 /** The 405 response, `Allow` listing `allowed` in the order every server uses. */
 export declare function httpMethodNotAllowed(allowed: Array<string>): HttpResponse
@@ -789,6 +950,14 @@ export declare function httpMigrateOptions(query: string): CheckedMigrateOptions
  * scope, a past expiry) is `createApiKey`'s `INVALID_INPUT`.
  */
 export declare function httpNewApiKey(body: Uint8Array): CheckedNewApiKey
+
+/**
+ * Read the body of `POST /admin/invitations` as every server of the contract does
+ * ([`tenantry::http::new_invitation`]): `email` (a string), `role` (`owner`, `admin` or
+ * `member`), `expires_at` (RFC 3339, optional). What the core judges later (the email, an
+ * expiry in the past or too far) is `inviteMember`'s `INVALID_INPUT`.
+ */
+export declare function httpNewInvitation(body: Uint8Array): CheckedNewInvitation
 
 /**
  * A page of tenants as `GET /admin/tenants` answers it: `{"tenants": [...], "next": ...}`,
@@ -903,6 +1072,61 @@ export interface ImportOptions {
 }
 
 /**
+ * An invitation just made (`inviteMember`): its token, shown this once, and what will be
+ * listed of it.
+ */
+export interface Invitation {
+  /**
+   * The token, `tni_<id>_<secret>`, for the invitee's `acceptInvitation`: only its
+   * digest is stored, it cannot be shown again.
+   */
+  token: string
+  /** The invitation as `invitations` will list it. */
+  info: InvitationInfo
+}
+
+/**
+ * A pending invitation as listed (`invitations`, and `Invitation.info`): everything but
+ * its token.
+ */
+export interface InvitationInfo {
+  /** The invitation's id (24 hex digits), for `revokeInvitation`. */
+  id: string
+  /** `tni_<id>`: how its token begins. */
+  prefix: string
+  /** The email invited. */
+  email: string
+  /** The role the member will have. */
+  role: 'owner' | 'admin' | 'member'
+  /** The id of the member who invited (24 hex digits). */
+  invitedBy: string
+  /** When it was made. */
+  createdAt: Date
+  /** When it stops working. */
+  expiresAt: Date
+}
+
+/** An invitation just made and the core's own, as `inviteMember` settles. */
+export interface InvitationOutcome {
+  /** The invitation. */
+  invitation: Invitation
+  /** The core's invitation, for its HTTP body. */
+  core: CoreInvitation
+  /** The core's listed invitation, for the body of `invitation.info`. */
+  info: CoreInvitationInfo
+}
+
+/** The pending invitations and the core's own, as `invitations` settles. */
+export interface InvitationsOutcome {
+  /** The invitations, oldest first. */
+  invitations: Array<InvitationInfo>
+  /** The core's invitations, for their HTTP body. */
+  core: CoreInvitations
+  /** The core's invitation of each, in the same order, for its own body. */
+  each: Array<CoreInvitationInfo>
+}
+
+/**
  * Where one of a tenant's logical collections is: on the application's own `mongodb`
  * client, `client.db(database).collection(collection)`.
  */
@@ -921,6 +1145,41 @@ export interface Location {
    * `null` in the others.
    */
   confinement: Confinement | null
+}
+
+/** A member of a tenant as listed (`members`, `setMemberRole`, `acceptInvitation`). */
+export interface Member {
+  /**
+   * The member's id (24 hex digits): the `adminId` of its tokens, for `setMemberRole`
+   * and `removeMember`.
+   */
+  id: string
+  /** Its email, as given. */
+  email: string
+  /** Its role. */
+  role: 'owner' | 'admin' | 'member'
+  /** Whether it is the tenant's first admin (it cannot be removed, only demoted). */
+  firstAdmin: boolean
+  /** When it joined. */
+  createdAt: Date
+}
+
+/** A member and the core's own, as `setMemberRole` and `acceptInvitation` settle. */
+export interface MemberOutcome {
+  /** The member. */
+  member: Member
+  /** The core's member, for its HTTP body. */
+  core: CoreMember
+}
+
+/** The members and the core's own, as `members` settles. */
+export interface MembersOutcome {
+  /** The members, the first admin first. */
+  members: Array<Member>
+  /** The core's members, for their HTTP body. */
+  core: CoreMembers
+  /** The core's member of each, in the same order, for its own body. */
+  each: Array<CoreMember>
 }
 
 /**
@@ -1038,6 +1297,19 @@ export interface NewApiKey {
    */
   scopes: Array<string>
   /** When the key stops verifying (in the future); never when left out or `null`. */
+  expiresAt?: Date | null
+}
+
+/** An invitation to make (`inviteMember`): checked by the core. */
+export interface NewInvitation {
+  /** The email invited (checked as a tenant admin's is). */
+  email: string
+  /** The role the member will have (only an owner invites an owner). */
+  role: 'owner' | 'admin' | 'member'
+  /**
+   * When the invitation stops working (in the future, at most 30 days away); 7 days
+   * from now when left out or `null`.
+   */
   expiresAt?: Date | null
 }
 

@@ -217,6 +217,7 @@ test('a key verifies into claims with its id and scopes; verifyCredential takes 
     organization_name: tenant.name,
     api_key_id: made.info.id,
     scopes: ['orders:read', 'reports'],
+    role: null,
     expires_at: claims.expiresAt.toISOString(),
   })
   assert.deepEqual(httpClaimsBody(admin), {
@@ -225,6 +226,7 @@ test('a key verifies into claims with its id and scopes; verifyCredential takes 
     organization_name: tenant.name,
     api_key_id: null,
     scopes: null,
+    role: 'owner',
     expires_at: admin.expiresAt.toISOString(),
   })
   const err = thrown(() => claimsBody(/** @type {any} */ ({ ...claims.toJSON() })))

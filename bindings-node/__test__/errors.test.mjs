@@ -11,6 +11,7 @@ import { ObjectId } from 'mongodb'
 
 import { createRequire } from 'node:module'
 
+import { responseFor } from '../express.js'
 import { TenantManager, TenantryError, errorClasses } from '../index.js'
 import {
   ERROR_CODES,
@@ -97,6 +98,10 @@ test('every core code converts to its class, with its extra fields (a sample of 
   assert.equal(suspended.name, 'TenantSuspendedError')
   assert.equal(suspended.message, 'tenant suspended: Sample Corp')
   assert.equal(suspended.field, null)
+  const lastOwner = sample('LAST_OWNER')
+  assert.equal(lastOwner.name, 'LastOwnerError')
+  assert.equal(lastOwner.field, null)
+  assert.equal(responseFor(lastOwner).status, 409)
 })
 
 test('a rejection carries the stack of the call that started it', async (t) => {

@@ -20,6 +20,7 @@ export const binding = /** @type {{
   __coreFields(kind: string): string[],
   __layouts(): string[],
   __tenantStates(): string[],
+  __roles(): string[],
 }} */ (/** @type {unknown} */ (require('../native.js')))
 
 export const MONGODB_URI = process.env.MONGODB_URI || process.env.MONGO_URI || ''
@@ -45,6 +46,7 @@ export const ERROR_CODES = /** @type {const} */ ([
   'DATABASE',
   'INTERNAL',
   'TENANT_SUSPENDED',
+  'LAST_OWNER',
 ])
 
 /** One driver client per test file; closed by `closeDriver`. */

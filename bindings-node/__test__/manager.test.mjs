@@ -294,8 +294,9 @@ describe('auth', () => {
       cluster: 'home',
       apiKeyId: null,
       scopes: null,
+      role: 'owner',
     })
-    for (const field of /** @type {const} */ (['collectionName', 'database', 'layout', 'cluster'])) {
+    for (const field of /** @type {const} */ (['collectionName', 'database', 'layout', 'cluster', 'role'])) {
       assert.equal(decoded[field], null, `decoded claims were not checked against the database: ${field}`)
     }
   })

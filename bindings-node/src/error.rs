@@ -142,6 +142,7 @@ pub(crate) fn core_error(
         "CONFIG" => E::Config(reason),
         "CLOSED" => E::Closed,
         "DATABASE" => E::Database(std::io::Error::other(message).into()),
+        "LAST_OWNER" => E::LastOwner,
         _ => E::Internal(reason),
     }
 }

@@ -2,9 +2,10 @@
 //! the Express glue. The bodies of results are the core's own, built from the core's types:
 //! a result the binding returned is converted back first (a migration report's body, which
 //! cannot be, comes with the report: see `schema::MigrateOutcome`; a session's, a
-//! listing of sessions', a signing key's, a listing of signing keys', an API key's and a
-//! listing of API keys' are made from the core's own, kept beside them: see `sessions.rs`,
-//! `signing.rs` and `api_keys.rs`).
+//! listing of sessions', a signing key's, a listing of signing keys', an API key's, a
+//! listing of API keys', a member's, a listing of members', an invitation's and a listing
+//! of invitations' are made from the core's own, kept beside them: see `sessions.rs`,
+//! `signing.rs`, `api_keys.rs` and `members.rs`).
 
 use napi::Env;
 use napi_derive::napi;
@@ -15,6 +16,9 @@ use crate::archive::ImportOptions;
 use crate::audit::{AuditPage, AuditQuery, AuditVerification};
 use crate::config::snake;
 use crate::error::to_js_error;
+use crate::members::{
+    CoreInvitation, CoreInvitationInfo, CoreInvitations, CoreMember, CoreMembers, NewInvitation,
+};
 use crate::schema::MigrateOptions;
 use crate::sessions::{CoreSession, CoreSessions};
 use crate::signing::{CoreSigningKey, CoreSigningKeys};
@@ -458,4 +462,162 @@ pub fn api_keys_body(keys: &CoreApiKeys) -> Value {
 #[napi(js_name = "httpClaimsBody")]
 pub fn claims_body(claims: &Claims) -> Value {
     tenantry::http::claims_body(&claims.inner)
+}
+
+/// A member as `GET /admin/members` lists it and `PATCH /admin/members/{member_id}` and
+/// `POST /auth/accept-invitation` answer it ([`tenantry::http::member_body`]), from the
+/// core's member `index.js` kept beside the `Member` returned.
+#[napi(js_name = "httpMemberBody")]
+pub fn member_body(member: &CoreMember) -> Value {
+    tenantry::http::member_body(&member.inner)
+}
+
+/// The members as `GET /admin/members` answers them ([`tenantry::http::members_body`]),
+/// from the core's listing `index.js` kept beside the array `members` returned.
+#[napi(js_name = "httpMembersBody")]
+pub fn members_body(members: &CoreMembers) -> Value {
+    tenantry::http::members_body(&members.inner)
+}
+
+/// A pending invitation as `GET /admin/invitations` lists it
+/// ([`tenantry::http::invitation_body`]; never its token), from the core's invitation
+/// `index.js` kept beside the `InvitationInfo` returned.
+#[napi(js_name = "httpInvitationBody")]
+pub fn invitation_body(invitation: &CoreInvitationInfo) -> Value {
+    tenantry::http::invitation_body(&invitation.inner)
+}
+
+/// An invitation just made as `POST /admin/invitations` answers it
+/// ([`tenantry::http::created_invitation_body`]: the token, this once, beside what is
+/// listed of it), from the core's invitation `index.js` kept beside the `Invitation`
+/// `inviteMember` returned.
+#[napi(js_name = "httpCreatedInvitationBody")]
+pub fn created_invitation_body(invitation: &CoreInvitation) -> Value {
+    tenantry::http::created_invitation_body(&invitation.inner)
+}
+
+/// The pending invitations as `GET /admin/invitations` answers them
+/// ([`tenantry::http::invitations_body`]), from the core's listing `index.js` kept beside
+/// the array `invitations` returned.
+#[napi(js_name = "httpInvitationsBody")]
+pub fn invitations_body(invitations: &CoreInvitations) -> Value {
+    tenantry::http::invitations_body(&invitations.inner)
+}
+
+/// The body of `PATCH /admin/members/{member_id}`: the role, or every problem.
+#[napi(object)]
+pub struct CheckedMemberRole {
+    /// The role for `setMemberRole`, when the body reads.
+    #[napi(ts_type = "'owner' | 'admin' | 'member'")]
+    pub value: Option<String>,
+    /// Every problem (`role`, or `body`), otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the body of `PATCH /admin/members/{member_id}` as every server of the contract
+/// does ([`tenantry::http::member_role`]): `role`, one of `owner`, `admin`, `member`.
+#[napi(js_name = "httpMemberRole")]
+pub fn member_role(body: &[u8]) -> CheckedMemberRole {
+    match tenantry::http::member_role(body) {
+        Ok(role) => CheckedMemberRole {
+            value: Some(role.as_str().to_owned()),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedMemberRole {
+            value: None,
+            problems: problems(p),
+        },
+    }
+}
+
+/// The body of `POST /admin/invitations`: the invitation to make, or every problem.
+#[napi(object)]
+pub struct CheckedNewInvitation {
+    /// The invitation for `inviteMember`, when the body reads (`expiresAt` `null` when
+    /// not given).
+    pub value: Option<NewInvitation>,
+    /// Every problem (`email`, `role`, `expires_at`, or `body`), otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the body of `POST /admin/invitations` as every server of the contract does
+/// ([`tenantry::http::new_invitation`]): `email` (a string), `role` (`owner`, `admin` or
+/// `member`), `expires_at` (RFC 3339, optional). What the core judges later (the email, an
+/// expiry in the past or too far) is `inviteMember`'s `INVALID_INPUT`.
+#[napi(js_name = "httpNewInvitation")]
+pub fn new_invitation(env: &Env, body: &[u8]) -> napi::Result<CheckedNewInvitation> {
+    if let Err(p) = tenantry::http::new_invitation(body) {
+        return Ok(CheckedNewInvitation {
+            value: None,
+            problems: problems(p),
+        });
+    }
+    // The core read the body whole and found nothing wrong: a JSON object with a string
+    // `email`, a role `role`, and `expires_at` absent, null or RFC 3339. Its
+    // `NewInvitation` keeps its fields to itself, so they are read again here, alike.
+    let internal = |what: &str| {
+        let err = tenantry::Error::Internal(format!("a body the core read has no {what}"));
+        to_js_error(env, err)
+    };
+    let object: serde_json::Map<String, Value> =
+        serde_json::from_slice(body).map_err(|_| internal("object"))?;
+    let text = |field: &str| {
+        object
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| internal(field))
+    };
+    let (email, role) = (text("email")?, text("role")?);
+    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
+        Some(at) => napi::Either::A(DateValue::from(
+            chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| internal("expires_at"))?
+                .with_timezone(&chrono::Utc),
+        )),
+        None => napi::Either::B(napi::bindgen_prelude::Null),
+    };
+    Ok(CheckedNewInvitation {
+        value: Some(NewInvitation {
+            email,
+            role,
+            expires_at: Some(expires_at),
+        }),
+        problems: Vec::new(),
+    })
+}
+
+/// What `POST /auth/accept-invitation` carries: the invitation's token and the new
+/// member's password.
+#[napi(object)]
+pub struct AcceptedInvitation {
+    /// The token, `tni_<id>_<secret>`.
+    pub token: String,
+    /// The new member's password.
+    pub password: String,
+}
+
+/// The body of `POST /auth/accept-invitation`: the token and password, or every problem.
+#[napi(object)]
+pub struct CheckedAcceptedInvitation {
+    /// The token and password for `acceptInvitation`, when the body reads.
+    pub value: Option<AcceptedInvitation>,
+    /// Every problem (`token`, `password`, or `body`), otherwise.
+    pub problems: Vec<HttpProblem>,
+}
+
+/// Read the body of `POST /auth/accept-invitation` as every server of the contract does
+/// ([`tenantry::http::accepted_invitation`]): `token` and `password`, strings.
+#[napi(js_name = "httpAcceptedInvitation")]
+pub fn accepted_invitation(body: &[u8]) -> CheckedAcceptedInvitation {
+    match tenantry::http::accepted_invitation(body) {
+        Ok((token, password)) => CheckedAcceptedInvitation {
+            value: Some(AcceptedInvitation { token, password }),
+            problems: Vec::new(),
+        },
+        Err(p) => CheckedAcceptedInvitation {
+            value: None,
+            problems: problems(p),
+        },
+    }
 }

@@ -9,6 +9,7 @@
 //! `sessions.rs` (a login's access and refresh tokens, an admin's open sessions),
 //! `signing.rs` (the keys that sign access tokens, as an operator sees them),
 //! `api_keys.rs` (a tenant's API keys for machine clients: made, listed, never a secret),
+//! `members.rs` (a tenant's members and their roles, invitations: made, listed, accepted),
 //! `config.rs` (options to the core's `Settings`), `schema.rs` (the per-tenant schema's
 //! declaration, migrations written in JavaScript, a migration run's options and report),
 //! `error.rs` (core errors to JS `Error`s with the core's details), `http.rs` (the core's
@@ -29,6 +30,7 @@ mod config;
 mod error;
 mod http;
 mod manager;
+mod members;
 mod moves;
 mod schema;
 mod scope;
@@ -49,15 +51,22 @@ pub use audit::{AuditBreak, AuditEntry, AuditPage, AuditQuery, AuditVerification
 pub use config::settings_fields;
 pub use error::{error_codes, error_sample};
 pub use http::{
-    api_key_body, api_keys_body, audit_page_body, audit_query, audit_tenant, claims_body,
-    created_api_key_body, import_options, json_object, method_not_allowed, migrate_options,
-    new_api_key, page_body, query_param, response, session_body, sessions_body, signing_key_body,
-    signing_keys_body, tenant_body, tenant_query, validation_response, verification_body,
-    AuditRequest, BodyField, CheckedAuditQuery, CheckedBody, CheckedImportOptions,
-    CheckedMigrateOptions, CheckedNewApiKey, CheckedParam, CheckedTenantId, CheckedTenantQuery,
-    HttpProblem, HttpResponse,
+    accepted_invitation, api_key_body, api_keys_body, audit_page_body, audit_query, audit_tenant,
+    claims_body, created_api_key_body, created_invitation_body, import_options, invitation_body,
+    invitations_body, json_object, member_body, member_role, members_body, method_not_allowed,
+    migrate_options, new_api_key, new_invitation, page_body, query_param, response, session_body,
+    sessions_body, signing_key_body, signing_keys_body, tenant_body, tenant_query,
+    validation_response, verification_body, AcceptedInvitation, AuditRequest, BodyField,
+    CheckedAcceptedInvitation, CheckedAuditQuery, CheckedBody, CheckedImportOptions,
+    CheckedMemberRole, CheckedMigrateOptions, CheckedNewApiKey, CheckedNewInvitation, CheckedParam,
+    CheckedTenantId, CheckedTenantQuery, HttpProblem, HttpResponse,
 };
 pub use manager::TenantManager;
+pub use members::{
+    roles, CoreInvitation, CoreInvitationInfo, CoreInvitations, CoreMember, CoreMembers,
+    Invitation, InvitationInfo, InvitationOutcome, InvitationsOutcome, Member, MemberOutcome,
+    MembersOutcome, NewInvitation,
+};
 pub use moves::{JsCallback, MoveProgress, MoveTarget, ProgressCallback};
 pub use schema::{
     MigrateOptions, MigrateOutcome, MigrateProgressCallback, MigrateReport, MigrationCallback,

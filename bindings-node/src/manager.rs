@@ -21,6 +21,9 @@ use crate::archive::{
 use crate::audit::{self, AuditPage, AuditQuery, AuditVerification};
 use crate::config::{camel_error, settings, to_object};
 use crate::error::{promise, to_js_error, Later};
+use crate::members::{
+    InvitationOutcome, InvitationsOutcome, MemberOutcome, MembersOutcome, NewInvitation,
+};
 use crate::moves::{Listener, MoveTarget, ProgressCallback};
 use crate::schema::{
     self, MigrateOptions, MigrateOutcome, MigrateProgressCallback, MigrationCallback,
@@ -312,7 +315,8 @@ impl TenantManager {
             .map_err(|err| to_js_error(env, err))
     }
 
-    /// Log an admin in and issue an access token.
+    /// Log an admin in and issue an access token; into the tenant named
+    /// `organizationName` when given (an email may be a member of several tenants).
     #[napi(ts_return_type = "AccessToken | Promise<AccessToken>")]
     pub fn authenticate<'env>(
         &self,
@@ -320,14 +324,21 @@ impl TenantManager {
         email: String,
         password: String,
         client: Option<String>,
+        organization_name: Option<String>,
     ) -> napi::Result<Later<'env, AccessToken>> {
         let manager = self.inner.clone();
         promise(
             env,
             async move {
-                manager
-                    .authenticate_from(&email, &password, client.as_deref())
-                    .await
+                let client = client.as_deref();
+                match organization_name {
+                    Some(tenant) => {
+                        manager
+                            .authenticate_in(&tenant, &email, &password, client)
+                            .await
+                    }
+                    None => manager.authenticate_from(&email, &password, client).await,
+                }
             },
             AccessToken::from,
         )
@@ -349,8 +360,9 @@ impl TenantManager {
         )
     }
 
-    /// Log an admin in as `authenticate` does (throttled, audited) and open a session: a
-    /// short access token and a refresh token that renews it.
+    /// Log an admin in as `authenticate` does (throttled, audited; into the tenant named
+    /// `organizationName` when given) and open a session: a short access token and a
+    /// refresh token that renews it.
     #[napi(ts_return_type = "SessionOutcome | Promise<SessionOutcome>")]
     pub fn login_session<'env>(
         &self,
@@ -358,14 +370,21 @@ impl TenantManager {
         email: String,
         password: String,
         client: Option<String>,
+        organization_name: Option<String>,
     ) -> napi::Result<Later<'env, SessionOutcome>> {
         let manager = self.inner.clone();
         promise(
             env,
             async move {
-                manager
-                    .login_session(&email, &password, client.as_deref())
-                    .await
+                let client = client.as_deref();
+                match organization_name {
+                    Some(tenant) => {
+                        manager
+                            .login_session_in(&tenant, &email, &password, client)
+                            .await
+                    }
+                    None => manager.login_session(&email, &password, client).await,
+                }
             },
             SessionOutcome::from,
         )
@@ -486,6 +505,131 @@ impl TenantManager {
             env,
             async move { manager.revoke_api_key(&claims, key?).await },
             |revoked| revoked,
+        )
+    }
+
+    /// The members of the claims' tenant (any member's token), the first admin first.
+    #[napi(ts_return_type = "MembersOutcome | Promise<MembersOutcome>")]
+    pub fn members<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+    ) -> napi::Result<Later<'env, MembersOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        promise(
+            env,
+            async move { manager.members(&claims).await },
+            MembersOutcome::from,
+        )
+    }
+
+    /// Change the role of the claims' tenant's member `memberId`; `null` when the tenant
+    /// has no such member. `INVALID_INPUT` (`memberId`) for a text that is not a member id,
+    /// (`role`) for a role that is not one; `LAST_OWNER` for the last owner's demotion.
+    #[napi(
+        ts_args_type = "claims: Claims, memberId: string, role: 'owner' | 'admin' | 'member'",
+        ts_return_type = "MemberOutcome | null | Promise<MemberOutcome | null>"
+    )]
+    pub fn set_member_role<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        member_id: String,
+        role: String,
+    ) -> napi::Result<Later<'env, Option<MemberOutcome>>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let member = tenantry::http::member_id(&member_id);
+        let role = role.parse::<tenantry::Role>();
+        promise(
+            env,
+            async move { manager.set_member_role(&claims, member?, role?).await },
+            |member| member.map(MemberOutcome::from),
+        )
+    }
+
+    /// Remove the claims' tenant's member `memberId`; whether it was one. `INVALID_INPUT`
+    /// (`memberId`) for a text that is not a member id.
+    #[napi(ts_return_type = "boolean | Promise<boolean>")]
+    pub fn remove_member<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        member_id: String,
+    ) -> napi::Result<Later<'env, bool>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let member = tenantry::http::member_id(&member_id);
+        promise(
+            env,
+            async move { manager.remove_member(&claims, member?).await },
+            |removed| removed,
+        )
+    }
+
+    /// Invite an email into the claims' tenant with a role; checked by the core
+    /// (`INVALID_INPUT` on `email`, `role`, `expiresAt`).
+    #[napi(ts_return_type = "InvitationOutcome | Promise<InvitationOutcome>")]
+    pub fn invite_member<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        invitation: NewInvitation,
+    ) -> napi::Result<Later<'env, InvitationOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let invitation = tenantry::NewInvitation::try_from(invitation);
+        promise(
+            env,
+            async move { manager.invite_member(&claims, invitation?).await },
+            InvitationOutcome::from,
+        )
+    }
+
+    /// The claims' tenant's pending invitations, oldest first, without their tokens.
+    #[napi(ts_return_type = "InvitationsOutcome | Promise<InvitationsOutcome>")]
+    pub fn invitations<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+    ) -> napi::Result<Later<'env, InvitationsOutcome>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        promise(
+            env,
+            async move { manager.invitations(&claims).await },
+            InvitationsOutcome::from,
+        )
+    }
+
+    /// Revoke the claims' tenant's pending invitation `invitationId`; whether there was
+    /// one. `INVALID_INPUT` (`invitationId`) for a text that is not an invitation id.
+    #[napi(ts_return_type = "boolean | Promise<boolean>")]
+    pub fn revoke_invitation<'env>(
+        &self,
+        env: &'env Env,
+        claims: &Claims,
+        invitation_id: String,
+    ) -> napi::Result<Later<'env, bool>> {
+        let (manager, claims) = (self.inner.clone(), claims.inner.clone());
+        let invitation = tenantry::http::invitation_id(&invitation_id);
+        promise(
+            env,
+            async move { manager.revoke_invitation(&claims, invitation?).await },
+            |revoked| revoked,
+        )
+    }
+
+    /// Accept an invitation: its email joins its tenant with its role and `password`.
+    /// `UNAUTHORIZED` for an unknown, used, expired or revoked invitation.
+    #[napi(ts_return_type = "MemberOutcome | Promise<MemberOutcome>")]
+    pub fn accept_invitation<'env>(
+        &self,
+        env: &'env Env,
+        token: String,
+        password: String,
+    ) -> napi::Result<Later<'env, MemberOutcome>> {
+        let manager = self.inner.clone();
+        promise(
+            env,
+            async move { manager.accept_invitation(&token, &password).await },
+            MemberOutcome::from,
         )
     }
 

@@ -497,6 +497,14 @@ impl Claims {
         self.inner.scopes().map(<[String]>::to_vec)
     }
 
+    /// The member's role when `verifyToken` checked the claims (`owner`, `admin` or
+    /// `member`: as fresh as the revocation check); `null` after `decodeToken` and for an
+    /// API key's claims.
+    #[napi(getter, ts_return_type = "'owner' | 'admin' | 'member' | null")]
+    pub fn role(&self) -> Option<String> {
+        self.inner.role().map(|r| r.as_str().to_owned())
+    }
+
     /// Whether the claims allow `scope`: an API key's when it was made with it, an admin's
     /// token always (it may do all its admin may).
     #[napi]
@@ -520,6 +528,7 @@ impl Claims {
             cluster: self.cluster(),
             api_key_id: self.api_key_id(),
             scopes: self.scopes(),
+            role: self.role(),
         }
     }
 }
@@ -558,6 +567,10 @@ pub struct ClaimsObject {
     pub api_key_id: Option<String>,
     /// The API key's scopes; `null` for a token.
     pub scopes: Option<Vec<String>>,
+    /// The member's role when the claims were verified; `null` after a decode and for an
+    /// API key.
+    #[napi(ts_type = "'owner' | 'admin' | 'member'")]
+    pub role: Option<String>,
 }
 
 /// Where a tenant's own data lives, for use with the `mongodb` driver:

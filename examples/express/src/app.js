@@ -11,8 +11,12 @@ import {
   claimsBody,
   clientAddress,
   createdApiKeyBody,
+  createdInvitationBody,
   errorHandler,
   importOptions,
+  invitationsBody,
+  memberBody,
+  membersBody,
   migrateOptions,
   migrateReportBody,
   notFound,
@@ -37,9 +41,12 @@ import { docsRouter } from './docs.js'
 import { openapi } from './openapi.js'
 import {
   IMPORT_LIMIT,
+  acceptInvitationRequest,
   apiKeyRequest,
   createBody,
+  invitationRequest,
   loginBody,
+  memberRoleRequest,
   logoutBody,
   moveBody,
   orgNameBody,
@@ -119,20 +126,36 @@ function claimsOf(req) {
 /** Where the key id of `DELETE /admin/api-keys/{key_id}` starts in its path. */
 const API_KEY_PATH = '/admin/api-keys/'
 
+/** Where the member id of `PATCH` and `DELETE /admin/members/{member_id}` starts. */
+const MEMBER_PATH = '/admin/members/'
+
+/** Where the invitation id of `DELETE /admin/invitations/{invitation_id}` starts. */
+const INVITATION_PATH = '/admin/invitations/'
+
 /**
- * The key id of `DELETE /admin/api-keys/{key_id}`, read from the path as sent and decoded
- * here: one that does not decode (`%zz`) is no key id either (the core says so, after the
- * credential is checked, as on the other servers), where Express would refuse the request
- * before any middleware ran.
+ * The last segment of a request's path after `prefix`, read from the path as sent and
+ * decoded here: one that does not decode (`%zz`) is no id either (the core says so, after
+ * the credential is checked, as on the other servers), where Express would refuse the
+ * request before any middleware ran.
+ *
+ * @param {import('express').Request} req
+ * @param {string} prefix
+ */
+function idOf(req, prefix) {
+  try {
+    return decodeURIComponent(req.path.slice(prefix.length))
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * The key id of `DELETE /admin/api-keys/{key_id}` (see `idOf`).
  *
  * @param {import('express').Request} req
  */
 function keyIdOf(req) {
-  try {
-    return decodeURIComponent(req.path.slice(API_KEY_PATH.length))
-  } catch {
-    return ''
-  }
+  return idOf(req, API_KEY_PATH)
 }
 
 /**
@@ -185,8 +208,9 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
   })
 
   app.post('/admin/login', loginBody, async (req, res) => {
+    const { email, password, organization_name: organization } = req.body
     const client = clientAddress(manager, req)
-    const token = await manager.authenticate(req.body.email, req.body.password, client)
+    const token = await manager.authenticate(email, password, client, organization)
     res.json({
       access_token: token.accessToken,
       token_type: token.tokenType,
@@ -201,8 +225,9 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
   // sessions, listed and ended with its access token (in the order of the other bearer
   // routes: the header's presence, the body, then the token). The bodies are the core's.
   app.post('/auth/login', loginBody, async (req, res) => {
+    const { email, password, organization_name: organization } = req.body
     const client = clientAddress(manager, req)
-    res.json(sessionBody(await manager.loginSession(req.body.email, req.body.password, client)))
+    res.json(sessionBody(await manager.loginSession(email, password, client, organization)))
   })
 
   app.post('/auth/refresh', refreshBody, async (req, res) => {
@@ -256,6 +281,50 @@ export function createApp(manager, log, { requestLog: logRequests = true } = {})
 
   app.get('/auth/whoami', requireCredential(manager), (req, res) => {
     res.json(claimsBody(claimsOf(req)))
+  })
+
+  // Members, their roles and invitations, as the API keys' routes: the bearer credential
+  // verified as either kind (an API key's claims reach the core, which refuses them: 403
+  // FORBIDDEN), the roles checked by the core (403 below the role, 409 LAST_OWNER), the
+  // bodies read by the core (the header's presence, the body, then the credential, then
+  // the path's id) and answered with the core's. The id routes are patterns without
+  // parameters: see `idOf`. An invitation is accepted without a credential: the invitee
+  // has no account yet.
+  app.get('/admin/members', requireCredential(manager), async (req, res) => {
+    res.json(membersBody(await manager.members(claimsOf(req))))
+  })
+
+  app.patch(
+    /^\/admin\/members\/[^/]+$/,
+    requireToken(),
+    memberRoleRequest,
+    requireCredential(manager),
+    async (req, res, next) => {
+      const member = await manager.setMemberRole(claimsOf(req), idOf(req, MEMBER_PATH), req.body)
+      // No such member of the organization: passed on, a 404.
+      if (member === null) next()
+      else res.json(memberBody(member))
+    },
+  )
+
+  app.delete(/^\/admin\/members\/[^/]+$/, requireCredential(manager), async (req, res) => {
+    res.json({ removed: await manager.removeMember(claimsOf(req), idOf(req, MEMBER_PATH)) })
+  })
+
+  app.post('/admin/invitations', requireToken(), invitationRequest, requireCredential(manager), async (req, res) => {
+    res.status(201).json(createdInvitationBody(await manager.inviteMember(claimsOf(req), req.body)))
+  })
+
+  app.get('/admin/invitations', requireCredential(manager), async (req, res) => {
+    res.json(invitationsBody(await manager.invitations(claimsOf(req))))
+  })
+
+  app.delete(/^\/admin\/invitations\/[^/]+$/, requireCredential(manager), async (req, res) => {
+    res.json({ revoked: await manager.revokeInvitation(claimsOf(req), idOf(req, INVITATION_PATH)) })
+  })
+
+  app.post('/auth/accept-invitation', acceptInvitationRequest, async (req, res) => {
+    res.status(201).json(memberBody(await manager.acceptInvitation(req.body.token, req.body.password)))
   })
 
   // As in the reference server: the header's presence first, then the body, then the

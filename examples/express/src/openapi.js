@@ -60,6 +60,31 @@ function apiKeyProperties() {
   }
 }
 
+/** A member's role. */
+const role = { type: 'string', enum: ['owner', 'admin', 'member'] }
+
+/** The fields of a pending invitation as listed (`GET /admin/invitations`), its token never among them. */
+function invitationProperties() {
+  return {
+    id: { ...string, description: "The invitation's id, for `DELETE /admin/invitations/{invitation_id}`." },
+    prefix: { ...string, description: '`tni_<id>`: how its token begins.' },
+    email: { ...string, description: 'The email invited.' },
+    role: { ...role, description: 'The role the member will have.' },
+    invited_by: { ...string, description: 'The id of the member who invited.' },
+    created_at: dateTime,
+    expires_at: { ...dateTime, description: 'When it stops working.' },
+  }
+}
+
+/** The answers every member and invitation call may give besides its own. */
+const memberErrors = {
+  401: errors[401],
+  403: json('a role below the one it takes, an API key, or the organization is suspended', 'ErrorBody'),
+}
+
+/** @param {string} name @param {string} description */
+const idPath = (name, description) => ({ name, in: 'path', required: true, description, schema: string })
+
 /** @type {Record<string, unknown>} */
 export const openapi = {
   openapi: '3.1.0',
@@ -269,6 +294,105 @@ export const openapi = {
           200: json('who the credential speaks for', 'WhoAmI'),
           401: json('a missing, bad, revoked or expired token or API key', 'ErrorBody'),
           403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/members': {
+      get: {
+        tags: ['members'],
+        summary: "The organization's members",
+        description:
+          "The organization's members with their roles: its first admin first, then the others as they joined. Any member's token (403 `FORBIDDEN` for an API key).",
+        security: [{ bearer: [] }],
+        responses: { 200: json('the members, the first admin first', 'MemberList'), ...memberErrors },
+      },
+    },
+    '/admin/members/{member_id}': {
+      patch: {
+        tags: ['members'],
+        summary: "Change a member's role",
+        description:
+          "Change a member's role: an owner's or admin's token, and only an owner makes an owner or changes an owner's role (403 `FORBIDDEN`). 404 when the organization has no such member; 409 `LAST_OWNER` when it would leave the organization without an owner. 400 for a bad body or a `member_id` that is not one.",
+        security: [{ bearer: [] }],
+        parameters: [idPath('member_id', "the member's `id` (24 hexadecimal digits)")],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('MemberRole') } } },
+        responses: {
+          200: json('the member, as it is now', 'Member'),
+          400: json('a bad body, or not a member id', 'ValidationError'),
+          ...memberErrors,
+          404: json('the organization has no such member', 'ErrorBody'),
+          409: json("the organization's last owner (`LAST_OWNER`)", 'ErrorBody'),
+          413: json('body over 64 KiB', 'ErrorBody'),
+        },
+      },
+      delete: {
+        tags: ['members'],
+        summary: 'Remove a member',
+        description:
+          "Remove a member: its sessions end and its tokens stop verifying. `removed` is false when the organization has no such member. An owner's or admin's token (only an owner removes an owner); the first admin cannot be removed (403 `FORBIDDEN`; it may be demoted), nor the last owner (409 `LAST_OWNER`). 400 `INVALID_INPUT` on `member_id` for an id that is not one.",
+        security: [{ bearer: [] }],
+        parameters: [idPath('member_id', "the member's `id` (24 hexadecimal digits)")],
+        responses: {
+          200: json('whether it was a member of the organization', 'Removed'),
+          400: json('not a member id', 'ValidationError'),
+          ...memberErrors,
+          409: json("the organization's last owner (`LAST_OWNER`)", 'ErrorBody'),
+        },
+      },
+    },
+    '/admin/invitations': {
+      post: {
+        tags: ['members'],
+        summary: 'Invite an email into the organization',
+        description:
+          "Invite an email into the token's organization with a role (an owner's or admin's token; only an owner invites an owner): the token (`tni_...`, for `POST /auth/accept-invitation`) is in this answer only; its digest is stored. It works once, until it expires (7 days unless `expires_at` says otherwise, at most 30) or is revoked. 400 for a bad body, email, role or expiry, or an email that is a member already; 409 when the organization holds 100 pending invitations.",
+        security: [{ bearer: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('NewInvitation') } } },
+        responses: {
+          201: json('the invitation: its token, shown this once, and what will be listed of it', 'CreatedInvitation'),
+          400: json('a bad body, email, role or expiry, or an email that is a member already', 'ValidationError'),
+          ...memberErrors,
+          409: json('the organization holds the most pending invitations it may', 'ErrorBody'),
+          413: json('body over 64 KiB', 'ErrorBody'),
+        },
+      },
+      get: {
+        tags: ['members'],
+        summary: "The organization's pending invitations",
+        description:
+          "The organization's pending invitations (neither accepted, revoked nor expired), oldest first, without their tokens. An owner's or admin's token.",
+        security: [{ bearer: [] }],
+        responses: { 200: json('the pending invitations, oldest first', 'InvitationList'), ...memberErrors },
+      },
+    },
+    '/admin/invitations/{invitation_id}': {
+      delete: {
+        tags: ['members'],
+        summary: 'Revoke an invitation',
+        description:
+          "Revoke one of the organization's pending invitations: its token stops working. `revoked` is false when it is no pending invitation of the organization. 400 `INVALID_INPUT` on `invitation_id` for an id that is not one. An owner's or admin's token.",
+        security: [{ bearer: [] }],
+        parameters: [idPath('invitation_id', "the invitation's `id` (24 hexadecimal digits)")],
+        responses: {
+          200: json('whether it was a pending invitation of the organization', 'Revoked'),
+          400: json('not an invitation id', 'ValidationError'),
+          ...memberErrors,
+        },
+      },
+    },
+    '/auth/accept-invitation': {
+      post: {
+        tags: ['members'],
+        summary: 'Accept an invitation',
+        description:
+          "Accept an invitation (no credential: the invitee has no account yet): its email joins the organization with its role and the password given, and logs in like any member (naming the organization in `organization_name` when the email is a member of several). Works once. 401 for an unknown, used, expired or revoked invitation; 400 for a bad body or a weak password; 403 `TENANT_SUSPENDED` while the organization is suspended.",
+        requestBody: { required: true, content: { 'application/json': { schema: ref('AcceptInvitation') } } },
+        responses: {
+          201: json('the new member', 'Member'),
+          400: json('a bad body, or a weak password', 'ValidationError'),
+          401: json('an unknown, used, expired or revoked invitation', 'ErrorBody'),
+          403: json('the organization is suspended (`TENANT_SUSPENDED`)', 'ErrorBody'),
+          413: json('body over 64 KiB', 'ErrorBody'),
         },
       },
     },
@@ -719,6 +843,12 @@ export const openapi = {
         properties: {
           email: { ...string, example: 'admin@acme.com' },
           password: { ...string, example: 'securepassword123' },
+          organization_name: {
+            type: ['string', 'null'],
+            description:
+              'Extension: the organization to log into, for an email that is a member of several (without it, such an email logs into the one its password opens, and is refused with 400 on `organization_name` when it opens several).',
+            example: 'Acme Corp',
+          },
         },
       },
       UpdateOrg: {
@@ -924,14 +1054,15 @@ export const openapi = {
       },
       Revoked: {
         type: 'object',
-        description: '`DELETE /admin/api-keys/{key_id}` answer: whether it was a live key of the organization.',
+        description:
+          '`DELETE /admin/api-keys/{key_id}` and `DELETE /admin/invitations/{invitation_id}` answer: whether it was a live key (a pending invitation) of the organization.',
         required: ['revoked'],
         properties: { revoked: { type: 'boolean' } },
       },
       WhoAmI: {
         type: 'object',
         description: '`GET /auth/whoami` answer: who a credential speaks for.',
-        required: ['admin_id', 'organization_id', 'organization_name', 'api_key_id', 'scopes', 'expires_at'],
+        required: ['admin_id', 'organization_id', 'organization_name', 'api_key_id', 'scopes', 'role', 'expires_at'],
         properties: {
           admin_id: { ...string, description: 'The admin (for an API key: the admin who made it).' },
           organization_id: string,
@@ -942,10 +1073,99 @@ export const openapi = {
             items: string,
             description: "The API key's scopes; `null` for an access token (which may do all its admin may).",
           },
+          role: {
+            type: ['string', 'null'],
+            enum: ['owner', 'admin', 'member', null],
+            description: "The member's role; `null` for an API key.",
+          },
           expires_at: {
             ...dateTime,
             description: 'When the credential expires (far in the future for an API key that never does).',
           },
+        },
+      },
+      Member: {
+        type: 'object',
+        description: 'A member of the organization.',
+        required: ['id', 'email', 'role', 'first_admin', 'created_at'],
+        properties: {
+          id: { ...string, description: "The member's id, for `PATCH` and `DELETE /admin/members/{member_id}`." },
+          email: string,
+          role,
+          first_admin: {
+            type: 'boolean',
+            description: "Whether it is the organization's first admin (it cannot be removed, only demoted).",
+          },
+          created_at: { ...dateTime, description: 'When it joined.' },
+        },
+      },
+      MemberList: {
+        type: 'object',
+        description: "`GET /admin/members` answer: the organization's members, the first admin first.",
+        required: ['members'],
+        properties: { members: { type: 'array', items: ref('Member') } },
+      },
+      MemberRole: {
+        type: 'object',
+        description: '`PATCH /admin/members/{member_id}` body (read by the core, as by every server).',
+        required: ['role'],
+        properties: { role: { ...role, example: 'admin' } },
+      },
+      Removed: {
+        type: 'object',
+        description: '`DELETE /admin/members/{member_id}` answer: whether it was a member of the organization.',
+        required: ['removed'],
+        properties: { removed: { type: 'boolean' } },
+      },
+      NewInvitation: {
+        type: 'object',
+        description: '`POST /admin/invitations` body (read by the core, as by every server).',
+        required: ['email', 'role'],
+        properties: {
+          email: { ...string, example: 'colleague@acme.com' },
+          role: { ...role, example: 'member' },
+          expires_at: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description:
+              'When the invitation stops working (RFC 3339, in the future, at most 30 days away); 7 days from now when left out or null.',
+            example: '2030-01-01T00:00:00Z',
+          },
+        },
+      },
+      Invitation: {
+        type: 'object',
+        description: 'A pending invitation as listed: never its token.',
+        required: ['id', 'prefix', 'email', 'role', 'invited_by', 'created_at', 'expires_at'],
+        properties: invitationProperties(),
+      },
+      CreatedInvitation: {
+        type: 'object',
+        description:
+          '`POST /admin/invitations` answer: the invitation as it will be listed, and its token, shown this once.',
+        required: ['token', 'id', 'prefix', 'email', 'role', 'invited_by', 'created_at', 'expires_at'],
+        properties: {
+          token: {
+            ...string,
+            description:
+              'The token, `tni_<id>_<secret>`, for `POST /auth/accept-invitation`: only its digest is stored, it cannot be shown again.',
+          },
+          ...invitationProperties(),
+        },
+      },
+      InvitationList: {
+        type: 'object',
+        description: "`GET /admin/invitations` answer: the organization's pending invitations, oldest first.",
+        required: ['invitations'],
+        properties: { invitations: { type: 'array', items: ref('Invitation') } },
+      },
+      AcceptInvitation: {
+        type: 'object',
+        description: '`POST /auth/accept-invitation` body (read by the core, as by every server).',
+        required: ['token', 'password'],
+        properties: {
+          token: { ...string, description: 'The invitation\'s token, `tni_<id>_<secret>`.' },
+          password: { ...string, description: "The new member's password.", example: 'securepassword123' },
         },
       },
       Message: { type: 'object', required: ['message'], properties: { message: string } },

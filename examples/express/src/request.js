@@ -2,7 +2,7 @@
 // The request bodies of the contract: their string fields, checked by the core (through
 // `jsonBody` of `tenantry/express`) as the Rust and FastAPI servers have them checked.
 
-import { jsonBody, newApiKeyBody } from 'tenantry/express'
+import { acceptInvitationBody, jsonBody, memberRoleBody, newApiKeyBody, newInvitationBody } from 'tenantry/express'
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = 64 * 1024
@@ -16,8 +16,13 @@ export const createBody = jsonBody(
   { limit: BODY_LIMIT },
 )
 
-/** `POST /admin/login` and `POST /auth/login`. */
-export const loginBody = jsonBody(['email', 'password'], { limit: BODY_LIMIT })
+/**
+ * `POST /admin/login` and `POST /auth/login` (`organization_name`: an extension, optional,
+ * for an email that is a member of several organizations).
+ */
+export const loginBody = jsonBody(['email', 'password', { name: 'organization_name', optional: true }], {
+  limit: BODY_LIMIT,
+})
 
 /** `POST /auth/refresh`. */
 export const refreshBody = jsonBody(['refresh_token'], { limit: BODY_LIMIT })
@@ -48,3 +53,15 @@ export const suspendBody = jsonBody(['organization_name', { name: 'reason', opti
  * `expires_at` (RFC 3339), read by the core into the key for `createApiKey`.
  */
 export const apiKeyRequest = newApiKeyBody({ limit: BODY_LIMIT })
+
+/** `PATCH /admin/members/{member_id}`: `role`, read by the core into the role for `setMemberRole`. */
+export const memberRoleRequest = memberRoleBody({ limit: BODY_LIMIT })
+
+/**
+ * `POST /admin/invitations`: `email`, `role` and an optional `expires_at` (RFC 3339), read
+ * by the core into the invitation for `inviteMember`.
+ */
+export const invitationRequest = newInvitationBody({ limit: BODY_LIMIT })
+
+/** `POST /auth/accept-invitation`: `token` and `password`, read by the core. */
+export const acceptInvitationRequest = acceptInvitationBody({ limit: BODY_LIMIT })
