@@ -407,6 +407,8 @@ pub(crate) async fn set_role(
                 store.add_owner(org.id).await?;
             }
         }
+        // This process sees the new role at once; the others when the change stream says.
+        cx.cache.forget_all();
         let detail = doc! { "member": id, "from": current.as_str(), "to": role.as_str() };
         crate::audit::record(store, org.id, &actor(&by), "member.role", "ok", detail).await;
     }
@@ -448,6 +450,9 @@ pub(crate) async fn remove(cx: &Cx, claims: &Claims, id: ObjectId) -> Result<boo
         }
         return Err(Error::busy());
     }
+    // This process refuses the member's tokens at once; the others when the change stream
+    // says.
+    cx.cache.forget_all();
     crate::sessions::end_all_of(cx, id, "member removed").await?;
     let detail = doc! { "member": id, "role": current.as_str() };
     crate::audit::record(store, org.id, &actor(&by), "member.remove", "ok", detail).await;

@@ -25,7 +25,7 @@ from test_extensions import create, operator
 PREFIX = "tnk_"
 ENTRY_KEYS = {"id", "prefix", "name", "scopes", "created_by", "created_at", "expires_at", "last_used_at"}
 CREATED_KEYS = ENTRY_KEYS | {"key"}
-WHOAMI_KEYS = {"admin_id", "organization_id", "organization_name", "api_key_id", "scopes", "expires_at"}
+WHOAMI_KEYS = {"admin_id", "organization_id", "organization_name", "api_key_id", "scopes", "role", "expires_at"}
 #: The error table's 401 for a refused credential, and its 401 without one.
 UNAUTHORIZED = {"detail": "Could not validate credentials", "code": "UNAUTHORIZED"}
 NOT_AUTHENTICATED = {"detail": "Not authenticated", "code": "UNAUTHORIZED"}
@@ -262,6 +262,7 @@ def test_whoami_with_a_key_names_its_organization_key_and_scopes(client: httpx.C
     assert me["organization_id"] == admin.organization_id
     assert me["organization_name"] == admin.name
     assert me["admin_id"] == admin.admin_id, "the admin who made it"
+    assert me["role"] is None, "a key has no role"
     assert parse_time(me["expires_at"]) > datetime.now(timezone.utc) + timedelta(days=3650), "never expires"
     # Its use is recorded, to the minute.
     [entry] = listed(client, admin)
@@ -276,6 +277,7 @@ def test_whoami_with_an_admin_token_has_no_key_and_no_scopes(client: httpx.Clien
     me = r.json()
     assert set(me) == WHOAMI_KEYS
     assert me["api_key_id"] is None and me["scopes"] is None
+    assert me["role"] == "owner", "the first admin"
     assert (me["admin_id"], me["organization_id"], me["organization_name"]) == (
         admin.admin_id, admin.organization_id, admin.name)
     assert parse_time(me["expires_at"]) > datetime.now(timezone.utc)

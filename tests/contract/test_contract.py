@@ -45,7 +45,7 @@ def parse_time(value: str) -> datetime:
 def assert_other_methods_are_405(client: httpx.Client, path: str, methods: list[str]) -> None:
     """Every method `path` does not serve answers 405, with `Allow` naming the ones it does
     (HEAD beside GET) and the contract's body."""
-    served = ["GET", "HEAD", "POST", "DELETE"]
+    served = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     allow = ", ".join(m for m in served if m.lower() in methods or (m == "HEAD" and "get" in methods))
     for wrong in ["GET", "POST", "PUT", "PATCH", "DELETE"]:
         if wrong.lower() in methods:

@@ -5,6 +5,7 @@
 //! the core's variables, `HOST` and `PORT`; `LOG_FORMAT=json` for JSON logs. Runs
 //! `recover()` once at start.
 
+mod connection;
 mod docs;
 mod error;
 mod extract;
@@ -72,6 +73,7 @@ async fn run() -> Result<(), String> {
     }
     let app = routes::router(manager)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(connection::close_if_body_unread))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

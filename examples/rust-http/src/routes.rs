@@ -3,7 +3,7 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, StatusCode};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -155,17 +155,27 @@ impl From<Tenant> for Placement {
     }
 }
 
-/// `POST /admin/login` body.
+/// `POST /admin/login` and `POST /auth/login` body.
 #[derive(Deserialize, ToSchema)]
 pub struct Login {
     #[schema(example = "admin@acme.com")]
     email: String,
     #[schema(example = "securepassword123")]
     password: String,
+    /// Extension: the organization to log into, for an email that is a member of several
+    /// (without it, the one the password opens; 400 `INVALID_INPUT` on `organization_name`
+    /// when it opens several).
+    #[serde(default)]
+    #[schema(example = "Acme Corp")]
+    organization_name: Option<String>,
 }
 
 impl Schema for Login {
-    const FIELDS: &'static [(&'static str, bool)] = &[("email", false), ("password", false)];
+    const FIELDS: &'static [(&'static str, bool)] = &[
+        ("email", false),
+        ("password", false),
+        ("organization_name", true),
+    ];
 }
 
 /// `PUT /org/update` body.
@@ -577,16 +587,24 @@ async fn get_org(
 }
 
 #[utoipa::path(post, path = "/admin/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = LoginOut), (status = 401, body = ErrorBody)))]
+    description = "Log in. `organization_name` (an extension, optional) names the organization to log into, for an email that is a member of several; without it the answers are the original contract's, but an email whose password opens several organizations gets 400 `INVALID_INPUT` on `organization_name`.",
+    responses((status = 200, body = LoginOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn login(
     State(m): State<TenantManager>,
     // Failures are counted per (email, client): X-Forwarded-For only from trusted proxies.
     ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<LoginOut>, ApiError> {
-    let token = m
-        .authenticate_from(&body.email, &body.password, Some(&client))
-        .await?;
+    let token = match body.organization_name.as_deref() {
+        Some(tenant) => {
+            m.authenticate_in(tenant, &body.email, &body.password, Some(&client))
+                .await?
+        }
+        None => {
+            m.authenticate_from(&body.email, &body.password, Some(&client))
+                .await?
+        }
+    };
     Ok(Json(LoginOut {
         access_token: token.access_token,
         token_type: token.token_type,
@@ -672,7 +690,7 @@ pub struct EndedCount {
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "sessions", request_body = Login,
-    description = "Log in (as `POST /admin/login`: throttled per email and client) and open a session: a short access token and a refresh token that renews it.",
+    description = "Log in (as `POST /admin/login`: throttled per email and client; `organization_name` names the organization for an email that is a member of several) and open a session: a short access token and a refresh token that renews it.",
     responses((status = 200, body = SessionOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, description = "the organization is suspended", body = ErrorBody),
               (status = 429, description = "too many failed logins (`Retry-After`)", body = ErrorBody)))]
@@ -681,9 +699,16 @@ async fn session_login(
     ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = m
-        .login_session(&body.email, &body.password, Some(&client))
-        .await?;
+    let session = match body.organization_name.as_deref() {
+        Some(tenant) => {
+            m.login_session_in(tenant, &body.email, &body.password, Some(&client))
+                .await?
+        }
+        None => {
+            m.login_session(&body.email, &body.password, Some(&client))
+                .await?
+        }
+    };
     Ok(Json(tenantry::http::session_body(&session)))
 }
 
@@ -904,6 +929,10 @@ pub struct WhoAmI {
     api_key_id: Option<String>,
     /// The API key's scopes; `null` for an access token (which may do all its admin may).
     scopes: Option<Vec<String>>,
+    /// The member's role in the organization (`owner`, `admin` or `member`); `null` for an
+    /// API key.
+    #[schema(example = "owner")]
+    role: Option<String>,
     /// When the credential expires (far in the future for an API key that never does).
     expires_at: DateTime<Utc>,
 }
@@ -970,6 +999,241 @@ async fn whoami(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let claims = m.verify_credential(&token).await?;
     Ok(Json(tenantry::http::claims_body(&claims)))
+}
+
+/// A member of the organization (`tenantry::http::member_body`).
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    /// Its id: the `admin_id` of its tokens, for `/admin/members/{member_id}`.
+    id: String,
+    email: String,
+    /// `owner`, `admin` or `member`.
+    #[schema(example = "admin")]
+    role: String,
+    /// Whether it is the organization's first admin (the one of `POST /org/create`): it
+    /// cannot be removed, only demoted.
+    first_admin: bool,
+    /// When it joined.
+    created_at: DateTime<Utc>,
+}
+
+/// `GET /admin/members` answer: the first admin first, then the others as they joined.
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    members: Vec<Member>,
+}
+
+/// `PATCH /admin/members/{member_id}` body. Documentation only: the body is read by the
+/// core (`tenantry::http::member_role`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // the OpenAPI document's only
+pub struct MemberRole {
+    /// `owner`, `admin` or `member`.
+    #[schema(example = "admin")]
+    role: String,
+}
+
+/// `DELETE /admin/members/{member_id}` answer: whether the organization had the member.
+#[derive(Serialize, ToSchema)]
+pub struct Removed {
+    removed: bool,
+}
+
+/// `POST /admin/invitations` body. Documentation only: the body is read by the core
+/// (`tenantry::http::new_invitation`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // the OpenAPI document's only
+pub struct NewInvitation {
+    /// The email invited (not a member of the organization yet).
+    #[schema(example = "colleague@acme.com")]
+    email: String,
+    /// The role the member will have: `owner` (an owner's token only), `admin` or `member`.
+    #[schema(example = "member")]
+    role: String,
+    /// When the invitation stops working (RFC 3339, in the future, at most 30 days away);
+    /// 7 days from now when left out or null.
+    #[schema(example = "2030-01-01T00:00:00Z")]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// A pending invitation as listed (`tenantry::http::invitation_body`): never its token.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationEntry {
+    /// Its id, for `DELETE /admin/invitations/{invitation_id}`.
+    id: String,
+    /// `tni_<id>`: how its token begins.
+    prefix: String,
+    email: String,
+    /// The role the member will have.
+    #[schema(example = "member")]
+    role: String,
+    /// The id of the member who invited.
+    invited_by: String,
+    created_at: DateTime<Utc>,
+    /// When it stops working.
+    expires_at: DateTime<Utc>,
+}
+
+/// `POST /admin/invitations` answer (`tenantry::http::created_invitation_body`): the
+/// invitation as it will be listed, and its token, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInvitation {
+    /// `tni_<id>_<secret>`, for the invitee's `POST /auth/accept-invitation`: only its
+    /// digest is stored, it cannot be shown again. Works once.
+    token: String,
+    id: String,
+    prefix: String,
+    email: String,
+    #[schema(example = "member")]
+    role: String,
+    invited_by: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+/// `GET /admin/invitations` answer: the pending invitations (neither accepted, revoked nor
+/// expired), oldest first (`tenantry::http::invitations_body`).
+#[derive(Serialize, ToSchema)]
+pub struct InvitationList {
+    invitations: Vec<InvitationEntry>,
+}
+
+/// `POST /auth/accept-invitation` body. Documentation only: the body is read by the core
+/// (`tenantry::http::accepted_invitation`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // the OpenAPI document's only
+pub struct AcceptInvitation {
+    /// The invitation's token (`tni_<id>_<secret>`).
+    token: String,
+    /// The new member's password.
+    #[schema(example = "securepassword123")]
+    password: String,
+}
+
+/// A path id that does not even decode is no id either: an empty one, refused by the core.
+fn path_segment(segment: Result<Path<String>, PathRejection>) -> String {
+    segment.map(|Path(id)| id).unwrap_or_default()
+}
+
+#[utoipa::path(get, path = "/admin/members", tag = "members", security(("bearer" = [])),
+    description = "The organization's members: its first admin first, then the others as they joined. Any member's token (403 `FORBIDDEN` for an API key).",
+    responses((status = 200, body = MemberList), (status = 401, body = ErrorBody),
+              (status = 403, description = "an API key, or the organization is suspended", body = ErrorBody)))]
+async fn list_members(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    let members = m.members(&claims).await?;
+    Ok(Json(tenantry::http::members_body(&members)))
+}
+
+#[utoipa::path(patch, path = "/admin/members/{member_id}", tag = "members", request_body = MemberRole, security(("bearer" = [])),
+    params(("member_id" = String, Path, description = "the member's `id` (24 hexadecimal digits)")),
+    description = "Change a member's role. An owner's or admin's token; only an owner makes an owner or changes an owner's role (403 `FORBIDDEN`). 409 `LAST_OWNER` when it would leave the organization without an owner (of two owners demoting each other at once, one is refused). 404 when the organization has no such member; 400 `INVALID_INPUT` on `member_id` for an id that is not one, or for a bad body.",
+    responses((status = 200, body = Member), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "a role that may not, an API key, or the organization is suspended", body = ErrorBody),
+              (status = 404, description = "no such member", body = ErrorBody),
+              (status = 409, description = "the last owner", body = ErrorBody)))]
+async fn set_member_role(
+    State(m): State<TenantManager>,
+    // In this order: the header's presence, the body, the credential, the id.
+    Bearer(token): Bearer,
+    member_id: Result<Path<String>, PathRejection>,
+    RawBody(body): RawBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let role = tenantry::http::member_role(&body).map_err(ApiError::Schema)?;
+    let claims = m.verify_credential(&token).await?;
+    let member_id = tenantry::http::member_id(&path_segment(member_id))?;
+    match m.set_member_role(&claims, member_id, role).await? {
+        Some(member) => Ok(Json(tenantry::http::member_body(&member))),
+        None => Err(ApiError::Http("NOT_FOUND")),
+    }
+}
+
+#[utoipa::path(delete, path = "/admin/members/{member_id}", tag = "members", security(("bearer" = [])),
+    params(("member_id" = String, Path, description = "the member's `id` (24 hexadecimal digits)")),
+    description = "Remove a member: its sessions end and its tokens stop verifying. `removed` is false when the organization has no such member. An owner's or admin's token; only an owner removes an owner, and the first admin cannot be removed, only demoted (403 `FORBIDDEN`); 409 `LAST_OWNER` for the last owner. 400 `INVALID_INPUT` on `member_id` for an id that is not one.",
+    responses((status = 200, body = Removed), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "a role that may not, the first admin, an API key, or the organization is suspended", body = ErrorBody),
+              (status = 409, description = "the last owner", body = ErrorBody)))]
+async fn remove_member(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    member_id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Removed>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    let member_id = tenantry::http::member_id(&path_segment(member_id))?;
+    Ok(Json(Removed {
+        removed: m.remove_member(&claims, member_id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/admin/invitations", tag = "members", request_body = NewInvitation, security(("bearer" = [])),
+    description = "Invite an email into the organization with a role: the token (`tni_...`, for `POST /auth/accept-invitation`) is in this answer only; its digest is stored. An owner's or admin's token; only an owner invites an owner (403 `FORBIDDEN`). 400 for a bad body, email or expiry, and `TENANT_ALREADY_EXISTS` on `email` for a member's email; 409 when the organization holds 100 pending invitations.",
+    responses((status = 201, body = CreatedInvitation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "a role that may not, an API key, or the organization is suspended", body = ErrorBody),
+              (status = 409, description = "the organization holds the most pending invitations it may", body = ErrorBody)))]
+async fn invite_member(
+    State(m): State<TenantManager>,
+    // In this order: the header's presence, the body, then the credential itself.
+    Bearer(token): Bearer,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let new = tenantry::http::new_invitation(&body).map_err(ApiError::Schema)?;
+    let claims = m.verify_credential(&token).await?;
+    let invitation = m.invite_member(&claims, new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(tenantry::http::created_invitation_body(&invitation)),
+    ))
+}
+
+#[utoipa::path(get, path = "/admin/invitations", tag = "members", security(("bearer" = [])),
+    description = "The organization's pending invitations (neither accepted, revoked nor expired), oldest first, without their tokens. An owner's or admin's token (403 `FORBIDDEN` otherwise).",
+    responses((status = 200, body = InvitationList), (status = 401, body = ErrorBody),
+              (status = 403, description = "a role that may not, an API key, or the organization is suspended", body = ErrorBody)))]
+async fn list_invitations(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    let invitations = m.invitations(&claims).await?;
+    Ok(Json(tenantry::http::invitations_body(&invitations)))
+}
+
+#[utoipa::path(delete, path = "/admin/invitations/{invitation_id}", tag = "members", security(("bearer" = [])),
+    params(("invitation_id" = String, Path, description = "the invitation's `id` (24 hexadecimal digits)")),
+    description = "Revoke a pending invitation: its token stops working at once. `revoked` is false when the organization has no pending invitation by this id. An owner's or admin's token (403 `FORBIDDEN` otherwise); 400 `INVALID_INPUT` on `invitation_id` for an id that is not one.",
+    responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, description = "a role that may not, an API key, or the organization is suspended", body = ErrorBody)))]
+async fn revoke_invitation(
+    State(m): State<TenantManager>,
+    Bearer(token): Bearer,
+    invitation_id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Revoked>, ApiError> {
+    let claims = m.verify_credential(&token).await?;
+    let invitation_id = tenantry::http::invitation_id(&path_segment(invitation_id))?;
+    Ok(Json(Revoked {
+        revoked: m.revoke_invitation(&claims, invitation_id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/auth/accept-invitation", tag = "members", request_body = AcceptInvitation,
+    description = "Accept an invitation (no authorization: the invitee has no account yet): its email joins the organization with its role and this password, and logs in like any member (`organization_name` names the organization for an email that is a member of several). 401 `UNAUTHORIZED` for an unknown, used, expired or revoked token (of two racing accepts, exactly one joins); 400 `INVALID_INPUT` on `password` for a weak one.",
+    responses((status = 201, body = Member), (status = 400, body = ErrorBody),
+              (status = 401, description = "a bad, used, expired or revoked invitation", body = ErrorBody),
+              (status = 403, description = "the organization is suspended", body = ErrorBody)))]
+async fn accept_invitation(
+    State(m): State<TenantManager>,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let (token, password) = tenantry::http::accepted_invitation(&body).map_err(ApiError::Schema)?;
+    let member = m.accept_invitation(&token, &password).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(tenantry::http::member_body(&member)),
+    ))
 }
 
 #[utoipa::path(put, path = "/org/update", tag = "organizations", request_body = UpdateOrg, security(("bearer" = [])),
@@ -1041,8 +1305,8 @@ impl Modify for BearerScheme {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Organization Management Service", description = "Multi-tenant organization management on tenantry."),
-    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all, jwks, signing_keys, rotate_signing_key, create_api_key, list_api_keys, revoke_api_key, whoami),
-    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount, Jwk, Jwks, SigningKey, SigningKeyList, NewApiKey, ApiKeyEntry, CreatedApiKey, ApiKeyList, Revoked, WhoAmI)),
+    paths(create_org, get_org, login, update_org, delete_org, health, move_org, list_orgs, count_orgs, restore_org, purge_org, audit_log, audit_verify, export_org, import_org, migrate, suspend_org, resume_org, session_login, session_refresh, list_sessions, logout, logout_all, jwks, signing_keys, rotate_signing_key, create_api_key, list_api_keys, revoke_api_key, whoami, list_members, set_member_role, remove_member, invite_member, list_invitations, revoke_invitation, accept_invitation),
+    components(schemas(CreateOrg, Login, UpdateOrg, Org, LoginOut, Message, Health, ErrorBody, MoveOrg, Placement, OrgName, ListedOrg, OrgPage, OrgCount, AuditPageBody, AuditEntryBody, VerificationBody, MigrateReport, MigrationFailure, SuspendOrg, Refresh, Logout, SessionOut, SessionItem, SessionList, Ended, EndedCount, Jwk, Jwks, SigningKey, SigningKeyList, NewApiKey, ApiKeyEntry, CreatedApiKey, ApiKeyList, Revoked, WhoAmI, Member, MemberList, MemberRole, Removed, NewInvitation, InvitationEntry, CreatedInvitation, InvitationList, AcceptInvitation)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -1116,6 +1380,30 @@ pub fn router(manager: TenantManager) -> Router {
             delete(revoke_api_key).fallback(allowed(&["DELETE"])),
         )
         .route("/auth/whoami", get(whoami).fallback(allowed(&["GET"])))
+        .route(
+            "/admin/members",
+            get(list_members).fallback(allowed(&["GET"])),
+        )
+        .route(
+            "/admin/members/{member_id}",
+            patch(set_member_role)
+                .delete(remove_member)
+                .fallback(allowed(&["PATCH", "DELETE"])),
+        )
+        .route(
+            "/admin/invitations",
+            get(list_invitations)
+                .post(invite_member)
+                .fallback(allowed(&["GET", "POST"])),
+        )
+        .route(
+            "/admin/invitations/{invitation_id}",
+            delete(revoke_invitation).fallback(allowed(&["DELETE"])),
+        )
+        .route(
+            "/auth/accept-invitation",
+            post(accept_invitation).fallback(allowed(&["POST"])),
+        )
         .route("/admin/audit", get(audit_log).fallback(allowed(&["GET"])))
         .route(
             "/admin/audit/verify",
