@@ -368,6 +368,42 @@ fn with_role(role: Role) -> Document {
     }
 }
 
+/// A member about to be changed or removed, by a member who may.
+struct Managed {
+    org: OrgDoc,
+    by: AdminDoc,
+    /// Its role now.
+    current: Role,
+    /// The member as read: same id, tenant and role.
+    filter: Document,
+}
+
+/// Member `id` of the claims' tenant, if it has one, for a change to `role` (or a
+/// removal): `FORBIDDEN` unless the claims' member may do it.
+async fn managed(
+    cx: &Cx,
+    claims: &Claims,
+    id: ObjectId,
+    role: Option<Role>,
+) -> Result<Option<Managed>> {
+    let (org, by) = acting(cx, claims, Action::ManageMembers).await?;
+    let target = cx.store.admin(id).await?;
+    let Some(target) = target.filter(|a| a.organization_id == org.id) else {
+        return Ok(None);
+    };
+    let current = role_of(&target);
+    may_touch(role_of(&by), current, role)?;
+    let mut filter = with_role(current);
+    filter.insert("_id", id);
+    filter.insert("organization_id", org.id);
+    Ok(Some(Managed {
+        org,
+        by,
+        current,
+        filter,
+    }))
+}
+
 /// Change a member's role; `None` when the tenant has no such member.
 pub(crate) async fn set_role(
     cx: &Cx,
@@ -375,21 +411,17 @@ pub(crate) async fn set_role(
     id: ObjectId,
     role: Role,
 ) -> Result<Option<Member>> {
-    let (org, by) = acting(cx, claims, Action::ManageMembers).await?;
-    let store = &cx.store;
-    let Some(target) = store
-        .admin(id)
-        .await?
-        .filter(|a| a.organization_id == org.id)
+    let Some(Managed {
+        org,
+        by,
+        current,
+        filter,
+    }) = managed(cx, claims, id, Some(role)).await?
     else {
         return Ok(None);
     };
-    let current = role_of(&target);
-    may_touch(role_of(&by), current, Some(role))?;
+    let store = &cx.store;
     if current != role {
-        let mut filter = with_role(current);
-        filter.insert("_id", id);
-        filter.insert("organization_id", org.id);
         let change = doc! { "$set": { "role": role.as_str() } };
         if current == Role::Owner {
             if !store.take_owner(org.id).await? {
@@ -422,25 +454,21 @@ pub(crate) async fn set_role(
 /// Remove a member (its sessions end, its tokens stop verifying); `false` when the tenant
 /// has no such member.
 pub(crate) async fn remove(cx: &Cx, claims: &Claims, id: ObjectId) -> Result<bool> {
-    let (org, by) = acting(cx, claims, Action::ManageMembers).await?;
-    let store = &cx.store;
-    let Some(target) = store
-        .admin(id)
-        .await?
-        .filter(|a| a.organization_id == org.id)
+    let Some(Managed {
+        org,
+        by,
+        current,
+        filter,
+    }) = managed(cx, claims, id, None).await?
     else {
         return Ok(false);
     };
-    let current = role_of(&target);
-    may_touch(role_of(&by), current, None)?;
+    let store = &cx.store;
     if id == org.admin_id {
         return Err(Error::Forbidden {
             message: "the tenant's first admin cannot be removed (it may be demoted)".into(),
         });
     }
-    let mut filter = with_role(current);
-    filter.insert("_id", id);
-    filter.insert("organization_id", org.id);
     if current == Role::Owner && !store.take_owner(org.id).await? {
         return Err(Error::LastOwner);
     }
