@@ -105,6 +105,7 @@ pub(crate) fn from_py_err(exception: &Bound<'_, PyAny>) -> Error {
         },
         "CONFIG" => Error::Config(reason),
         "CLOSED" => Error::Closed,
+        "LAST_OWNER" => Error::LastOwner,
         "DATABASE" => Error::Database(tenantry::mongodb::error::Error::from(
             std::io::Error::other(reason),
         )),

@@ -2,8 +2,11 @@
 //! the queries of the operator endpoints (the listing, the audit log, the import, the
 //! migration run) and the bodies they answer with, the bodies of the sessions endpoints
 //! (`POST /auth/login`, `/auth/refresh`, `GET /auth/sessions`), of the signing keys'
-//! (`GET /admin/keys`, `POST /admin/keys/rotate`), and of the API keys' (`POST
-//! /admin/api-keys`, read here too, `GET /admin/api-keys`, `GET /auth/whoami`).
+//! (`GET /admin/keys`, `POST /admin/keys/rotate`), of the API keys' (`POST
+//! /admin/api-keys`, read here too, `GET /admin/api-keys`, `GET /auth/whoami`), and of the
+//! members' and invitations' (`GET /admin/members`, `PATCH /admin/members/{member_id}` and
+//! `POST /admin/invitations`, read here too, `GET /admin/invitations`, `POST
+//! /auth/accept-invitation`, read here too).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -14,8 +17,8 @@ use crate::config::to_python;
 use crate::error::to_py_err;
 use crate::schema::PyMigrateReport;
 use crate::types::{
-    PyApiKey, PyApiKeyInfo, PyClaims, PySession, PySessionInfo, PySigningKeyInfo, PyTenant,
-    PyTenantPage,
+    PyApiKey, PyApiKeyInfo, PyClaims, PyInvitation, PyInvitationInfo, PyMember, PySession,
+    PySessionInfo, PySigningKeyInfo, PyTenant, PyTenantPage,
 };
 
 /// A response: status, headers and the JSON body (as text).
@@ -409,7 +412,8 @@ pub(crate) fn api_keys_body<'py>(
 }
 
 /// What `GET /auth/whoami` answers: `{"admin_id", "organization_id", "organization_name",
-/// "api_key_id", "scopes", "expires_at"}` (`api_key_id` and `scopes` `None` for a token).
+/// "api_key_id", "scopes", "role", "expires_at"}` (`api_key_id` and `scopes` `None` for a
+/// token, `role` `None` for an API key).
 #[pyfunction]
 #[pyo3(name = "_http_claims_body")]
 pub(crate) fn claims_body<'py>(
@@ -417,4 +421,139 @@ pub(crate) fn claims_body<'py>(
     claims: &Bound<'py, PyClaims>,
 ) -> PyResult<Bound<'py, PyAny>> {
     to_python(py, &tenantry::http::claims_body(&claims.get().0))
+}
+
+/// One member as `GET /admin/members` lists it (and `PATCH /admin/members/{member_id}`
+/// and `POST /auth/accept-invitation` answer it): `{"id", "email", "role", "first_admin",
+/// "created_at"}`, the time in RFC 3339, UTC, to the millisecond.
+#[pyfunction]
+#[pyo3(name = "_http_member_body")]
+pub(crate) fn member_body<'py>(
+    py: Python<'py>,
+    member: &Bound<'py, PyMember>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::member_body(&member.get().0))
+}
+
+/// What `GET /admin/members` answers: `{"members": [...]}`, each as [`member_body`], in
+/// the order given (`members`: the first admin first).
+#[pyfunction]
+#[pyo3(name = "_http_members_body")]
+pub(crate) fn members_body<'py>(
+    py: Python<'py>,
+    members: Vec<Bound<'py, PyMember>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let members: Vec<tenantry::Member> = members.iter().map(|m| m.get().0.clone()).collect();
+    to_python(py, &tenantry::http::members_body(&members))
+}
+
+/// The fields of a `PATCH /admin/members/{member_id}` body, and `body`.
+const MEMBER_ROLE_FIELDS: [&str; 2] = ["role", "body"];
+
+/// The role a `PATCH /admin/members/{member_id}` body gives (`{"role": ...}`), read by the
+/// core's `http::member_role`: `owner`, `admin` or `member`. A body that does not read
+/// raises `InvalidInput` as [`new_api_key`] does.
+#[pyfunction]
+#[pyo3(name = "_http_member_role")]
+pub(crate) fn member_role(py: Python<'_>, body: &[u8]) -> PyResult<&'static str> {
+    tenantry::http::member_role(body)
+        .map(tenantry::Role::as_str)
+        .map_err(|problems| refused(py, &problems, &MEMBER_ROLE_FIELDS))
+}
+
+/// The fields of a `POST /admin/invitations` body, and `body`.
+const NEW_INVITATION_FIELDS: [&str; 4] = ["email", "role", "expires_at", "body"];
+
+/// The keyword arguments of `invite_member` that a `POST /admin/invitations` body gives,
+/// read by the core's `http::new_invitation`: `email`, `role` (one of the three) and
+/// `expires_at` (an aware UTC `datetime`, or `None`). A body that does not read raises
+/// `InvalidInput` as [`new_api_key`] does; what the core judges later (the email, an
+/// expiry in the past or too far) is `invite_member`'s `InvalidInput`.
+#[pyfunction]
+#[pyo3(name = "_http_new_invitation")]
+pub(crate) fn new_invitation<'py>(py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+    if let Err(problems) = tenantry::http::new_invitation(body) {
+        return Err(refused(py, &problems, &NEW_INVITATION_FIELDS));
+    }
+    // The core read the body whole and found nothing wrong: a JSON object with a string
+    // `email`, a role's name `role`, and `expires_at` absent, null or RFC 3339 (the core's
+    // `NewInvitation` keeps its fields to itself, so they are read again here, alike).
+    let internal = |what: &str| {
+        let err = tenantry::Error::Internal(format!("a body the core read has no {what}"));
+        to_py_err(py, err)
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| internal("object"))?;
+    let text = |field: &str| {
+        object
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| internal(field))
+    };
+    let role: tenantry::Role = text("role")?.parse().map_err(|_| internal("role"))?;
+    let expires_at = match object.get("expires_at").and_then(serde_json::Value::as_str) {
+        Some(at) => Some(
+            chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|_| internal("expires_at"))?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("email", text("email")?)?;
+    kwargs.set_item("role", role.as_str())?;
+    kwargs.set_item("expires_at", expires_at)?;
+    Ok(kwargs)
+}
+
+/// One pending invitation as `GET /admin/invitations` lists it: `{"id", "prefix",
+/// "email", "role", "invited_by", "created_at", "expires_at"}`, never its token; times in
+/// RFC 3339, UTC, to the millisecond.
+#[pyfunction]
+#[pyo3(name = "_http_invitation_body")]
+pub(crate) fn invitation_body<'py>(
+    py: Python<'py>,
+    invitation: &Bound<'py, PyInvitationInfo>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(py, &tenantry::http::invitation_body(&invitation.get().0))
+}
+
+/// What `POST /admin/invitations` answers: [`invitation_body`] of the invitation's info,
+/// and `"token"`, this once.
+#[pyfunction]
+#[pyo3(name = "_http_created_invitation_body")]
+pub(crate) fn created_invitation_body<'py>(
+    py: Python<'py>,
+    invitation: &Bound<'py, PyInvitation>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_python(
+        py,
+        &tenantry::http::created_invitation_body(&invitation.get().0),
+    )
+}
+
+/// What `GET /admin/invitations` answers: `{"invitations": [...]}`, each as
+/// [`invitation_body`], in the order given (`invitations`: oldest first).
+#[pyfunction]
+#[pyo3(name = "_http_invitations_body")]
+pub(crate) fn invitations_body<'py>(
+    py: Python<'py>,
+    invitations: Vec<Bound<'py, PyInvitationInfo>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let invitations: Vec<tenantry::InvitationInfo> =
+        invitations.iter().map(|i| i.get().0.clone()).collect();
+    to_python(py, &tenantry::http::invitations_body(&invitations))
+}
+
+/// The fields of a `POST /auth/accept-invitation` body, and `body`.
+const ACCEPTED_INVITATION_FIELDS: [&str; 3] = ["token", "password", "body"];
+
+/// The token and the password a `POST /auth/accept-invitation` body gives (`{"token",
+/// "password"}`), read by the core's `http::accepted_invitation`. A body that does not
+/// read raises `InvalidInput` as [`new_api_key`] does.
+#[pyfunction]
+#[pyo3(name = "_http_accepted_invitation")]
+pub(crate) fn accepted_invitation(py: Python<'_>, body: &[u8]) -> PyResult<(String, String)> {
+    tenantry::http::accepted_invitation(body)
+        .map_err(|problems| refused(py, &problems, &ACCEPTED_INVITATION_FIELDS))
 }

@@ -7,8 +7,8 @@
 //! tenant's data, `moves.rs` the progress reports of moves, exports and imports (a callback
 //! on the event loop; for a move, also an async iterator), `error.rs` the error enum,
 //! `config.rs` the `Settings`, `http.rs` the HTTP helpers (the error table, the operator
-//! endpoints' queries and bodies, the bodies of the sessions, signing keys and API keys
-//! endpoints),
+//! endpoints' queries and bodies, the bodies of the sessions, signing keys, API keys and
+//! members endpoints),
 //! `schema.rs` the per-tenant schema, the migrations written in Python and the report of a
 //! run;
 //! `runtime.rs` owns the one tokio runtime every async method runs on, and the bridge that
@@ -49,6 +49,9 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<types::PySigningKeyInfo>()?;
     module.add_class::<types::PyApiKey>()?;
     module.add_class::<types::PyApiKeyInfo>()?;
+    module.add_class::<types::PyMember>()?;
+    module.add_class::<types::PyInvitationInfo>()?;
+    module.add_class::<types::PyInvitation>()?;
     module.add_class::<audit::PyAuditEntry>()?;
     module.add_class::<audit::PyAuditPage>()?;
     module.add_class::<audit::PyAuditVerification>()?;
@@ -86,6 +89,14 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(http::created_api_key_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::api_keys_body, module)?)?;
     module.add_function(wrap_pyfunction!(http::claims_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::member_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::members_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::member_role, module)?)?;
+    module.add_function(wrap_pyfunction!(http::new_invitation, module)?)?;
+    module.add_function(wrap_pyfunction!(http::invitation_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::created_invitation_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::invitations_body, module)?)?;
+    module.add_function(wrap_pyfunction!(http::accepted_invitation, module)?)?;
     module.add_function(wrap_pyfunction!(runtime::sample_panic, module)?)?;
     Ok(())
 }

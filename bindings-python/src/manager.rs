@@ -19,8 +19,8 @@ use pyo3::types::{PyDateTime, PyDict, PyInt, PyTzInfo};
 use tenantry::mongodb::bson::oid::ObjectId;
 use tenantry::mongodb::bson::Document;
 use tenantry::{
-    AuditQuery, Config, ImportOptions, MigrateOptions, MoveTarget, NewApiKey, TenantManager,
-    TenantOptions, TenantQuery, TenantUpdate, DEFAULT_COLLECTION, MAX_PAGE,
+    AuditQuery, Config, ImportOptions, MigrateOptions, MoveTarget, NewApiKey, NewInvitation, Role,
+    TenantManager, TenantOptions, TenantQuery, TenantUpdate, DEFAULT_COLLECTION, MAX_PAGE,
 };
 
 use crate::archive;
@@ -32,8 +32,8 @@ use crate::runtime;
 use crate::schema::{self, PyMigrateReport};
 use crate::scope::{self, PyLocation};
 use crate::types::{
-    Json, PyAccessToken, PyApiKey, PyApiKeyInfo, PyClaims, PyRecoveryReport, PySession,
-    PySessionInfo, PySigningKeyInfo, PyTenant, PyTenantPage,
+    Json, PyAccessToken, PyApiKey, PyApiKeyInfo, PyClaims, PyInvitation, PyInvitationInfo,
+    PyMember, PyRecoveryReport, PySession, PySessionInfo, PySigningKeyInfo, PyTenant, PyTenantPage,
 };
 
 /// Creates, finds, updates, renames and deletes tenants, and authenticates their admins.
@@ -464,38 +464,55 @@ impl PyTenantManager {
             .map_err(|e| to_py_err(py, e))
     }
 
-    #[pyo3(signature = (email, password, *, client = None))]
+    /// Log a member in (the core's `authenticate_from`); with `organization_name`, into
+    /// that tenant (`authenticate_in`: an email may be a member of several tenants).
+    #[pyo3(signature = (email, password, *, client = None, organization_name = None))]
     fn authenticate<'py>(
         &self,
         py: Python<'py>,
         email: String,
         password: String,
         client: Option<String>,
+        organization_name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         runtime::future_into_py(py, async move {
-            let token = manager
-                .authenticate_from(&email, &password, client.as_deref())
-                .await?;
+            let client = client.as_deref();
+            let token = match organization_name {
+                Some(tenant) => {
+                    manager
+                        .authenticate_in(&tenant, &email, &password, client)
+                        .await?
+                }
+                None => manager.authenticate_from(&email, &password, client).await?,
+            };
             Ok(PyAccessToken(token))
         })
     }
 
-    /// Log in as `authenticate` does (throttled, audited) and open a session: a short
-    /// access token and a refresh token (the core's `login_session`).
-    #[pyo3(signature = (email, password, *, client = None))]
+    /// Log in as `authenticate` does (throttled, audited; into the tenant named
+    /// `organization_name` when given, the core's `login_session_in`) and open a session:
+    /// a short access token and a refresh token (the core's `login_session`).
+    #[pyo3(signature = (email, password, *, client = None, organization_name = None))]
     fn login_session<'py>(
         &self,
         py: Python<'py>,
         email: String,
         password: String,
         client: Option<String>,
+        organization_name: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         runtime::future_into_py(py, async move {
-            let session = manager
-                .login_session(&email, &password, client.as_deref())
-                .await?;
+            let client = client.as_deref();
+            let session = match organization_name {
+                Some(tenant) => {
+                    manager
+                        .login_session_in(&tenant, &email, &password, client)
+                        .await?
+                }
+                None => manager.login_session(&email, &password, client).await?,
+            };
             Ok(PySession(session))
         })
     }
@@ -608,6 +625,130 @@ impl PyTenantManager {
             py,
             async move { manager.revoke_api_key(&claims, key?).await },
         )
+    }
+
+    /// The members of the claims' tenant (any member's token; `Forbidden` for an API
+    /// key's claims): its first admin, then the others as they joined.
+    fn members<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        runtime::future_into_py(py, async move {
+            let members = manager.members(&claims).await?;
+            Ok(members.into_iter().map(PyMember).collect::<Vec<_>>())
+        })
+    }
+
+    /// Change the role of the claims' tenant's member `member_id` (24 hex digits, parsed
+    /// by the core's `http::member_id`) to `role` (`owner`, `admin` or `member`, parsed by
+    /// the core); the member as it is now, or `None` when the tenant has no such member.
+    /// Both are refused when awaited, as every error.
+    fn set_member_role<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+        member_id: String,
+        role: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        let member = tenantry::http::member_id(&member_id);
+        let role = role.parse::<Role>();
+        runtime::future_into_py(py, async move {
+            let member = manager.set_member_role(&claims, member?, role?).await?;
+            Ok(member.map(PyMember))
+        })
+    }
+
+    /// Remove the claims' tenant's member `member_id` (parsed as for `set_member_role`):
+    /// its sessions end, its tokens stop verifying; whether the tenant had such a member.
+    fn remove_member<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+        member_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        let member = tenantry::http::member_id(&member_id);
+        runtime::future_into_py(
+            py,
+            async move { manager.remove_member(&claims, member?).await },
+        )
+    }
+
+    /// Invite `email` into the claims' tenant as `role` (parsed by the core), until
+    /// `expires_at` (an aware `datetime`; the core's 7 days when `None`, at most 30): the
+    /// token is in the answer this once, only its digest is stored. A naive `datetime` is
+    /// refused here, as `create_api_key` refuses one.
+    #[pyo3(signature = (claims, email, role, *, expires_at = None))]
+    fn invite_member<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+        email: String,
+        role: String,
+        expires_at: Option<Bound<'py, PyDateTime>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        let role = role.parse::<Role>();
+        let expires_at = expires_at.map(|t| instant("expires_at", &t)).transpose();
+        runtime::future_into_py(py, async move {
+            let mut invitation = NewInvitation::new(email, role?);
+            if let Some(at) = expires_at? {
+                invitation = invitation.expires_at(at);
+            }
+            Ok(PyInvitation(
+                manager.invite_member(&claims, invitation).await?,
+            ))
+        })
+    }
+
+    /// The claims' tenant's pending invitations, oldest first, without their tokens.
+    fn invitations<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        runtime::future_into_py(py, async move {
+            let invitations = manager.invitations(&claims).await?;
+            Ok(invitations
+                .into_iter()
+                .map(PyInvitationInfo)
+                .collect::<Vec<_>>())
+        })
+    }
+
+    /// Revoke the claims' tenant's pending invitation `invitation_id` (24 hex digits,
+    /// parsed by the core's `http::invitation_id`); whether there was one.
+    fn revoke_invitation<'py>(
+        &self,
+        py: Python<'py>,
+        claims: &Bound<'py, PyClaims>,
+        invitation_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (manager, claims) = (self.inner.clone(), Self::claims_of(claims));
+        let invitation = tenantry::http::invitation_id(&invitation_id);
+        runtime::future_into_py(py, async move {
+            manager.revoke_invitation(&claims, invitation?).await
+        })
+    }
+
+    /// Accept an invitation (`tni_...`): its email joins its tenant with its role and
+    /// `password`; the new member. No claims: the invitee has no account yet.
+    fn accept_invitation<'py>(
+        &self,
+        py: Python<'py>,
+        token: String,
+        password: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        runtime::future_into_py(py, async move {
+            Ok(PyMember(
+                manager.accept_invitation(&token, &password).await?,
+            ))
+        })
     }
 
     /// The claims of an API key (`tnk_...`), with its id and scopes: they reach the

@@ -1,17 +1,19 @@
 //! Python classes of the core's value types: [`tenantry::Tenant`], [`tenantry::TenantPage`],
 //! [`tenantry::Claims`], [`tenantry::AccessToken`], [`tenantry::RecoveryReport`],
 //! [`tenantry::RecoveryFailure`], [`tenantry::MoveProgress`], [`tenantry::Session`],
-//! [`tenantry::SessionInfo`], [`tenantry::SigningKeyInfo`], [`tenantry::ApiKey`] and
-//! [`tenantry::ApiKeyInfo`]; and [`Json`], a JSON document handed to Python as plain data
+//! [`tenantry::SessionInfo`], [`tenantry::SigningKeyInfo`], [`tenantry::ApiKey`],
+//! [`tenantry::ApiKeyInfo`], [`tenantry::Member`], [`tenantry::InvitationInfo`] and
+//! [`tenantry::Invitation`]; and [`Json`], a JSON document handed to Python as plain data
 //! (the JWKS).
 //!
 //! Each wraps the core value unchanged and converts on attribute access only: ids become
-//! 24-digit hex strings, instants aware UTC `datetime`s, states and layouts their names,
-//! durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
+//! 24-digit hex strings, instants aware UTC `datetime`s, states, layouts and roles their
+//! names, durations seconds. They are frozen plain data: comparable, `to_dict()`, hashable and
 //! picklable (but `Claims`, neither; `MoveProgress`, a report of the moment with a float
 //! rate, neither; `TenantPage`, a read of the moment that only the core builds, neither;
-//! `Session` and `ApiKey`, which hold a secret, neither; `SessionInfo`, `SigningKeyInfo`
-//! and `ApiKeyInfo`, which the core does not serialize, not picklable). A `Claims` comes
+//! `Session`, `ApiKey` and `Invitation`, which hold a secret, neither; `SessionInfo`,
+//! `SigningKeyInfo`, `ApiKeyInfo`, `Member` and `InvitationInfo`, which the core does not
+//! serialize, not picklable). A `Claims` comes
 //! only from `verify_token`/`decode_token`/`verify_api_key`/`verify_credential`, which is
 //! what makes it proof of a checked credential: it cannot be built, changed or unpickled
 //! from Python.
@@ -310,6 +312,12 @@ impl PyClaims {
     fn scopes(&self) -> Option<Vec<String>> {
         self.0.scopes().map(<[String]>::to_vec)
     }
+    /// The member's role (`owner`, `admin` or `member`) when `verify_token` checked the
+    /// claims; `None` after `decode_token` and for an API key's claims.
+    #[getter]
+    fn role(&self) -> Option<&'static str> {
+        self.0.role().map(tenantry::Role::as_str)
+    }
     /// Whether the claims allow `scope`: an API key's when it was made with it, an admin's
     /// token always.
     fn has_scope(&self, scope: &str) -> bool {
@@ -329,6 +337,7 @@ impl PyClaims {
         d.set_item("cluster", self.cluster())?;
         d.set_item("api_key_id", self.api_key_id())?;
         d.set_item("scopes", self.scopes())?;
+        d.set_item("role", self.role())?;
         Ok(d)
     }
     fn __reduce__(&self) -> PyResult<()> {
@@ -350,8 +359,12 @@ impl PyClaims {
             }
             _ => String::new(),
         };
+        let role = match self.role() {
+            Some(role) => format!(", role={}", quoted(py, role)?),
+            None => String::new(),
+        };
         Ok(format!(
-            "Claims(tenant_name={}, tenant_id={}, admin_id={}, expires_at={}{key})",
+            "Claims(tenant_name={}, tenant_id={}, admin_id={}, expires_at={}{role}{key})",
             quoted(py, self.0.tenant_name())?,
             quoted(py, &self.tenant_id())?,
             quoted(py, &self.admin_id())?,
@@ -900,6 +913,172 @@ impl PyApiKey {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "ApiKey(key={}, info={})",
+            quoted(py, &format!("{}_***", self.0.info.prefix))?,
+            self.info().__repr__(py)?,
+        ))
+    }
+}
+
+/// A member of a tenant, as `members` lists it, `set_member_role` and `accept_invitation`
+/// return it.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "Member")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyMember(pub(crate) tenantry::Member);
+
+impl std::hash::Hash for PyMember {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let m = &self.0;
+        (m.id, &m.email, m.role, m.first_admin, m.created_at).hash(state);
+    }
+}
+
+#[pymethods]
+impl PyMember {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_hex()
+    }
+    #[getter]
+    fn email(&self) -> &str {
+        &self.0.email
+    }
+    #[getter]
+    fn role(&self) -> &'static str {
+        self.0.role.as_str()
+    }
+    #[getter]
+    fn first_admin(&self) -> bool {
+        self.0.first_admin
+    }
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id())?;
+        d.set_item("email", self.email())?;
+        d.set_item("role", self.role())?;
+        d.set_item("first_admin", self.first_admin())?;
+        d.set_item("created_at", self.created_at())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Member(id={}, email={}, role={}, first_admin={}, created_at={})",
+            quoted(py, &self.id())?,
+            quoted(py, &self.0.email)?,
+            quoted(py, self.role())?,
+            if self.0.first_admin { "True" } else { "False" },
+            quoted(py, &self.0.created_at.to_rfc3339())?,
+        ))
+    }
+}
+
+/// A pending invitation as `invitations` lists it (and `Invitation.info` shows it):
+/// everything but its secret.
+#[pyclass(frozen, eq, hash, module = "tenantry._native", name = "InvitationInfo")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyInvitationInfo(pub(crate) tenantry::InvitationInfo);
+
+impl std::hash::Hash for PyInvitationInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let i = &self.0;
+        (
+            i.id,
+            &i.prefix,
+            &i.email,
+            i.role,
+            i.invited_by,
+            i.created_at,
+            i.expires_at,
+        )
+            .hash(state);
+    }
+}
+
+#[pymethods]
+impl PyInvitationInfo {
+    #[getter]
+    fn id(&self) -> String {
+        self.0.id.to_hex()
+    }
+    #[getter]
+    fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+    #[getter]
+    fn email(&self) -> &str {
+        &self.0.email
+    }
+    #[getter]
+    fn role(&self) -> &'static str {
+        self.0.role.as_str()
+    }
+    #[getter]
+    fn invited_by(&self) -> String {
+        self.0.invited_by.to_hex()
+    }
+    #[getter]
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    #[getter]
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id())?;
+        d.set_item("prefix", self.prefix())?;
+        d.set_item("email", self.email())?;
+        d.set_item("role", self.role())?;
+        d.set_item("invited_by", self.invited_by())?;
+        d.set_item("created_at", self.created_at())?;
+        d.set_item("expires_at", self.expires_at())?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "InvitationInfo(id={}, prefix={}, email={}, role={}, invited_by={}, created_at={}, expires_at={})",
+            quoted(py, &self.id())?,
+            quoted(py, &self.0.prefix)?,
+            quoted(py, &self.0.email)?,
+            quoted(py, self.role())?,
+            quoted(py, &self.invited_by())?,
+            quoted(py, &self.0.created_at.to_rfc3339())?,
+            quoted(py, &self.0.expires_at.to_rfc3339())?,
+        ))
+    }
+}
+
+/// An invitation just made, as `invite_member` returns it: its token, shown this once
+/// (only its digest is stored), and what will be listed of it. Its `repr` shows the
+/// token's prefix only, as the core's `Debug` does. Comparable, `to_dict()`; neither
+/// hashable nor picklable (it holds a secret the core never serializes).
+#[pyclass(frozen, eq, module = "tenantry._native", name = "Invitation")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyInvitation(pub(crate) tenantry::Invitation);
+
+#[pymethods]
+impl PyInvitation {
+    #[getter]
+    fn token(&self) -> &str {
+        &self.0.token
+    }
+    #[getter]
+    fn info(&self) -> PyInvitationInfo {
+        PyInvitationInfo(self.0.info.clone())
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("token", self.token())?;
+        d.set_item("info", self.info().to_dict(py)?)?;
+        Ok(d)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Invitation(token={}, info={})",
             quoted(py, &format!("{}_***", self.0.info.prefix))?,
             self.info().__repr__(py)?,
         ))

@@ -390,11 +390,13 @@ async def test_the_glue_answers_with_the_cores_bodies(manager: TenantManager) ->
         "organization_name": made.tenant.name,
         "api_key_id": key.info.id,
         "scopes": ["orders:read", "orders:write"],
+        "role": None,
         "expires_at": whoami["expires_at"],
     }
     assert whoami["expires_at"].startswith("9999-")
     token = glue.claims_body(admin)
     assert (token["api_key_id"], token["scopes"]) == (None, None) and token["expires_at"].endswith("Z")
+    assert token["role"] == "owner", "the first admin"
 
 
 def problems(body: bytes) -> list[tuple[str, str]]:

@@ -33,6 +33,7 @@ BUILTINS: dict[str, type[Exception]] = {
     "DATABASE": ConnectionError,
     "INTERNAL": RuntimeError,
     "TENANT_SUSPENDED": PermissionError,
+    "LAST_OWNER": ValueError,
 }
 
 

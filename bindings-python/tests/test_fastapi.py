@@ -39,6 +39,7 @@ EXPECTED = {
     "CLOSED": (503, "Service unavailable"),
     "INTERNAL": (500, "Internal server error"),
     "TENANT_SUSPENDED": (403, "Organization suspended"),
+    "LAST_OWNER": (409, "The organization's last owner cannot be removed or demoted"),
 }
 
 

@@ -128,7 +128,8 @@ async def test_authenticate_verify_and_decode(manager: TenantManager) -> None:
 
     assert claims.collection_name == made.tenant.collection_name
     decoded = manager.decode_token(login.access_token)  # synchronous: no database
-    placement = {"collection_name": None, "database": None, "layout": None, "cluster": None}
+    # Without the database: no placement, and no role (verify_token reads the member's).
+    placement = {"collection_name": None, "database": None, "layout": None, "cluster": None, "role": None}
     assert decoded.to_dict() == {**claims.to_dict(), **placement}
     with pytest.raises(TypeError):
         Claims()  # only a checked token makes claims

@@ -15,8 +15,12 @@ and sessions with refresh tokens (``POST /auth/login``, ``POST /auth/refresh``, 
 /auth/sessions``, ``POST /auth/logout``, ``POST /auth/logout-all``); the signing keys
 (``GET /.well-known/jwks.json``, public; ``GET /admin/keys`` and ``POST
 /admin/keys/rotate``, the operator's); and the organizations' API keys (``POST /admin/api-keys``,
-``GET /admin/api-keys``, ``DELETE /admin/api-keys/{key_id}``, an admin's token; ``GET
-/auth/whoami``, a token or an API key).
+``GET /admin/api-keys``, ``DELETE /admin/api-keys/{key_id}``, an owner's or an admin's token;
+``GET /auth/whoami``, a token or an API key); and the organizations' members and
+invitations (``GET /admin/members``, ``PATCH`` and ``DELETE /admin/members/{member_id}``,
+``POST`` and ``GET /admin/invitations``, ``DELETE /admin/invitations/{invitation_id}``,
+``POST /auth/accept-invitation``), with logins that name the organization
+(``organization_name`` in the body of ``POST /admin/login`` and ``POST /auth/login``).
 
 The app holds no policy: names, emails, passwords, tokens, configuration and the error
 responses are the core's; it imports no MongoDB driver, bcrypt or JWT library.
@@ -46,29 +50,37 @@ from pydantic import BaseModel, ValidationError
 import tenantry.fastapi as glue
 from middleware import BodyLimit, RequestLog, configure_logging
 from schemas import (
+    AcceptInvitation,
     ApiKeyList,
     AuditPageBody,
     Count,
     CreateOrg,
     CreatedApiKey,
+    CreatedInvitation,
     Ended,
     EndedCount,
     ErrorBody,
     Health,
+    InvitationList,
     Jwks,
     Login,
     LoginResult,
     Logout,
+    MemberEntry,
+    MemberList,
+    MemberRole,
     Message,
     MigrateReport,
     MoveOrg,
     NamedOrg,
     NewApiKey,
+    NewInvitation,
     Org,
     OrgPage,
     OrgRecord,
     Placement,
     Refresh,
+    Removed,
     Revoked,
     SessionList,
     SessionResult,
@@ -211,6 +223,33 @@ async def new_api_key(request: Request) -> dict[str, Any]:
 
 
 NewApiKeyBody = Annotated[dict[str, Any], Depends(new_api_key)]
+
+
+async def member_role(request: Request) -> str:
+    """The role of `PATCH /admin/members/{member_id}`, as the core reads its body
+    (`member_role`)."""
+    return glue.member_role(await request.body())
+
+
+MemberRoleBody = Annotated[str, Depends(member_role)]
+
+
+async def new_invitation(request: Request) -> dict[str, Any]:
+    """The keyword arguments of `invite_member`, as the core reads the body of `POST
+    /admin/invitations` (`new_invitation`)."""
+    return glue.new_invitation(await request.body())
+
+
+NewInvitationBody = Annotated[dict[str, Any], Depends(new_invitation)]
+
+
+async def accepted_invitation(request: Request) -> tuple[str, str]:
+    """The token and the password of `POST /auth/accept-invitation`, as the core reads its
+    body (`accepted_invitation`)."""
+    return glue.accepted_invitation(await request.body())
+
+
+AcceptedInvitationBody = Annotated[tuple[str, str], Depends(accepted_invitation)]
 
 
 class Param(NamedTuple):
@@ -500,19 +539,31 @@ async def delete_org(token: Token, name: OrgName, manager: glue.Tenants) -> Resp
     return reply(Message(message="Organization deleted successfully"))
 
 
+def login_options(body: Login, request: Request) -> dict[str, Any]:
+    """The keyword arguments of a login: the client address, and the organization when the
+    body names one (the core's `authenticate_in`/`login_session_in`)."""
+    options: dict[str, Any] = {"client": glue.client_address(request)}
+    if body.organization_name is not None:
+        options["organization_name"] = body.organization_name
+    return options
+
+
 @app.post("/admin/login", tags=["auth"], **documented(Login, 400, 401, 429, answer=LoginResult))
 async def login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: glue.Tenants) -> Response:
-    """Log an admin in; the token goes in `Authorization: Bearer <token>`. Failures count
-    per (email, client address)."""
-    token = await manager.authenticate(body.email, body.password, client=glue.client_address(request))
+    """Log an admin (a member) in; the token goes in `Authorization: Bearer <token>`.
+    Failures count per (email, client address). With `organization_name`, into that
+    organization: an email may be a member of several (without it, 400 naming
+    `organization_name` when the password opens several)."""
+    token = await manager.authenticate(body.email, body.password, **login_options(body, request))
     return reply(LoginResult.of(token))
 
 
 @app.post("/auth/login", tags=["sessions"], **documented(Login, 400, 401, 403, 429, answer=SessionResult))
 async def session_login(body: Annotated[Login, Depends(json_body(Login))], request: Request, manager: glue.Tenants) -> Response:
-    """Log in (as `POST /admin/login`: throttled per email and client address) and open a
-    session: a short access token and a refresh token that renews it."""
-    session = await manager.login_session(body.email, body.password, client=glue.client_address(request))
+    """Log in (as `POST /admin/login`: throttled per email and client address, into the
+    organization `organization_name` names when given) and open a session: a short access
+    token and a refresh token that renews it."""
+    session = await manager.login_session(body.email, body.password, **login_options(body, request))
     return json_reply(glue.session_body(session))
 
 
@@ -617,6 +668,88 @@ async def whoami(claims: glue.VerifiedCredential) -> Response:
     organization, and for an API key its id and scopes. 401 for a bad, revoked or expired
     one, 403 `TENANT_SUSPENDED` while the organization is suspended."""
     return json_reply(glue.claims_body(claims))
+
+
+@app.api_route("/admin/members", methods=["GET", "HEAD"], tags=["members"], **documented(None, 401, 403, answer=MemberList))
+async def list_members(token: Token, manager: glue.Tenants) -> Response:
+    """The organization's members: its first admin, then the others as they joined. Any
+    member's token (403 `FORBIDDEN` for an API key)."""
+    claims = await manager.verify_credential(token)
+    return json_reply(glue.members_body(await manager.members(claims)))
+
+
+@app.patch("/admin/members/{member_id}", tags=["members"], **documented(MemberRole, 400, 401, 403, 404, 409, answer=MemberEntry))
+async def set_member_role(
+    # In this order: the header's presence, the body, the credential itself, then the id.
+    token: Token,
+    role: MemberRoleBody,
+    member_id: str,
+    manager: glue.Tenants,
+) -> Response:
+    """Change a member's role. An owner's or an admin's token; only an owner makes an owner
+    or changes one (403 `FORBIDDEN`). 404 when the organization has no such member, 409
+    `LAST_OWNER` when it would leave the organization without an owner, 400 for a role that
+    is none of the three or an id that is not one."""
+    claims = await manager.verify_credential(token)
+    member = await manager.set_member_role(claims, member_id, role)
+    if member is None:
+        return glue.response("NOT_FOUND")
+    return json_reply(glue.member_body(member))
+
+
+@app.delete("/admin/members/{member_id}", tags=["members"], **documented(None, 400, 401, 403, 409, answer=Removed))
+async def remove_member(token: Token, member_id: str, manager: glue.Tenants) -> Response:
+    """Remove a member: its sessions end and its tokens stop verifying. `removed` is false
+    when the organization has no such member. An owner's or an admin's token; only an owner
+    removes an owner; the first admin cannot be removed, only demoted (403 `FORBIDDEN`);
+    409 `LAST_OWNER` for the last owner; 400 for an id that is not one."""
+    claims = await manager.verify_credential(token)
+    return reply(Removed(removed=await manager.remove_member(claims, member_id)))
+
+
+@app.post("/admin/invitations", status_code=201, tags=["members"], **documented(NewInvitation, 400, 401, 403, 409, answer=CreatedInvitation))
+async def invite_member(
+    # In this order: the header's presence, the body, then the credential itself.
+    token: Token,
+    body: NewInvitationBody,
+    manager: glue.Tenants,
+) -> Response:
+    """Invite an email into the organization with a role: the token (`tni_...`, for `POST
+    /auth/accept-invitation`) is in this answer only; its digest is stored, and it works
+    once, until it expires (7 days unless `expires_at` says otherwise, at most 30) or is
+    revoked. An owner's or an admin's token; only an owner invites an owner. 400 for a bad
+    email, role or expiry, or an email that is a member already; 409 when the organization
+    holds 100 pending invitations."""
+    claims = await manager.verify_credential(token)
+    return json_reply(glue.created_invitation_body(await manager.invite_member(claims, **body)), 201)
+
+
+@app.api_route("/admin/invitations", methods=["GET", "HEAD"], tags=["members"], **documented(None, 401, 403, answer=InvitationList))
+async def list_invitations(token: Token, manager: glue.Tenants) -> Response:
+    """The organization's pending invitations (neither accepted, revoked nor expired),
+    oldest first, without their tokens. An owner's or an admin's token."""
+    claims = await manager.verify_credential(token)
+    return json_reply(glue.invitations_body(await manager.invitations(claims)))
+
+
+@app.delete("/admin/invitations/{invitation_id}", tags=["members"], **documented(None, 400, 401, 403, answer=Revoked))
+async def revoke_invitation(token: Token, invitation_id: str, manager: glue.Tenants) -> Response:
+    """Revoke a pending invitation: its token stops working. `revoked` is false when it is
+    no pending invitation of the organization. 400 for an id that is not one. An owner's or
+    an admin's token."""
+    claims = await manager.verify_credential(token)
+    return reply(Revoked(revoked=await manager.revoke_invitation(claims, invitation_id)))
+
+
+@app.post("/auth/accept-invitation", status_code=201, tags=["members"], **documented(AcceptInvitation, 400, 401, 403, answer=MemberEntry))
+async def accept_invitation(body: AcceptedInvitationBody, manager: glue.Tenants) -> Response:
+    """Accept an invitation: its email joins the organization with its role and this
+    password, and logs in like any member (`POST /auth/login`, naming the organization
+    when the email is a member of several). No authorization: the token is the invitee's.
+    401 for an unknown, used, expired or revoked invitation; 400 naming `password` for a
+    weak one; 403 `TENANT_SUSPENDED` while the organization is suspended."""
+    token, password = body
+    return json_reply(glue.member_body(await manager.accept_invitation(token, password)), 201)
 
 
 @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], **documented(None, 503, answer=Health))

@@ -2,7 +2,9 @@
 its extensions (a layout and a cluster at create, the operator's calls: move, list, count,
 restore, purge, the audit log, import, migrate, suspend, resume; the sessions: login,
 refresh, list, logout, logout everywhere; the signing keys: the JWKS, the list, rotate;
-the API keys: create, list, revoke, and who a credential speaks for).
+the API keys: create, list, revoke, and who a credential speaks for; the members and
+invitations: list, change a role, remove, invite, list and revoke invitations, accept one,
+and logins that name the organization).
 
 Requests declare types only: a field that is not a string is refused here, everything
 else about its value (names, emails, passwords, layouts, clusters) is the core's to judge.
@@ -60,6 +62,14 @@ class SuspendOrg(BaseModel):
 class Login(BaseModel):
     email: str
     password: str
+    organization_name: str | None = Field(
+        default=None,
+        description=(
+            "Extension: the organization to log into, for an email that is a member of several "
+            "(without it, the one the password opens; 400 naming `organization_name` when it opens several)."
+        ),
+        examples=["Acme Corp"],
+    )
 
 
 class Refresh(BaseModel):
@@ -355,7 +365,8 @@ class ApiKeyList(BaseModel):
 
 class Revoked(BaseModel):
     """`DELETE /admin/api-keys/{key_id}` answer: whether it was a live key of the
-    organization."""
+    organization (and `DELETE /admin/invitations/{invitation_id}`'s: whether it was a
+    pending invitation of the organization)."""
 
     revoked: bool
 
@@ -369,7 +380,94 @@ class WhoAmI(BaseModel):
     organization_name: str
     api_key_id: str | None = Field(description="The API key's id; null for an access token.")
     scopes: list[str] | None = Field(description="The API key's scopes; null for an access token (which may do all its admin may).")
+    role: str | None = Field(description="The member's role, `owner`, `admin` or `member`; null for an API key.")
     expires_at: str = Field(description="When the credential expires (far in the future for an API key that never does).")
+
+
+def role_field() -> Any:
+    """A member's role, as documented."""
+    return Field(description="`owner` (everything), `admin` (members and API keys, but no owner) or `member` (the data).", examples=["admin"])
+
+
+class MemberEntry(BaseModel):
+    """A member of the organization (the core's ``member_body``); the time in RFC 3339, UTC,
+    to the millisecond. Documentation only: the body is the core's."""
+
+    id: str = Field(description="The member's id (its tokens' `admin_id`), for `/admin/members/{member_id}`.")
+    email: str
+    role: str = role_field()
+    first_admin: bool = Field(description="Whether it is the admin that created the organization (it cannot be removed, only demoted).")
+    created_at: str = Field(description="When it joined.")
+
+
+class MemberList(BaseModel):
+    """`GET /admin/members` answer: the first admin, then the others as they joined (the
+    core's ``members_body``)."""
+
+    members: list[MemberEntry]
+
+
+class MemberRole(BaseModel):
+    """`PATCH /admin/members/{member_id}` body. Documentation only: the body is read by the
+    core (``tenantry.fastapi.member_role``), as every server reads it."""
+
+    role: str = role_field()
+
+
+class Removed(BaseModel):
+    """`DELETE /admin/members/{member_id}` answer: whether the organization had the member."""
+
+    removed: bool
+
+
+class NewInvitation(BaseModel):
+    """`POST /admin/invitations` body. Documentation only: the body is read by the core
+    (``tenantry.fastapi.new_invitation``), as every server reads it."""
+
+    email: str = Field(description="The email to invite.", examples=["new.member@acme.com"])
+    role: str = Field(description="The role it will have: `owner` (an owner's token only), `admin` or `member`.", examples=["member"])
+    expires_at: str | None = Field(
+        default=None,
+        description="When the invitation stops working (RFC 3339, in the future, at most 30 days away); 7 days when left out or null.",
+        examples=["2030-01-01T00:00:00Z"],
+    )
+
+
+class InvitationEntry(BaseModel):
+    """A pending invitation as listed (the core's ``invitation_body``): never its token;
+    times in RFC 3339, UTC, to the millisecond. Documentation only: the body is the core's."""
+
+    id: str = Field(description="The invitation's id, for `DELETE /admin/invitations/{invitation_id}`.")
+    prefix: str = Field(description="`tni_<id>`: how its token begins, naming it without revealing it.")
+    email: str
+    role: str = role_field()
+    invited_by: str = Field(description="The id of the member who invited.")
+    created_at: str
+    expires_at: str = Field(description="When it stops working.")
+
+
+class CreatedInvitation(InvitationEntry):
+    """`POST /admin/invitations` answer (the core's ``created_invitation_body``): the
+    invitation as it will be listed, and its token, shown this once."""
+
+    token: str = Field(
+        description="The token, `tni_<id>_<secret>`, for the invitee's `POST /auth/accept-invitation`: only its digest is stored, it cannot be shown again; it works once."
+    )
+
+
+class InvitationList(BaseModel):
+    """`GET /admin/invitations` answer: the organization's pending invitations, oldest first
+    (the core's ``invitations_body``)."""
+
+    invitations: list[InvitationEntry]
+
+
+class AcceptInvitation(BaseModel):
+    """`POST /auth/accept-invitation` body. Documentation only: the body is read by the core
+    (``tenantry.fastapi.accepted_invitation``), as every server reads it."""
+
+    token: str = Field(description="The `token` of `POST /admin/invitations`.")
+    password: str = Field(description="The new member's password.", examples=["securepassword123"])
 
 
 class Message(BaseModel):

@@ -22,6 +22,12 @@ makes a tenant's API key for machine clients (``tnk_...``, shown once, with scop
 optional expiry; ``api_keys``, ``revoke_api_key``): ``verify_api_key`` (or
 ``verify_credential``, for a token or a key) gives claims that reach the tenant's data and
 carry the key's scopes (``claims.has_scope``), never managing the tenant.
+A tenant has members with roles (``owner``, ``admin``, ``member``; ``claims.role``):
+``invite_member`` makes a single-use invitation (``tni_...``) that ``accept_invitation``
+turns into a member; ``members``, ``set_member_role``, ``remove_member``, ``invitations``
+and ``revoke_invitation`` manage them (its last owner is never removed or demoted:
+``LastOwner``), and ``authenticate(..., organization_name=...)`` logs an email that is a
+member of several tenants into one.
 Every event of a tenant goes to its hash-chained audit log (``audit_log``,
 ``verify_audit``); ``export_tenant`` writes a tenant as one archive, ``import_tenant``
 brings it back, here or on another deployment. ``set_schema`` declares the indexes and
@@ -43,7 +49,10 @@ from tenantry._native import (
     AuditVerification,
     Claims,
     Confinement,
+    Invitation,
+    InvitationInfo,
     Location,
+    Member,
     MigrateReport,
     MigrationFailure,
     MigrationTenant,
@@ -70,6 +79,7 @@ from tenantry.exceptions import (
     InternalError,
     InvalidCredentials,
     InvalidInput,
+    LastOwner,
     ManagerClosed,
     TenantAlreadyExists,
     TenantNotFound,
@@ -92,6 +102,9 @@ __all__ = [
     "SigningKeyInfo",
     "ApiKey",
     "ApiKeyInfo",
+    "Member",
+    "Invitation",
+    "InvitationInfo",
     "RecoveryFailure",
     "RecoveryReport",
     "MoveProgress",
@@ -123,4 +136,5 @@ __all__ = [
     "DatabaseError",
     "InternalError",
     "TenantSuspended",
+    "LastOwner",
 ]

@@ -25,6 +25,9 @@ __all__ = [
     "SigningKeyInfo",
     "ApiKey",
     "ApiKeyInfo",
+    "Member",
+    "InvitationInfo",
+    "Invitation",
     "RecoveryReport",
     "RecoveryFailure",
     "MoveProgress",
@@ -62,6 +65,14 @@ __all__ = [
     "_http_created_api_key_body",
     "_http_api_keys_body",
     "_http_claims_body",
+    "_http_member_body",
+    "_http_members_body",
+    "_http_member_role",
+    "_http_new_invitation",
+    "_http_invitation_body",
+    "_http_created_invitation_body",
+    "_http_invitations_body",
+    "_http_accepted_invitation",
     "_raise_sample_error",
     "_restore",
     "_sample_panic",
@@ -204,6 +215,11 @@ class Claims:
     def scopes(self) -> list[str] | None:
         """The API key's scopes, sorted; None for a token (which may do all its admin
         may)."""
+    @property
+    def role(self) -> str | None:
+        """The member's role, ``owner``, ``admin`` or ``member``, when ``verify_token``
+        checked the claims (as fresh as its revocation check; the calls that manage the
+        tenant read it again); None after ``decode_token`` and for an API key's claims."""
     def has_scope(self, scope: str) -> bool:
         """Whether the claims allow ``scope``: an API key's when it was made with it, an
         admin's token always."""
@@ -365,6 +381,82 @@ class ApiKey:
         """The key as ``api_keys`` will list it."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (``info`` as ``ApiKeyInfo.to_dict()``)."""
+
+@final
+class Member:
+    """A member of a tenant, as ``members`` lists it and ``set_member_role`` and
+    ``accept_invitation`` return it. Comparable, hashable plain data, ``to_dict()``; not
+    picklable."""
+
+    @property
+    def id(self) -> str:
+        """The member's id (24 hex digits): the ``admin_id`` of its tokens, for
+        ``set_member_role`` and ``remove_member``."""
+    @property
+    def email(self) -> str:
+        """Its email, as given."""
+    @property
+    def role(self) -> str:
+        """``owner``, ``admin`` or ``member``."""
+    @property
+    def first_admin(self) -> bool:
+        """Whether it is the tenant's first admin (the one that created it), which cannot
+        be removed, only demoted."""
+    @property
+    def created_at(self) -> datetime:
+        """When it joined (aware, UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+
+@final
+class InvitationInfo:
+    """A pending invitation as ``invitations`` lists it (and ``Invitation.info`` shows
+    it): everything but its secret. Comparable, hashable plain data, ``to_dict()``; not
+    picklable."""
+
+    @property
+    def id(self) -> str:
+        """The invitation's id (24 hex digits), for ``revoke_invitation``."""
+    @property
+    def prefix(self) -> str:
+        """``tni_<id>``: how its token begins, naming it without revealing it."""
+    @property
+    def email(self) -> str:
+        """The email invited."""
+    @property
+    def role(self) -> str:
+        """The role the member will have: ``owner``, ``admin`` or ``member``."""
+    @property
+    def invited_by(self) -> str:
+        """The id of the member who invited."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was made (aware, UTC)."""
+    @property
+    def expires_at(self) -> datetime:
+        """When it stops working (aware, UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+    def __hash__(self) -> int: ...
+
+@final
+class Invitation:
+    """An invitation just made, as ``invite_member`` returns it: its token, shown this once
+    (only its digest is stored), and what will be listed of it. Its ``repr`` shows the
+    token's prefix only. Comparable, ``to_dict()``; neither hashable nor picklable (it
+    holds a secret)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def token(self) -> str:
+        """The token, ``tni_<id>_<secret>``, for the invitee's ``accept_invitation``: it
+        cannot be shown again."""
+    @property
+    def info(self) -> InvitationInfo:
+        """The invitation as ``invitations`` will list it."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (``info`` as ``InvitationInfo.to_dict()``)."""
 
 @final
 class RecoveryReport:
@@ -756,11 +848,12 @@ class TenantManager:
         new_name: str | None = None,
     ) -> asyncio.Future[Tenant]:
         """Change the claims' admin's email and/or password, and/or rename the claims'
-        tenant (its data moves with it)."""
+        tenant (its data moves with it; an owner's token: ``Forbidden`` below)."""
     def rename_tenant(self, claims: Claims, new_name: str) -> asyncio.Future[Tenant]:
-        """Rename the claims' tenant."""
+        """Rename the claims' tenant (an owner's token: ``Forbidden`` below)."""
     def delete_tenant(self, claims: Claims) -> asyncio.Future[None]:
-        """Delete the claims' tenant: its collection, admins and record. With the
+        """Delete the claims' tenant (an owner's token: ``Forbidden`` below): its
+        collection, admins and record. With the
         ``deleted_retention_seconds`` setting above 0 the delete is soft: the tenant is
         hidden from every call but ``list_tenants``, ``restore_tenant`` and
         ``purge_tenant``, its data, admins and name kept until ``recover()`` or
@@ -921,14 +1014,22 @@ class TenantManager:
         """``import_tenant`` from the archive ``data`` in memory (copied when called)."""
     def check_tenant_name(self, claims: Claims, name: str) -> None:
         """Raise ``Forbidden`` unless ``name`` (any spelling) is the claims' tenant's."""
-    def authenticate(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[AccessToken]:
-        """Log an admin in. Raises ``InvalidCredentials`` alike for an unknown email and a
+    def authenticate(
+        self, email: str, password: str, *, client: str | None = None, organization_name: str | None = None
+    ) -> asyncio.Future[AccessToken]:
+        """Log a member in. Raises ``InvalidCredentials`` alike for an unknown email and a
         wrong password (same hashing work), ``TooManyAttempts`` while throttled,
         ``TenantSuspended`` for the right password of a suspended tenant; failures count
-        per (email, ``client``)."""
-    def login_session(self, email: str, password: str, *, client: str | None = None) -> asyncio.Future[Session]:
-        """Log an admin in as ``authenticate`` does (throttled per (email, ``client``),
-        audited, raising alike) and open a session: a short access token
+        per (email, ``client``). An email may be a member of several tenants: with
+        ``organization_name`` (any spelling) it logs into that one (``InvalidCredentials``
+        when it is no member of it); without, into the one its password opens, and
+        ``InvalidInput`` (``field`` ``organization_name``) when it opens several."""
+    def login_session(
+        self, email: str, password: str, *, client: str | None = None, organization_name: str | None = None
+    ) -> asyncio.Future[Session]:
+        """Log a member in as ``authenticate`` does (throttled per (email, ``client``),
+        audited, raising alike, into the tenant ``organization_name`` names when given)
+        and open a session: a short access token
         (``session_access_seconds``, 900) and a refresh token renewing it until the session
         ends (``session_refresh_seconds`` after the login, 30 days)."""
     def refresh_session(self, refresh_token: str) -> asyncio.Future[Session]:
@@ -952,18 +1053,60 @@ class TenantManager:
         """Make an API key for the claims' tenant: ``name`` (1 to 100 characters),
         ``scopes`` (1 to 32, each 1 to 64 of ``A-Z a-z 0-9 : . _ -``), ``expires_at`` an
         aware ``datetime`` in the future, or None (never). The key is in the answer this
-        once; only its digest is stored. An admin's token only: ``Forbidden`` for an API
-        key's claims. Raises ``InvalidInput`` naming the field (``api_key_name`` for the
+        once; only its digest is stored. An owner's or an admin's token only: ``Forbidden``
+        for a member's and for an API key's claims. Raises ``InvalidInput`` naming the field (``api_key_name`` for the
         name, ``scopes``, ``expires_at``, a naive ``datetime`` included), ``Conflict`` when the tenant holds
         its most keys (100). Audited."""
     def api_keys(self, claims: Claims) -> asyncio.Future[list[ApiKeyInfo]]:
         """The claims' tenant's API keys that are not revoked (expired ones included),
-        oldest first, without their secrets. ``Forbidden`` for an API key's claims."""
+        oldest first, without their secrets. ``Forbidden`` for a member's and for an API
+        key's claims."""
     def revoke_api_key(self, claims: Claims, key_id: str) -> asyncio.Future[bool]:
         """Revoke the claims' tenant's API key ``key_id``; whether it was one of the
         tenant's live keys (another tenant's key is left alone: False). Raises
         ``InvalidInput`` (``field`` ``key_id``) for an id that is not 24 hex digits,
-        ``Forbidden`` for an API key's claims. Audited."""
+        ``Forbidden`` for a member's and for an API key's claims. Audited."""
+    def members(self, claims: Claims) -> asyncio.Future[list[Member]]:
+        """The members of the claims' tenant (any member's token): its first admin, then
+        the others as they joined. ``Forbidden`` for an API key's claims."""
+    def set_member_role(self, claims: Claims, member_id: str, role: str) -> asyncio.Future[Member | None]:
+        """Give the claims' tenant's member ``member_id`` the role ``role`` (``owner``,
+        ``admin`` or ``member``); the member as it is now, None when the tenant has no such
+        member. An owner's or an admin's token; only an owner makes an owner or changes
+        one (``Forbidden``). Raises ``LastOwner`` when it would leave the tenant without
+        an owner (of two owners demoting each other at once, one is refused),
+        ``InvalidInput`` (``field`` ``member_id`` or ``role``) for an id that is not 24
+        hex digits or a role that is none of the three. Audited."""
+    def remove_member(self, claims: Claims, member_id: str) -> asyncio.Future[bool]:
+        """Remove the claims' tenant's member ``member_id``: its sessions end and its
+        tokens stop verifying; whether the tenant had such a member. An owner's or an
+        admin's token; only an owner removes an owner. Raises ``Forbidden`` for the
+        tenant's first admin (it may be demoted), ``LastOwner`` for its last owner,
+        ``InvalidInput`` (``field`` ``member_id``) as ``set_member_role``. Audited."""
+    def invite_member(
+        self, claims: Claims, email: str, role: str, *, expires_at: datetime | None = None
+    ) -> asyncio.Future[Invitation]:
+        """Invite ``email`` into the claims' tenant as ``role`` (``owner``, ``admin`` or
+        ``member``), until ``expires_at`` (an aware ``datetime`` in the future, at most 30
+        days away; 7 days when None). The token is in the answer this once; only its
+        digest is stored; it works once. An owner's or an admin's token; only an owner
+        invites an owner. Raises ``InvalidInput`` naming the field (``email``, ``role``,
+        ``expires_at``, a naive ``datetime`` included), ``TenantAlreadyExists``
+        (``field`` ``email``) for a member's email, ``Conflict`` when the tenant holds its
+        most pending invitations (100). Audited."""
+    def invitations(self, claims: Claims) -> asyncio.Future[list[InvitationInfo]]:
+        """The claims' tenant's pending invitations (neither accepted, revoked nor
+        expired), oldest first, without their tokens. An owner's or an admin's token."""
+    def revoke_invitation(self, claims: Claims, invitation_id: str) -> asyncio.Future[bool]:
+        """Revoke the claims' tenant's pending invitation ``invitation_id``; whether there
+        was one. Raises ``InvalidInput`` (``field`` ``invitation_id``) for an id that is
+        not 24 hex digits. An owner's or an admin's token. Audited."""
+    def accept_invitation(self, token: str, password: str) -> asyncio.Future[Member]:
+        """Accept an invitation (``tni_...``): its email joins its tenant with its role and
+        ``password``, and logs in like any member; the new member. Raises ``Unauthorized``
+        for an unknown, malformed, used, expired or revoked invitation (of two racing
+        accepts, exactly one joins), ``InvalidInput`` (``field`` ``password``) for a weak
+        password, ``TenantSuspended`` while the tenant is suspended. Audited."""
     def verify_api_key(self, key: str) -> asyncio.Future[Claims]:
         """The claims of an API key (``tnk_...``), carrying its ``api_key_id`` and
         ``scopes``: its secret compared in constant time, the key neither revoked nor
@@ -1118,6 +1261,14 @@ def _http_api_key_body(key: ApiKeyInfo) -> dict[str, Any]: ...
 def _http_created_api_key_body(key: ApiKey) -> dict[str, Any]: ...
 def _http_api_keys_body(keys: list[ApiKeyInfo]) -> dict[str, Any]: ...
 def _http_claims_body(claims: Claims) -> dict[str, Any]: ...
+def _http_member_body(member: Member) -> dict[str, Any]: ...
+def _http_members_body(members: list[Member]) -> dict[str, Any]: ...
+def _http_member_role(body: bytes) -> str: ...
+def _http_new_invitation(body: bytes) -> dict[str, Any]: ...
+def _http_invitation_body(invitation: InvitationInfo) -> dict[str, Any]: ...
+def _http_created_invitation_body(invitation: Invitation) -> dict[str, Any]: ...
+def _http_invitations_body(invitations: list[InvitationInfo]) -> dict[str, Any]: ...
+def _http_accepted_invitation(body: bytes) -> tuple[str, str]: ...
 def _raise_sample_error(code: str) -> None: ...
 def _restore(kind: str, json: str) -> Any: ...
 def _sample_panic() -> asyncio.Future[None]: ...

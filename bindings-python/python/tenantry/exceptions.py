@@ -21,6 +21,7 @@ class                      ``code``                   also a
 ``DatabaseError``          ``DATABASE``               ``ConnectionError``
 ``InternalError``          ``INTERNAL``               ``RuntimeError``
 ``TenantSuspended``        ``TENANT_SUSPENDED``       ``PermissionError``
+``LastOwner``              ``LAST_OWNER``             ``ValueError``
 =========================  =========================  ====================
 
 ``BY_CODE`` maps each code to its class; the extension raises through it.
@@ -127,6 +128,15 @@ class TenantSuspended(TenantryError, PermissionError):
     code = "TENANT_SUSPENDED"
 
 
+class LastOwner(TenantryError, ValueError):
+    """The change would leave the tenant without an owner: its last owner cannot be
+    removed or demoted (promote another member first). Of two owners demoting each other
+    at once, one is refused with it. A ``ValueError`` as ``TenantAlreadyExists`` is: the
+    request is refused for what the tenant holds, and retrying it changes nothing."""
+
+    code = "LAST_OWNER"
+
+
 #: Each stable code's class.
 BY_CODE: dict[str, type[TenantryError]] = {
     cls.code: cls
@@ -144,6 +154,7 @@ BY_CODE: dict[str, type[TenantryError]] = {
         DatabaseError,
         InternalError,
         TenantSuspended,
+        LastOwner,
     )
 }
 

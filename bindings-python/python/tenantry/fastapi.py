@@ -8,7 +8,9 @@
   token or a tenant's API key (``tnk_...``, ``manager.verify_credential``), and
   :func:`require_scope`, a dependency factory admitting only claims with the scopes a
   route needs (an API key made with them, an admin's token always; 403 ``FORBIDDEN``
-  otherwise);
+  otherwise), and :func:`require_role`, one admitting only a member's token with at least
+  the role a route needs (``member`` < ``admin`` < ``owner``; 403 ``FORBIDDEN`` below it
+  and for an API key);
 - :data:`Operator`: a dependency admitting only the operator (the request's bearer token
   is the ``operator_token`` setting), for routes of administration calls such as
   ``manager.move_tenant``;
@@ -33,7 +35,12 @@
   :func:`new_api_key` the body of ``POST /admin/api-keys`` read by the core, and
   :func:`created_api_key_body`, :func:`api_key_body`, :func:`api_keys_body` and
   :func:`claims_body` the bodies of the API keys' endpoints (``POST /admin/api-keys``,
-  ``GET /admin/api-keys``, ``GET /auth/whoami``);
+  ``GET /admin/api-keys``, ``GET /auth/whoami``); :func:`member_role`,
+  :func:`new_invitation` and :func:`accepted_invitation` the bodies of ``PATCH
+  /admin/members/{member_id}``, ``POST /admin/invitations`` and ``POST
+  /auth/accept-invitation`` read by the core, and :func:`members_body`,
+  :func:`member_body`, :func:`invitations_body`, :func:`invitation_body` and
+  :func:`created_invitation_body` the bodies of the members' endpoints;
 - :func:`install`: exception handlers answering tenantry's errors, request validation
   errors and unknown routes from the core's HTTP error table, as the Rust and Express
   servers do.
@@ -51,6 +58,10 @@
     @app.get("/orders")
     async def orders(claims: Annotated[Claims, Depends(glue.require_scope("orders:read"))]) -> ...:
         ...  # an API key with the scope, or an admin's token
+
+    @app.post("/billing")
+    async def billing(claims: Annotated[Claims, Depends(glue.require_role("admin"))]) -> ...:
+        ...  # a token of an admin or an owner of the tenant
 """
 
 from __future__ import annotations
@@ -78,6 +89,9 @@ from tenantry import (
     Claims,
     Forbidden,
     InvalidInput,
+    Invitation,
+    InvitationInfo,
+    Member,
     MigrateReport,
     Session,
     SessionInfo,
@@ -88,6 +102,7 @@ from tenantry import (
     TenantryError,
 )
 from tenantry._native import (
+    _http_accepted_invitation,
     _http_api_key_body,
     _http_api_keys_body,
     _http_audit_page_body,
@@ -95,11 +110,18 @@ from tenantry._native import (
     _http_audit_tenant,
     _http_claims_body,
     _http_created_api_key_body,
+    _http_created_invitation_body,
     _http_import_options,
+    _http_invitation_body,
+    _http_invitations_body,
+    _http_member_body,
+    _http_member_role,
+    _http_members_body,
     _http_method_not_allowed,
     _http_migrate_options,
     _http_migrate_report_body,
     _http_new_api_key,
+    _http_new_invitation,
     _http_page_body,
     _http_response,
     _http_session_body,
@@ -113,6 +135,7 @@ from tenantry._native import (
 )
 
 __all__ = [
+    "ROLES",
     "NotAuthenticated",
     "Operator",
     "Tenants",
@@ -124,21 +147,30 @@ __all__ = [
     "bearer_token",
     "VerifiedClaims",
     "VerifiedCredential",
+    "accepted_invitation",
     "claims_body",
     "client_address",
     "created_api_key_body",
+    "created_invitation_body",
     "collection_of",
     "error_response",
     "import_options",
     "install",
+    "invitation_body",
+    "invitations_body",
     "lifespan",
     "manager",
     "manager_of",
+    "member_body",
+    "member_role",
+    "members_body",
     "migrate_options",
     "migrate_report_body",
     "new_api_key",
+    "new_invitation",
     "operator",
     "page_body",
+    "require_role",
     "require_scope",
     "session_body",
     "sessions_body",
@@ -270,6 +302,44 @@ def require_scope(scope: str, *more: str) -> Callable[[Claims], Awaitable[Claims
         for one in needed:
             if not claims.has_scope(one):
                 raise _forbidden(f"the credential lacks the scope {one!r}")
+        return claims
+
+    return dependency
+
+
+#: The roles of a tenant's members, from the least to the most: each may do all the roles
+#: before it may.
+ROLES = ("member", "admin", "owner")
+
+
+def require_role(role: str) -> Callable[[Claims], Awaitable[Claims]]:
+    """A dependency giving the verified claims of the request's bearer credential (as
+    :data:`VerifiedCredential`) when they are a member's token with ``role`` or a role
+    above it (``member`` < ``admin`` < ``owner``). Otherwise ``Forbidden``, which
+    :func:`install` answers with the table's 403 ``FORBIDDEN``, for a role below and for
+    an API key (whose claims have no role: it never manages the tenant)::
+
+        Admin = Annotated[Claims, Depends(glue.require_role("admin"))]
+
+        @app.post("/billing")
+        async def billing(claims: Admin) -> ...:
+
+    The role is the one ``verify_token`` read (``Claims.role``), as fresh as its
+    revocation check; the manager's own calls that manage the tenant (members, API keys,
+    rename, delete) check the role again, in the database. ``InvalidInput`` (a
+    ``ValueError``) here for a ``role`` that is none of the three.
+    """
+    if role not in ROLES:
+        err = InvalidInput(f"invalid role: must be {', '.join(reversed(ROLES))}")
+        err.field, err.reason = "role", f"must be {', '.join(reversed(ROLES))}"
+        raise err
+    least = ROLES.index(role)
+
+    async def dependency(claims: VerifiedCredential) -> Claims:
+        if claims.role is None:
+            raise _forbidden(f"an API key has no role: this takes a member's token with role {role}")
+        if ROLES.index(claims.role) < least:
+            raise _forbidden(f"a member with role {claims.role} may not do this: that takes {role}")
         return claims
 
     return dependency
@@ -493,9 +563,83 @@ def api_keys_body(keys: Sequence[ApiKeyInfo]) -> dict[str, Any]:
 
 def claims_body(claims: Claims) -> dict[str, Any]:
     """Who a credential speaks for, as ``GET /auth/whoami`` answers it: the core's
-    ``{"admin_id", "organization_id", "organization_name", "api_key_id", "scopes",
-    "expires_at"}`` (``api_key_id`` and ``scopes`` None for a token)."""
+    ``{"admin_id", "organization_id", "organization_name", "api_key_id", "scopes", "role",
+    "expires_at"}`` (``api_key_id`` and ``scopes`` None for a token, ``role`` None for an
+    API key)."""
     return _http_claims_body(claims)
+
+
+def members_body(members: Sequence[Member]) -> dict[str, Any]:
+    """A tenant's members as ``GET /admin/members`` answers them: the core's ``{"members":
+    [...]}``, each as :func:`member_body` shows it, in the order given
+    (``manager.members()``: the first admin first)."""
+    return _http_members_body(list(members))
+
+
+def member_body(member: Member) -> dict[str, Any]:
+    """A member as ``GET /admin/members`` lists it and ``PATCH
+    /admin/members/{member_id}`` and ``POST /auth/accept-invitation`` answer it: the core's
+    ``{"id", "email", "role", "first_admin", "created_at"}``, the time in RFC 3339, UTC,
+    to the millisecond."""
+    return _http_member_body(member)
+
+
+def member_role(body: bytes) -> str:
+    """The role a ``PATCH /admin/members/{member_id}`` body (``{"role": ...}``) gives, read
+    by the core as every server reads it: ``owner``, ``admin`` or ``member``. A body that
+    does not read (not JSON, not an object, ``role`` missing, not a string or none of the
+    three) raises ``RequestValidationError`` with every problem, as :func:`new_api_key`
+    does::
+
+        member = await manager.set_member_role(claims, member_id, glue.member_role(await request.body()))
+    """
+    return _parsed(_http_member_role, body, "body")
+
+
+def new_invitation(body: bytes) -> dict[str, Any]:
+    """The keyword arguments of ``manager.invite_member`` (after the claims) that a ``POST
+    /admin/invitations`` body gives, read by the core as every server reads it: ``email``
+    (a string), ``role`` (``owner``, ``admin`` or ``member``) and ``expires_at`` (RFC 3339,
+    optional; an aware UTC ``datetime`` or None). A body that does not read raises
+    ``RequestValidationError`` with every problem, as :func:`new_api_key` does; what the
+    core judges then (the email, an expiry in the past or too far) is ``invite_member``'s
+    ``InvalidInput``::
+
+        invitation = await manager.invite_member(claims, **glue.new_invitation(await request.body()))
+    """
+    return _parsed(_http_new_invitation, body, "body")
+
+
+def invitation_body(invitation: InvitationInfo) -> dict[str, Any]:
+    """A pending invitation as ``GET /admin/invitations`` lists it: the core's ``{"id",
+    "prefix", "email", "role", "invited_by", "created_at", "expires_at"}``, never its
+    token; times in RFC 3339, UTC, to the millisecond."""
+    return _http_invitation_body(invitation)
+
+
+def created_invitation_body(invitation: Invitation) -> dict[str, Any]:
+    """What ``POST /admin/invitations`` answers: :func:`invitation_body` of the new
+    invitation and its ``"token"``, shown this once."""
+    return _http_created_invitation_body(invitation)
+
+
+def invitations_body(invitations: Sequence[InvitationInfo]) -> dict[str, Any]:
+    """A tenant's pending invitations as ``GET /admin/invitations`` answers them: the
+    core's ``{"invitations": [...]}``, each as :func:`invitation_body` shows it, in the
+    order given (``manager.invitations()``: oldest first)."""
+    return _http_invitations_body(list(invitations))
+
+
+def accepted_invitation(body: bytes) -> tuple[str, str]:
+    """The token and the password a ``POST /auth/accept-invitation`` body (``{"token",
+    "password"}``) gives, read by the core as every server reads it. A body that does not
+    read raises ``RequestValidationError`` with every problem, as :func:`new_api_key`
+    does; the token and the password are ``accept_invitation``'s to judge::
+
+        token, password = glue.accepted_invitation(await request.body())
+        member = await manager.accept_invitation(token, password)
+    """
+    return _parsed(_http_accepted_invitation, body, "body")
 
 
 def response(kind: str, *, field: str | None = None, reason: str | None = None, retry_after: int | None = None) -> JSONResponse:
