@@ -197,6 +197,13 @@ impl TenantManager {
                 Ok(()) => update::update(&cx, &claims, update).await,
                 Err(e) => Err(e),
             };
+            // A password changed through a session: the other sessions end, this one goes
+            // on (had this failed, it ends at its next refresh with the others).
+            if result.is_ok() {
+                if let Err(e) = sessions::keep_current(&cx, &claims).await {
+                    tracing::warn!(error = %e, "the sessions could not follow a password change");
+                }
+            }
             let outcome = outcome_of(&result);
             for (op, detail) in events {
                 let actor = admin_actor(&claims);
@@ -555,7 +562,8 @@ impl TenantManager {
     /// Renew a session: a new access token and a new refresh token; the one presented is
     /// used up. A refresh token presented a second time (by its owner after a thief, or
     /// the other way round, also when both race) ends its whole session: `UNAUTHORIZED`
-    /// for both. A password change ends the admin's sessions at their next refresh;
+    /// for both. A password change ends the admin's other sessions (every one, when made with
+    /// a token of no session);
     /// `TENANT_SUSPENDED` while the tenant is suspended.
     pub async fn refresh_session(&self, refresh_token: &str) -> Result<Session> {
         self.open()?;

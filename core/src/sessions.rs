@@ -144,6 +144,7 @@ async fn issue(
             tenant_name,
             version,
             cx.config.session_access_ttl,
+            family,
         )
         .await?;
     Ok(Session {
@@ -338,6 +339,40 @@ pub(crate) async fn end(cx: &Cx, claims: &Claims, session: ObjectId) -> Result<b
         .await?
         .modified_count
         > 0)
+}
+
+/// After a password change made with a session's token: that session goes on (its live
+/// refresh token moves to the admin's new token version, so its next refresh works), the
+/// admin's other sessions end now. Nothing when the claims are no session's, or the
+/// password did not change.
+pub(crate) async fn keep_current(cx: &Cx, claims: &Claims) -> Result<()> {
+    let Some(family) = claims.session_id() else {
+        return Ok(());
+    };
+    let Some(admin) = cx.store.admin(claims.admin_id()).await? else {
+        return Ok(());
+    };
+    if admin.token_version == claims.token_version() {
+        return Ok(());
+    }
+    let now = bson::DateTime::now();
+    let others = doc! {
+        "admin": admin.id,
+        "family": { "$ne": family },
+        "revoked_at": { "$exists": false },
+    };
+    let end = doc! { "$set": { "revoked_at": now, "revoked_for": "password changed" } };
+    sessions(&cx.store).update_many(others, end).await?;
+    let mine = doc! {
+        "admin": admin.id,
+        "family": family,
+        "ver": claims.token_version(),
+        "used_at": { "$exists": false },
+        "revoked_at": { "$exists": false },
+    };
+    let moved = doc! { "$set": { "ver": admin.token_version } };
+    sessions(&cx.store).update_many(mine, moved).await?;
+    Ok(())
 }
 
 /// End every session of admin `admin` (a member removed), for `why`.

@@ -1,6 +1,7 @@
 //! Sessions and rotating refresh tokens: a refresh token works once; presenting a used one
 //! ends its whole session (also when two presentations race, from two processes); a
-//! wrong secret ends nothing; a password change ends the sessions at their next refresh;
+//! wrong secret ends nothing; a password change ends the other sessions (all of them
+//! when made with a token of no session);
 //! a suspension refuses refreshes without burning the token; sessions are listed and ended
 //! one by one or all at once (which also revokes the admin's access tokens); the secret
 //! is stored only as a digest and never printed.
@@ -188,8 +189,10 @@ async fn password_changes_suspensions_and_logouts_end_sessions() {
     // Another admin cannot end it.
     let theirs = m.verify_token(&other.access.access_token).await.unwrap();
     assert!(!m.end_session(&theirs, two.session_id).await.unwrap());
-    // A password change ends the sessions at their next refresh.
+    // A password change made through a session ends the other sessions; that one goes
+    // on (its access token, of the old version, is refused: a refresh renews it).
     let claims = m.verify_token(&two.access.access_token).await.unwrap();
+    assert_eq!(claims.session_id(), Some(two.session_id));
     let three = m
         .login_session("owner@end.io", PASSWORD, None)
         .await
@@ -201,19 +204,55 @@ async fn password_changes_suspensions_and_logouts_end_sessions() {
     .await
     .unwrap();
     assert_eq!(
-        m.refresh_session(&two.refresh_token)
-            .await
-            .unwrap_err()
-            .code(),
-        "UNAUTHORIZED"
-    );
-    assert_eq!(
         m.refresh_session(&three.refresh_token)
             .await
             .unwrap_err()
             .code(),
         "UNAUTHORIZED"
     );
+    assert_eq!(
+        m.verify_token(&two.access.access_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    let two = m.refresh_session(&two.refresh_token).await.unwrap();
+    let claims = m.verify_token(&two.access.access_token).await.unwrap();
+    assert_eq!(m.sessions(&claims).await.unwrap().len(), 1, "this one only");
+    // Through a token of no session (the original login's), every session ends.
+    let original = m
+        .authenticate("owner@end.io", "a-new-password-77")
+        .await
+        .unwrap();
+    let original = m.verify_token(&original.access_token).await.unwrap();
+    assert_eq!(original.session_id(), None);
+    m.update_tenant(
+        &original,
+        TenantUpdate::new().admin_password("a-third-password-88"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        m.refresh_session(&two.refresh_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "UNAUTHORIZED"
+    );
+    m.update_tenant(
+        &m.verify_token(
+            &m.authenticate("owner@end.io", "a-third-password-88")
+                .await
+                .unwrap()
+                .access_token,
+        )
+        .await
+        .unwrap(),
+        TenantUpdate::new().admin_password("a-new-password-77"),
+    )
+    .await
+    .unwrap();
     // Log out everywhere: every session ends and the access tokens are revoked.
     let a = m
         .login_session("owner@end.io", "a-new-password-77", None)

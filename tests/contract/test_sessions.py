@@ -397,3 +397,27 @@ def test_a_suspended_organization_refuses_session_logins_and_refreshes(client: h
     assert r.status_code == 200, "the refresh token works again: " + r.text
     assert r.json()["session_id"] == s["session_id"]
     open_session(client, email)
+
+
+def test_a_password_change_ends_the_other_sessions(client: httpx.Client) -> None:
+    """Changed with a session's access token: that session goes on (a refresh renews its
+    token, refused meanwhile), the other sessions end; changed with the original login's
+    token (no session), every session ends."""
+    name = unique("Password")
+    email = create(client, name)
+    mine, other = open_session(client, email), open_session(client, email)
+    update = {"organization_name": name, "email": email, "password": "a-new-password-77"}
+    r = client.put("/org/update", json=update, headers=bearer(mine["access_token"]))
+    assert r.status_code == 200, r.text
+    assert refresh(client, other["refresh_token"]).status_code == 401
+    assert client.get("/auth/sessions", headers=bearer(mine["access_token"])).status_code == 401
+    r = refresh(client, mine["refresh_token"])
+    assert r.status_code == 200, r.text
+    mine = r.json()
+    assert [i["session_id"] for i in listed(client, mine)] == [mine["session_id"]]
+    # Through the original login's token: this session ends too.
+    original = client.post("/admin/login", json={"email": email, "password": "a-new-password-77"}).json()
+    update["password"] = "a-third-password-88"
+    r = client.put("/org/update", json=update, headers=bearer(original["access_token"]))
+    assert r.status_code == 200, r.text
+    assert refresh(client, mine["refresh_token"]).status_code == 401

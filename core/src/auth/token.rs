@@ -58,6 +58,9 @@ pub struct Claims {
     /// The member's role when the claims were verified (none after a decode, and for an
     /// API key).
     role: Option<Role>,
+    /// The session the token was issued for (none for `authenticate`'s tokens).
+    #[serde(skip)]
+    session: Option<ObjectId>,
 }
 
 impl Claims {
@@ -157,6 +160,16 @@ impl Claims {
         }
     }
 
+    /// The session this token was issued for ([`login_session`] or [`refresh_session`]);
+    /// `None` for [`authenticate`]'s tokens and for an API key's claims.
+    ///
+    /// [`login_session`]: crate::TenantManager::login_session
+    /// [`refresh_session`]: crate::TenantManager::refresh_session
+    /// [`authenticate`]: crate::TenantManager::authenticate
+    pub fn session_id(&self) -> Option<ObjectId> {
+        self.session
+    }
+
     /// The same claims with the member's current role.
     pub(crate) fn with_role(mut self, role: Role) -> Self {
         self.role = Some(role);
@@ -186,6 +199,7 @@ impl Claims {
             api_key: Some(key),
             scopes: Some(scopes),
             role: None,
+            session: None,
         }
     }
 
@@ -205,6 +219,7 @@ impl Claims {
             api_key: None,
             scopes: None,
             role: None,
+            session: None,
         };
         crate::tenant::field_names(&sample)
     }
@@ -280,6 +295,15 @@ struct WireClaims {
     /// Not before: never set here, checked when a token carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
+    /// The session a session's access token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+}
+
+/// How long a token lives, and the session it belongs to.
+struct Lifetime {
+    ttl: chrono::Duration,
+    session: Option<ObjectId>,
 }
 
 /// Signs and checks tokens with the configured, pinned algorithm.
@@ -337,18 +361,24 @@ impl TokenCodec {
         tenant_name: &str,
         token_version: i64,
     ) -> Result<AccessToken> {
+        let lifetime = Lifetime {
+            ttl: self.expiry,
+            session: None,
+        };
         self.issue_until(
             store,
             admin_id,
             tenant_id,
             tenant_name,
             token_version,
-            self.expiry,
+            lifetime,
         )
         .await
     }
 
-    /// [`issue`](Self::issue), expiring after `ttl` (a session's short access token).
+    /// [`issue`](Self::issue), for session `session`, expiring after `ttl` (a session's
+    /// short access token).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn issue_for(
         &self,
         store: &Store,
@@ -357,11 +387,23 @@ impl TokenCodec {
         tenant_name: &str,
         token_version: i64,
         ttl: std::time::Duration,
+        session: ObjectId,
     ) -> Result<AccessToken> {
         let ttl = chrono::Duration::from_std(ttl)
             .map_err(|_| Error::Config("session_access_ttl: is too long".into()))?;
-        self.issue_until(store, admin_id, tenant_id, tenant_name, token_version, ttl)
-            .await
+        let lifetime = Lifetime {
+            ttl,
+            session: Some(session),
+        };
+        self.issue_until(
+            store,
+            admin_id,
+            tenant_id,
+            tenant_name,
+            token_version,
+            lifetime,
+        )
+        .await
     }
 
     /// The key that signs now.
@@ -379,7 +421,7 @@ impl TokenCodec {
         tenant_id: ObjectId,
         tenant_name: &str,
         token_version: i64,
-        ttl: chrono::Duration,
+        lifetime: Lifetime,
     ) -> Result<AccessToken> {
         let signer = self.signer(store).await?;
         self.sign(
@@ -388,7 +430,7 @@ impl TokenCodec {
             tenant_id,
             tenant_name,
             token_version,
-            ttl,
+            lifetime,
         )
     }
 
@@ -399,8 +441,9 @@ impl TokenCodec {
         tenant_id: ObjectId,
         tenant_name: &str,
         token_version: i64,
-        ttl: chrono::Duration,
+        lifetime: Lifetime,
     ) -> Result<AccessToken> {
+        let Lifetime { ttl, session } = lifetime;
         // Whole seconds, as JWTs carry them, so the returned expiry equals the claim.
         let now = Utc::now();
         let iat = now.timestamp();
@@ -415,6 +458,7 @@ impl TokenCodec {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             nbf: None,
+            sid: session.map(|s| s.to_hex()),
         };
         let mut header = Header::new(self.algorithm);
         header.kid = Some(signer.kid.clone());
@@ -543,6 +587,7 @@ impl TokenCodec {
             api_key: None,
             scopes: None,
             role: None,
+            session: wire.sid.as_deref().map(id).transpose()?,
         })
     }
 }
@@ -568,7 +613,11 @@ mod tests {
             let Keys::Secret(signer, _) = &self.keys else {
                 panic!("an HMAC codec")
             };
-            self.sign(signer, a, o, name, v, self.expiry)
+            let lifetime = Lifetime {
+                ttl: self.expiry,
+                session: None,
+            };
+            self.sign(signer, a, o, name, v, lifetime)
         }
     }
 
@@ -655,6 +704,7 @@ mod tests {
                 iss: None,
                 aud: None,
                 nbf,
+                sid: None,
             };
             let Keys::Secret(signer, _) = &c.keys else {
                 panic!("an HMAC codec")
