@@ -26,12 +26,18 @@ pub(crate) fn digest(secret: &str) -> String {
 /// digests differ.
 pub(crate) fn matches(stored: &str, secret: &str) -> bool {
     let presented = digest(secret);
-    stored.len() == presented.len()
-        && stored
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    stored.len() == presented.len() && same_bytes(stored.as_bytes(), presented.as_bytes(), |_| {})
+}
+
+/// Whether two slices of one length hold the same bytes, looking at every byte pair
+/// whatever the first difference (`look` sees each pair's index, for the tests).
+fn same_bytes(a: &[u8], b: &[u8], mut look: impl FnMut(usize)) -> bool {
+    let mut diff = 0u8;
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        look(i);
+        diff |= x ^ y;
+    }
+    diff == 0
 }
 
 #[cfg(test)]
@@ -48,5 +54,22 @@ mod tests {
         assert!(!matches(&d[..63], &s), "a shorter digest");
         assert!(!matches("", &s));
         assert!(!is_secret(&s[1..]) && !is_secret(&format!("{}g", &s[1..])));
+    }
+
+    /// Constant time: a difference in the first byte, in the last, or none, costs the same
+    /// walk over every byte pair (no early exit for a timing attack to measure).
+    #[test]
+    fn the_comparison_looks_at_every_byte_wherever_they_differ() {
+        let stored = digest(&secret());
+        for at in [None, Some(0), Some(31), Some(63)] {
+            let mut presented = stored.clone().into_bytes();
+            if let Some(i) = at {
+                presented[i] = if presented[i] == b'0' { b'1' } else { b'0' };
+            }
+            let mut seen = Vec::new();
+            let same = same_bytes(stored.as_bytes(), &presented, |i| seen.push(i));
+            assert_eq!(same, at.is_none());
+            assert_eq!(seen, (0..64).collect::<Vec<_>>(), "difference at {at:?}");
+        }
     }
 }
