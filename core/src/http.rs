@@ -617,17 +617,7 @@ pub fn new_api_key(body: &[u8]) -> Result<crate::NewApiKey, Vec<Problem>> {
             Vec::new()
         }
     };
-    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
-        Some(at) => match chrono::DateTime::parse_from_rfc3339(at) {
-            Ok(at) => Some(at.with_timezone(&chrono::Utc)),
-            Err(_) => {
-                let message = "is not an RFC 3339 date-time";
-                problems.push(Problem::new("expires_at", message, "value_error"));
-                None
-            }
-        },
-        None => None,
-    };
+    let expires_at = expires_at(&object, &mut problems);
     // Problems sorted as the fields are declared: name, scopes, expires_at.
     let rank = |p: &Problem| {
         ["name", "scopes", "expires_at"]
@@ -647,6 +637,22 @@ pub fn new_api_key(body: &[u8]) -> Result<crate::NewApiKey, Vec<Problem>> {
         Some(at) => key.expires_at(at),
         None => key,
     })
+}
+
+/// A body's optional `expires_at` (RFC 3339), or a `value_error` problem.
+fn expires_at(
+    object: &serde_json::Map<String, Value>,
+    problems: &mut Vec<Problem>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = object.get("expires_at").and_then(Value::as_str)?;
+    match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+        Err(_) => {
+            let message = "is not an RFC 3339 date-time";
+            problems.push(Problem::new("expires_at", message, "value_error"));
+            None
+        }
+    }
 }
 
 /// One API key as `GET /admin/api-keys` lists it (never its secret).
@@ -736,17 +742,7 @@ pub fn new_invitation(body: &[u8]) -> Result<crate::NewInvitation, Vec<Problem>>
     )?;
     let mut problems = Vec::new();
     let role = role_problem(&object).map_err(|p| problems.push(p)).ok();
-    let expires_at = match object.get("expires_at").and_then(Value::as_str) {
-        Some(at) => match chrono::DateTime::parse_from_rfc3339(at) {
-            Ok(at) => Some(at.with_timezone(&chrono::Utc)),
-            Err(_) => {
-                let message = "is not an RFC 3339 date-time";
-                problems.push(Problem::new("expires_at", message, "value_error"));
-                None
-            }
-        },
-        None => None,
-    };
+    let expires_at = expires_at(&object, &mut problems);
     let (Some(role), true) = (role, problems.is_empty()) else {
         return Err(problems);
     };
