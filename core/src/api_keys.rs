@@ -7,8 +7,6 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use mongodb::bson::{self, doc, oid::ObjectId, Document};
-use mongodb::options::IndexOptions;
-use mongodb::IndexModel;
 
 use crate::auth::opaque::{digest, is_secret, matches, secret};
 use crate::auth::{login, Claims};
@@ -135,14 +133,8 @@ fn keys(store: &Store) -> mongodb::Collection<Document> {
 }
 
 pub(crate) async fn ensure_indexes(store: &Store) -> Result<()> {
-    keys(store)
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "tenant": 1, "created_at": 1 })
-                .options(IndexOptions::builder().name("tenant".to_owned()).build())
-                .build(),
-        )
-        .await?;
+    let by_tenant = crate::store::index(doc! { "tenant": 1, "created_at": 1 }, "tenant");
+    keys(store).create_index(by_tenant).await?;
     Ok(())
 }
 

@@ -26,8 +26,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, doc, oid::ObjectId, Document};
-use mongodb::options::IndexOptions;
-use mongodb::IndexModel;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -259,27 +257,8 @@ fn invitations(store: &Store) -> mongodb::Collection<Document> {
 }
 
 pub(crate) async fn ensure_indexes(store: &Store) -> Result<()> {
-    invitations(store)
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "tenant": 1, "created_at": 1 })
-                .options(IndexOptions::builder().name("tenant".to_owned()).build())
-                .build(),
-        )
-        .await?;
-    store
-        .admins
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "member_email_key": 1 })
-                .options(
-                    IndexOptions::builder()
-                        .name("member_email_key".to_owned())
-                        .build(),
-                )
-                .build(),
-        )
-        .await?;
+    let by_tenant = crate::store::index(doc! { "tenant": 1, "created_at": 1 }, "tenant");
+    invitations(store).create_index(by_tenant).await?;
     Ok(())
 }
 

@@ -64,6 +64,12 @@ pub(crate) struct Store {
     pub cluster: String,
 }
 
+/// A lookup index on `keys`, named `name`.
+pub(crate) fn index(keys: Document, name: &str) -> IndexModel {
+    let options = IndexOptions::builder().name(name.to_owned()).build();
+    IndexModel::builder().keys(keys).options(options).build()
+}
+
 impl Store {
     pub(crate) fn new(client: Client, db: &str, write_concern: Option<WriteConcern>) -> Self {
         let db = client.database(db);
@@ -120,10 +126,6 @@ impl Store {
 
     /// Create the lookup indexes (idempotent). Uniqueness is in the key documents.
     pub(crate) async fn ensure_indexes(&self) -> Result<()> {
-        fn index(keys: Document, name: &str) -> IndexModel {
-            let options = IndexOptions::builder().name(name.to_owned()).build();
-            IndexModel::builder().keys(keys).options(options).build()
-        }
         self.orgs
             .create_indexes([
                 index(doc! { "name_key": 1 }, "name_key"),
@@ -138,6 +140,8 @@ impl Store {
             .create_indexes([
                 index(doc! { "email_key": 1 }, "email_key"),
                 index(doc! { "organization_id": 1 }, "organization_id"),
+                // Logins of joined members (`members.rs`).
+                index(doc! { "member_email_key": 1 }, "member_email_key"),
             ])
             .await?;
         self.keys
